@@ -1,0 +1,3 @@
+// Package report renders a finished timeline database as a self-contained
+// HTML report, CSV files and console tables.
+package report

@@ -1,0 +1,93 @@
+package timeline
+
+import (
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver; build with -tags sqlite_fts5
+)
+
+// SchemaVersion is stored in PRAGMA user_version. Readers refuse other versions.
+const SchemaVersion = 1
+
+//go:embed schema.sql
+var schemaSQL string
+
+// TimeLayout is how every time is stored and shown: UTC with the 7 fractional
+// digits of a FILETIME, the precision Windows itself displays.
+const TimeLayout = "2006-01-02T15:04:05.0000000Z"
+
+// FormatTime renders t in TimeLayout; the zero time renders as "".
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(TimeLayout)
+}
+
+// ParseTime is the inverse of FormatTime.
+func ParseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(TimeLayout, s)
+}
+
+// UnixNano is t as stored in the *_ns columns; the zero time is 0.
+func UnixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// Create makes a new timeline database at path, which must not exist yet.
+func Create(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err == nil {
+		return nil, fmt.Errorf("timeline: %s already exists", path)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=OFF&_foreign_keys=off")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schemaSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("timeline: create schema: %w", err)
+	}
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// ErrSchemaVersion means the database was written by an incompatible version.
+var ErrSchemaVersion = errors.New("timeline: unsupported schema version")
+
+// Open opens an existing timeline database for reading and for the analyzers'
+// writes, and checks its schema version.
+func Open(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=off")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	var v int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	if v != SchemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("%w %d (want %d)", ErrSchemaVersion, v, SchemaVersion)
+	}
+	return db, nil
+}

@@ -1,0 +1,135 @@
+-- triage timeline schema. Bump schemaVersion in db.go with any change, and
+-- document the change in README.md.
+--
+-- Times: every *_ts / ts column is UTC ISO 8601 with 7 fractional digits and a
+-- Z ("2023-01-01T12:00:00.1234567Z"); *_ns columns hold the same instant as
+-- nanoseconds since the Unix epoch, for sorting and ranges.
+-- JSON columns hold objects or arrays encoded with Go's encoding/json (sorted
+-- keys), so that reruns give the same bytes.
+
+CREATE TABLE runs (
+	id            INTEGER PRIMARY KEY,
+	tool_version  TEXT NOT NULL,
+	tool_commit   TEXT NOT NULL,
+	go_version    TEXT NOT NULL,
+	command_line  TEXT NOT NULL,          -- JSON array of argv
+	case_id       TEXT NOT NULL DEFAULT '',
+	examiner      TEXT NOT NULL DEFAULT '',
+	tz            TEXT NOT NULL DEFAULT 'UTC', -- IANA zone used for local times
+	business_hours TEXT NOT NULL DEFAULT '08-18',
+	evidence      TEXT NOT NULL,          -- JSON array of evidence roots as given
+	started_ts    TEXT NOT NULL,
+	finished_ts   TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE artifacts (
+	id            INTEGER PRIMARY KEY,
+	host          TEXT NOT NULL,
+	evidence_root TEXT NOT NULL,          -- as given on the command line
+	path          TEXT NOT NULL,          -- slash-separated, relative to the root; inside an image: "p2/Windows/…"
+	kind          TEXT NOT NULL,          -- evtx | prefetch | history | batch | script
+	size          INTEGER NOT NULL,
+	mtime_ts      TEXT NOT NULL DEFAULT '',
+	sha256        TEXT NOT NULL,
+	md5           TEXT NOT NULL,
+	status        TEXT NOT NULL,          -- ok | damaged | failed
+	records       INTEGER NOT NULL DEFAULT 0,
+	recovered     INTEGER NOT NULL DEFAULT 0,
+	errors        INTEGER NOT NULL DEFAULT 0,
+	error_list    TEXT NOT NULL DEFAULT '[]', -- JSON array of "what at offset 0x…"
+	flags         TEXT NOT NULL DEFAULT '{}', -- JSON object, e.g. {"dirty":true,"no_crc":false,"crc_errors":2}
+	first_record  INTEGER,                -- lowest record id seen (evtx)
+	last_record   INTEGER,                -- highest record id seen (evtx)
+	missing_records INTEGER NOT NULL DEFAULT 0 -- ids absent between first and last: a sign of deletion
+);
+
+CREATE TABLE events (
+	id              INTEGER PRIMARY KEY,  -- deterministic: artifacts in (host, path) order, records in file order
+	ts              TEXT NOT NULL,
+	ts_ns           INTEGER NOT NULL,
+	host            TEXT NOT NULL,
+	artifact_id     INTEGER NOT NULL REFERENCES artifacts(id),
+	record_id       INTEGER NOT NULL,     -- evtx EventRecordID, prefetch run index, line number for text files
+	source          TEXT NOT NULL,        -- evtx | prefetch | history | batch | script
+	event_id        INTEGER NOT NULL DEFAULT 0,
+	channel         TEXT NOT NULL DEFAULT '',
+	provider        TEXT NOT NULL DEFAULT '',
+	computer        TEXT NOT NULL DEFAULT '',
+	user            TEXT NOT NULL DEFAULT '',
+	level           INTEGER NOT NULL DEFAULT 0,
+	process         TEXT NOT NULL DEFAULT '', -- full image path where known
+	parent_process  TEXT NOT NULL DEFAULT '',
+	command_line    TEXT NOT NULL DEFAULT '',
+	script_block_id TEXT NOT NULL DEFAULT '',
+	recovered       INTEGER NOT NULL DEFAULT 0,
+	summary         TEXT NOT NULL,
+	data            TEXT NOT NULL DEFAULT '{}' -- JSON object of every field
+);
+CREATE INDEX events_ts ON events(ts_ns);
+CREATE INDEX events_host_ts ON events(host, ts_ns);
+CREATE INDEX events_event_id ON events(source, event_id);
+CREATE INDEX events_process ON events(process);
+CREATE INDEX events_artifact ON events(artifact_id, record_id);
+
+CREATE TABLE scripts (
+	id              INTEGER PRIMARY KEY,
+	host            TEXT NOT NULL,
+	script_block_id TEXT NOT NULL,
+	first_ts        TEXT NOT NULL,
+	last_ts         TEXT NOT NULL,
+	parts_expected  INTEGER NOT NULL,
+	parts_found     INTEGER NOT NULL,
+	missing_parts   TEXT NOT NULL DEFAULT '[]', -- JSON array of MessageNumbers
+	sha256          TEXT NOT NULL,        -- of the UTF-8 text
+	text            TEXT NOT NULL,
+	path            TEXT NOT NULL DEFAULT '', -- script path from the 4104 Path field
+	event_ids       TEXT NOT NULL DEFAULT '[]', -- JSON array of events.id, by MessageNumber
+	UNIQUE(host, script_block_id)
+);
+
+CREATE TABLE incidents (
+	id          INTEGER PRIMARY KEY,
+	host        TEXT NOT NULL,
+	first_ts    TEXT NOT NULL,
+	last_ts     TEXT NOT NULL,
+	severity    TEXT NOT NULL,
+	title       TEXT NOT NULL,
+	links       TEXT NOT NULL DEFAULT '[]' -- JSON array of how findings were linked
+);
+
+CREATE TABLE findings (
+	id             INTEGER PRIMARY KEY,   -- deterministic: analyzers in registry order, then (host, ts_ns, first event id)
+	analyzer       TEXT NOT NULL,         -- analyzer ID from the registry
+	host           TEXT NOT NULL,
+	ts             TEXT NOT NULL,
+	ts_ns          INTEGER NOT NULL,
+	technique_id   TEXT NOT NULL,         -- e.g. T1059.001
+	technique_name TEXT NOT NULL,
+	tactic         TEXT NOT NULL,
+	related        TEXT NOT NULL DEFAULT '[]', -- JSON array of further technique ids, e.g. ["T1027","T1105"]
+	severity       TEXT NOT NULL,         -- informational | low | medium | high | critical
+	confidence     TEXT NOT NULL,         -- low | medium | high
+	title          TEXT NOT NULL,
+	rule           TEXT NOT NULL,         -- why it fired, in one sentence
+	matched        TEXT NOT NULL DEFAULT '', -- the text that matched, verbatim
+	decoded        TEXT NOT NULL DEFAULT '', -- decoded or deobfuscated form, if any
+	score          INTEGER NOT NULL DEFAULT 0, -- 0..100 where the analyzer scores
+	features       TEXT NOT NULL DEFAULT '{}', -- JSON object: feature → value behind the score
+	incident_id    INTEGER REFERENCES incidents(id)
+);
+CREATE INDEX findings_host_ts ON findings(host, ts_ns);
+
+-- One row per piece of evidence behind a finding; provenance is copied so a
+-- finding can be verified without joining through events.
+CREATE TABLE finding_evidence (
+	finding_id      INTEGER NOT NULL REFERENCES findings(id),
+	event_id        INTEGER NOT NULL REFERENCES events(id),
+	artifact_path   TEXT NOT NULL,
+	record_id       INTEGER NOT NULL,
+	artifact_sha256 TEXT NOT NULL,
+	PRIMARY KEY (finding_id, event_id)
+);
+
+-- Full-text search over what ran.
+CREATE VIRTUAL TABLE events_fts USING fts5(command_line, summary, content='events', content_rowid='id');
+CREATE VIRTUAL TABLE scripts_fts USING fts5(text, content='scripts', content_rowid='id');
