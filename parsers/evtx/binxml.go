@@ -1,0 +1,517 @@
+package evtx
+
+import (
+	"encoding/binary"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// BinXml tokens (MS-EVEN6 §2.2.12); 0x40 on a token means "more follows"
+// (attributes on an element, another attribute, a further value piece).
+const (
+	tokEOF          = 0x00
+	tokOpenStart    = 0x01
+	tokCloseStart   = 0x02
+	tokCloseEmpty   = 0x03
+	tokEndElement   = 0x04
+	tokValue        = 0x05
+	tokAttribute    = 0x06
+	tokCDATA        = 0x07
+	tokCharRef      = 0x08
+	tokEntityRef    = 0x09
+	tokPITarget     = 0x0a
+	tokPIData       = 0x0b
+	tokTemplate     = 0x0c
+	tokSubst        = 0x0d
+	tokOptSubst     = 0x0e
+	tokFragment     = 0x0f
+	tokHasMoreFlag  = 0x40
+	maxDepth        = 64   // element and nested-BinXml nesting
+	maxValues       = 4096 // substitution values in one template instance
+	maxNodesPerElem = 65536
+)
+
+type nodeKind uint8
+
+const (
+	nodeElement nodeKind = iota
+	nodeText             // literal text from a value token
+	nodeSubst            // a substitution, resolved against the instance's values
+	nodeCharRef
+	nodeEntityRef
+	nodeCDATA
+	nodePI
+	nodeTemplate // a template instance with its values
+)
+
+// node is one piece of parsed BinXml, before substitution.
+type node struct {
+	kind     nodeKind
+	name     string // element, entity or PI target name
+	text     string // literal text, CDATA, PI data
+	attrs    []attr
+	children []node
+	index    uint16 // substitution index, or the character of a char ref
+	optional bool
+	inst     *instance
+}
+
+type attr struct {
+	name  string
+	value []node
+}
+
+type template struct {
+	nodes   []node
+	parsing bool // guards against a definition that refers to itself
+	err     error
+}
+
+type instance struct {
+	tmpl   *template
+	values []value
+}
+
+// value is a substitution value; data aliases the chunk buffer.
+type value struct {
+	typ  byte
+	data []byte
+	off  int // chunk-relative offset of data, for nested BinXml
+}
+
+// chunk holds one 64 KiB chunk and the per-chunk caches of names and
+// template definitions, which are addressed by chunk-relative offsets.
+type chunk struct {
+	buf       []byte
+	base      int64 // file offset of buf[0]
+	names     map[uint32]string
+	templates map[uint32]*template
+}
+
+func newChunk(buf []byte, base int64) *chunk {
+	return &chunk{buf: buf, base: base, names: make(map[uint32]string), templates: make(map[uint32]*template)}
+}
+
+// cursor reads tokens from c.buf[pos:end].
+type cursor struct {
+	c          *chunk
+	pos, end   int
+	inTemplate bool // element headers carry a dependency id only inside template definitions
+	depth      int
+}
+
+func (r *cursor) fail(format string, args ...any) error {
+	return formatErr(r.c.base+int64(r.pos), format, args...)
+}
+
+func (r *cursor) need(n int) error {
+	if n < 0 || r.pos+n > r.end {
+		return r.fail("binxml: %d bytes needed, %d left", n, r.end-r.pos)
+	}
+	return nil
+}
+
+func (r *cursor) u8() (byte, error) {
+	if err := r.need(1); err != nil {
+		return 0, err
+	}
+	b := r.c.buf[r.pos]
+	r.pos++
+	return b, nil
+}
+
+func (r *cursor) u16() (uint16, error) {
+	if err := r.need(2); err != nil {
+		return 0, err
+	}
+	v := binary.LittleEndian.Uint16(r.c.buf[r.pos:])
+	r.pos += 2
+	return v, nil
+}
+
+func (r *cursor) u32() (uint32, error) {
+	if err := r.need(4); err != nil {
+		return 0, err
+	}
+	v := binary.LittleEndian.Uint32(r.c.buf[r.pos:])
+	r.pos += 4
+	return v, nil
+}
+
+// utf16String reads n UTF-16 code units.
+func (r *cursor) utf16String(n int) (string, error) {
+	if err := r.need(2 * n); err != nil {
+		return "", err
+	}
+	s := decodeUTF16(r.c.buf[r.pos : r.pos+2*n])
+	r.pos += 2 * n
+	return s, nil
+}
+
+// name reads a name reference: a chunk-relative offset that is either the
+// position right after it (the name follows inline) or a back-reference.
+func (r *cursor) name() (string, error) {
+	off, err := r.u32()
+	if err != nil {
+		return "", err
+	}
+	if int(off) == r.pos {
+		s, size, err := r.c.readName(off)
+		if err != nil {
+			return "", err
+		}
+		if err := r.need(size); err != nil {
+			return "", err
+		}
+		r.pos += size
+		return s, nil
+	}
+	s, _, err := r.c.readName(off)
+	return s, err
+}
+
+// readName decodes the name structure at off (u32 next, u16 hash, u16
+// length, UTF-16, u16 NUL) and returns it with its size in bytes.
+func (c *chunk) readName(off uint32) (string, int, error) {
+	o := int(off)
+	if o < 0 || o+8 > len(c.buf) {
+		return "", 0, formatErr(c.base+int64(o), "binxml: name offset out of chunk")
+	}
+	n := int(binary.LittleEndian.Uint16(c.buf[o+6:]))
+	size := 8 + 2*n + 2
+	if o+size > len(c.buf) {
+		return "", 0, formatErr(c.base+int64(o), "binxml: name of %d characters overruns chunk", n)
+	}
+	if s, ok := c.names[off]; ok {
+		return s, size, nil
+	}
+	s := decodeUTF16(c.buf[o+8 : o+8+2*n])
+	c.names[off] = s
+	return s, size, nil
+}
+
+// fragment parses fragment headers and their content up to EOF. A record
+// may hold several fragments back to back.
+func (r *cursor) fragment() ([]node, error) {
+	var out []node
+	for r.pos < r.end {
+		tok := r.c.buf[r.pos]
+		if tok == tokEOF {
+			r.pos++
+			break
+		}
+		if tok == tokFragment {
+			if err := r.need(4); err != nil {
+				return out, err
+			}
+			r.pos += 4
+		}
+		nodes, err := r.content(true)
+		out = append(out, nodes...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// content parses tokens until an end-element token (consumed) or, at the top
+// level, until EOF or a further fragment header (not consumed).
+func (r *cursor) content(top bool) ([]node, error) {
+	var out []node
+	for {
+		if len(out) > maxNodesPerElem {
+			return out, r.fail("binxml: too many nodes in one element")
+		}
+		if r.pos >= r.end {
+			if top {
+				return out, nil
+			}
+			return out, r.fail("binxml: element not closed before end of data")
+		}
+		tok := r.c.buf[r.pos]
+		switch tok &^ tokHasMoreFlag {
+		case tokEOF, tokFragment:
+			if top {
+				return out, nil
+			}
+			return out, r.fail("binxml: unexpected token 0x%02x inside element", tok)
+		case tokEndElement:
+			if top {
+				return out, r.fail("binxml: end element at top level")
+			}
+			r.pos++
+			return out, nil
+		case tokOpenStart:
+			n, err := r.element()
+			if err != nil {
+				return out, err
+			}
+			out = append(out, n)
+		case tokValue, tokSubst, tokOptSubst, tokCharRef, tokEntityRef, tokCDATA, tokPITarget, tokTemplate:
+			n, err := r.piece()
+			if err != nil {
+				return out, err
+			}
+			out = append(out, n)
+		default:
+			return out, r.fail("binxml: unknown token 0x%02x", tok)
+		}
+	}
+}
+
+// piece parses one non-element token of content or attribute value.
+func (r *cursor) piece() (node, error) {
+	tok, _ := r.u8()
+	switch tok &^ tokHasMoreFlag {
+	case tokValue:
+		if _, err := r.u8(); err != nil { // value type: always a UTF-16 string here
+			return node{}, err
+		}
+		n, err := r.u16()
+		if err != nil {
+			return node{}, err
+		}
+		s, err := r.utf16String(int(n))
+		return node{kind: nodeText, text: s}, err
+	case tokSubst, tokOptSubst:
+		idx, err := r.u16()
+		if err != nil {
+			return node{}, err
+		}
+		if _, err := r.u8(); err != nil { // the descriptor's type is trusted instead
+			return node{}, err
+		}
+		return node{kind: nodeSubst, index: idx, optional: tok&^tokHasMoreFlag == tokOptSubst}, nil
+	case tokCharRef:
+		v, err := r.u16()
+		return node{kind: nodeCharRef, index: v}, err
+	case tokEntityRef:
+		s, err := r.name()
+		return node{kind: nodeEntityRef, name: s}, err
+	case tokCDATA:
+		n, err := r.u16()
+		if err != nil {
+			return node{}, err
+		}
+		s, err := r.utf16String(int(n))
+		return node{kind: nodeCDATA, text: s}, err
+	case tokPITarget:
+		target, err := r.name()
+		if err != nil {
+			return node{}, err
+		}
+		pi := node{kind: nodePI, name: target}
+		if r.pos < r.end && r.c.buf[r.pos] == tokPIData {
+			r.pos++
+			n, err := r.u16()
+			if err != nil {
+				return node{}, err
+			}
+			pi.text, err = r.utf16String(int(n))
+			if err != nil {
+				return node{}, err
+			}
+		}
+		return pi, nil
+	case tokTemplate:
+		inst, err := r.templateInstance()
+		return node{kind: nodeTemplate, inst: inst}, err
+	}
+	r.pos--
+	return node{}, r.fail("binxml: unexpected token 0x%02x", tok)
+}
+
+// elementHeaderHasDependencyID decides whether the open-element token at
+// r.pos carries the u16 dependency id. Writers differ, so the reading whose
+// data size fits what is left wins, as FORMATS.md advises.
+func (r *cursor) elementHeaderHasDependencyID() bool {
+	if !r.inTemplate {
+		return false
+	}
+	fits := func(sizeAt int) bool {
+		if sizeAt+8 > r.end {
+			return false
+		}
+		size := int(binary.LittleEndian.Uint32(r.c.buf[sizeAt:]))
+		nameOff := int(binary.LittleEndian.Uint32(r.c.buf[sizeAt+4:]))
+		return sizeAt+4+size <= r.end && nameOff < len(r.c.buf)
+	}
+	if fits(r.pos + 3) {
+		return true
+	}
+	return !fits(r.pos + 1)
+}
+
+func (r *cursor) element() (node, error) {
+	if r.depth >= maxDepth {
+		return node{}, r.fail("binxml: nesting deeper than %d", maxDepth)
+	}
+	r.depth++
+	defer func() { r.depth-- }()
+
+	withDep := r.elementHeaderHasDependencyID()
+	tok, _ := r.u8()
+	if withDep {
+		if _, err := r.u16(); err != nil {
+			return node{}, err
+		}
+	}
+	if _, err := r.u32(); err != nil { // data size: tokens are parsed one by one instead
+		return node{}, err
+	}
+	name, err := r.name()
+	if err != nil {
+		return node{}, err
+	}
+	el := node{kind: nodeElement, name: name}
+	if tok&tokHasMoreFlag != 0 {
+		if _, err := r.u32(); err != nil { // attribute list size
+			return node{}, err
+		}
+		for r.pos < r.end && r.c.buf[r.pos]&^tokHasMoreFlag == tokAttribute {
+			a, err := r.attribute()
+			if err != nil {
+				return node{}, err
+			}
+			el.attrs = append(el.attrs, a)
+		}
+	}
+	end, err := r.u8()
+	if err != nil {
+		return node{}, err
+	}
+	switch end {
+	case tokCloseEmpty:
+		return el, nil
+	case tokCloseStart:
+		el.children, err = r.content(false)
+		return el, err
+	}
+	r.pos--
+	return node{}, r.fail("binxml: element %q not closed (token 0x%02x)", name, end)
+}
+
+func (r *cursor) attribute() (attr, error) {
+	r.pos++ // the attribute token
+	name, err := r.name()
+	if err != nil {
+		return attr{}, err
+	}
+	a := attr{name: name}
+	for r.pos < r.end {
+		switch r.c.buf[r.pos] &^ tokHasMoreFlag {
+		case tokValue, tokSubst, tokOptSubst, tokCharRef, tokEntityRef:
+			n, err := r.piece()
+			if err != nil {
+				return a, err
+			}
+			a.value = append(a.value, n)
+			continue
+		}
+		break
+	}
+	return a, nil
+}
+
+// templateInstance parses token 0x0C: the definition (inline or a
+// back-reference), then the value descriptors and values.
+func (r *cursor) templateInstance() (*instance, error) {
+	if err := r.need(9); err != nil {
+		return nil, err
+	}
+	r.pos += 5 // unknown byte, template id
+	defOff, _ := r.u32()
+	tmpl, err := r.c.template(defOff, r.depth)
+	if err != nil {
+		return nil, err
+	}
+	if int(defOff) == r.pos { // inline definition: skip its header and data
+		size := int(binary.LittleEndian.Uint32(r.c.buf[r.pos+20:]))
+		if err := r.need(24 + size); err != nil {
+			return nil, err
+		}
+		r.pos += 24 + size
+	}
+	count, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	if count > maxValues || r.need(4*int(count)) != nil {
+		return nil, r.fail("binxml: %d substitution values do not fit", count)
+	}
+	inst := &instance{tmpl: tmpl, values: make([]value, count)}
+	descs := r.pos
+	r.pos += 4 * int(count)
+	for i := range inst.values {
+		d := r.c.buf[descs+4*i:]
+		size := int(binary.LittleEndian.Uint16(d))
+		if err := r.need(size); err != nil {
+			return nil, err
+		}
+		inst.values[i] = value{typ: d[2], data: r.c.buf[r.pos : r.pos+size], off: r.pos}
+		r.pos += size
+	}
+	return inst, nil
+}
+
+// template returns the definition at chunk offset off, parsing and caching it
+// on first use.
+func (c *chunk) template(off uint32, depth int) (*template, error) {
+	if t, ok := c.templates[off]; ok {
+		if t.parsing {
+			return nil, formatErr(c.base+int64(off), "binxml: template refers to itself")
+		}
+		return t, t.err
+	}
+	o := int(off)
+	if o < 0 || o+24 > len(c.buf) {
+		return nil, formatErr(c.base+int64(o), "binxml: template offset out of chunk")
+	}
+	size := int(binary.LittleEndian.Uint32(c.buf[o+20:]))
+	if o+24+size > len(c.buf) {
+		return nil, formatErr(c.base+int64(o), "binxml: template of %d bytes overruns chunk", size)
+	}
+	t := &template{parsing: true}
+	c.templates[off] = t
+	cur := cursor{c: c, pos: o + 24, end: o + 24 + size, inTemplate: true, depth: depth}
+	t.nodes, t.err = cur.fragment()
+	t.parsing = false
+	return t, t.err
+}
+
+// decodeUTF16 converts little-endian UTF-16 to UTF-8; unpaired surrogates
+// become U+FFFD.
+func decodeUTF16(b []byte) string {
+	ascii := true
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i] >= 0x80 || b[i+1] != 0 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		out := make([]byte, len(b)/2)
+		for i := range out {
+			out[i] = b[2*i]
+		}
+		return string(out)
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i+1 < len(b); i += 2 {
+		u := rune(binary.LittleEndian.Uint16(b[i:]))
+		if utf16.IsSurrogate(u) && i+3 < len(b) {
+			u2 := rune(binary.LittleEndian.Uint16(b[i+2:]))
+			if d := utf16.DecodeRune(u, u2); d != utf8.RuneError {
+				out = utf8.AppendRune(out, d)
+				i += 2
+				continue
+			}
+		}
+		if utf16.IsSurrogate(u) {
+			u = utf8.RuneError
+		}
+		out = utf8.AppendRune(out, u)
+	}
+	return string(out)
+}

@@ -1,0 +1,420 @@
+package evtx
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"iter"
+	"os"
+	"runtime"
+	"sync"
+)
+
+// Reader decodes an EVTX file from random access.
+type Reader struct {
+	r       io.ReaderAt
+	size    int64
+	header  Header
+	workers int
+	stats   Stats
+}
+
+// Stats counts what a pass over the records found. It is complete once the
+// iteration from Records has finished.
+type Stats struct {
+	Chunks       int // chunk slots with a valid signature
+	EmptyChunks  int // all-zero slots, skipped
+	Records      int // records yielded, recovered ones included
+	Recovered    int // records carved from slack
+	Errors       int // damage reports yielded
+	CRCErrors    int // chunk header or data checksum mismatches
+	BadChunks    int // slots with a bad signature
+	FirstID      uint64
+	LastID       uint64
+	Truncated    bool // the file ends inside a chunk
+	DuplicateIDs int  // recovered records dropped because their id was already seen
+}
+
+// NewReader checks the file header and prepares to read records. It wraps
+// ErrNotEVTX when the input does not start with the EVTX signature.
+func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
+	head := make([]byte, fileHeaderSize)
+	n, err := r.ReadAt(head, 0)
+	if n < len(fileMagic) || !bytes.Equal(head[:len(fileMagic)], fileMagic) {
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("evtx: read header: %w", err)
+		}
+		return nil, fmt.Errorf("%w: bad file signature at offset 0x0", ErrNotEVTX)
+	}
+	if n < 128 {
+		return nil, fmt.Errorf("%w: header of %d bytes", ErrNotEVTX, n)
+	}
+	rd := &Reader{r: r, size: size, header: parseHeader(head), workers: runtime.GOMAXPROCS(0)}
+	if size > fileHeaderSize {
+		rd.header.Slots = int((size - fileHeaderSize + chunkSize - 1) / chunkSize)
+	}
+	return rd, nil
+}
+
+// File is a Reader that owns the file it reads.
+type File struct {
+	*Reader
+	f *os.File
+}
+
+// Open opens the named file read-only.
+func Open(name string) (*File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r, err := NewReader(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &File{Reader: r, f: f}, nil
+}
+
+// Close closes the file.
+func (f *File) Close() error { return f.f.Close() }
+
+// Header returns the file header. Its chunk count is informational: chunks
+// are counted from the file size.
+func (r *Reader) Header() Header { return r.header }
+
+// Stats returns the counts from the last completed pass over Records.
+func (r *Reader) Stats() Stats { return r.stats }
+
+// SetWorkers sets how many chunks are decoded at once (default GOMAXPROCS).
+func (r *Reader) SetWorkers(n int) {
+	if n > 0 {
+		r.workers = n
+	}
+}
+
+// item is a record or a damage report, kept in file order.
+type item struct {
+	rec *Record
+	err error
+}
+
+type chunkResult struct {
+	items       []item
+	valid, zero bool
+	crcErrors   int
+	truncated   bool
+}
+
+var chunkBufs = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// Records yields every record in file order. Damage is yielded as a
+// *FormatError and iteration goes on. Chunks are decoded in parallel by a
+// bounded pool, so memory depends on the workers, not on the file size.
+func (r *Reader) Records() iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		r.stats = Stats{}
+		ranges := r.chunkIDRanges()
+		type job struct {
+			slot int
+			out  chan chunkResult
+		}
+		jobs := make(chan job)
+		futures := make(chan chan chunkResult, 2*r.workers)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := 0; w < r.workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range jobs {
+					j.out <- r.parseChunk(j.slot)
+				}
+			}()
+		}
+		go func() {
+			defer close(futures)
+			defer close(jobs)
+			for slot := 0; slot < r.header.Slots; slot++ {
+				out := make(chan chunkResult, 1)
+				select {
+				case futures <- out:
+				case <-stop:
+					return
+				}
+				select {
+				case jobs <- job{slot, out}:
+				case <-stop:
+					return
+				}
+			}
+		}()
+		defer func() {
+			close(stop)
+			for range futures { // let the producer and workers finish
+			}
+			wg.Wait()
+		}()
+
+		recoveredSeen := make(map[uint64]bool)
+		for fut := range futures {
+			res := <-fut
+			r.account(res)
+			for _, it := range res.items {
+				if it.rec != nil && it.rec.Recovered {
+					if inRanges(ranges, it.rec.Chunk, it.rec.ID) || recoveredSeen[it.rec.ID] {
+						r.stats.DuplicateIDs++
+						continue
+					}
+					recoveredSeen[it.rec.ID] = true
+					r.stats.Recovered++
+				}
+				if it.rec != nil {
+					r.stats.Records++
+					if r.stats.FirstID == 0 || it.rec.ID < r.stats.FirstID {
+						r.stats.FirstID = it.rec.ID
+					}
+					if it.rec.ID > r.stats.LastID {
+						r.stats.LastID = it.rec.ID
+					}
+				} else {
+					r.stats.Errors++
+				}
+				if !yield(it.rec, it.err) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (r *Reader) account(res chunkResult) {
+	switch {
+	case res.zero:
+		r.stats.EmptyChunks++
+	case res.valid:
+		r.stats.Chunks++
+	default:
+		r.stats.BadChunks++
+	}
+	r.stats.CRCErrors += res.crcErrors
+	r.stats.Truncated = r.stats.Truncated || res.truncated
+}
+
+// idRange is the record id span a chunk header claims, used so that a
+// record carved from slack never repeats an id a live record holds.
+type idRange struct {
+	slot        int
+	first, last uint64
+}
+
+func (r *Reader) chunkIDRanges() []idRange {
+	var out []idRange
+	var head [chunkHeaderSize]byte
+	for slot := 0; slot < r.header.Slots; slot++ {
+		off := int64(fileHeaderSize) + int64(slot)*chunkSize
+		if n, _ := r.r.ReadAt(head[:], off); n < chunkHeaderSize || !bytes.Equal(head[:8], chunkMagic) {
+			continue
+		}
+		h := parseChunkHeader(head[:])
+		if h.firstRecordID <= h.lastRecordID && h.lastRecordID-h.firstRecordID < chunkSize {
+			out = append(out, idRange{slot, h.firstRecordID, h.lastRecordID})
+		}
+	}
+	return out
+}
+
+func inRanges(ranges []idRange, slot int, id uint64) bool {
+	for _, rg := range ranges {
+		if rg.slot != slot && id >= rg.first && id <= rg.last {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Reader) parseChunk(slot int) chunkResult {
+	bp := chunkBufs.Get().(*[]byte)
+	defer chunkBufs.Put(bp)
+	buf := *bp
+	off := int64(fileHeaderSize) + int64(slot)*chunkSize
+	n, err := r.r.ReadAt(buf, off)
+	var res chunkResult
+	if n < chunkSize {
+		if err != nil && err != io.EOF {
+			res.items = append(res.items, item{err: formatErr(off, "read chunk: %v", err)})
+			return res
+		}
+		res.truncated = true
+		res.items = append(res.items, item{err: formatErr(off+int64(n),
+			"%s: chunk %d holds %d of %d bytes", ErrTruncated, slot, n, chunkSize)})
+		clear(buf[n:])
+	}
+	buf = buf[:n]
+	if n < chunkHeaderSize || !bytes.Equal(buf[:8], chunkMagic) {
+		if allZero(buf) {
+			res.zero = true
+			res.items = nil // an all-zero tail is just unused space
+			return res
+		}
+		if n >= 8 {
+			res.items = append(res.items, item{err: formatErr(off, "%s in chunk %d", ErrChunkMagic, slot)})
+		}
+		return res
+	}
+	res.valid = true
+	c := newChunk(buf, off)
+	h := parseChunkHeader(buf)
+	if !r.header.NoCRC() {
+		if chunkHeaderCRC(buf) != h.headerCRC {
+			res.crcErrors++
+			res.items = append(res.items, item{err: formatErr(off, "%s: header of chunk %d", ErrChunkCRC, slot)})
+		}
+		if free := int(h.freeSpaceOff); free >= chunkHeaderSize && free <= len(buf) &&
+			crc32.ChecksumIEEE(buf[chunkHeaderSize:free]) != h.recordsCRC {
+			res.crcErrors++
+			res.items = append(res.items, item{err: formatErr(off+chunkHeaderSize, "%s: records of chunk %d", ErrChunkCRC, slot)})
+		}
+	}
+	res.items = append(res.items, c.records(slot, h)...)
+	return res
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// records walks the chunk's records, then carves further records from the
+// slack after the last good one.
+func (c *chunk) records(slot int, h chunkHeader) []item {
+	limit := int(h.freeSpaceOff)
+	if limit < chunkHeaderSize || limit > len(c.buf) {
+		limit = len(c.buf)
+	}
+	var items []item
+	live := make(map[uint64]bool)
+	pos := chunkHeaderSize
+	for pos+minRecordSize <= limit {
+		if !bytes.Equal(c.buf[pos:pos+4], recordMagic) {
+			if !allZero(c.buf[pos : pos+4]) {
+				items = append(items, item{err: formatErr(c.base+int64(pos), "%s: bad signature in chunk %d", ErrRecord, slot)})
+			}
+			break
+		}
+		size := int(binary.LittleEndian.Uint32(c.buf[pos+4:]))
+		inferred := false
+		if size < minRecordSize || pos+size > len(c.buf) {
+			next := c.nextRecord(pos + 8)
+			if next < 0 {
+				items = append(items, item{err: formatErr(c.base+int64(pos), "%s: size %d in chunk %d", ErrRecord, size, slot)})
+				break
+			}
+			// The size field alone is damaged: the next well-formed record
+			// tells where this one ends.
+			items = append(items, item{err: formatErr(c.base+int64(pos),
+				"%s: size %d in chunk %d, taken as %d from the next record", ErrRecord, size, slot, next-pos)})
+			size, inferred = next-pos, true
+		}
+		// A record whose trailing size copy was never written (seen in logs
+		// cut off mid-write) is kept when its BinXml decodes; the mismatch is
+		// reported either way.
+		sizeCopy := int(binary.LittleEndian.Uint32(c.buf[pos+size-4:]))
+		rec, err := c.record(slot, pos, size)
+		if sizeCopy != size && !inferred {
+			items = append(items, item{err: formatErr(c.base+int64(pos),
+				"%s: size copy %d does not match size %d in chunk %d", ErrRecord, sizeCopy, size, slot)})
+			if err != nil {
+				break
+			}
+		}
+		if err != nil {
+			items = append(items, item{err: err})
+		}
+		if rec != nil {
+			live[rec.ID] = true
+			items = append(items, item{rec: rec})
+		}
+		pos += size
+	}
+	return append(items, c.carve(slot, pos, live)...)
+}
+
+// nextRecord finds the next well-formed record header at or after from, on
+// an 8-byte boundary, or returns -1.
+func (c *chunk) nextRecord(from int) int {
+	for pos := (from + 7) &^ 7; pos+minRecordSize <= len(c.buf); pos += 8 {
+		if c.wellFormed(pos) {
+			return pos
+		}
+	}
+	return -1
+}
+
+// wellFormed reports whether a record at pos has a signature, a sane size
+// with a matching copy, and BinXml that opens with a fragment header.
+func (c *chunk) wellFormed(pos int) bool {
+	if !bytes.Equal(c.buf[pos:pos+4], recordMagic) {
+		return false
+	}
+	size := int(binary.LittleEndian.Uint32(c.buf[pos+4:]))
+	return size >= minRecordSize+4 && pos+size <= len(c.buf) &&
+		int(binary.LittleEndian.Uint32(c.buf[pos+size-4:])) == size &&
+		bytes.Equal(c.buf[pos+recordHeaderLen:pos+recordHeaderLen+4], []byte{tokFragment, 1, 1, 0})
+}
+
+// carve scans [from, end of chunk) for records left in slack: a signature on
+// an 8-byte boundary, a sane size with a matching copy, and BinXml that
+// opens with a fragment header.
+func (c *chunk) carve(slot, from int, live map[uint64]bool) []item {
+	var items []item
+	for pos := (from + 7) &^ 7; pos+minRecordSize <= len(c.buf); pos += 8 {
+		if !c.wellFormed(pos) {
+			continue
+		}
+		size := int(binary.LittleEndian.Uint32(c.buf[pos+4:]))
+		rec, err := c.record(slot, pos, size)
+		if err != nil || rec == nil || live[rec.ID] {
+			continue
+		}
+		rec.Recovered = true
+		live[rec.ID] = true
+		items = append(items, item{rec: rec})
+		pos += size - 8
+	}
+	return items
+}
+
+// record decodes the record at chunk offset pos. A record whose BinXml is
+// damaged is still returned with what could be read, beside the error.
+func (c *chunk) record(slot, pos, size int) (*Record, error) {
+	rec := &Record{
+		ID:      binary.LittleEndian.Uint64(c.buf[pos+8:]),
+		Written: filetime(binary.LittleEndian.Uint64(c.buf[pos+16:])),
+		Chunk:   slot,
+		Offset:  c.base + int64(pos),
+	}
+	cur := cursor{c: c, pos: pos + recordHeaderLen, end: pos + size - 4}
+	nodes, err := cur.fragment()
+	e := expander{c: c}
+	root := e.expand(nodes, nil, nil)
+	rec.fill(root)
+	if err == nil {
+		err = e.err
+	}
+	if err != nil {
+		return rec, fmt.Errorf("%w (record %d)", err, rec.ID)
+	}
+	return rec, nil
+}

@@ -1,0 +1,444 @@
+package evtx
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Record is one event record.
+type Record struct {
+	ID        uint64    // record id from the record header
+	Written   time.Time // written time from the record header
+	Chunk     int       // chunk slot index, from 0
+	Offset    int64     // file offset of the record
+	Recovered bool      // carved from chunk slack rather than walked
+	System    System
+	// Data holds EventData or UserData leaves in document order. Unnamed
+	// <Data> elements (as in the classic Windows PowerShell log) have Name "".
+	Data     []Field
+	DataKind string // "EventData", "UserData" or ""
+
+	root []xnode // the expanded event, for XML
+}
+
+// System holds the <System> element's fields.
+type System struct {
+	Provider, ProviderGUID, EventSourceName string
+	EventID, Qualifiers                     uint16
+	Version, Level, Opcode                  uint8
+	Task                                    uint16
+	Keywords                                uint64
+	TimeCreated                             time.Time
+	EventRecordID                           uint64
+	ActivityID, RelatedActivityID           string
+	ProcessID, ThreadID                     uint32
+	Channel, Computer, UserID               string
+}
+
+// Field is one EventData or UserData value, rendered as Windows renders it.
+type Field struct {
+	Name, Value string
+}
+
+// Time is the event's creation time, or the record's written time when the
+// event has none.
+func (r *Record) Time() time.Time {
+	if !r.System.TimeCreated.IsZero() {
+		return r.System.TimeCreated
+	}
+	return r.Written
+}
+
+// xnode is an element or text piece after template substitution.
+type xnode struct {
+	name  string // element name; "" for a text piece
+	attrs []xattr
+	kids  []xnode
+	text  string // literal text of a piece
+	val   value  // typed value of a piece, when hasVal
+	kind  pieceKind
+}
+
+type pieceKind uint8
+
+const (
+	pieceText pieceKind = iota
+	pieceValue
+	pieceCDATA
+	pieceRaw // already XML: entity references, processing instructions
+)
+
+type xattr struct {
+	name  string
+	text  string
+	val   value
+	typed bool
+}
+
+func (x *xnode) isElement() bool { return x.name != "" }
+
+// expander substitutes template values into parsed nodes.
+type expander struct {
+	c     *chunk
+	depth int
+	err   error // first nested-BinXml error, reported but not fatal
+}
+
+func (e *expander) expand(nodes []node, vals []value, out []xnode) []xnode {
+	for i := range nodes {
+		n := &nodes[i]
+		switch n.kind {
+		case nodeElement:
+			out = e.element(n, vals, out)
+		case nodeText:
+			out = append(out, xnode{text: n.text, kind: pieceText})
+		case nodeCDATA:
+			out = append(out, xnode{text: n.text, kind: pieceCDATA})
+		case nodeCharRef:
+			out = append(out, xnode{text: string(rune(n.index)), kind: pieceText})
+		case nodeEntityRef:
+			out = append(out, xnode{text: "&" + n.name + ";", kind: pieceRaw})
+		case nodePI:
+			out = append(out, xnode{text: "<?" + n.name + " " + n.text + "?>", kind: pieceRaw})
+		case nodeTemplate:
+			if n.inst != nil && n.inst.tmpl != nil {
+				out = e.expand(n.inst.tmpl.nodes, n.inst.values, out)
+			}
+		case nodeSubst:
+			out = e.subst(substValue(vals, n.index), out)
+		}
+	}
+	return out
+}
+
+func substValue(vals []value, i uint16) value {
+	if int(i) < len(vals) {
+		return vals[i]
+	}
+	return value{}
+}
+
+func (e *expander) subst(v value, out []xnode) []xnode {
+	if v.isEmpty() {
+		return out
+	}
+	if v.typ == typeBinXml {
+		return e.nested(v, out)
+	}
+	return append(out, xnode{val: v, kind: pieceValue})
+}
+
+// nested expands BinXml carried as a substitution value, in the same chunk.
+func (e *expander) nested(v value, out []xnode) []xnode {
+	if e.depth >= maxDepth {
+		if e.err == nil {
+			e.err = formatErr(e.c.base+int64(v.off), "binxml: nested binxml deeper than %d", maxDepth)
+		}
+		return out
+	}
+	cur := cursor{c: e.c, pos: v.off, end: v.off + len(v.data), depth: e.depth}
+	nodes, err := cur.fragment()
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	e.depth++
+	out = e.expand(nodes, nil, out)
+	e.depth--
+	return out
+}
+
+func (e *expander) element(n *node, vals []value, out []xnode) []xnode {
+	x := xnode{name: n.name}
+	for _, a := range n.attrs {
+		if xa, ok := e.attribute(a, vals); ok {
+			x.attrs = append(x.attrs, xa)
+		}
+	}
+	// An element whose content is a single substitution follows the
+	// substitution rules: an array repeats the element per item, and an
+	// empty optional value drops an element that has nothing else to show.
+	if len(n.children) == 1 && n.children[0].kind == nodeSubst {
+		s := &n.children[0]
+		v := substValue(vals, s.index)
+		if v.isArray() && v.typ&^typeArray != typeBinary {
+			for _, item := range v.items() {
+				y := x
+				y.kids = []xnode{{val: item, kind: pieceValue}}
+				out = append(out, y)
+			}
+			return out
+		}
+		if s.optional && v.isEmpty() && len(x.attrs) == 0 {
+			return out
+		}
+	}
+	x.kids = e.expand(n.children, vals, nil)
+	return append(out, x)
+}
+
+// attribute resolves an attribute's value; attributes whose value comes out
+// empty are not emitted.
+func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
+	if len(a.value) == 1 && a.value[0].kind == nodeSubst {
+		v := substValue(vals, a.value[0].index)
+		if v.isEmpty() {
+			return xattr{}, false
+		}
+		if v.typ == typeBinXml {
+			return xattr{name: a.name, text: renderXML(e.nested(v, nil))}, true
+		}
+		return xattr{name: a.name, val: v, typed: true}, true
+	}
+	var b strings.Builder
+	for _, p := range e.expand(a.value, vals, nil) {
+		b.WriteString(p.plain())
+	}
+	if b.Len() == 0 {
+		return xattr{}, false
+	}
+	return xattr{name: a.name, text: b.String()}, true
+}
+
+func (a *xattr) String() string {
+	if a.typed {
+		return a.val.String()
+	}
+	return a.text
+}
+
+// plain is a piece's text as a field value: references resolved, nested
+// elements rendered as XML.
+func (x *xnode) plain() string {
+	switch {
+	case x.isElement():
+		return renderXML([]xnode{*x})
+	case x.kind == pieceValue:
+		return x.val.String()
+	case x.kind == pieceRaw && strings.HasPrefix(x.text, "&"):
+		return resolveEntity(x.text)
+	}
+	return x.text
+}
+
+func resolveEntity(ref string) string {
+	switch ref {
+	case "&amp;":
+		return "&"
+	case "&lt;":
+		return "<"
+	case "&gt;":
+		return ">"
+	case "&quot;":
+		return `"`
+	case "&apos;":
+		return "'"
+	}
+	return ref
+}
+
+// content is the text of an element's children as a field value.
+func content(kids []xnode) string {
+	if len(kids) == 1 {
+		return kids[0].plain()
+	}
+	var b strings.Builder
+	for i := range kids {
+		b.WriteString(kids[i].plain())
+	}
+	return b.String()
+}
+
+// fill sets the record's typed fields from its expanded event.
+func (r *Record) fill(root []xnode) {
+	r.root = root
+	for i := range root {
+		ev := &root[i]
+		if !ev.isElement() {
+			continue
+		}
+		for j := range ev.kids {
+			k := &ev.kids[j]
+			switch k.name {
+			case "System":
+				r.System.fill(k.kids)
+			case "EventData", "UserData":
+				r.DataKind = k.name
+				r.Data = appendFields(r.Data, k)
+			}
+		}
+		return
+	}
+}
+
+func appendFields(out []Field, parent *xnode) []Field {
+	if parent.name == "UserData" {
+		// UserData wraps the provider's own element; its leaves are the fields.
+		for i := range parent.kids {
+			if parent.kids[i].isElement() {
+				return appendLeaves(out, &parent.kids[i])
+			}
+		}
+		return out
+	}
+	for i := range parent.kids {
+		k := &parent.kids[i]
+		if !k.isElement() {
+			continue
+		}
+		name := ""
+		if k.name != "Data" {
+			name = k.name
+		}
+		for _, a := range k.attrs {
+			if a.name == "Name" {
+				name = a.String()
+			}
+		}
+		out = append(out, Field{Name: name, Value: content(k.kids)})
+	}
+	return out
+}
+
+func appendLeaves(out []Field, x *xnode) []Field {
+	leaf := true
+	for i := range x.kids {
+		if x.kids[i].isElement() {
+			leaf = false
+			out = appendLeaves(out, &x.kids[i])
+		}
+	}
+	if leaf {
+		out = append(out, Field{Name: x.name, Value: content(x.kids)})
+	}
+	return out
+}
+
+func (s *System) fill(kids []xnode) {
+	for i := range kids {
+		k := &kids[i]
+		switch k.name {
+		case "Provider":
+			for _, a := range k.attrs {
+				switch a.name {
+				case "Name":
+					s.Provider = a.String()
+				case "Guid":
+					s.ProviderGUID = a.String()
+				case "EventSourceName":
+					s.EventSourceName = a.String()
+				}
+			}
+		case "EventID":
+			s.EventID = uint16(parseUint(content(k.kids)))
+			for _, a := range k.attrs {
+				if a.name == "Qualifiers" {
+					s.Qualifiers = uint16(parseUint(a.String()))
+				}
+			}
+		case "Version":
+			s.Version = uint8(parseUint(content(k.kids)))
+		case "Level":
+			s.Level = uint8(parseUint(content(k.kids)))
+		case "Task":
+			s.Task = uint16(parseUint(content(k.kids)))
+		case "Opcode":
+			s.Opcode = uint8(parseUint(content(k.kids)))
+		case "Keywords":
+			s.Keywords = parseUint(content(k.kids))
+		case "TimeCreated":
+			for _, a := range k.attrs {
+				if a.name == "SystemTime" {
+					s.TimeCreated = attrTime(a)
+				}
+			}
+		case "EventRecordID":
+			s.EventRecordID = parseUint(content(k.kids))
+		case "Correlation":
+			for _, a := range k.attrs {
+				switch a.name {
+				case "ActivityID":
+					s.ActivityID = a.String()
+				case "RelatedActivityID":
+					s.RelatedActivityID = a.String()
+				}
+			}
+		case "Execution":
+			for _, a := range k.attrs {
+				switch a.name {
+				case "ProcessID":
+					s.ProcessID = uint32(parseUint(a.String()))
+				case "ThreadID":
+					s.ThreadID = uint32(parseUint(a.String()))
+				}
+			}
+		case "Channel":
+			s.Channel = content(k.kids)
+		case "Computer":
+			s.Computer = content(k.kids)
+		case "Security":
+			for _, a := range k.attrs {
+				if a.name == "UserID" {
+					s.UserID = a.String()
+				}
+			}
+		}
+	}
+}
+
+// parseUint reads decimal or 0x-prefixed hex; malformed text gives 0.
+func parseUint(s string) uint64 {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+		v, _ := strconv.ParseUint(s[2:], 16, 64)
+		return v
+	}
+	v, _ := strconv.ParseUint(s, 10, 64)
+	return v
+}
+
+func attrTime(a xattr) time.Time {
+	if a.typed {
+		switch a.val.typ {
+		case typeFileTime:
+			if len(a.val.data) >= 8 {
+				return filetime(leUint64(a.val.data))
+			}
+		case typeSystemTime:
+			t, _ := systemtime(a.val.data)
+			return t
+		}
+	}
+	for _, layout := range []string{TimeLayout, time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, a.String()); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+func leUint64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// FieldKeys gives each field a unique key for maps and JSON: its name, or
+// "Data[i]" (i its position) for unnamed fields; a repeated name gets "#n".
+func FieldKeys(fields []Field) []string {
+	keys := make([]string, len(fields))
+	seen := make(map[string]int, len(fields))
+	for i, f := range fields {
+		k := f.Name
+		if k == "" {
+			k = "Data[" + strconv.Itoa(i) + "]"
+		}
+		if n := seen[k]; n > 0 {
+			seen[k] = n + 1
+			k = k + "#" + strconv.Itoa(n+1)
+		} else {
+			seen[k] = 1
+		}
+		keys[i] = k
+	}
+	return keys
+}

@@ -1,0 +1,303 @@
+package evtx
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Value types (MS-EVEN6 "Type System"); 0x80 marks an array of the base type.
+const (
+	typeNull       = 0x00
+	typeString     = 0x01
+	typeANSI       = 0x02
+	typeInt8       = 0x03
+	typeUint8      = 0x04
+	typeInt16      = 0x05
+	typeUint16     = 0x06
+	typeInt32      = 0x07
+	typeUint32     = 0x08
+	typeInt64      = 0x09
+	typeUint64     = 0x0a
+	typeFloat32    = 0x0b
+	typeFloat64    = 0x0c
+	typeBool       = 0x0d
+	typeBinary     = 0x0e
+	typeGUID       = 0x0f
+	typeSizeT      = 0x10
+	typeFileTime   = 0x11
+	typeSystemTime = 0x12
+	typeSID        = 0x13
+	typeHexInt32   = 0x14
+	typeHexInt64   = 0x15
+	typeEvtHandle  = 0x20
+	typeBinXml     = 0x21
+	typeEvtXml     = 0x23
+	typeArray      = 0x80
+)
+
+// fixedSize is the size of one item of a fixed-size type, 0 for variable.
+func fixedSize(t byte) int {
+	switch t {
+	case typeInt8, typeUint8:
+		return 1
+	case typeInt16, typeUint16:
+		return 2
+	case typeInt32, typeUint32, typeFloat32, typeBool, typeHexInt32:
+		return 4
+	case typeInt64, typeUint64, typeFloat64, typeFileTime, typeHexInt64:
+		return 8
+	case typeGUID, typeSystemTime:
+		return 16
+	}
+	return 0
+}
+
+func (v value) isEmpty() bool { return v.typ == typeNull || len(v.data) == 0 }
+
+func (v value) isArray() bool { return v.typ&typeArray != 0 }
+
+// items splits an array value into its elements: strings are NUL-separated,
+// fixed-size types are cut by size, SIDs by their own length.
+func (v value) items() []value {
+	base := v.typ &^ typeArray
+	var out []value
+	switch base {
+	case typeString:
+		b := v.data
+		for i := 0; i+1 < len(b); {
+			j := i
+			for j+1 < len(b) && (b[j] != 0 || b[j+1] != 0) {
+				j += 2
+			}
+			out = append(out, value{typ: base, data: b[i:j], off: v.off + i})
+			i = j + 2
+		}
+	case typeANSI:
+		for i, s := range strings.Split(strings.TrimRight(string(v.data), "\x00"), "\x00") {
+			_ = i
+			out = append(out, value{typ: base, data: []byte(s)})
+		}
+	case typeSID:
+		for b := v.data; len(b) >= 8; {
+			n := 8 + 4*int(b[1])
+			if n > len(b) {
+				n = len(b)
+			}
+			out = append(out, value{typ: base, data: b[:n]})
+			b = b[n:]
+		}
+	case typeSizeT:
+		return v.fixedItems(base, 8)
+	default:
+		if size := fixedSize(base); size > 0 {
+			return v.fixedItems(base, size)
+		}
+		out = append(out, value{typ: base, data: v.data, off: v.off})
+	}
+	return out
+}
+
+func (v value) fixedItems(base byte, size int) []value {
+	out := make([]value, 0, len(v.data)/size)
+	for i := 0; i+size <= len(v.data); i += size {
+		out = append(out, value{typ: base, data: v.data[i : i+size], off: v.off + i})
+	}
+	return out
+}
+
+// String renders the value as Windows renders it in event XML. Arrays are
+// joined with ", "; element content repeats the element per item instead.
+func (v value) String() string {
+	if v.isArray() {
+		items := v.items()
+		parts := make([]string, len(items))
+		for i, it := range items {
+			parts[i] = it.String()
+		}
+		return strings.Join(parts, ", ")
+	}
+	d := v.data
+	le := binary.LittleEndian
+	switch v.typ {
+	case typeNull:
+		return ""
+	case typeString:
+		return strings.TrimRight(decodeUTF16(d), "\x00")
+	case typeANSI:
+		return strings.TrimRight(latin1(d), "\x00")
+	case typeInt8:
+		if len(d) >= 1 {
+			return strconv.Itoa(int(int8(d[0])))
+		}
+	case typeUint8:
+		if len(d) >= 1 {
+			return strconv.Itoa(int(d[0]))
+		}
+	case typeInt16:
+		if len(d) >= 2 {
+			return strconv.Itoa(int(int16(le.Uint16(d))))
+		}
+	case typeUint16:
+		if len(d) >= 2 {
+			return strconv.Itoa(int(le.Uint16(d)))
+		}
+	case typeInt32:
+		if len(d) >= 4 {
+			return strconv.FormatInt(int64(int32(le.Uint32(d))), 10)
+		}
+	case typeUint32:
+		if len(d) >= 4 {
+			return strconv.FormatUint(uint64(le.Uint32(d)), 10)
+		}
+	case typeInt64:
+		if len(d) >= 8 {
+			return strconv.FormatInt(int64(le.Uint64(d)), 10)
+		}
+	case typeUint64:
+		if len(d) >= 8 {
+			return strconv.FormatUint(le.Uint64(d), 10)
+		}
+	case typeFloat32:
+		if len(d) >= 4 {
+			return strconv.FormatFloat(float64(math.Float32frombits(le.Uint32(d))), 'g', -1, 32)
+		}
+	case typeFloat64:
+		if len(d) >= 8 {
+			return strconv.FormatFloat(math.Float64frombits(le.Uint64(d)), 'g', -1, 64)
+		}
+	case typeBool:
+		for _, b := range d {
+			if b != 0 {
+				return "true"
+			}
+		}
+		return "false"
+	case typeBinary:
+		return strings.ToUpper(hex.EncodeToString(d))
+	case typeGUID:
+		if len(d) >= 16 {
+			return formatGUID(d)
+		}
+	case typeSizeT, typeHexInt32, typeHexInt64:
+		switch len(d) {
+		case 4:
+			return "0x" + strconv.FormatUint(uint64(le.Uint32(d)), 16)
+		case 8:
+			return "0x" + strconv.FormatUint(le.Uint64(d), 16)
+		}
+	case typeFileTime:
+		if len(d) >= 8 {
+			return formatTime(filetime(le.Uint64(d)))
+		}
+	case typeSystemTime:
+		if t, ok := systemtime(d); ok {
+			return formatTime(t)
+		}
+	case typeSID:
+		if s, ok := formatSID(d); ok {
+			return s
+		}
+	case typeEvtHandle, typeEvtXml:
+		return strings.ToUpper(hex.EncodeToString(d))
+	}
+	// A value too short for its type: show the bytes rather than invent a value.
+	return strings.ToUpper(hex.EncodeToString(d))
+}
+
+func latin1(b []byte) string {
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
+}
+
+// formatGUID renders {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}; the first three
+// groups are little-endian.
+func formatGUID(d []byte) string {
+	le := binary.LittleEndian
+	var b strings.Builder
+	b.Grow(38)
+	b.WriteByte('{')
+	b.WriteString(hex8(uint64(le.Uint32(d)), 8))
+	b.WriteByte('-')
+	b.WriteString(hex8(uint64(le.Uint16(d[4:])), 4))
+	b.WriteByte('-')
+	b.WriteString(hex8(uint64(le.Uint16(d[6:])), 4))
+	b.WriteByte('-')
+	b.WriteString(strings.ToUpper(hex.EncodeToString(d[8:10])))
+	b.WriteByte('-')
+	b.WriteString(strings.ToUpper(hex.EncodeToString(d[10:16])))
+	b.WriteByte('}')
+	return b.String()
+}
+
+func hex8(v uint64, width int) string {
+	s := strings.ToUpper(strconv.FormatUint(v, 16))
+	return strings.Repeat("0", width-len(s)) + s
+}
+
+// formatSID renders S-R-A-S1-…; the 6-byte authority is big-endian.
+func formatSID(d []byte) (string, bool) {
+	if len(d) < 8 {
+		return "", false
+	}
+	n := int(d[1])
+	if 8+4*n > len(d) {
+		return "", false
+	}
+	var auth uint64
+	for _, b := range d[2:8] {
+		auth = auth<<8 | uint64(b)
+	}
+	var b strings.Builder
+	b.WriteString("S-")
+	b.WriteString(strconv.Itoa(int(d[0])))
+	b.WriteByte('-')
+	b.WriteString(strconv.FormatUint(auth, 10))
+	for i := 0; i < n; i++ {
+		b.WriteByte('-')
+		b.WriteString(strconv.FormatUint(uint64(binary.LittleEndian.Uint32(d[8+4*i:])), 10))
+	}
+	return b.String(), true
+}
+
+// filetimeEpochDelta is the number of 100 ns intervals from 1601-01-01 to 1970-01-01.
+const filetimeEpochDelta = 116444736000000000
+
+// filetime converts 100 ns intervals since 1601-01-01 UTC; 0 is the zero time.
+func filetime(ft uint64) time.Time {
+	if ft == 0 {
+		return time.Time{}
+	}
+	// Split to avoid overflowing int64 nanoseconds for far-future values.
+	secs := int64(ft/10000000) - filetimeEpochDelta/10000000
+	nanos := int64(ft%10000000) * 100
+	return time.Unix(secs, nanos).UTC()
+}
+
+func systemtime(d []byte) (time.Time, bool) {
+	if len(d) < 16 {
+		return time.Time{}, false
+	}
+	le := binary.LittleEndian
+	f := func(i int) int { return int(le.Uint16(d[2*i:])) }
+	if f(1) < 1 || f(1) > 12 || f(3) < 1 || f(3) > 31 {
+		return time.Time{}, false
+	}
+	return time.Date(f(0), time.Month(f(1)), f(3), f(4), f(5), f(6), f(7)*int(time.Millisecond), time.UTC), true
+}
+
+// TimeLayout is how times are rendered: UTC with a FILETIME's 7 fractional digits.
+const TimeLayout = "2006-01-02T15:04:05.0000000Z"
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(TimeLayout)
+}
