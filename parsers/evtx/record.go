@@ -150,6 +150,9 @@ func (e *expander) nested(v value, out []xnode) []xnode {
 
 func (e *expander) element(n *node, vals []value, out []xnode) []xnode {
 	x := xnode{name: n.name}
+	if len(n.attrs) > 0 {
+		x.attrs = make([]xattr, 0, len(n.attrs))
+	}
 	for _, a := range n.attrs {
 		if xa, ok := e.attribute(a, vals); ok {
 			x.attrs = append(x.attrs, xa)
@@ -173,7 +176,7 @@ func (e *expander) element(n *node, vals []value, out []xnode) []xnode {
 			return out
 		}
 	}
-	x.kids = e.expand(n.children, vals, nil)
+	x.kids = e.expand(n.children, vals, make([]xnode, 0, len(n.children)))
 	return append(out, x)
 }
 
