@@ -195,7 +195,7 @@ func (c *chunk) readName(off uint32) (string, int, error) {
 func (r *cursor) fragment() ([]node, error) {
 	var out []node
 	for r.pos < r.end {
-		tok := r.c.buf[r.pos]
+		tok := r.c.buf[r.pos] &^ tokHasMoreFlag // content stops on the same base tokens
 		if tok == tokEOF {
 			r.pos++
 			break

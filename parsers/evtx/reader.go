@@ -407,7 +407,7 @@ func (c *chunk) record(slot, pos, size int) (*Record, error) {
 	}
 	cur := cursor{c: c, pos: pos + recordHeaderLen, end: pos + size - 4}
 	nodes, err := cur.fragment()
-	e := expander{c: c}
+	e := expander{c: c, budget: maxExpandedNodes}
 	root := e.expand(nodes, nil, nil)
 	rec.fill(root)
 	if err == nil {

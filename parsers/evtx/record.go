@@ -80,13 +80,25 @@ func (x *xnode) isElement() bool { return x.name != "" }
 
 // expander substitutes template values into parsed nodes.
 type expander struct {
-	c     *chunk
-	depth int
-	err   error // first nested-BinXml error, reported but not fatal
+	c      *chunk
+	depth  int
+	err    error // first nested-BinXml error, reported but not fatal
+	budget int   // nodes left to expand in this record
 }
+
+// maxExpandedNodes bounds one record's expansion: templates and nested
+// BinXml can refer to the same pieces many times over, which a hostile file
+// uses to make a small record expand exponentially.
+const maxExpandedNodes = 1 << 16
 
 func (e *expander) expand(nodes []node, vals []value, out []xnode) []xnode {
 	for i := range nodes {
+		if e.budget--; e.budget < 0 {
+			if e.err == nil {
+				e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
+			}
+			return out
+		}
 		n := &nodes[i]
 		switch n.kind {
 		case nodeElement:
