@@ -1,0 +1,291 @@
+package prefetch
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = filepath.Dir(dir)
+	}
+	corpus := filepath.Join(dir, "..", "shared", "corpus")
+	if _, err := os.Stat(corpus); err != nil {
+		t.Fatalf("test corpus missing: %v (the tests read ../shared/corpus beside the repository)", err)
+	}
+	return corpus
+}
+
+func corpusFiles(t testing.TB) []string {
+	var out []string
+	filepath.WalkDir(filepath.Join(corpusDir(t), "prefetch"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(strings.ToLower(p), ".pf") {
+			out = append(out, p)
+		}
+		return err
+	})
+	if len(out) < 70 {
+		t.Fatalf("only %d prefetch files in the corpus", len(out))
+	}
+	return out
+}
+
+// notPrefetch are the corpus files that are not prefetch at all.
+var notPrefetch = map[string]bool{
+	"notAPrefetch.pf": true,
+	"zero-filled-SEARCHFILTERHOST.EXE-AA7A1FDD.pf": true,
+}
+
+func TestCorpusParses(t *testing.T) {
+	for _, p := range corpusFiles(t) {
+		pf, err := Open(p)
+		if notPrefetch[filepath.Base(p)] {
+			if !errors.Is(err, ErrNotPrefetch) {
+				t.Errorf("%s: err = %v, want ErrNotPrefetch", p, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if pf.Executable == "" || len(pf.Files) == 0 || len(pf.Volumes) == 0 || pf.RunCount == 0 {
+			t.Errorf("%s: incomplete: %+v", p, pf)
+		}
+	}
+}
+
+// TestPlasoValues checks the values log2timeline/plaso's own tests assert
+// (tests/parsers/winprefetch.py) for the plaso sample files, including the
+// version 31 file that sccainfo cannot read.
+func TestPlasoValues(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "prefetch", "plaso")
+	tests := []struct {
+		file       string
+		version    int
+		executable string
+		hash       uint32
+		runCount   uint32 // 0: plaso asserts none
+		lastRuns   []string
+		metrics    int // 0: plaso asserts none
+		serial     uint32
+	}{
+		{"CMD.EXE-087B4001.pf", 17, "CMD.EXE", 0x087B4001, 0, []string{"2013-03-10T10:11:49.2812500Z"}, 0, 0x24CB074B},
+		{"PING.EXE-B29F6629.pf", 23, "PING.EXE", 0xB29F6629, 14, []string{"2012-04-06T19:00:55.9329556Z"}, 0, 0xAC036525},
+		{"WUAUCLT.EXE-830BCC14.pf", 23, "WUAUCLT.EXE", 0x830BCC14, 25, []string{"2012-03-15T21:17:39.8079963Z"}, 0, 0xAC036525},
+		{"TASKHOST.EXE-3AE259FC.pf", 26, "TASKHOST.EXE", 0x3AE259FC, 4, []string{"2013-10-04T15:40:09.0378333Z",
+			"2013-10-04T15:28:09.0103565Z", "2013-10-04T06:19:54.5960606Z", "2013-10-04T06:11:13.6429375Z"}, 0, 0x686C4249},
+		{"BYTECODEGENERATOR.EXE-C1E9BCE6.pf", 30, "BYTECODEGENERATOR.EXE", 0xC1E9BCE6, 7, []string{"2015-05-14T22:11:58.0911341Z",
+			"2015-05-14T22:11:55.3576520Z", "2015-05-14T22:11:45.5135991Z", "2015-05-14T22:11:25.8427278Z",
+			"2015-05-14T22:11:19.8586549Z", "2015-05-14T22:11:05.9066547Z", "2015-05-14T22:10:38.2515193Z"}, 1085, 0x3E0D2D25},
+		{"ONEDRIVE.EXE-7E152375.pf", 30, "ONEDRIVE.EXE", 0x7E152375, 2, []string{"2015-05-14T22:11:05.4852771Z", "2015-05-14T22:10:28.6747101Z"}, 134, 0x3E0D2D25},
+		{"NOTEPAD.EXE-D8414F97.pf", 30, "NOTEPAD.EXE", 0xD8414F97, 2, []string{"2019-06-05T19:55:04.8777787Z", "2019-06-05T19:23:00.8157052Z"}, 56, 0x2CA3D1AE},
+		{"AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf", 31, "AM_DELTA_PATCH_1.443.990.0.EX", 0x7037CF86, 1, nil, 0, 0xBC1F1BFC},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			pf, err := Open(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pf.Version != tt.version || pf.Executable != tt.executable || pf.Hash != tt.hash {
+				t.Errorf("got v%d %q %08X", pf.Version, pf.Executable, pf.Hash)
+			}
+			if tt.runCount != 0 && pf.RunCount != tt.runCount {
+				t.Errorf("run count %d, want %d", pf.RunCount, tt.runCount)
+			}
+			if tt.lastRuns != nil {
+				var got []string
+				for _, r := range pf.LastRuns {
+					got = append(got, r.Format("2006-01-02T15:04:05.0000000Z"))
+				}
+				if strings.Join(got, " ") != strings.Join(tt.lastRuns, " ") {
+					t.Errorf("last runs %v, want %v", got, tt.lastRuns)
+				}
+			}
+			if tt.metrics != 0 && len(pf.Files) != tt.metrics {
+				t.Errorf("%d files, want %d", len(pf.Files), tt.metrics)
+			}
+			if len(pf.Volumes) == 0 || pf.Volumes[0].Serial != tt.serial {
+				t.Errorf("volumes %+v, want serial %08X", pf.Volumes, tt.serial)
+			}
+		})
+	}
+	pf, _ := Open(filepath.Join(dir, "AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf"))
+	if !pf.ExecutableTruncated {
+		t.Error("the 29-character v31 name is not flagged as truncated")
+	}
+}
+
+// sccainfoFacts is what the differential test compares.
+type sccainfoFacts struct {
+	executable string
+	runCount   uint32
+	lastRuns   []time.Time
+	serials    []uint32
+	files      int
+}
+
+var (
+	sccaLine = regexp.MustCompile(`^\s*([A-Za-z ]+?)(?::\s*\d+)?\s*:?\s*:\s(.*)$`)
+	sccaTime = "Jan 2, 2006 15:04:05.000000000 MST"
+)
+
+func runSccainfo(t *testing.T, path string) (sccainfoFacts, error) {
+	out, err := exec.Command("sccainfo", path).Output()
+	if err != nil {
+		return sccainfoFacts{}, err
+	}
+	var f sccainfoFacts
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		key = strings.TrimSpace(key)
+		val = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(val), ":"))
+		if i := strings.Index(val, ": "); strings.HasPrefix(key, "Last run time") && i >= 0 {
+			val = strings.TrimSpace(val[i+1:])
+		}
+		switch {
+		case key == "Executable filename":
+			f.executable = val
+		case key == "Run count":
+			n, _ := strconv.ParseUint(val, 10, 32)
+			f.runCount = uint32(n)
+		case strings.HasPrefix(key, "Last run time") && !strings.HasPrefix(val, "Not set"):
+			ts, err := time.Parse(sccaTime, val)
+			if err != nil {
+				return f, fmt.Errorf("sccainfo time %q: %v", val, err)
+			}
+			f.lastRuns = append(f.lastRuns, ts)
+		case key == "Serial number":
+			n, _ := strconv.ParseUint(strings.TrimPrefix(val, "0x"), 16, 32)
+			f.serials = append(f.serials, uint32(n))
+		case key == "Number of filenames":
+			f.files, _ = strconv.Atoi(val)
+		}
+	}
+	return f, nil
+}
+
+// TestDifferentialSccainfo compares with libscca's sccainfo on every file it
+// reads (versions 17–30; it cannot read version 31 or the decompressed museum
+// files, which TestPlasoValues and TestCorpusParses cover).
+func TestDifferentialSccainfo(t *testing.T) {
+	if _, err := exec.LookPath("sccainfo"); err != nil {
+		t.Fatal("sccainfo not found: install Debian's libscca-utils (.ci/run does)")
+	}
+	compared := 0
+	for _, p := range corpusFiles(t) {
+		want, err := runSccainfo(t, p)
+		if err != nil {
+			continue // sccainfo cannot read it
+		}
+		pf, err := Open(p)
+		if err != nil {
+			t.Errorf("%s: sccainfo reads it, we fail: %v", p, err)
+			continue
+		}
+		compared++
+		if pf.Executable != want.executable || pf.RunCount != want.runCount || len(pf.Files) != want.files {
+			t.Errorf("%s: got %q runs=%d files=%d, sccainfo %q runs=%d files=%d", p,
+				pf.Executable, pf.RunCount, len(pf.Files), want.executable, want.runCount, want.files)
+		}
+		if len(pf.LastRuns) != len(want.lastRuns) {
+			t.Errorf("%s: %d last runs, sccainfo %d", p, len(pf.LastRuns), len(want.lastRuns))
+		} else {
+			for i := range want.lastRuns {
+				// sccainfo prints nanoseconds computed from 100 ns ticks.
+				if !pf.LastRuns[i].Equal(want.lastRuns[i]) {
+					t.Errorf("%s: last run %d %v, sccainfo %v", p, i, pf.LastRuns[i], want.lastRuns[i])
+				}
+			}
+		}
+		if len(pf.Volumes) != len(want.serials) {
+			t.Errorf("%s: %d volumes, sccainfo %d", p, len(pf.Volumes), len(want.serials))
+		} else {
+			for i, s := range want.serials {
+				if pf.Volumes[i].Serial != s {
+					t.Errorf("%s: volume %d serial %08X, sccainfo %08X", p, i, pf.Volumes[i].Serial, s)
+				}
+			}
+		}
+	}
+	if compared < 60 {
+		t.Errorf("compared only %d files with sccainfo", compared)
+	}
+	t.Logf("compared %d files with sccainfo", compared)
+}
+
+func TestTruncatedGivesPartialAndError(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(corpusDir(t), "prefetch", "plaso", "TASKHOST.EXE-3AE259FC.pf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := b[:len(b)/2]
+	pf, err := Parse(bytes.NewReader(cut), int64(len(cut)))
+	var fe *FormatError
+	if !errors.As(err, &fe) {
+		t.Fatalf("err = %v, want a FormatError", err)
+	}
+	if pf == nil || pf.Executable != "TASKHOST.EXE" || pf.RunCount != 4 {
+		t.Fatalf("partial result %+v", pf)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, p := range corpusFiles(f) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(b) <= 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		Parse(bytes.NewReader(data), int64(len(data)))
+	})
+}
+
+func BenchmarkCorpus(b *testing.B) {
+	files := corpusFiles(b)
+	var data [][]byte
+	var total int64
+	for _, p := range files {
+		d, _ := os.ReadFile(p)
+		data = append(data, d)
+		total += int64(len(d))
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, d := range data {
+			Parse(bytes.NewReader(d), int64(len(d)))
+		}
+	}
+}
