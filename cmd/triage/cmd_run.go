@@ -1,0 +1,422 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"triage/analyzers"
+	"triage/collectors"
+	"triage/parsers/evtx"
+	"triage/report"
+	"triage/timeline"
+)
+
+func init() {
+	verbs["run"] = verb{"build the timeline, findings and report from evidence: run [flags] EVIDENCE...", runRun}
+}
+
+type runOptions struct {
+	out, caseID, examiner, tz, host, businessHours, reportTime string
+	pdf, force                                                 bool
+	location                                                   *time.Location
+	bizStart, bizEnd                                           int
+	fixedTime                                                  time.Time
+}
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o runOptions
+	fs.StringVar(&o.out, "out", "", "output folder (default ./triage-<UTC timestamp>)")
+	fs.StringVar(&o.caseID, "case", "", "case identifier, stated in the report")
+	fs.StringVar(&o.examiner, "examiner", "", "examiner name, stated in the report")
+	fs.StringVar(&o.tz, "tz", "UTC", "IANA time zone of the host, for local times and business hours")
+	fs.StringVar(&o.host, "host", "", "host name (default: from the events' Computer field, else the folder name)")
+	fs.StringVar(&o.businessHours, "business-hours", "08-18", "business hours HH-HH in --tz, for the out-of-hours analytic")
+	fs.StringVar(&o.reportTime, "report-time", "", "RFC 3339 time to state as the run and report times, for byte-identical reruns")
+	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
+	fs.BoolVar(&o.force, "force", false, "write into an --out folder that already holds a run")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: triage run [flags] EVIDENCE...")
+		fmt.Fprintln(stderr, "each EVIDENCE is one host: a KAPE or Velociraptor folder, a zip of one, a folder of logs, a disk image or single files")
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "exit status: 0 run completed (damaged artifacts are listed), 1 nothing could be read, 2 usage error")
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	if err := o.validate(fs.Args()); err != nil {
+		fmt.Fprintf(stderr, "triage: run: %v\n", err)
+		return exitUsage
+	}
+	code, err := execute(o, fs.Args(), append([]string{"triage", "run"}, args...), stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "triage: run: %v\n", err)
+	}
+	return code
+}
+
+func (o *runOptions) validate(evidence []string) error {
+	var err error
+	if o.location, err = time.LoadLocation(o.tz); err != nil {
+		return fmt.Errorf("--tz %q: %v", o.tz, err)
+	}
+	start, end, ok := strings.Cut(o.businessHours, "-")
+	o.bizStart, _ = strconv.Atoi(start)
+	o.bizEnd, _ = strconv.Atoi(end)
+	if !ok || o.bizStart < 0 || o.bizEnd > 24 || o.bizStart >= o.bizEnd {
+		return fmt.Errorf("--business-hours %q: want HH-HH, e.g. 08-18", o.businessHours)
+	}
+	if o.reportTime != "" {
+		if o.fixedTime, err = time.Parse(time.RFC3339, o.reportTime); err != nil {
+			return fmt.Errorf("--report-time: %v", err)
+		}
+	}
+	if o.out == "" {
+		o.out = "triage-" + o.now().UTC().Format("20060102T150405Z")
+	}
+	out, err := filepath.Abs(o.out)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evidence {
+		root, err := filepath.Abs(ev)
+		if err != nil {
+			return err
+		}
+		if resolved, err := filepath.EvalSymlinks(root); err == nil {
+			root = resolved
+		}
+		if within(out, root) {
+			// Never even with --force: evidence is not written to.
+			return fmt.Errorf("--out %s lies inside the evidence %s", o.out, ev)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(o.out, "timeline.db")); err == nil && !o.force {
+		return fmt.Errorf("--out %s already holds a run (use --force to replace it)", o.out)
+	}
+	return nil
+}
+
+// within reports whether p is root or below it, after resolving what exists.
+func within(p, root string) bool {
+	for dir := p; ; dir = filepath.Dir(dir) {
+		if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+			p = filepath.Join(resolved, strings.TrimPrefix(p, dir))
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func (o *runOptions) now() time.Time {
+	if !o.fixedTime.IsZero() {
+		return o.fixedTime
+	}
+	return time.Now()
+}
+
+// execute runs the pipeline: collect, hash, parse and store, analyze,
+// report, verify the evidence is unchanged, and write the manifest.
+func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (int, error) {
+	started := o.now().UTC()
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return exitFail, err
+	}
+	if o.force {
+		for _, name := range []string{"timeline.db", "timeline.db-wal", "timeline.db-shm"} {
+			os.Remove(filepath.Join(o.out, name))
+		}
+	}
+	logFile, err := os.Create(filepath.Join(o.out, "run.log"))
+	if err != nil {
+		return exitFail, err
+	}
+	defer logFile.Close()
+	interactive := isTerminal(stderr)
+	log := &runLog{w: logFile, now: o.now}
+	if !interactive {
+		log.console = stderr
+	}
+	log.Printf("triage %s (commit %s, %s) started: %s", version, toolCommit(), runtime.Version(), strings.Join(argv, " "))
+
+	db, err := timeline.Create(filepath.Join(o.out, "timeline.db"))
+	if err != nil {
+		return exitFail, err
+	}
+	defer db.Close()
+	m := &manifest{
+		Tool:        toolInfo{Name: "triage", Version: version, Commit: toolCommit(), GoVersion: runtime.Version()},
+		CommandLine: argv, Case: o.caseID, Examiner: o.examiner, TimeZone: o.tz, BusinessHours: o.businessHours,
+		StartedUTC: timeline.FormatTime(started), Evidence: evidence,
+	}
+	if err := insertRun(db, m); err != nil {
+		return exitFail, err
+	}
+	w, err := timeline.NewWriter(db)
+	if err != nil {
+		return exitFail, err
+	}
+	var all []hostRun
+	for _, root := range evidence {
+		hr, err := collectHost(w, o, root, log, stderr, interactive)
+		if err != nil {
+			log.Printf("error: evidence %s: %v", root, err)
+			m.EvidenceErrors = append(m.EvidenceErrors, fmt.Sprintf("%s: %v", root, err))
+			continue
+		}
+		all = append(all, hr)
+	}
+	if err := w.Close(); err != nil {
+		return exitFail, err
+	}
+	readable := 0
+	for _, hr := range all {
+		for _, a := range hr.rows {
+			if a.Status != "failed" {
+				readable++
+			}
+		}
+	}
+	m.Artifacts = verifyUnchanged(all, log)
+	sum, err := analyzers.Run(context.Background(), db, analyzers.Options{
+		Location: o.location, BusinessStart: o.bizStart, BusinessEnd: o.bizEnd, IncidentWindow: 5 * time.Minute,
+	})
+	if err != nil {
+		return exitFail, fmt.Errorf("analyzers: %w", err)
+	}
+	log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
+	m.FinishedUTC = timeline.FormatTime(o.now().UTC())
+	if _, err := db.Exec(`UPDATE runs SET finished_ts=?`, m.FinishedUTC); err != nil {
+		return exitFail, err
+	}
+	outputs, err := report.Render(db, report.Options{OutDir: o.out, Location: o.location, ReportTime: o.fixedTime, PDF: o.pdf})
+	if err != nil {
+		log.Printf("error: report: %v", err)
+	}
+	printSummary(stdout, all)
+	report.ConsoleSummary(db, stdout)
+	db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	m.Outputs = hashOutputs(o.out, append([]string{"timeline.db"}, outputs...), log)
+	if err := m.write(filepath.Join(o.out, "manifest.json")); err != nil {
+		return exitFail, err
+	}
+	for _, out := range m.Outputs {
+		if out.Path == "report.html" {
+			fmt.Fprintf(stdout, "report.html sha256 %s\n", out.SHA256)
+		}
+	}
+	log.Printf("finished: %d artifacts readable, outputs in %s", readable, o.out)
+	if readable == 0 {
+		return exitFail, errors.New("nothing could be read")
+	}
+	return exitOK, nil
+}
+
+type hostRun struct {
+	host      string
+	root      string
+	artifacts []*collectors.Artifact
+	rows      []timeline.Artifact
+}
+
+func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, stderr io.Writer, interactive bool) (hostRun, error) {
+	ev, err := collectors.Open(root)
+	if err != nil {
+		return hostRun{}, err
+	}
+	defer ev.Close()
+	host := o.host
+	if host == "" {
+		host = hostFromEvents(ev)
+	}
+	log.Printf("evidence %s (%s): host %s, %d artifacts", root, ev.Format, host, len(ev.Artifacts))
+	for _, s := range ev.Skipped {
+		log.Printf("error: skipped %s", s)
+	}
+	var total int64
+	for _, a := range ev.Artifacts {
+		total += a.Size
+	}
+	progress := func(int64, int) {}
+	if interactive {
+		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription(host), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish())
+		events, start := 0, time.Now()
+		progress = func(n int64, e int) {
+			events += e
+			bar.Describe(fmt.Sprintf("%s: %d events, %.0f/s", host, events, float64(events)/time.Since(start).Seconds()))
+			bar.Add64(n)
+		}
+		defer bar.Finish()
+	}
+	rows, err := ingest(w, host, ev.Artifacts, log, progress)
+	return hostRun{host: host, root: root, artifacts: ev.Artifacts, rows: rows}, err
+}
+
+// hostFromEvents takes the host name from the Computer field of the first
+// event log that has one, preferring the System and Security logs.
+func hostFromEvents(ev *collectors.Evidence) string {
+	logs := append([]*collectors.Artifact{}, ev.Artifacts...)
+	rank := func(a *collectors.Artifact) int {
+		switch strings.ToLower(filepath.Base(a.Path)) {
+		case "system.evtx":
+			return 0
+		case "security.evtx":
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(logs, func(i, j int) bool { return rank(logs[i]) < rank(logs[j]) })
+	for _, a := range logs {
+		if a.Kind != collectors.EVTX {
+			continue
+		}
+		if name := firstComputer(a); name != "" {
+			return name
+		}
+	}
+	return ev.HostHint
+}
+
+func firstComputer(a *collectors.Artifact) string {
+	f, err := a.Open()
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	r, err := evtx.NewReader(f, a.Size)
+	if err != nil {
+		return ""
+	}
+	r.SetWorkers(1)
+	for rec := range r.Records() {
+		if rec != nil && rec.System.Computer != "" {
+			return rec.System.Computer
+		}
+	}
+	return ""
+}
+
+func insertRun(db *sql.DB, m *manifest) error {
+	argv, _ := json.Marshal(m.CommandLine)
+	evidence, _ := json.Marshal(m.Evidence)
+	_, err := db.Exec(`INSERT INTO runs (tool_version, tool_commit, go_version, command_line, case_id, examiner, tz,
+		business_hours, evidence, started_ts) VALUES (?,?,?,?,?,?,?,?,?,?)`, m.Tool.Version, m.Tool.Commit, m.Tool.GoVersion,
+		string(argv), m.Case, m.Examiner, m.TimeZone, m.BusinessHours, string(evidence), m.StartedUTC)
+	return err
+}
+
+func printSummary(w io.Writer, all []hostRun) {
+	t := tablewriter.NewWriter(w)
+	t.Header("Host", "Kind", "Artifacts", "Records", "Recovered", "Errors", "Failed")
+	type agg struct{ artifacts, records, recovered, errors, failed int }
+	for _, hr := range all {
+		byKind := map[string]*agg{}
+		for _, a := range hr.rows {
+			g := byKind[a.Kind]
+			if g == nil {
+				g = &agg{}
+				byKind[a.Kind] = g
+			}
+			g.artifacts++
+			g.records += a.Records
+			g.recovered += a.Recovered
+			g.errors += len(a.Errors)
+			if a.Status == "failed" {
+				g.failed++
+			}
+		}
+		kinds := make([]string, 0, len(byKind))
+		for k := range byKind {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			g := byKind[k]
+			t.Append(hr.host, k, g.artifacts, g.records, g.recovered, g.errors, g.failed)
+		}
+	}
+	t.Render()
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// verifyUnchanged hashes every artifact again after the run: evidence must
+// not change while it is read, and a change is reported loudly.
+func verifyUnchanged(all []hostRun, log *runLog) []manifestArtifact {
+	var out []manifestArtifact
+	for _, hr := range all {
+		for i, a := range hr.artifacts {
+			if i >= len(hr.rows) {
+				break
+			}
+			row := hr.rows[i]
+			ma := manifestArtifact{
+				Host: hr.host, EvidenceRoot: hr.root, Path: a.Path, WindowsPath: a.WinPath, Kind: row.Kind,
+				Size: a.Size, ModTime: timeline.FormatTime(a.ModTime), SHA256: row.SHA256, MD5: row.MD5,
+				Status: row.Status, Records: row.Records, Recovered: row.Recovered, Errors: row.Errors,
+			}
+			if ma.Errors == nil {
+				ma.Errors = []string{}
+			}
+			sha, _, err := hashArtifact(a)
+			switch {
+			case err != nil:
+				ma.IntegrityError = "re-hash failed: " + err.Error()
+			case sha != row.SHA256:
+				ma.IntegrityError = fmt.Sprintf("CHANGED DURING THE RUN: sha256 %s before, %s after", row.SHA256, sha)
+			}
+			if ma.IntegrityError != "" {
+				log.Printf("ERROR: INTEGRITY: %s: %s", a.Path, ma.IntegrityError)
+			}
+			out = append(out, ma)
+		}
+	}
+	return out
+}
+
+func hashOutputs(dir string, names []string, log *runLog) []manifestOutput {
+	var out []manifestOutput
+	sort.Strings(names)
+	for _, name := range names {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			log.Printf("error: hash output %s: %v", name, err)
+			continue
+		}
+		sum := sha256.Sum256(b)
+		out = append(out, manifestOutput{Path: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(b))})
+	}
+	return out
+}

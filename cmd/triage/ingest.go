@@ -1,0 +1,226 @@
+package main
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+
+	"triage/collectors"
+	"triage/parsers/evtx"
+	"triage/parsers/prefetch"
+	"triage/parsers/textfile"
+	"triage/timeline"
+)
+
+// parsed is what one artifact yields: its events as a stream, then its
+// outcome once the stream is closed.
+type parsed struct {
+	artifact *collectors.Artifact
+	row      timeline.Artifact
+	hashed   chan struct{} // closed once row's hashes are set, before parsing starts
+	events   chan timeline.Event
+	done     chan struct{} // closed once row's outcome is final
+}
+
+// eventBuffer is how far a parser may run ahead of the single writer.
+const eventBuffer = 4096
+
+// ingest parses the artifacts in parallel and writes them in the given
+// order from this goroutine, so ids are the same on every run.
+func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, log *runLog, progress func(bytes int64, events int)) ([]timeline.Artifact, error) {
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan *parsed)
+	queue := make(chan *parsed, workers)
+	go func() {
+		defer close(queue)
+		defer close(jobs)
+		for _, a := range artifacts {
+			p := &parsed{artifact: a, hashed: make(chan struct{}), events: make(chan timeline.Event, eventBuffer), done: make(chan struct{})}
+			queue <- p
+			jobs <- p
+		}
+	}()
+	for i := 0; i < workers; i++ {
+		go func() {
+			for p := range jobs {
+				parseArtifact(p, host)
+			}
+		}()
+	}
+	var rows []timeline.Artifact
+	for p := range queue {
+		// The artifact row goes in before its events so they can refer to
+		// it; its outcome is filled in once parsing is over.
+		<-p.hashed
+		row := timeline.Artifact{
+			Host: host, EvidenceRoot: p.artifact.Root, Path: p.artifact.Path, Kind: string(p.artifact.Kind),
+			Size: p.artifact.Size, ModTime: p.artifact.ModTime, SHA256: p.row.SHA256, MD5: p.row.MD5,
+		}
+		id, err := w.AddArtifact(&row)
+		if err != nil {
+			return rows, err
+		}
+		n := 0
+		for e := range p.events {
+			e.ArtifactID = id
+			if err := w.AddEvent(&e); err != nil {
+				return rows, err
+			}
+			n++
+		}
+		<-p.done
+		row.Status, row.Records, row.Recovered, row.Errors, row.Flags = p.row.Status, p.row.Records, p.row.Recovered, p.row.Errors, p.row.Flags
+		row.FirstRecord, row.LastRecord, row.MissingRecords = p.row.FirstRecord, p.row.LastRecord, p.row.MissingRecords
+		if err := w.FinishArtifact(&row); err != nil {
+			return rows, err
+		}
+		log.Printf("parsed %s (%s): %d events, status %s, %d errors", row.Path, row.Kind, n, row.Status, len(row.Errors))
+		for _, e := range row.Errors {
+			log.Printf("  %s: %s", row.Path, e)
+		}
+		progress(row.Size, n)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// parseArtifact hashes the artifact, then parses it, streaming events.
+func parseArtifact(p *parsed, host string) {
+	defer close(p.done)
+	defer close(p.events)
+	row := &p.row
+	row.Status = "ok"
+	row.Flags = map[string]any{}
+	sha, md, err := hashArtifact(p.artifact)
+	row.SHA256, row.MD5 = sha, md
+	close(p.hashed)
+	if err != nil {
+		row.Status = "failed"
+		row.Errors = append(row.Errors, "hash: "+err.Error())
+		return
+	}
+	f, err := p.artifact.Open()
+	if err != nil {
+		row.Status = "failed"
+		row.Errors = append(row.Errors, err.Error())
+		return
+	}
+	defer f.Close()
+	switch p.artifact.Kind {
+	case collectors.EVTX:
+		parseEVTX(p, f, host)
+	case collectors.Prefetch:
+		pf, err := prefetch.Parse(f, p.artifact.Size)
+		if pf != nil && pf.Version != 0 {
+			for _, e := range timeline.FromPrefetch(host, 0, pf) {
+				p.events <- e
+				row.Records++
+			}
+		}
+		if err != nil {
+			row.Errors = append(row.Errors, err.Error())
+			row.Status = statusFor(row.Records)
+		}
+	case collectors.History:
+		t, err := textfile.Read(f, p.artifact.Size)
+		if err != nil {
+			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
+			return
+		}
+		row.Flags["encoding"] = t.Encoding
+		for i, line := range t.Lines() {
+			p.events <- timeline.FromHistoryLine(host, 0, p.artifact.WinPath, p.artifact.ModTime, i+1, line)
+			row.Records++
+		}
+	case collectors.Batch, collectors.Script:
+		t, err := textfile.Read(f, p.artifact.Size)
+		if err != nil {
+			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
+			return
+		}
+		row.Flags["encoding"] = t.Encoding
+		p.events <- timeline.FromTextFile(host, 0, string(p.artifact.Kind), p.artifact.WinPath, p.artifact.ModTime,
+			t.Encoding, t.Content, len(t.Lines()))
+		row.Records = 1
+	}
+}
+
+func statusFor(records int) string {
+	if records > 0 {
+		return "damaged"
+	}
+	return "failed"
+}
+
+func parseEVTX(p *parsed, f collectors.File, host string) {
+	row := &p.row
+	r, err := evtx.NewReader(f, p.artifact.Size)
+	if err != nil {
+		row.Status, row.Errors = "failed", append(row.Errors, err.Error())
+		return
+	}
+	h := r.Header()
+	row.Flags["dirty"], row.Flags["full"], row.Flags["no_crc"] = h.Dirty(), h.Full(), h.NoCRC()
+	row.Flags["header_crc_ok"] = h.CRCValid
+	var ids []int64
+	for rec, err := range r.Records() {
+		if err != nil {
+			row.Errors = append(row.Errors, err.Error())
+		}
+		if rec == nil {
+			continue
+		}
+		e := timeline.FromEVTX(host, 0, rec)
+		p.events <- e
+		row.Records++
+		if rec.Recovered {
+			row.Recovered++
+		} else {
+			ids = append(ids, int64(rec.ID))
+		}
+	}
+	st := r.Stats()
+	row.Flags["crc_errors"], row.Flags["chunks"], row.Flags["empty_chunks"] = st.CRCErrors, st.Chunks, st.EmptyChunks
+	row.Flags["bad_chunks"], row.Flags["truncated"] = st.BadChunks, st.Truncated
+	recordGaps(row, ids)
+	if len(row.Errors) > 0 {
+		row.Status = statusFor(row.Records)
+	}
+}
+
+// recordGaps notes the id range of the live records and how many ids in it
+// are absent: a log that wraps keeps a contiguous range, so holes suggest
+// records were removed.
+func recordGaps(row *timeline.Artifact, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	first, last := ids[0], ids[len(ids)-1]
+	row.FirstRecord, row.LastRecord = &first, &last
+	distinct := int64(1)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] != ids[i-1] {
+			distinct++
+		}
+	}
+	row.MissingRecords = last - first + 1 - distinct
+}
+
+// hashArtifact computes SHA-256 and MD5 of the artifact's bytes.
+func hashArtifact(a *collectors.Artifact) (string, string, error) {
+	f, err := a.Open()
+	if err != nil {
+		return "", "", err
+	}
+	defer f.Close()
+	s, m := sha256.New(), md5.New()
+	if _, err := io.Copy(io.MultiWriter(s, m), f); err != nil {
+		return "", "", fmt.Errorf("read: %w", err)
+	}
+	return hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil)), nil
+}

@@ -1,0 +1,234 @@
+package timeline
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"triage/parsers/evtx"
+	"triage/parsers/prefetch"
+)
+
+// Providers whose events get a specific mapping.
+const (
+	providerSecurity   = "Microsoft-Windows-Security-Auditing"
+	providerSysmon     = "Microsoft-Windows-Sysmon"
+	providerPowerShell = "Microsoft-Windows-PowerShell"
+	providerClassicPS  = "PowerShell" // the "Windows PowerShell" log
+)
+
+// summaryWidth bounds quoted text in a summary; the full text stays in the
+// other columns.
+const summaryWidth = 160
+
+// FromEVTX normalizes one event record.
+func FromEVTX(host string, artifactID int64, rec *evtx.Record) Event {
+	s := &rec.System
+	e := Event{
+		TS: rec.Time(), Host: host, ArtifactID: artifactID, RecordID: int64(rec.ID), Source: "evtx",
+		EventID: int(s.EventID), Channel: s.Channel, Provider: s.Provider, Computer: s.Computer,
+		User: s.UserID, Level: int(s.Level), Recovered: rec.Recovered, Data: map[string]any{},
+	}
+	if s.EventRecordID != 0 {
+		e.RecordID = int64(s.EventRecordID)
+	}
+	for i, k := range evtx.FieldKeys(rec.Data) {
+		e.Data[k] = rec.Data[i].Value
+	}
+	field := func(k string) string { return str(e.Data[k]) }
+	switch {
+	case s.Provider == providerSecurity && s.EventID == 4688:
+		e.Process, e.CommandLine, e.ParentProcess = field("NewProcessName"), field("CommandLine"), field("ParentProcessName")
+		e.User = account(field("SubjectDomainName"), field("SubjectUserName"), e.User)
+		e.Summary = started(e.Process, e.ParentProcess, e.CommandLine)
+	case s.Provider == providerSysmon && s.EventID == 1:
+		e.Process, e.CommandLine, e.ParentProcess = field("Image"), field("CommandLine"), field("ParentImage")
+		if u := field("User"); u != "" {
+			e.User = u
+		}
+		e.Summary = started(e.Process, e.ParentProcess, e.CommandLine)
+	case s.Provider == providerSysmon && s.EventID == 7:
+		e.Process = field("Image")
+		e.Summary = fmt.Sprintf("%s loaded %s", base(e.Process), field("ImageLoaded"))
+	case s.Provider == providerPowerShell && s.EventID == 4104:
+		e.ScriptBlockID = field("ScriptBlockId")
+		e.Summary = fmt.Sprintf("PowerShell script block %s part %s/%s: %s", e.ScriptBlockID,
+			field("MessageNumber"), field("MessageTotal"), clip(field("ScriptBlockText")))
+	case s.Provider == providerPowerShell && s.EventID == 4103:
+		for k, v := range keyValues(field("ContextInfo"), " = ") {
+			e.Data[k] = v
+		}
+		e.Process, e.CommandLine = exeOf(field("Host Application")), field("Host Application")
+		e.Summary = fmt.Sprintf("PowerShell pipeline ran %s: %s", field("Command Name"), clip(field("Payload")))
+	case s.Provider == providerClassicPS && (s.EventID == 400 || s.EventID == 403 || s.EventID == 600 || s.EventID == 800):
+		for i := range rec.Data {
+			for k, v := range keyValues(rec.Data[i].Value, "=") {
+				if _, taken := e.Data[k]; !taken {
+					e.Data[k] = v
+				}
+			}
+		}
+		e.Process, e.CommandLine = exeOf(field("HostApplication")), field("HostApplication")
+		if cl := field("CommandLine"); cl != "" && s.EventID == 800 {
+			e.CommandLine = cl
+		}
+		e.Summary = fmt.Sprintf("Windows PowerShell %d (engine %s, host %s): %s", s.EventID,
+			field("EngineVersion"), field("HostName"), clip(e.CommandLine))
+	default:
+		e.Summary = fmt.Sprintf("%s event %d", s.Provider, s.EventID)
+	}
+	return e
+}
+
+// keyValues parses "key<sep>value" lines, as in the PowerShell logs'
+// HostApplication and ContextInfo blocks.
+func keyValues(block, sep string) map[string]string {
+	out := map[string]string{}
+	if !strings.Contains(block, sep) || !strings.Contains(block, "\n") {
+		return out
+	}
+	for _, line := range strings.Split(block, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), sep)
+		k = strings.TrimSpace(k)
+		// ContextInfo keys have spaces ("Host Application"); the classic
+		// log's keys never do, so a line with one is a value's continuation.
+		if !ok || k == "" || sep == "=" && strings.ContainsAny(k, " \t") {
+			continue
+		}
+		out[k] = strings.TrimSpace(v)
+	}
+	return out
+}
+
+// exeOf takes the executable from a command line such as a HostApplication.
+func exeOf(cmdline string) string {
+	cmdline = strings.TrimSpace(cmdline)
+	if strings.HasPrefix(cmdline, `"`) {
+		if end := strings.Index(cmdline[1:], `"`); end >= 0 {
+			return cmdline[1 : end+1]
+		}
+	}
+	if i := strings.IndexAny(cmdline, " \t"); i >= 0 {
+		return cmdline[:i]
+	}
+	return cmdline
+}
+
+func started(process, parent, cmdline string) string {
+	s := base(process) + " started"
+	if parent != "" {
+		s += " by " + base(parent)
+	}
+	if cmdline != "" {
+		s += ": " + clip(cmdline)
+	}
+	return s
+}
+
+func account(domain, user, fallback string) string {
+	switch {
+	case user == "" || user == "-":
+		return fallback
+	case domain == "" || domain == "-":
+		return user
+	}
+	return domain + `\` + user
+}
+
+// base is the file name of a Windows path.
+func base(p string) string {
+	return path.Base(strings.ReplaceAll(p, `\`, "/"))
+}
+
+func clip(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > summaryWidth {
+		return string(r[:summaryWidth]) + "…"
+	}
+	return s
+}
+
+// FromPrefetch gives one event per recorded run time, newest first.
+func FromPrefetch(host string, artifactID int64, pf *prefetch.File) []Event {
+	exe := executablePath(pf)
+	files := make([]string, len(pf.Files))
+	for i, f := range pf.Files {
+		files[i] = f.Name
+	}
+	volumes := make([]map[string]any, len(pf.Volumes))
+	for i, v := range pf.Volumes {
+		volumes[i] = map[string]any{"device_path": v.DevicePath, "serial": fmt.Sprintf("%08X", v.Serial),
+			"created": FormatTime(v.Created)}
+	}
+	var out []Event
+	for i, t := range pf.LastRuns {
+		out = append(out, Event{
+			TS: t, Host: host, ArtifactID: artifactID, RecordID: int64(i), Source: "prefetch",
+			Process: exe,
+			Summary: fmt.Sprintf("%s ran (prefetch run time %d of %d recorded, run count %d)",
+				pf.Executable, i+1, len(pf.LastRuns), pf.RunCount),
+			Data: map[string]any{
+				"executable": pf.Executable, "hash": fmt.Sprintf("0x%08X", pf.Hash), "run_count": pf.RunCount,
+				"version": pf.Version, "files": files, "directories": pf.Directories, "volumes": volumes,
+				"run_index": i,
+			},
+		})
+	}
+	return out
+}
+
+// executablePath finds the executable's full path in the file list; a
+// truncated name matches the start of the file name.
+func executablePath(pf *prefetch.File) string {
+	name := strings.ToUpper(pf.Executable)
+	for _, f := range pf.Files {
+		b := strings.ToUpper(base(f.Name))
+		if b == name || pf.ExecutableTruncated && strings.HasPrefix(b, name) {
+			return f.Name
+		}
+	}
+	return pf.Executable
+}
+
+// FromHistoryLine normalizes one PSReadLine history line. The file records
+// no per-line time, so the file's modification time stands in as an upper
+// bound and the summary says so.
+func FromHistoryLine(host string, artifactID int64, winPath string, mtime time.Time, lineNo int, line string) Event {
+	user := profileUser(winPath)
+	return Event{
+		TS: mtime, Host: host, ArtifactID: artifactID, RecordID: int64(lineNo), Source: "history",
+		User: user, Process: "powershell.exe", CommandLine: line,
+		Summary: fmt.Sprintf("PSReadLine history of %s, line %d (time is the file's mtime, an upper bound): %s",
+			orUnknown(user), lineNo, clip(line)),
+		Data: map[string]any{"line": line, "line_number": lineNo, "ts_is_upper_bound": true, "history_file": winPath},
+	}
+}
+
+// FromTextFile normalizes a batch or script file as one event at its mtime.
+func FromTextFile(host string, artifactID int64, source, winPath string, mtime time.Time, encoding, content string, lines int) Event {
+	return Event{
+		TS: mtime, Host: host, ArtifactID: artifactID, RecordID: 0, Source: source,
+		User: profileUser(winPath), Process: winPath,
+		Summary: fmt.Sprintf("%s file %s (%d lines; time is the file's mtime)", source, winPath, lines),
+		Data:    map[string]any{"content": content, "encoding": encoding, "lines": lines, "path": winPath},
+	}
+}
+
+// profileUser takes the account name from a path under Users\<name>\.
+func profileUser(winPath string) string {
+	parts := strings.Split(strings.ReplaceAll(winPath, `\`, "/"), "/")
+	for i := 0; i+1 < len(parts); i++ {
+		if strings.EqualFold(parts[i], "Users") || strings.EqualFold(parts[i], "Documents and Settings") {
+			return parts[i+1]
+		}
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown user"
+	}
+	return s
+}

@@ -1,0 +1,130 @@
+package timeline
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// part is one 4104 fragment of a script block.
+type part struct {
+	eventID       int64
+	ts            string
+	number, total int
+	text, path    string
+}
+
+// reassembleScripts groups 4104 fragments by host and ScriptBlockId,
+// orders them by MessageNumber, drops identical copies of a part (the same
+// log seen in a shadow copy or Windows.old) and records the missing parts.
+func reassembleScripts(db *sql.DB) error {
+	rows, err := db.Query(`SELECT id, host, script_block_id, ts, data FROM events
+		WHERE source='evtx' AND event_id=4104 AND script_block_id != '' ORDER BY host, script_block_id, id`)
+	if err != nil {
+		return err
+	}
+	type key struct{ host, id string }
+	blocks := map[key][]part{}
+	var order []key
+	for rows.Next() {
+		var k key
+		var p part
+		var data string
+		if err := rows.Scan(&p.eventID, &k.host, &k.id, &p.ts, &data); err != nil {
+			rows.Close()
+			return err
+		}
+		var fields map[string]any
+		json.Unmarshal([]byte(data), &fields)
+		p.number, _ = strconv.Atoi(str(fields["MessageNumber"]))
+		p.total, _ = strconv.Atoi(str(fields["MessageTotal"]))
+		p.text = str(fields["ScriptBlockText"])
+		p.path = str(fields["Path"])
+		if _, seen := blocks[k]; !seen {
+			order = append(order, k)
+		}
+		blocks[k] = append(blocks[k], p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	stmt, err := tx.Prepare(`INSERT INTO scripts (host, script_block_id, first_ts, last_ts, parts_expected,
+		parts_found, missing_parts, sha256, text, path, event_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	defer stmt.Close()
+	for _, k := range order {
+		s := assemble(blocks[k])
+		missing, _ := json.Marshal(s.missing)
+		ids, _ := json.Marshal(s.eventIDs)
+		sum := sha256.Sum256([]byte(s.text))
+		if _, err := stmt.Exec(k.host, k.id, s.first, s.last, s.expected, s.found, string(missing),
+			hex.EncodeToString(sum[:]), s.text, s.path, string(ids)); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+type assembled struct {
+	first, last, text, path string
+	expected, found         int
+	missing                 []int
+	eventIDs                []int64
+}
+
+func assemble(parts []part) assembled {
+	sort.SliceStable(parts, func(i, j int) bool { return parts[i].number < parts[j].number })
+	var s assembled
+	s.missing = []int{}
+	byNumber := map[int]bool{}
+	var text strings.Builder
+	for _, p := range parts {
+		if p.total > s.expected {
+			s.expected = p.total
+		}
+		if s.first == "" || p.ts < s.first {
+			s.first = p.ts
+		}
+		if p.ts > s.last {
+			s.last = p.ts
+		}
+		if s.path == "" {
+			s.path = p.path
+		}
+		if byNumber[p.number] {
+			continue // a copy of a part already taken
+		}
+		byNumber[p.number] = true
+		s.eventIDs = append(s.eventIDs, p.eventID)
+		text.WriteString(p.text)
+	}
+	s.found = len(byNumber)
+	if s.expected < s.found {
+		s.expected = s.found
+	}
+	for n := 1; n <= s.expected && n <= 1<<16; n++ {
+		if !byNumber[n] {
+			s.missing = append(s.missing, n)
+		}
+	}
+	s.text = text.String()
+	return s
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
