@@ -32,6 +32,10 @@ func (e *FormatError) Error() string {
 	return fmt.Sprintf("prefetch: %s at offset 0x%x", e.Msg, e.Offset)
 }
 
+// headerSize is the SCCA header plus the file information fields every
+// version shares.
+const headerSize = 120
+
 // maxFileSize bounds what is read: real files are well under 1 MiB.
 const maxFileSize = lzxpress.DefaultMaxOutput
 
@@ -81,34 +85,43 @@ func Open(name string) (*File, error) {
 // Parse decodes a prefetch file. On a truncated or damaged file it returns
 // what it could read together with the error.
 func Parse(r io.ReaderAt, size int64) (*File, error) {
-	if size > maxFileSize {
-		return nil, fmt.Errorf("prefetch: file of %d bytes exceeds %d", size, maxFileSize)
+	if size < 0 || size > maxFileSize {
+		return nil, fmt.Errorf("prefetch: file of %d bytes outside 0..%d", size, maxFileSize)
 	}
 	raw := make([]byte, size)
 	if n, err := r.ReadAt(raw, 0); int64(n) < size {
 		return nil, fmt.Errorf("prefetch: read: %w", err)
 	}
-	data, compressed, err := decompress(raw)
-	if err != nil {
-		return nil, err
+	data, compressed, decompressErr := decompress(raw)
+	if data == nil {
+		return nil, decompressErr
 	}
 	p := &File{Compressed: compressed}
-	return p, p.parse(data)
+	err := p.parse(data)
+	if decompressErr != nil {
+		// The decoded prefix may hold the header and run times; keep them,
+		// but never let a short stream pass for a whole file.
+		return p, errors.Join(decompressErr, err)
+	}
+	return p, err
 }
 
+// decompress returns the SCCA data. When a MAM stream breaks off it returns
+// the prefix that decoded (if it can hold a header) and the error.
 func decompress(raw []byte) ([]byte, bool, error) {
-	if len(raw) >= 8 && bytes.Equal(raw[:4], []byte("MAM\x04")) {
-		outSize := int(binary.LittleEndian.Uint32(raw[4:]))
-		data, err := lzxpress.DecompressHuffman(raw[8:], outSize)
-		if err != nil {
-			if len(data) < 84 {
-				return nil, true, fmt.Errorf("prefetch: decompress: %w", err)
-			}
-			// Parse the part that decoded; the parser reports what is missing.
-		}
+	if len(raw) < 8 || !bytes.Equal(raw[:4], []byte("MAM\x04")) {
+		return raw, false, nil
+	}
+	outSize := int(binary.LittleEndian.Uint32(raw[4:]))
+	data, err := lzxpress.DecompressHuffman(raw[8:], outSize)
+	if err == nil {
 		return data, true, nil
 	}
-	return raw, false, nil
+	err = fmt.Errorf("prefetch: decompress (%d of %d bytes decoded): %w", len(data), outSize, err)
+	if len(data) < headerSize {
+		return nil, true, err
+	}
+	return data, true, err
 }
 
 type reader struct{ b []byte }
@@ -164,7 +177,7 @@ func (p *File) parse(b []byte) error {
 	if len(b) < 8 || !bytes.Equal(b[4:8], []byte("SCCA")) {
 		return fmt.Errorf("%w: no SCCA signature at offset 0x4", ErrNotPrefetch)
 	}
-	if len(b) < 84 {
+	if len(b) < headerSize {
 		return &FormatError{int64(len(b)), "truncated header"}
 	}
 	p.Version = int(binary.LittleEndian.Uint32(b))

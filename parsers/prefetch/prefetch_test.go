@@ -77,8 +77,11 @@ func TestCorpusParses(t *testing.T) {
 }
 
 // TestPlasoValues checks the values log2timeline/plaso's own tests assert
-// (tests/parsers/winprefetch.py) for the plaso sample files, including the
-// version 31 file that sccainfo cannot read.
+// for the plaso sample files (tests/parsers/winprefetch.py, testParse17 to
+// testParse31TruncatedFilename, as of plaso commit 0110bb8d8ce5): executable,
+// hash, run count, last run times, mapped file count, and the first
+// volume's device path, serial and creation time. It covers the version 31
+// file that sccainfo cannot read; plaso asserts no run time for that one.
 func TestPlasoValues(t *testing.T) {
 	dir := filepath.Join(corpusDir(t), "prefetch", "plaso")
 	tests := []struct {
@@ -89,20 +92,33 @@ func TestPlasoValues(t *testing.T) {
 		runCount   uint32 // 0: plaso asserts none
 		lastRuns   []string
 		metrics    int // 0: plaso asserts none
+		device     string
 		serial     uint32
+		created    string // "": plaso asserts none
 	}{
-		{"CMD.EXE-087B4001.pf", 17, "CMD.EXE", 0x087B4001, 0, []string{"2013-03-10T10:11:49.2812500Z"}, 0, 0x24CB074B},
-		{"PING.EXE-B29F6629.pf", 23, "PING.EXE", 0xB29F6629, 14, []string{"2012-04-06T19:00:55.9329556Z"}, 0, 0xAC036525},
-		{"WUAUCLT.EXE-830BCC14.pf", 23, "WUAUCLT.EXE", 0x830BCC14, 25, []string{"2012-03-15T21:17:39.8079963Z"}, 0, 0xAC036525},
+		{"CMD.EXE-087B4001.pf", 17, "CMD.EXE", 0x087B4001, 0, []string{"2013-03-10T10:11:49.2812500Z"}, 33,
+			`\DEVICE\HARDDISKVOLUME1`, 0x24CB074B, "2013-03-10T10:19:46.2343750Z"},
+		{"PING.EXE-B29F6629.pf", 23, "PING.EXE", 0xB29F6629, 14, []string{"2012-04-06T19:00:55.9329556Z"}, 0,
+			`\DEVICE\HARDDISKVOLUME1`, 0xAC036525, "2010-11-10T17:37:26.4843750Z"},
+		{"WUAUCLT.EXE-830BCC14.pf", 23, "WUAUCLT.EXE", 0x830BCC14, 25, []string{"2012-03-15T21:17:39.8079963Z"}, 0,
+			`\DEVICE\HARDDISKVOLUME1`, 0xAC036525, "2010-11-10T17:37:26.4843750Z"},
 		{"TASKHOST.EXE-3AE259FC.pf", 26, "TASKHOST.EXE", 0x3AE259FC, 4, []string{"2013-10-04T15:40:09.0378333Z",
-			"2013-10-04T15:28:09.0103565Z", "2013-10-04T06:19:54.5960606Z", "2013-10-04T06:11:13.6429375Z"}, 0, 0x686C4249},
+			"2013-10-04T15:28:09.0103565Z", "2013-10-04T06:19:54.5960606Z", "2013-10-04T06:11:13.6429375Z"}, 51,
+			`\DEVICE\HARDDISKVOLUME2`, 0x686C4249, "2013-10-04T15:57:26.1465476Z"},
 		{"BYTECODEGENERATOR.EXE-C1E9BCE6.pf", 30, "BYTECODEGENERATOR.EXE", 0xC1E9BCE6, 7, []string{"2015-05-14T22:11:58.0911341Z",
 			"2015-05-14T22:11:55.3576520Z", "2015-05-14T22:11:45.5135991Z", "2015-05-14T22:11:25.8427278Z",
-			"2015-05-14T22:11:19.8586549Z", "2015-05-14T22:11:05.9066547Z", "2015-05-14T22:10:38.2515193Z"}, 1085, 0x3E0D2D25},
-		{"ONEDRIVE.EXE-7E152375.pf", 30, "ONEDRIVE.EXE", 0x7E152375, 2, []string{"2015-05-14T22:11:05.4852771Z", "2015-05-14T22:10:28.6747101Z"}, 134, 0x3E0D2D25},
-		{"NOTEPAD.EXE-D8414F97.pf", 30, "NOTEPAD.EXE", 0xD8414F97, 2, []string{"2019-06-05T19:55:04.8777787Z", "2019-06-05T19:23:00.8157052Z"}, 56, 0x2CA3D1AE},
-		{"AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf", 31, "AM_DELTA_PATCH_1.443.990.0.EX", 0x7037CF86, 1, nil, 0, 0xBC1F1BFC},
+			"2015-05-14T22:11:19.8586549Z", "2015-05-14T22:11:05.9066547Z", "2015-05-14T22:10:38.2515193Z"}, 1085,
+			`\VOLUME{01d08edc0cbccaad-3e0d2d25}`, 0x3E0D2D25, "2015-05-15T06:54:55.1392941Z"},
+		{"ONEDRIVE.EXE-7E152375.pf", 30, "ONEDRIVE.EXE", 0x7E152375, 2, []string{"2015-05-14T22:11:05.4852771Z",
+			"2015-05-14T22:10:28.6747101Z"}, 134,
+			`\VOLUME{01d08edc0cbccaad-3e0d2d25}`, 0x3E0D2D25, "2015-05-15T06:54:55.1392941Z"},
+		{"NOTEPAD.EXE-D8414F97.pf", 30, "NOTEPAD.EXE", 0xD8414F97, 2, []string{"2019-06-05T19:55:04.8777787Z",
+			"2019-06-05T19:23:00.8157052Z"}, 56,
+			`\VOLUME{01d3096ba3a46863-2ca3d1ae}`, 0x2CA3D1AE, "2017-07-30T19:40:03.5487843Z"},
+		{"AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf", 31, "AM_DELTA_PATCH_1.443.990.0.EX", 0x7037CF86, 1, nil, 0,
+			`\VOLUME{01dc94cf1f08c4a4-bc1f1bfc}`, 0xBC1F1BFC, ""},
 	}
+	const ticks = "2006-01-02T15:04:05.0000000Z"
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			pf, err := Open(filepath.Join(dir, tt.file))
@@ -118,7 +134,7 @@ func TestPlasoValues(t *testing.T) {
 			if tt.lastRuns != nil {
 				var got []string
 				for _, r := range pf.LastRuns {
-					got = append(got, r.Format("2006-01-02T15:04:05.0000000Z"))
+					got = append(got, r.Format(ticks))
 				}
 				if strings.Join(got, " ") != strings.Join(tt.lastRuns, " ") {
 					t.Errorf("last runs %v, want %v", got, tt.lastRuns)
@@ -127,12 +143,27 @@ func TestPlasoValues(t *testing.T) {
 			if tt.metrics != 0 && len(pf.Files) != tt.metrics {
 				t.Errorf("%d files, want %d", len(pf.Files), tt.metrics)
 			}
-			if len(pf.Volumes) == 0 || pf.Volumes[0].Serial != tt.serial {
-				t.Errorf("volumes %+v, want serial %08X", pf.Volumes, tt.serial)
+			if len(pf.Volumes) == 0 {
+				t.Fatal("no volumes")
+			}
+			v := pf.Volumes[0]
+			if v.DevicePath != tt.device || v.Serial != tt.serial {
+				t.Errorf("volume %q %08X, want %q %08X", v.DevicePath, v.Serial, tt.device, tt.serial)
+			}
+			if tt.created != "" && v.Created.Format(ticks) != tt.created {
+				t.Errorf("volume created %s, want %s", v.Created.Format(ticks), tt.created)
 			}
 		})
 	}
-	pf, _ := Open(filepath.Join(dir, "AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf"))
+	// plaso prints the reference as [MFT entry-sequence]: NTDLL.DLL [46299-1].
+	pf, err := Open(filepath.Join(dir, "TASKHOST.EXE-3AE259FC.pf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := pf.Files[0]; m.Name != `\DEVICE\HARDDISKVOLUME2\WINDOWS\SYSTEM32\NTDLL.DLL` || m.FileReference != 1<<48|46299 {
+		t.Errorf("first file %q %#x", m.Name, m.FileReference)
+	}
+	pf, _ = Open(filepath.Join(dir, "AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf"))
 	if !pf.ExecutableTruncated {
 		t.Error("the 29-character v31 name is not flagged as truncated")
 	}
@@ -257,6 +288,36 @@ func TestTruncatedGivesPartialAndError(t *testing.T) {
 	}
 }
 
+func TestTruncatedCompressedGivesPartialAndError(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(corpusDir(t), "prefetch", "plaso", "BYTECODEGENERATOR.EXE-C1E9BCE6.pf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := b[:len(b)/2]
+	pf, err := Parse(bytes.NewReader(cut), int64(len(cut)))
+	if err == nil || !strings.Contains(err.Error(), "decompress") {
+		t.Fatalf("err = %v, want a decompression error", err)
+	}
+	if pf == nil || pf.Executable != "BYTECODEGENERATOR.EXE" || pf.RunCount != 7 || len(pf.LastRuns) != 7 {
+		t.Fatalf("partial result %+v", pf)
+	}
+	if _, err := Parse(bytes.NewReader(b[:100]), 100); err == nil {
+		t.Fatal("no error for a stream cut inside its first code table")
+	}
+}
+
+func TestNotPrefetch(t *testing.T) {
+	for _, data := range [][]byte{nil, make([]byte, 4096), []byte("MZ\x90\x00 not a prefetch file at all")} {
+		pf, err := Parse(bytes.NewReader(data), int64(len(data)))
+		if !errors.Is(err, ErrNotPrefetch) || pf != nil && pf.Version != 0 {
+			t.Errorf("%d bytes: %v, %+v", len(data), err, pf)
+		}
+	}
+	if _, err := Parse(bytes.NewReader(nil), -1); err == nil {
+		t.Error("negative size accepted")
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, p := range corpusFiles(f) {
 		b, err := os.ReadFile(p)
@@ -268,7 +329,10 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		Parse(bytes.NewReader(data), int64(len(data)))
+		pf, err := Parse(bytes.NewReader(data), int64(len(data)))
+		if err == nil && (pf == nil || pf.Version == 0) {
+			t.Fatalf("no error and no version: %+v", pf)
+		}
 	})
 }
 
