@@ -38,6 +38,7 @@ type dumpedPrefetch struct {
 	Volumes             []dumpedVolume     `json:"volumes"`
 	Files               []dumpedFileMetric `json:"files"`
 	Directories         []string           `json:"directories"`
+	Error               string             `json:"error,omitempty"` // set when only part of the file could be read
 }
 
 func runDumpPrefetch(args []string, stdout, stderr io.Writer) int {
@@ -52,7 +53,6 @@ func runDumpPrefetch(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	w := bufio.NewWriter(stdout)
-	defer w.Flush()
 	status := exitOK
 	for _, name := range fs.Args() {
 		pf, err := prefetch.Open(name)
@@ -63,9 +63,17 @@ func runDumpPrefetch(args []string, stdout, stderr io.Writer) int {
 		if pf == nil || pf.Version == 0 {
 			continue
 		}
-		line, _ := json.Marshal(dumpPrefetch(name, pf))
+		d := dumpPrefetch(name, pf)
+		if err != nil {
+			d.Error = err.Error()
+		}
+		line, _ := json.Marshal(d)
 		w.Write(line)
 		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		fmt.Fprintf(stderr, "triage: dump prefetch: %v\n", err)
+		return exitFail
 	}
 	return status
 }
@@ -79,12 +87,12 @@ func dumpPrefetch(name string, pf *prefetch.File) dumpedPrefetch {
 		Directories: append([]string{}, pf.Directories...),
 	}
 	for _, t := range pf.LastRuns {
-		d.LastRunTimes = append(d.LastRunTimes, t.UTC().Format(time.RFC3339Nano))
+		d.LastRunTimes = append(d.LastRunTimes, rfc3339(t))
 	}
 	for _, v := range pf.Volumes {
 		d.Volumes = append(d.Volumes, dumpedVolume{
 			DevicePath: v.DevicePath, Serial: fmt.Sprintf("%08X", v.Serial),
-			Created: v.Created.UTC().Format(time.RFC3339Nano), Directories: append([]string{}, v.Directories...),
+			Created: rfc3339(v.Created), Directories: append([]string{}, v.Directories...),
 		})
 	}
 	for _, m := range pf.Files {
@@ -95,4 +103,12 @@ func dumpPrefetch(name string, pf *prefetch.File) dumpedPrefetch {
 		d.Files = append(d.Files, fm)
 	}
 	return d
+}
+
+// rfc3339 keeps the full 100 ns precision; an unset time is "".
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
