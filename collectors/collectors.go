@@ -140,6 +140,11 @@ func (ev *Evidence) walk(fsys fs.FS, prefix string, open func(string) (File, err
 			ev.Skipped = append(ev.Skipped, fmt.Sprintf("%s: %v", p, err))
 			return nil
 		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			// A link may point outside the evidence: list it, never follow it.
+			ev.Skipped = append(ev.Skipped, fmt.Sprintf("%s: symbolic link, not followed", p))
+			return nil
+		}
 		if !info.Mode().IsRegular() {
 			return nil
 		}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"triage/parsers/evtx"
+	"triage/timeline"
+)
+
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	corpus, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(corpus); err != nil {
+		t.Fatalf("test corpus missing: %v (the tests read ../shared/corpus beside the repository)", err)
+	}
+	return corpus
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := dispatch(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// treeState maps every file below root to its SHA-256, size and mtime.
+func treeState(t *testing.T, root string) map[string]string {
+	out := map[string]string{}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := d.Info()
+		sum := sha256.Sum256(b)
+		out[p] = hex.EncodeToString(sum[:]) + " " + info.ModTime().String()
+		return nil
+	})
+	return out
+}
+
+func readManifest(t *testing.T, dir string) manifest {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func openDB(t *testing.T, dir string) *sql.DB {
+	db, err := timeline.Open(filepath.Join(dir, "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func count(t *testing.T, db *sql.DB, query string, args ...any) int {
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func TestRunKAPE(t *testing.T) {
+	evidence := filepath.Join(corpusDir(t), "kape", "APTSIM-WIN10")
+	before := treeState(t, evidence)
+	out := filepath.Join(t.TempDir(), "x")
+	code, stdout, stderr := runCLI(t, "run", "--out", out, evidence)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"timeline.db", "manifest.json", "run.log"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	if !strings.Contains(stdout, "WIN-C89CFTIHC0I") {
+		t.Errorf("summary names no host:\n%s", stdout)
+	}
+	// The evidence is byte-identical and untouched afterwards.
+	after := treeState(t, evidence)
+	if len(after) != len(before) {
+		t.Fatalf("evidence tree has %d files, had %d", len(after), len(before))
+	}
+	for p, s := range before {
+		if after[p] != s {
+			t.Errorf("%s changed", p)
+		}
+	}
+	// evtx events in the DB are exactly the records the parser yields.
+	want := 0
+	filepath.WalkDir(evidence, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".evtx") {
+			return err
+		}
+		f, err := evtx.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rec := range f.Records() {
+			if rec != nil {
+				want++
+			}
+		}
+		f.Close()
+		return nil
+	})
+	db := openDB(t, out)
+	if got := count(t, db, `SELECT count(*) FROM events WHERE source='evtx'`); got != want || want < 32000 {
+		t.Errorf("%d evtx events in the DB, the parser yields %d", got, want)
+	}
+	// The manifest's hashes are the evidence's.
+	m := readManifest(t, out)
+	if len(m.Artifacts) != 94+191 {
+		t.Errorf("%d artifacts in the manifest", len(m.Artifacts))
+	}
+	for _, a := range m.Artifacts {
+		if a.IntegrityError != "" {
+			t.Errorf("%s: %s", a.Path, a.IntegrityError)
+		}
+		b, err := os.ReadFile(filepath.Join(evidence, filepath.FromSlash(a.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != a.SHA256 {
+			t.Errorf("%s: manifest sha256 %s differs from the file's", a.Path, a.SHA256)
+		}
+	}
+	if count(t, db, `SELECT count(*) FROM artifacts WHERE sha256 = '' OR md5 = ''`) != 0 {
+		t.Error("artifacts without hashes")
+	}
+}
+
+func TestRunRefusesOutInsideEvidence(t *testing.T) {
+	evidence := t.TempDir()
+	os.WriteFile(filepath.Join(evidence, "a.bat"), []byte("dir\n"), 0o644)
+	code, _, stderr := runCLI(t, "run", "--out", filepath.Join(evidence, "case"), evidence)
+	if code != exitUsage || !strings.Contains(stderr, "inside the evidence") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(evidence, "case")); err == nil {
+		t.Fatal("the refused run wrote into the evidence")
+	}
+	// A second run into the same --out needs --force.
+	out := filepath.Join(t.TempDir(), "x")
+	if code, _, stderr := runCLI(t, "run", "--out", out, evidence); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if code, _, _ := runCLI(t, "run", "--out", out, evidence); code != exitUsage {
+		t.Fatalf("rerun into a used --out: exit %d", code)
+	}
+	if code, _, stderr := runCLI(t, "run", "--force", "--out", out, evidence); code != exitOK {
+		t.Fatalf("--force: exit %d: %s", code, stderr)
+	}
+}
+
+func TestRunHostileHistoryAndUnreadableFile(t *testing.T) {
+	evidence := t.TempDir()
+	hostile := "<script>alert(1)</script>\n\"><img src=x onerror=alert(1)>\n=HYPERLINK(\"http://x\")\n\x00\x1b[31m\n"
+	hist := filepath.Join(evidence, "C/Users/mallory/AppData/Roaming/Microsoft/Windows/PowerShell/PSReadLine/ConsoleHost_history.txt")
+	os.MkdirAll(filepath.Dir(hist), 0o755)
+	os.WriteFile(hist, []byte(strings.ReplaceAll(hostile, "\x00", "")), 0o644)
+	logs := filepath.Join(evidence, "C/Windows/System32/winevt/Logs")
+	os.MkdirAll(logs, 0o755)
+	os.WriteFile(filepath.Join(logs, "Broken.evtx"), []byte("ElfFile\x00 but nothing else"), 0o644)
+	os.Symlink("/nonexistent", filepath.Join(logs, "Gone.evtx"))
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, "run", "--out", out, evidence)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	db := openDB(t, out)
+	var lines []string
+	rows, _ := db.Query(`SELECT command_line FROM events WHERE source='history' ORDER BY record_id`)
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		lines = append(lines, s)
+	}
+	rows.Close()
+	if len(lines) != 4 || lines[0] != "<script>alert(1)</script>" || lines[2] != `=HYPERLINK("http://x")` {
+		t.Errorf("history lines stored as %q", lines)
+	}
+	if got := count(t, db, `SELECT count(*) FROM events WHERE source='history' AND user='mallory'`); got != 4 {
+		t.Errorf("%d history events attributed to mallory", got)
+	}
+	var status, errs string
+	db.QueryRow(`SELECT status, error_list FROM artifacts WHERE path LIKE '%Broken.evtx'`).Scan(&status, &errs)
+	if status != "failed" || !strings.Contains(errs, "evtx") {
+		t.Errorf("broken log: status %q errors %s", status, errs)
+	}
+	log, _ := os.ReadFile(filepath.Join(out, "run.log"))
+	if !strings.Contains(string(log), "Gone.evtx: symbolic link, not followed") {
+		t.Errorf("run.log does not list the unreadable link:\n%s", log)
+	}
+}
+
+func TestRunNothingReadable(t *testing.T) {
+	evidence := t.TempDir()
+	os.WriteFile(filepath.Join(evidence, "x.evtx"), []byte("not an event log"), 0o644)
+	if code, _, _ := runCLI(t, "run", "--out", filepath.Join(t.TempDir(), "x"), evidence); code != exitFail {
+		t.Fatalf("exit %d, want %d", code, exitFail)
+	}
+}
+
+// TestRunReassemblesScriptBlocks checks the 4104 reassembly on the APT
+// simulator's PowerShell log: 140 fragments, of which 137 belong to the two
+// multi-part blocks (125 and 12 parts), all present.
+func TestRunReassemblesScriptBlocks(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x")
+	if code, _, stderr := runCLI(t, "run", "--out", out, filepath.Join(corpusDir(t), "evtx", "powershell")); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	db := openDB(t, out)
+	if got := count(t, db, `SELECT count(*) FROM events WHERE event_id=4104`); got != 140 {
+		t.Errorf("%d 4104 events", got)
+	}
+	if got := count(t, db, `SELECT sum(parts_found) FROM scripts WHERE parts_expected > 1`); got != 137 {
+		t.Errorf("%d parts in multi-part blocks, want 137", got)
+	}
+	if got := count(t, db, `SELECT count(*) FROM scripts WHERE parts_found != parts_expected OR missing_parts != '[]'`); got != 0 {
+		t.Errorf("%d blocks with missing parts", got)
+	}
+	var text, sum string
+	db.QueryRow(`SELECT text, sha256 FROM scripts WHERE parts_expected = 12`).Scan(&text, &sum)
+	h := sha256.Sum256([]byte(text))
+	if len(text) < 100000 || hex.EncodeToString(h[:]) != sum {
+		t.Errorf("12-part block: %d bytes, hash %s", len(text), sum)
+	}
+}
+
+// TestRunWholeCorpus runs over every artifact in the corpus as one root:
+// damaged files are listed, nothing aborts.
+func TestRunWholeCorpus(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, "run", "--out", out, corpusDir(t))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := readManifest(t, out)
+	status := map[string]string{}
+	for _, a := range m.Artifacts {
+		status[filepath.Base(a.Path)] = a.Status
+	}
+	for name, want := range map[string]string{
+		"not-evtx-16-bytes.evtx":                    "failed",
+		"notAPrefetch.pf":                           "failed",
+		"sample_with_a_bad_chunk_magic.evtx":        "damaged",
+		"plaso-System2-truncated.evtx":              "damaged",
+		"Security_with_size_t.evtx":                 "ok",
+		"T1059.003-t1059.003_cmd.cmd":               "ok",
+		"AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf": "ok",
+	} {
+		if status[name] != want {
+			t.Errorf("%s: status %q, want %q", name, status[name], want)
+		}
+	}
+	db := openDB(t, out)
+	if got := count(t, db, `SELECT count(*) FROM artifacts WHERE kind='batch'`); got != 11 {
+		t.Errorf("%d batch files", got)
+	}
+}
