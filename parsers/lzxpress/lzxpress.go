@@ -47,96 +47,131 @@ func DecompressHuffman(src []byte, outSize int) ([]byte, error) {
 	return out, nil
 }
 
+// fastBits is how many leading bits the direct lookup table covers; the
+// rarer longer codes are decoded canonically from the per-length counts.
+const fastBits = 11
+
 type decoder struct {
 	src    []byte
 	in     int // next unread input byte
 	out    []byte
 	outPos int
-	lens   [symbolCount]uint8
-	table  [1 << maxCodeLen]uint16 // next 15 bits → symbol
-	bits   uint32                  // left-aligned bit buffer
-	extra  int                     // bits held beyond the first 16
+	// fast maps the next fastBits bits to symbol | length<<9; length 0
+	// means the code is longer than fastBits.
+	fast       [1 << fastBits]uint16
+	count      [maxCodeLen + 1]int
+	firstCode  [maxCodeLen + 1]int // first code of each length
+	firstIndex [maxCodeLen + 1]int // its symbol's position in sorted
+	sorted     [symbolCount]uint16 // symbols by (code length, value)
 }
 
-// buildTable reads the code lengths at d.in and fills the decoding table
-// with the canonical code. The lengths must fill the code space exactly.
+// buildTable reads the code lengths at d.in and sets up decoding for the
+// canonical code they define. The lengths must fill the code space exactly.
 func (d *decoder) buildTable() error {
 	if d.in+tableBytes > len(d.src) {
 		return corrupt(d.in, "code length table truncated")
 	}
-	var count [maxCodeLen + 1]int
+	var lens [symbolCount]uint8
+	d.count = [maxCodeLen + 1]int{}
 	for i, b := range d.src[d.in : d.in+tableBytes] {
-		d.lens[2*i] = b & 0x0f
-		d.lens[2*i+1] = b >> 4
-		count[b&0x0f]++
-		count[b>>4]++
+		lens[2*i] = b & 0x0f
+		lens[2*i+1] = b >> 4
+		d.count[b&0x0f]++
+		d.count[b>>4]++
 	}
 	space := 0
 	for l := 1; l <= maxCodeLen; l++ {
-		space += count[l] << (maxCodeLen - l)
+		space += d.count[l] << (maxCodeLen - l)
 	}
 	if space != 1<<maxCodeLen {
 		return corrupt(d.in, "code lengths do not fill the code space")
 	}
-	pos := 0
+	code, index := 0, 0
+	var next [maxCodeLen + 1]int
 	for l := 1; l <= maxCodeLen; l++ {
-		span := 1 << (maxCodeLen - l)
-		for sym := 0; sym < symbolCount; sym++ {
-			if int(d.lens[sym]) != l {
-				continue
-			}
-			for i := pos; i < pos+span; i++ {
-				d.table[i] = uint16(sym)
-			}
-			pos += span
+		d.firstCode[l], d.firstIndex[l] = code, index
+		next[l] = index
+		index += d.count[l]
+		code = (code + d.count[l]) << 1
+	}
+	d.fast = [1 << fastBits]uint16{}
+	for sym, l := range lens {
+		if l == 0 {
+			continue
+		}
+		i := next[l]
+		next[l]++
+		d.sorted[i] = uint16(sym)
+		if l > fastBits {
+			continue
+		}
+		shift := fastBits - int(l)
+		first := (d.firstCode[l] + i - d.firstIndex[l]) << shift
+		entry := uint16(sym) | uint16(l)<<9
+		for j := first; j < first+1<<shift; j++ {
+			d.fast[j] = entry
 		}
 	}
 	d.in += tableBytes
 	return nil
 }
 
-// word reads the 16-bit word at d.in; past the end of input it yields zero
-// bits, which the output size check then catches.
-func (d *decoder) word() uint32 {
-	if d.in+2 > len(d.src) {
-		d.in += 2
-		return 0
+// slowSymbol decodes a code longer than fastBits from the top of bits.
+func (d *decoder) slowSymbol(bits uint32) (sym, length int) {
+	for l := fastBits + 1; l <= maxCodeLen; l++ {
+		i := int(bits>>(32-l)) - d.firstCode[l]
+		if i >= 0 && i < d.count[l] {
+			return int(d.sorted[d.firstIndex[l]+i]), l
+		}
 	}
-	w := uint32(binary.LittleEndian.Uint16(d.src[d.in:]))
-	d.in += 2
-	return w
-}
-
-func (d *decoder) consume(n int) {
-	d.bits <<= n
-	d.extra -= n
-	if d.extra < 0 {
-		d.bits |= d.word() << (-d.extra)
-		d.extra += 16
-	}
+	return -1, 0 // unreachable for a complete code; checked anyway
 }
 
 // block decodes one block: up to 65536 bytes of output, though the last
-// match may run past the block's end.
+// match may run past the block's end. The bit buffer lives in locals so the
+// hot loop keeps it in registers. Past the end of input the words read as
+// zero; the exhaustion check then stops the loop.
 func (d *decoder) block() error {
 	if err := d.buildTable(); err != nil {
 		return err
 	}
-	d.bits = d.word()<<16 | d.word()
-	d.extra = 16
-	end := d.outPos + blockSize
-	if end > len(d.out) {
-		end = len(d.out)
-	}
-	for d.outPos < end {
-		if d.in > len(d.src)+4 {
-			return corrupt(len(d.src), "input exhausted with %d of %d bytes decoded", d.outPos, len(d.out))
+	src, out := d.src, d.out
+	in, pos := d.in, d.outPos
+	word := func(at int) uint32 {
+		if at+2 > len(src) {
+			return 0
 		}
-		sym := int(d.table[d.bits>>(32-maxCodeLen)])
-		d.consume(int(d.lens[sym]))
+		return uint32(binary.LittleEndian.Uint16(src[at:]))
+	}
+	bits := word(in)<<16 | word(in+2)
+	in += 4
+	extra := 16 // bits held beyond the 16 the next symbol may need
+	end := pos + blockSize
+	if end > len(out) {
+		end = len(out)
+	}
+	for pos < end {
+		if in > len(src)+4 {
+			d.outPos = pos
+			return corrupt(len(src), "input exhausted with %d of %d bytes decoded", pos, len(out))
+		}
+		var sym, n int
+		if e := d.fast[bits>>(32-fastBits)]; e>>9 != 0 {
+			sym, n = int(e&511), int(e>>9)
+		} else if sym, n = d.slowSymbol(bits); sym < 0 {
+			d.outPos = pos
+			return corrupt(in, "undecodable bit pattern")
+		}
+		bits <<= n
+		extra -= n
+		if extra < 0 {
+			bits |= word(in) << -extra
+			extra += 16
+			in += 2
+		}
 		if sym < 256 {
-			d.out[d.outPos] = byte(sym)
-			d.outPos++
+			out[pos] = byte(sym)
+			pos++
 			continue
 		}
 		sym -= 256
@@ -144,33 +179,47 @@ func (d *decoder) block() error {
 		offsetBits := sym >> 4
 		if length == 15 {
 			var err error
+			d.in = in
 			if length, err = d.longLength(); err != nil {
+				d.outPos = pos
 				return err
 			}
+			in = d.in
 		}
 		length += 3
 		offset := 1 << offsetBits
 		if offsetBits > 0 {
-			offset += int(d.bits >> (32 - offsetBits))
-			d.consume(offsetBits)
-		}
-		if offset > d.outPos {
-			return corrupt(d.in, "match offset %d before start of output (at %d)", offset, d.outPos)
-		}
-		if length > len(d.out)-d.outPos {
-			length = len(d.out) - d.outPos
-		}
-		// Byte by byte: a match may overlap the output it is copying.
-		src := d.outPos - offset
-		if offset >= length {
-			copy(d.out[d.outPos:d.outPos+length], d.out[src:src+length])
-		} else {
-			for i := 0; i < length; i++ {
-				d.out[d.outPos+i] = d.out[src+i]
+			offset += int(bits >> (32 - offsetBits))
+			bits <<= offsetBits
+			extra -= offsetBits
+			if extra < 0 {
+				bits |= word(in) << -extra
+				extra += 16
+				in += 2
 			}
 		}
-		d.outPos += length
+		if offset > pos {
+			d.outPos = pos
+			return corrupt(in, "match offset %d before start of output (at %d)", offset, pos)
+		}
+		if length > len(out)-pos {
+			length = len(out) - pos
+		}
+		from := pos - offset
+		if offset >= length && length >= 32 {
+			copy(out[pos:pos+length], out[from:from+length])
+		} else {
+			// Short matches are cheaper inline, and an overlapping match
+			// must go forward byte by byte so each byte repeats one just
+			// written.
+			dst, from := out[pos:pos+length], out[from:from+length]
+			for i := range dst {
+				dst[i] = from[i]
+			}
+		}
+		pos += length
 	}
+	d.in, d.outPos = in, pos
 	return nil
 }
 
