@@ -51,6 +51,21 @@ func corpusFiles(t testing.TB) []string {
 	return out
 }
 
+// kapeFiles are the prefetch files of the KAPE collection in the corpus:
+// one real Windows 10 host's C:\Windows\Prefetch (version 30 variant 2).
+func kapeFiles(t testing.TB) []string {
+	out, err := filepath.Glob(filepath.Join(corpusDir(t), "kape", "APTSIM-WIN10", "C", "Windows", "prefetch", "*.pf"))
+	if err != nil || len(out) < 150 {
+		t.Fatalf("only %d prefetch files in the KAPE collection (%v)", len(out), err)
+	}
+	return out
+}
+
+// allFiles is every .pf file in the corpus.
+func allFiles(t testing.TB) []string {
+	return append(corpusFiles(t), kapeFiles(t)...)
+}
+
 // notPrefetch are the corpus files that are not prefetch at all.
 var notPrefetch = map[string]bool{
 	"notAPrefetch.pf": true,
@@ -58,7 +73,7 @@ var notPrefetch = map[string]bool{
 }
 
 func TestCorpusParses(t *testing.T) {
-	for _, p := range corpusFiles(t) {
+	for _, p := range allFiles(t) {
 		pf, err := Open(p)
 		if notPrefetch[filepath.Base(p)] {
 			if !errors.Is(err, ErrNotPrefetch) {
@@ -231,12 +246,18 @@ func TestDifferentialSccainfo(t *testing.T) {
 		t.Fatal("sccainfo not found: install Debian's libscca-utils (.ci/run does)")
 	}
 	compared := 0
-	for _, p := range corpusFiles(t) {
+	for _, p := range allFiles(t) {
 		want, err := runSccainfo(t, p)
+		pf, ourErr := Open(p)
 		if err != nil {
-			continue // sccainfo cannot read it
+			// sccainfo reads neither version 31 nor non-prefetch files;
+			// anything else it refuses must not be skipped silently.
+			if !(ourErr == nil && pf.Version == 31 || errors.Is(ourErr, ErrNotPrefetch)) {
+				t.Errorf("%s: sccainfo fails (%v); we give %v", p, err, ourErr)
+			}
+			continue
 		}
-		pf, err := Open(p)
+		err = ourErr
 		if err != nil {
 			t.Errorf("%s: sccainfo reads it, we fail: %v", p, err)
 			continue
@@ -266,7 +287,7 @@ func TestDifferentialSccainfo(t *testing.T) {
 			}
 		}
 	}
-	if compared < 60 {
+	if compared < 250 {
 		t.Errorf("compared only %d files with sccainfo", compared)
 	}
 	t.Logf("compared %d files with sccainfo", compared)
@@ -336,8 +357,9 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// BenchmarkCorpus parses every .pf file in the corpus once per iteration.
 func BenchmarkCorpus(b *testing.B) {
-	files := corpusFiles(b)
+	files := allFiles(b)
 	var data [][]byte
 	var total int64
 	for _, p := range files {
