@@ -202,10 +202,42 @@ func (p *File) parse(b []byte) error {
 			p.LastRuns = append(p.LastRuns, t)
 		}
 	}
-	if err := p.parseMetrics(r, lay); err != nil {
-		return err
+	// The two sections are independent: damage in one does not hide the other.
+	return errors.Join(p.parseMetrics(r, lay), p.parseVolumes(r, lay))
+}
+
+// damage keeps the first error of a section and counts the others, so a
+// badly damaged file gives a readable error rather than thousands.
+type damage struct {
+	first error
+	more  int
+}
+
+func (d *damage) add(err error) {
+	if d.first == nil {
+		d.first = err
+	} else {
+		d.more++
 	}
-	return p.parseVolumes(r, lay)
+}
+
+func (d *damage) err() error {
+	if d.first == nil || d.more == 0 {
+		return d.first
+	}
+	return fmt.Errorf("%w (and %d more errors in this section)", d.first, d.more)
+}
+
+// clip returns the part of [off, off+n) inside the data, and an error if
+// that is not all of it.
+func (r reader) clip(off, n int, what string) ([]byte, error) {
+	if err := r.span(off, n, what); err != nil {
+		if off < 0 || n < 0 || off > len(r.b) {
+			return nil, err
+		}
+		return r.b[off:], err
+	}
+	return r.b[off : off+n], nil
 }
 
 func (p *File) parseMetrics(r reader, lay layout) error {
@@ -213,46 +245,49 @@ func (p *File) parseMetrics(r reader, lay layout) error {
 	count, _ := r.u32(88)
 	namesOff, _ := r.u32(100)
 	namesSize, _ := r.u32(104)
-	if err := r.span(int(off), int(count)*lay.metricSize, "file metrics array"); err != nil {
-		return err
+	var bad damage
+	entries, err := r.clip(int(off), int(count)*lay.metricSize, "file metrics array")
+	if err != nil {
+		bad.add(err)
 	}
-	if err := r.span(int(namesOff), int(namesSize), "filename strings"); err != nil {
-		return err
+	names, err := r.clip(int(namesOff), int(namesSize), "filename strings")
+	if err != nil {
+		bad.add(err)
 	}
-	names := r.b[namesOff : namesOff+namesSize]
-	for i := 0; i < int(count); i++ {
-		e := r.b[int(off)+i*lay.metricSize:]
+	for i := 0; (i+1)*lay.metricSize <= len(entries); i++ {
+		e := entries[i*lay.metricSize:]
+		var m FileMetric
 		nameOff := int(binary.LittleEndian.Uint32(e[8:]))
 		nameChars := int(binary.LittleEndian.Uint32(e[12:]))
 		if lay.metricSize == 32 {
 			nameOff = int(binary.LittleEndian.Uint32(e[12:]))
 			nameChars = int(binary.LittleEndian.Uint32(e[16:]))
-		}
-		m := FileMetric{}
-		if lay.metricSize == 32 {
 			m.FileReference = binary.LittleEndian.Uint64(e[24:])
 		}
 		if nameOff < 0 || nameChars < 0 || nameOff+2*nameChars > len(names) {
-			return &FormatError{int64(int(off) + i*lay.metricSize), fmt.Sprintf("file metrics entry %d names bytes outside the filename strings", i)}
+			bad.add(&FormatError{int64(int(off) + i*lay.metricSize),
+				fmt.Sprintf("file metrics entry %d names bytes outside the filename strings", i)})
+			continue
 		}
 		m.Name = utf16z(names[nameOff : nameOff+2*nameChars])
 		p.Files = append(p.Files, m)
 	}
-	return nil
+	return bad.err()
 }
 
 func (p *File) parseVolumes(r reader, lay layout) error {
 	off, _ := r.u32(108)
 	count, _ := r.u32(112)
 	size, _ := r.u32(116)
-	if err := r.span(int(off), int(size), "volume information"); err != nil {
-		return err
+	var bad damage
+	vinfo, err := r.clip(int(off), int(size), "volume information")
+	if err != nil {
+		bad.add(err)
 	}
 	if int(count)*lay.volumeSize > int(size) {
-		return &FormatError{int64(off), fmt.Sprintf("%d volumes do not fit in %d bytes", count, size)}
+		bad.add(&FormatError{int64(off), fmt.Sprintf("%d volumes do not fit in %d bytes", count, size)})
 	}
-	vinfo := r.b[off : off+size]
-	for i := 0; i < int(count); i++ {
+	for i := 0; i < int(count) && (i+1)*lay.volumeSize <= len(vinfo); i++ {
 		e := vinfo[i*lay.volumeSize:]
 		pathOff := int(binary.LittleEndian.Uint32(e[0:]))
 		pathChars := int(binary.LittleEndian.Uint32(e[4:]))
@@ -260,21 +295,22 @@ func (p *File) parseVolumes(r reader, lay layout) error {
 			Created: filetime(binary.LittleEndian.Uint64(e[8:])),
 			Serial:  binary.LittleEndian.Uint32(e[16:]),
 		}
-		if pathOff+2*pathChars > len(vinfo) || pathOff < 0 || pathChars < 0 {
-			return &FormatError{int64(int(off) + i*lay.volumeSize), fmt.Sprintf("volume %d device path outside the volume information", i)}
+		if pathOff < 0 || pathChars < 0 || pathOff+2*pathChars > len(vinfo) {
+			bad.add(&FormatError{int64(int(off) + i*lay.volumeSize), fmt.Sprintf("volume %d device path outside the volume information", i)})
+		} else {
+			v.DevicePath = utf16z(vinfo[pathOff : pathOff+2*pathChars])
 		}
-		v.DevicePath = utf16z(vinfo[pathOff : pathOff+2*pathChars])
 		dirOff := int(binary.LittleEndian.Uint32(e[28:]))
 		dirCount := int(binary.LittleEndian.Uint32(e[32:]))
 		dirs, err := directoryStrings(vinfo, dirOff, dirCount)
+		if err != nil {
+			bad.add(&FormatError{int64(int(off) + dirOff), fmt.Sprintf("volume %d: %v", i, err)})
+		}
 		v.Directories = dirs
 		p.Volumes = append(p.Volumes, v)
 		p.Directories = append(p.Directories, dirs...)
-		if err != nil {
-			return &FormatError{int64(int(off) + dirOff), fmt.Sprintf("volume %d: %v", i, err)}
-		}
 	}
-	return nil
+	return bad.err()
 }
 
 // directoryStrings reads count entries of u16 length, UTF-16, u16 NUL.

@@ -3,6 +3,7 @@ package prefetch
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -306,6 +307,26 @@ func TestTruncatedGivesPartialAndError(t *testing.T) {
 	}
 	if pf == nil || pf.Executable != "TASKHOST.EXE" || pf.RunCount != 4 {
 		t.Fatalf("partial result %+v", pf)
+	}
+}
+
+func TestDamagedEntryIsReportedAndSkipped(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(corpusDir(t), "prefetch", "plaso", "TASKHOST.EXE-3AE259FC.pf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Point the third file metrics entry's name (v26: offset 12 in a
+	// 32-byte entry) far outside the filename strings.
+	metrics := int(binary.LittleEndian.Uint32(b[84:]))
+	entry := metrics + 2*32
+	binary.LittleEndian.PutUint32(b[entry+12:], 0x7fffff00)
+	pf, err := Parse(bytes.NewReader(b), int64(len(b)))
+	var fe *FormatError
+	if !errors.As(err, &fe) || fe.Offset != int64(entry) {
+		t.Fatalf("err = %v, want a FormatError at 0x%x", err, entry)
+	}
+	if len(pf.Files) != 50 || len(pf.Volumes) != 1 || pf.Volumes[0].Serial != 0x686C4249 {
+		t.Fatalf("%d files, volumes %+v", len(pf.Files), pf.Volumes)
 	}
 }
 
