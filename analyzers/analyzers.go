@@ -1,10 +1,6 @@
 package analyzers
 
-import (
-	"context"
-	"database/sql"
-	"time"
-)
+import "time"
 
 // Options tune the analyzers for one run.
 type Options struct {
@@ -18,10 +14,4 @@ type Options struct {
 type Summary struct {
 	Findings  int
 	Incidents int
-}
-
-// Run executes every registered analyzer over the timeline in db and writes
-// the findings, finding_evidence and incidents tables.
-func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
-	return Summary{}, nil
 }

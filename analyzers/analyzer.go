@@ -1,0 +1,168 @@
+package analyzers
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"triage/timeline"
+)
+
+// Technique is a MITRE ATT&CK technique or sub-technique.
+type Technique struct {
+	ID, Name, Tactic string
+}
+
+// Meta describes an analyzer for the report and the registry.
+type Meta struct {
+	ID          string // stable, lowercase, sorted in the registry
+	Technique   Technique
+	Severity    string // the highest severity it assigns
+	Description string
+	References  []string
+}
+
+// Analyzer finds one technique in the timeline.
+type Analyzer interface {
+	Meta() Meta
+	Analyze(ctx context.Context, in *Input) ([]Finding, error)
+}
+
+// Finding is one detection, with why it fired and the events behind it.
+type Finding struct {
+	Host       string
+	TS         time.Time
+	Technique  Technique
+	Related    []string // further technique ids the evidence shows
+	Severity   string   // informational, low, medium, high, critical
+	Confidence string   // low, medium, high
+	Title      string
+	Rule       string // why it fired, one sentence
+	Matched    string // the text that matched, verbatim
+	Decoded    string // decoded or deobfuscated form
+	Score      int    // 0..100 where the analyzer scores
+	Features   map[string]any
+	EventIDs   []int64 // timeline events, first the one that fired
+
+	analyzer string
+	incident int64
+	keys     map[string]bool
+}
+
+// Event is a timeline event as the analyzers read it.
+type Event struct {
+	ID                                  int64
+	TS                                  time.Time
+	Host, Source                        string
+	EventID, Level                      int
+	Process, ParentProcess, CommandLine string
+	ScriptBlockID, User, Channel        string
+	data                                string
+	fields                              map[string]any
+}
+
+// Field returns a data field as text ("" when absent).
+func (e *Event) Field(name string) string {
+	if e.fields == nil {
+		e.fields = map[string]any{}
+		json.Unmarshal([]byte(e.data), &e.fields)
+	}
+	switch v := e.fields[name].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
+
+// Strings returns a data field holding a list of strings.
+func (e *Event) Strings(name string) []string {
+	e.Field(name)
+	list, _ := e.fields[name].([]any)
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Script is a reassembled 4104 script block.
+type Script struct {
+	ID                     int64
+	Host, BlockID, Path    string
+	TS                     time.Time
+	Text                   string
+	EventIDs               []int64
+	PartsExpected, PartsOK int
+}
+
+// Input gives analyzers read access to the timeline and the run options.
+type Input struct {
+	db   *sql.DB
+	Opts Options
+}
+
+// Events returns the events matching a SQL condition, in id order.
+func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event, error) {
+	rows, err := in.db.QueryContext(ctx, `SELECT id, ts, host, source, event_id, level, process, parent_process,
+		command_line, script_block_id, user, channel, data FROM events WHERE `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var ts string
+		if err := rows.Scan(&e.ID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
+			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.data); err != nil {
+			return nil, err
+		}
+		e.TS, _ = timeline.ParseTime(ts)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Scripts returns every reassembled script block.
+func (in *Input) Scripts(ctx context.Context) ([]Script, error) {
+	rows, err := in.db.QueryContext(ctx, `SELECT id, host, script_block_id, path, first_ts, text, event_ids,
+		parts_expected, parts_found FROM scripts ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Script
+	for rows.Next() {
+		var s Script
+		var ts, ids string
+		if err := rows.Scan(&s.ID, &s.Host, &s.BlockID, &s.Path, &ts, &s.Text, &ids, &s.PartsExpected, &s.PartsOK); err != nil {
+			return nil, err
+		}
+		s.TS, _ = timeline.ParseTime(ts)
+		json.Unmarshal([]byte(ids), &s.EventIDs)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// base is the lowercase file name of a Windows path.
+func base(p string) string {
+	p = strings.ToLower(strings.ReplaceAll(p, `\`, "/"))
+	if i := strings.LastIndex(p, "/"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// processEvents is the condition for process-creation events, whichever
+// log recorded them.
+const processEvents = `((source='evtx' AND event_id=4688 AND provider='Microsoft-Windows-Security-Auditing')
+	OR (source='evtx' AND event_id=1 AND provider='Microsoft-Windows-Sysmon'))`

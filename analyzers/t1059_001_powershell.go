@@ -1,0 +1,483 @@
+package analyzers
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+var tPowerShell = Technique{"T1059.001", "Command and Scripting Interpreter: PowerShell", "Execution"}
+
+// powerShell finds PowerShell abuse in process command lines, the
+// PowerShell logs, reassembled script blocks, PSReadLine history, prefetch
+// and image loads.
+type powerShell struct{}
+
+var _ Analyzer = (*powerShell)(nil)
+
+func (*powerShell) Meta() Meta {
+	return Meta{
+		ID: "t1059.001-powershell", Technique: tPowerShell, Severity: "high",
+		Description: "Encoded commands, download cradles, AMSI and logging bypasses, stealth flags, obfuscation " +
+			"scored on reassembled scripts, engine downgrades, remoting and unmanaged PowerShell.",
+		References: []string{"https://attack.mitre.org/techniques/T1059/001/"},
+	}
+}
+
+var (
+	encodedFlag  = regexp.MustCompile(`(?i)(?:^|\s)[-/]e(?:n(?:c(?:o(?:d(?:e(?:d(?:c(?:o(?:m(?:m(?:a(?:n(?:d)?)?)?)?)?)?)?)?)?)?)?)?)?\s+["']?([A-Za-z0-9+/=]{16,})`)
+	stealthFlags = []struct {
+		name string
+		re   *regexp.Regexp
+	}{
+		{"-nop", regexp.MustCompile(`(?i)(?:^|\s)[-/]nop(?:rofile)?\b`)},
+		{"-w hidden", regexp.MustCompile(`(?i)(?:^|\s)[-/]w(?:i(?:n(?:d(?:o(?:w(?:s(?:t(?:y(?:l(?:e)?)?)?)?)?)?)?)?)?)?\s+(?:hidden|1)\b`)},
+		{"-noni", regexp.MustCompile(`(?i)(?:^|\s)[-/]noni(?:nteractive)?\b`)},
+		{"-ep bypass", regexp.MustCompile(`(?i)(?:^|\s)[-/](?:ep|ex|exec|executionpolicy)\s+(?:bypass|unrestricted)\b`)},
+	}
+	iex = regexp.MustCompile(`(?i)\biex\b|invoke-expression|\|\s*&\s*\(`)
+
+	inlinePayload = regexp.MustCompile(`(?i)frombase64string\(\s*['"]([A-Za-z0-9+/=]{20,})['"]`)
+	runsPayload   = regexp.MustCompile(`(?i)gzipstream|deflatestream|\biex\b|invoke-expression|scriptblock\]::create|::load\(`)
+
+	namedPipe = regexp.MustCompile(`(?i)system\.io\.pipes\.namedpipe(server|client)stream`)
+
+	psConcat    = regexp.MustCompile(`['"]\s*\+\s*['"]`)
+	psFormat    = regexp.MustCompile(`(?i)['"]\s*-f\s*['"(]|\{\d+\}\{\d+\}`)
+	psCharCodes = regexp.MustCompile(`(?i)\[char\]\s*\d+|\[char\[\]\]`)
+)
+
+func isPowerShell(p string) bool {
+	switch base(p) {
+	case "powershell.exe", "pwsh.exe", "powershell_ise.exe":
+		return true
+	}
+	return false
+}
+
+func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
+	var out []Finding
+	cmds, err := in.Events(ctx, `(`+processEvents+` AND (lower(process) LIKE '%powershell%' OR lower(process) LIKE '%pwsh%'))
+		OR source='history' OR (source='evtx' AND provider='PowerShell' AND event_id IN (400, 800))
+		OR (source='evtx' AND provider='Microsoft-Windows-PowerShell' AND event_id=4103)`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cmds {
+		out = append(out, commandLineFindings(&cmds[i])...)
+		out = append(out, engineFindings(&cmds[i])...)
+	}
+	warned, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-PowerShell' AND event_id=4104 AND level=3`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range warned {
+		e := &warned[i]
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "medium",
+			Title:   "Script block Windows logged as suspicious (4104 Warning)",
+			Rule:    "PowerShell logs a script block at Warning level when its own list of suspicious terms matches it.",
+			Matched: clip(e.Field("ScriptBlockText"), 400), EventIDs: []int64{e.ID}}
+		f.link(e)
+		out = append(out, f)
+	}
+	scripts, err := in.Scripts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scripts {
+		out = append(out, scriptFindings(s)...)
+	}
+	unmanaged, err := unmanagedPowerShell(ctx, in)
+	return append(out, unmanaged...), err
+}
+
+// commandLineFindings judges one PowerShell command line or history line.
+func commandLineFindings(e *Event) []Finding {
+	cmd := e.CommandLine
+	if e.EventID == 4103 && e.Source == "evtx" {
+		// The pipeline's commands are in Payload; the command line is the host.
+		cmd = e.Field("Payload")
+	}
+	if cmd == "" {
+		return nil
+	}
+	var out []Finding
+	newFinding := func() Finding {
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, EventIDs: []int64{e.ID}, Confidence: "high"}
+		f.link(e)
+		return f
+	}
+	if m := encodedFlag.FindStringSubmatch(cmd); m != nil {
+		if decoded, ok := decodeUTF16Base64(m[1]); ok {
+			ms := matchContent(decoded)
+			f := newFinding()
+			f.Severity, f.Title = "high", "PowerShell -EncodedCommand"
+			f.Rule = "The command line passes a base64 UTF-16LE script with -EncodedCommand (or an abbreviation), hiding what runs from casual review."
+			f.Matched, f.Decoded = cmd, decoded
+			f.Related = related(ms, tObfuscated.ID)
+			if len(ms) > 0 {
+				f.Title += ": " + ruleNames(ms)
+			}
+			out = append(out, f)
+		}
+	}
+	if m := inlinePayload.FindStringSubmatch(cmd); m != nil && runsPayload.MatchString(cmd) {
+		f := newFinding()
+		f.Severity, f.Title = "high", "PowerShell runs an embedded base64 payload"
+		f.Rule = "The command decodes a base64 blob with FromBase64String and runs or decompresses it in memory, as Metasploit and Cobalt Strike stagers do."
+		f.Matched, f.Related = cmd, []string{tObfuscated.ID}
+		if decoded, ok := decodePayload(m[1]); ok {
+			f.Decoded = decoded
+			f.Related = related(matchContent(decoded), tObfuscated.ID)
+		}
+		out = append(out, f)
+	}
+	if parent := base(e.ParentProcess); unusualParents[parent] != "" && isPowerShell(e.Process) {
+		f := newFinding()
+		f.Severity, f.Title = "high", fmt.Sprintf("PowerShell started by %s (%s)", parent, unusualParents[parent])
+		f.Rule = "Office, browsers, servers, script hosts and the WMI provider host do not start PowerShell in normal use."
+		f.Matched, f.Features = cmd, map[string]any{"parent": e.ParentProcess}
+		out = append(out, f)
+	}
+	if namedPipe.MatchString(cmd) {
+		f := newFinding()
+		f.Severity, f.Title = "medium", "PowerShell opens a named-pipe channel"
+		f.Rule = "The command creates a named-pipe server or client stream, which pipe-based shells use to take commands."
+		f.Matched = cmd
+		out = append(out, f)
+	}
+	if score, features := obfuscationScore(cmd); score >= 40 && len(cmd) >= 20 {
+		f := newFinding()
+		f.Severity, f.Confidence, f.Score, f.Features = "medium", "medium", score, features
+		f.Title = fmt.Sprintf("Obfuscated PowerShell command (score %d/100)", score)
+		f.Rule = "The command scores high on obfuscation features: backticks, concatenation and format operators, char codes, random case and entropy."
+		f.Matched, f.Related = cmd, []string{tObfuscated.ID}
+		out = append(out, f)
+	}
+	var flags []string
+	for _, fl := range stealthFlags {
+		if fl.re.MatchString(cmd) {
+			flags = append(flags, fl.name)
+		}
+	}
+	ms := matchContent(cmd)
+	hasIEX := iex.MatchString(cmd)
+	if len(ms) > 0 {
+		f := newFinding()
+		f.Severity = "informational"
+		for _, m := range ms {
+			f.Severity = maxSeverity(f.Severity, m.rule.severity)
+		}
+		if hasIEX {
+			f.Severity = "high"
+		}
+		f.Title = "PowerShell " + ruleNames(ms)
+		f.Rule = fmt.Sprintf("The command line contains %s (%s).", ruleNames(ms), describeMatches(ms))
+		f.Matched, f.Related = cmd, related(ms)
+		f.Features = map[string]any{"iex": hasIEX, "flags": flags}
+		out = append(out, f)
+	} else if hasIEX && (len(flags) > 0 || e.Source == "history") {
+		f := newFinding()
+		f.Severity, f.Title = "medium", "PowerShell Invoke-Expression"
+		f.Rule = "The command runs text as code with Invoke-Expression (IEX)."
+		f.Matched, f.Features = cmd, map[string]any{"flags": flags}
+		out = append(out, f)
+	}
+	if len(flags) >= 2 && len(out) == 0 {
+		f := newFinding()
+		f.Severity, f.Confidence, f.Title = "medium", "medium", "PowerShell started with stealth flags: "+strings.Join(flags, " ")
+		f.Rule = "Two or more of -NoProfile, -WindowStyle Hidden, -NonInteractive and -ExecutionPolicy Bypass: how droppers start PowerShell."
+		f.Matched, f.Features = cmd, map[string]any{"flags": flags}
+		out = append(out, f)
+	}
+	return out
+}
+
+func describeMatches(ms []contentMatch) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = fmt.Sprintf("%s → %s %q", m.rule.name, m.rule.technique.ID, clip(m.matched, 80))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// engineFindings reads the classic Windows PowerShell log: engine version
+// 2 means a downgrade past script block logging and AMSI; ServerRemoteHost
+// means a remoting session.
+func engineFindings(e *Event) []Finding {
+	if e.Source != "evtx" || e.EventID != 400 {
+		return nil
+	}
+	var out []Finding
+	if v := e.Field("EngineVersion"); strings.HasPrefix(v, "2.") {
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Related: []string{tDowngrade.ID},
+			Severity: "high", Confidence: "high", Title: "PowerShell engine downgraded to version " + v,
+			Rule:    "Event 400 shows the 2.0 engine starting; it predates script block logging and AMSI, so attackers request it with -Version 2.",
+			Matched: e.Field("HostApplication"), EventIDs: []int64{e.ID}, Features: map[string]any{"EngineVersion": v}}
+		f.link(e)
+		out = append(out, f)
+	}
+	if h := e.Field("HostName"); strings.EqualFold(h, "ServerRemoteHost") || base(e.Process) == "wsmprovhost.exe" {
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "high",
+			Title:   "PowerShell remoting session (ServerRemoteHost)",
+			Rule:    "Event 400 with HostName ServerRemoteHost: commands were run on this host from another one over WinRM.",
+			Matched: e.Field("HostApplication"), EventIDs: []int64{e.ID}, Features: map[string]any{"HostName": h}}
+		f.link(e)
+		out = append(out, f)
+	}
+	return out
+}
+
+// scriptFindings judges a reassembled script: content rules and the
+// obfuscation score are computed on the whole text, not on fragments.
+func scriptFindings(s Script) []Finding {
+	var out []Finding
+	score, features := obfuscationScore(s.Text)
+	ms := matchContent(s.Text)
+	newFinding := func() Finding {
+		f := Finding{Host: s.Host, TS: s.TS, Technique: tPowerShell, EventIDs: s.EventIDs, Confidence: "medium"}
+		f.keys = map[string]bool{"script block:" + s.BlockID: true}
+		if s.Path != "" {
+			f.keys["file:"+base(s.Path)] = true
+		}
+		return f
+	}
+	if score >= 50 {
+		f := newFinding()
+		f.Severity, f.Score, f.Features = "medium", score, features
+		if score >= 75 {
+			f.Severity = "high"
+		}
+		f.Title = fmt.Sprintf("Obfuscated PowerShell script block (score %d/100)", score)
+		f.Rule = "The reassembled script scores high on obfuscation features: backticks, concatenation and format operators, char-code arrays, random case and entropy."
+		f.Matched, f.Related = clip(s.Text, 2000), []string{tObfuscated.ID}
+		out = append(out, f)
+	}
+	if len(ms) > 0 {
+		f := newFinding()
+		f.Severity = "low"
+		for _, m := range ms {
+			f.Severity = maxSeverity(f.Severity, m.rule.severity)
+		}
+		f.Title = "PowerShell script block: " + ruleNames(ms)
+		if s.Path != "" {
+			f.Title += " (" + s.Path + ")"
+		}
+		f.Rule = fmt.Sprintf("The reassembled script block %s (%d of %d parts) contains %s.", s.BlockID, s.PartsOK, s.PartsExpected, describeMatches(ms))
+		f.Matched, f.Related, f.Score, f.Features = matchedLines(s.Text, ms), related(ms), score, features
+		out = append(out, f)
+	}
+	return out
+}
+
+// matchedLines quotes the lines of text that hold each match.
+func matchedLines(text string, ms []contentMatch) string {
+	var lines []string
+	seen := map[string]bool{}
+	for _, m := range ms {
+		i := strings.Index(text, m.matched)
+		if i < 0 {
+			continue
+		}
+		start := strings.LastIndexByte(text[:i], '\n') + 1
+		end := strings.IndexByte(text[i:], '\n')
+		if end < 0 {
+			end = len(text) - i
+		}
+		line := clip(strings.TrimSpace(text[start:i+end]), 300)
+		if !seen[line] {
+			seen[line] = true
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// obfuscationScore rates text from 0 to 100 and returns the features that
+// drove it.
+func obfuscationScore(text string) (int, map[string]any) {
+	if len(text) == 0 {
+		return 0, map[string]any{}
+	}
+	n := float64(len(text))
+	backticks := strings.Count(text, "`")
+	concat := len(psConcat.FindAllStringIndex(text, -1))
+	format := len(psFormat.FindAllStringIndex(text, -1))
+	charCodes := len(psCharCodes.FindAllStringIndex(text, -1))
+	upper, lower, flips := 0, 0, 0
+	prevUpper := false
+	for i, r := range text {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		u := unicode.IsUpper(r)
+		if u {
+			upper++
+		} else {
+			lower++
+		}
+		if i > 0 && u != prevUpper {
+			flips++
+		}
+		prevUpper = u
+	}
+	letters := float64(upper + lower)
+	caseFlips := 0.0
+	if letters > 0 {
+		caseFlips = float64(flips) / letters
+	}
+	entropy := shannon(text)
+	score := 0.0
+	score += math.Min(30, float64(backticks)/n*1000*3)
+	score += math.Min(20, float64(concat)/n*1000*4)
+	score += math.Min(15, float64(format)/n*1000*5)
+	score += math.Min(20, float64(charCodes)*2)
+	if caseFlips > 0.35 {
+		score += math.Min(15, (caseFlips-0.35)*60)
+	}
+	if entropy > 5.2 {
+		score += math.Min(15, (entropy-5.2)*20)
+	}
+	s := int(math.Round(math.Min(100, score)))
+	return s, map[string]any{
+		"backticks": backticks, "concatenations": concat, "format_operators": format, "char_codes": charCodes,
+		"case_flip_ratio": math.Round(caseFlips*1000) / 1000, "entropy": math.Round(entropy*1000) / 1000, "length": len(text),
+	}
+}
+
+func shannon(s string) float64 {
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	h, n := 0.0, float64(len(s))
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+// maxDecoded bounds what an embedded payload may inflate to.
+const maxDecoded = 1 << 20
+
+// decodePayload decodes base64 and, where it is gzip, decompresses it,
+// bounded; binary results are shown as a hex preview.
+func decodePayload(s string) (string, bool) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return "", false
+	}
+	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
+		if zr, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
+			if inflated, err := io.ReadAll(io.LimitReader(zr, maxDecoded)); len(inflated) > 0 && (err == nil || err == io.ErrUnexpectedEOF) {
+				b = inflated
+			}
+		}
+	}
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
+		return string(b), true
+	}
+	return fmt.Sprintf("(%d bytes of binary data) %x…", len(b), b[:min(len(b), 64)]), true
+}
+
+// decodeUTF16Base64 decodes an -EncodedCommand payload.
+func decodeUTF16Base64(s string) (string, bool) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	if err != nil || len(b) < 2 {
+		return "", false
+	}
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	}
+	return string(utf16.Decode(u)), true
+}
+
+// unmanagedPowerShell finds processes other than PowerShell's own that load
+// System.Management.Automation: PowerShell run from inside another program.
+func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
+	var out []Finding
+	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
+		AND lower(data) LIKE '%system.management.automation%'`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range loads {
+		e := &loads[i]
+		if isPowerShell(e.Process) || !strings.Contains(strings.ToLower(e.Field("ImageLoaded")), "system.management.automation") {
+			continue
+		}
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "high", Confidence: "medium",
+			Title:   "Unmanaged PowerShell: " + base(e.Process) + " loaded System.Management.Automation",
+			Rule:    "A process that is not powershell.exe, pwsh.exe or the ISE loaded the PowerShell engine (Sysmon 7), as tools that run PowerShell without powershell.exe do.",
+			Matched: e.Field("ImageLoaded"), EventIDs: []int64{e.ID}}
+		f.link(e)
+		out = append(out, f)
+	}
+	unsigned, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
+		AND (lower(process) LIKE '%\powershell.exe' OR lower(process) LIKE '%\pwsh.exe')`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range unsigned {
+		e := &unsigned[i]
+		if !strings.EqualFold(e.Field("Signed"), "false") {
+			continue
+		}
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "medium",
+			Title:   "PowerShell loaded an unsigned module: " + base(e.Field("ImageLoaded")),
+			Rule:    "PowerShell loaded a DLL that carries no valid signature (Sysmon 7), as in-memory tools such as Mimikatz loaders do.",
+			Matched: e.Field("ImageLoaded"), EventIDs: []int64{e.ID}}
+		f.link(e)
+		out = append(out, f)
+	}
+	runs, err := in.Events(ctx, `source='prefetch' AND upper(data) LIKE '%SYSTEM.MANAGEMENT.AUTOMATION%' AND record_id=0`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range runs {
+		e := &runs[i]
+		if isPowerShell(e.Process) || isPowerShell(e.Field("executable")) {
+			continue
+		}
+		var dll string
+		for _, name := range e.Strings("files") {
+			if strings.Contains(strings.ToUpper(name), "SYSTEM.MANAGEMENT.AUTOMATION") {
+				dll = name
+				break
+			}
+		}
+		if dll == "" {
+			continue
+		}
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "low",
+			Title:   "Unmanaged PowerShell: " + e.Field("executable") + " loaded System.Management.Automation (prefetch)",
+			Rule:    "The prefetch file list of a process that is not PowerShell names the PowerShell engine; some legitimate .NET tools host it too.",
+			Matched: dll, EventIDs: []int64{e.ID}}
+		f.link(e)
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,270 @@
+package analyzers
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"math"
+	"regexp"
+	"strings"
+)
+
+var tCmd = Technique{"T1059.003", "Command and Scripting Interpreter: Windows Command Shell", "Execution"}
+
+// commandShell finds cmd.exe started by unusual parents, DOSfuscation,
+// suspicious /c chains, and batch files by their place and content.
+type commandShell struct{}
+
+var _ Analyzer = (*commandShell)(nil)
+
+func (*commandShell) Meta() Meta {
+	return Meta{
+		ID: "t1059.003-cmd", Technique: tCmd, Severity: "high",
+		Description: "cmd.exe from Office, browsers, servers and script hosts; parents that rarely start cmd on this host; " +
+			"DOSfuscation scores; suspicious /c chains; batch files in user-writable places and what they do.",
+		References: []string{"https://attack.mitre.org/techniques/T1059/003/"},
+	}
+}
+
+// unusualParents start cmd.exe only when something is wrong.
+var unusualParents = map[string]string{
+	"winword.exe": "Office", "excel.exe": "Office", "powerpnt.exe": "Office", "outlook.exe": "Office",
+	"msaccess.exe": "Office", "mspub.exe": "Office", "onenote.exe": "Office", "visio.exe": "Office",
+	"chrome.exe": "browser", "firefox.exe": "browser", "msedge.exe": "browser", "iexplore.exe": "browser",
+	"opera.exe": "browser", "brave.exe": "browser",
+	"w3wp.exe": "web server", "httpd.exe": "web server", "nginx.exe": "web server", "tomcat.exe": "web server",
+	"php-cgi.exe": "web server", "sqlservr.exe": "database server", "mysqld.exe": "database server",
+	"postgres.exe": "database server", "oracle.exe": "database server",
+	"wscript.exe": "script host", "cscript.exe": "script host", "mshta.exe": "script host",
+	"wmiprvse.exe": "WMI provider host (remote WMI execution)",
+}
+
+var (
+	dosSubstring = regexp.MustCompile(`%[A-Za-z_][A-Za-z0-9_]*:~-?\d+(,-?\d+)?%`)
+	dosDelayed   = regexp.MustCompile(`![A-Za-z_][A-Za-z0-9_]*(:[^!]*)?!`)
+	dosForL      = regexp.MustCompile(`(?i)\bfor\s+/l\b`)
+	dosSet       = regexp.MustCompile(`(?i)\bset\s+"?[A-Za-z_]\w*=`)
+
+	// adminShareOutput is how impacket's wmiexec and smbexec read back a
+	// command's output: redirected to a file on an administrative share.
+	adminShareOutput = regexp.MustCompile(`(?i)>\s*\\\\[^\s\\]+\\[a-z]?\w*\$\\`)
+	scheduledShell   = regexp.MustCompile(`(?i)\b(cmd|powershell|pwsh)(\.exe)?\b`)
+	taskCommand      = regexp.MustCompile(`(?is)<Command>\s*([^<]*?(?:cmd(?:\.exe)?|powershell(?:\.exe)?|%comspec%|\.bat|\.cmd))\s*</Command>\s*(?:<Arguments>([^<]*)</Arguments>)?`)
+	serviceShell     = regexp.MustCompile(`(?i)(cmd(\.exe)?|%comspec%)\s+/[ckq]|powershell(\.exe)?\s`)
+	urlArgument      = regexp.MustCompile(`(?i)https?://\S+`)
+	batchArgument    = regexp.MustCompile(`(?i)/[ck]\s+"?([^"\s]+\.(bat|cmd))`)
+)
+
+// dosfuscation scores a command line from 0 to 100 on the devices of
+// DOSfuscation: carets, substring expansion, delayed expansion, FOR /L
+// loops (character reversal) and set-based concatenation.
+func dosfuscation(cmd string) (int, map[string]any) {
+	carets := strings.Count(cmd, "^")
+	subs := len(dosSubstring.FindAllString(cmd, -1))
+	delayed := len(dosDelayed.FindAllString(cmd, -1))
+	forL := len(dosForL.FindAllString(cmd, -1))
+	sets := len(dosSet.FindAllString(cmd, -1))
+	score := math.Min(30, float64(carets)*3) + math.Min(30, float64(subs)*6) + math.Min(20, float64(delayed)*4) +
+		math.Min(15, float64(forL)*15) + math.Min(15, float64(sets)*3)
+	return int(math.Min(100, score)), map[string]any{
+		"carets": carets, "substrings": subs, "delayed_expansion": delayed, "for_l": forL, "set_commands": sets,
+	}
+}
+
+func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
+	procs, err := in.Events(ctx, processEvents)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	// The baseline: how often each parent starts cmd.exe on each host.
+	parents := map[string]map[string]int{}
+	totals := map[string]int{}
+	for _, e := range procs {
+		if base(e.Process) == "cmd.exe" && e.ParentProcess != "" {
+			if parents[e.Host] == nil {
+				parents[e.Host] = map[string]int{}
+			}
+			parents[e.Host][base(e.ParentProcess)]++
+			totals[e.Host]++
+		}
+	}
+	reportedRare := map[string]bool{}
+	for i := range procs {
+		e := &procs[i]
+		if base(e.Process) != "cmd.exe" {
+			continue
+		}
+		parent := base(e.ParentProcess)
+		newFinding := func() Finding {
+			f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Confidence: "high", Matched: e.CommandLine}
+			f.link(e)
+			return f
+		}
+		if kind, ok := unusualParents[parent]; ok {
+			f := newFinding()
+			f.Severity, f.Title = "high", fmt.Sprintf("cmd.exe started by %s (%s)", parent, kind)
+			f.Rule = fmt.Sprintf("A %s process should not start a command shell; this is how malicious documents, exploited servers and script droppers run commands.", kind)
+			f.Features = map[string]any{"parent": e.ParentProcess, "parent_kind": kind}
+			f.Related = related(matchContent(e.CommandLine))
+			out = append(out, f)
+		} else if n, total := parents[e.Host][parent], totals[e.Host]; parent != "" && total >= 10 && n*50 <= total && !reportedRare[e.Host+parent] {
+			reportedRare[e.Host+parent] = true
+			f := newFinding()
+			f.Severity, f.Confidence = "low", "low"
+			f.Title = fmt.Sprintf("cmd.exe started by %s, a rare parent on this host (%d of %d)", parent, n, total)
+			f.Rule = "Parents that start cmd.exe in 2% or fewer of the host's cmd.exe starts stand out from its baseline."
+			f.Features = map[string]any{"parent": parent, "parent_count": n, "host_cmd_starts": total, "baseline": parents[e.Host]}
+			out = append(out, f)
+		}
+		if adminShareOutput.MatchString(e.CommandLine) {
+			f := newFinding()
+			f.Severity, f.Title = "high", "cmd.exe output redirected to an administrative share (remote execution)"
+			f.Rule = "The command writes its output to \\\\host\\ADMIN$ or C$, as impacket's wmiexec and smbexec do to read results back remotely."
+			out = append(out, f)
+		}
+		if m := batchArgument.FindStringSubmatch(e.CommandLine); m != nil && userWritable(m[1]) {
+			f := newFinding()
+			f.Severity, f.Title = "medium", "cmd.exe ran a batch file from a user-writable folder: "+base(m[1])
+			f.Rule = "The batch file lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData)."
+			f.keys["file:"+base(m[1])] = true
+			out = append(out, f)
+		}
+		if score, features := dosfuscation(e.CommandLine); score >= 40 {
+			f := newFinding()
+			f.Severity, f.Score, f.Features = "medium", score, features
+			if score >= 70 {
+				f.Severity = "high"
+			}
+			f.Title = fmt.Sprintf("DOSfuscated command line (score %d/100)", score)
+			f.Rule = "The command line uses the devices of DOSfuscation: carets, %VAR:~n,m% substrings, !delayed! expansion, FOR /L loops and set concatenation."
+			f.Related = []string{tObfuscated.ID}
+			out = append(out, f)
+		}
+		if ms := matchContent(e.CommandLine); len(ms) > 0 {
+			f := newFinding()
+			f.Severity = "low"
+			for _, m := range ms {
+				f.Severity = maxSeverity(f.Severity, m.rule.severity)
+			}
+			f.Title = "cmd.exe /c " + ruleNames(ms)
+			f.Rule = fmt.Sprintf("The command shell ran %s.", describeMatches(ms))
+			f.Related = related(ms)
+			out = append(out, f)
+		}
+	}
+	for i := range procs {
+		e := &procs[i]
+		if base(e.ParentProcess) == "cmd.exe" && base(e.Process) != "cmd.exe" {
+			ms := matchContent(e.CommandLine)
+			url := urlArgument.FindString(e.CommandLine)
+			if len(ms) > 0 || url != "" {
+				f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Severity: "low", Confidence: "medium",
+					Matched: e.CommandLine, Related: related(ms)}
+				for _, m := range ms {
+					f.Severity = maxSeverity(f.Severity, m.rule.severity)
+				}
+				if len(ms) > 0 {
+					f.Title = fmt.Sprintf("cmd.exe ran %s: %s", base(e.Process), ruleNames(ms))
+					f.Rule = fmt.Sprintf("A program started from the command shell did %s.", describeMatches(ms))
+				} else {
+					f.Severity, f.Related = "medium", []string{tDownload.ID}
+					f.Title = fmt.Sprintf("cmd.exe had %s fetch a URL", base(e.Process))
+					f.Rule = fmt.Sprintf("A program started from the command shell was given the URL %s.", clip(url, 200))
+				}
+				f.link(e)
+				out = append(out, f)
+			}
+		}
+		if exe := base(e.Process); (exe == "at.exe" || exe == "schtasks.exe") && scheduledShell.MatchString(e.CommandLine) {
+			f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, Related: []string{tSchTask.ID}, EventIDs: []int64{e.ID},
+				Severity: "medium", Confidence: "medium", Matched: e.CommandLine,
+				Title: "Command shell scheduled with " + exe,
+				Rule:  "A scheduled job runs a command interpreter, which gives a shell under the scheduler's account (often SYSTEM)."}
+			f.link(e)
+			out = append(out, f)
+		}
+	}
+	persisted, err := in.Events(ctx, `source='evtx' AND ((provider='Microsoft-Windows-Security-Auditing' AND event_id IN (4698, 4702))
+		OR (provider='Service Control Manager' AND event_id=7045))`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range persisted {
+		e := &persisted[i]
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Severity: "high", Confidence: "high"}
+		if e.EventID == 7045 {
+			img := e.Field("ImagePath")
+			if !serviceShell.MatchString(img) {
+				continue
+			}
+			f.Related = []string{"T1543.003", "T1569.002"}
+			f.Title = "Service installed to run a command shell: " + e.Field("ServiceName")
+			f.Rule = "A new service (7045) whose ImagePath runs cmd /c or PowerShell: how PsExec-style tools and smbexec run commands as SYSTEM."
+			f.Matched = img
+		} else {
+			m := taskCommand.FindStringSubmatch(e.Field("TaskContent"))
+			if m == nil {
+				continue
+			}
+			f.Related = []string{tSchTask.ID}
+			f.Title = "Scheduled task runs a command shell: " + e.Field("TaskName")
+			f.Rule = "The task's action starts cmd, PowerShell or a batch file; atexec and smbexec create such tasks and delete them right after."
+			f.Matched = strings.TrimSpace(m[1] + " " + html.UnescapeString(m[2]))
+			if userWritable(m[1]) {
+				f.Rule += " The batch file lies in a user-writable folder."
+			}
+		}
+		f.link(e)
+		out = append(out, f)
+	}
+	batches, err := in.Events(ctx, `source='batch'`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range batches {
+		out = append(out, batchFindings(&batches[i])...)
+	}
+	return out, nil
+}
+
+// batchFindings judges a batch file by where it lies and what it does.
+func batchFindings(e *Event) []Finding {
+	content, path := e.Field("content"), e.Process
+	ms := matchContent(content)
+	writable := userWritable(path)
+	score, features := dosfuscation(content)
+	if len(ms) == 0 && !writable && score < 40 {
+		return nil
+	}
+	f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Confidence: "medium",
+		Severity: "informational", Score: score, Features: features}
+	f.link(e)
+	f.keys["file:"+base(path)] = true
+	var why []string
+	if writable {
+		f.Severity = "low"
+		why = append(why, "it lies in a user-writable folder")
+	}
+	for _, m := range ms {
+		f.Severity = maxSeverity(f.Severity, m.rule.severity)
+	}
+	if len(ms) > 0 {
+		why = append(why, "it contains "+describeMatches(ms))
+	}
+	if score >= 40 {
+		f.Severity = maxSeverity(f.Severity, "medium")
+		why = append(why, fmt.Sprintf("its DOSfuscation score is %d/100", score))
+	}
+	f.Related = related(ms)
+	f.Title = "Batch file " + base(path)
+	if len(ms) > 0 {
+		f.Title += ": " + ruleNames(ms)
+	}
+	f.Rule = "The batch file stands out: " + strings.Join(why, "; ") + "."
+	f.Matched = matchedLines(content, ms)
+	if f.Matched == "" {
+		f.Matched = path
+	}
+	return []Finding{f}
+}
