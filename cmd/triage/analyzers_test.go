@@ -1,0 +1,46 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// noInterpreterActivity are the TA0002 recordings that hold no cmd or
+// PowerShell activity at all: share access (5145) and a service start
+// timeout (7009).
+var noInterpreterActivity = map[string]bool{
+	"ID5145-Remote schedule task creation (ATexec).evtx":                    true,
+	"ID5145-remote service creation over SMB.evtx":                          true,
+	"ID5145-service massive remote creation via named pipe - Tchopper.evtx": true,
+	"ID7009-Service deployment time out (meterpreter).evtx":                 true,
+}
+
+// TestExecutionRecordingsYieldT1059 runs the whole pipeline on every
+// Execution recording: each one with PowerShell or cmd activity must give a
+// T1059 finding with a reason.
+func TestExecutionRecordingsYieldT1059(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "evtx", "attack", "TA0002-Execution", "*", "*.evtx"))
+	if len(files) < 19 {
+		t.Fatalf("only %d recordings", len(files))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "x")
+			if code, _, stderr := runCLI(t, "run", "--out", out, f); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			db := openDB(t, out)
+			n := count(t, db, `SELECT count(*) FROM findings WHERE technique_id LIKE 'T1059.%' AND rule != '' AND title != ''`)
+			if noInterpreterActivity[name] {
+				if n != 0 {
+					t.Errorf("%d T1059 findings on a recording without interpreter activity", n)
+				}
+				return
+			}
+			if n == 0 {
+				t.Error("no T1059.* finding")
+			}
+		})
+	}
+}
