@@ -44,8 +44,9 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 		// A parser that slows to a crawl on crafted input is a hang in the
-		// field; fail so the fuzzer keeps the input.
-		if d := time.Since(start); d > time.Second {
+		// field; fail so the fuzzer keeps the input. The bound is loose
+		// because two cores are shared with other fuzzers and builds.
+		if d := time.Since(start); d > 10*time.Second {
 			t.Fatalf("%d bytes took %v", len(data), d)
 		}
 	})
