@@ -1,0 +1,148 @@
+package report
+
+import (
+	"database/sql"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"triage/timeline"
+)
+
+// chart is a bar chart of interpreter runs per day (per hour for short
+// spans), drawn as inline SVG.
+type chart struct {
+	SVG   template.HTML
+	Total int
+}
+
+// heatmap is interpreter runs by weekday and hour in the report's zone.
+type heatmap struct {
+	SVG   template.HTML
+	Total int
+}
+
+// interpreterRuns selects process starts and prefetch runs of interpreters.
+const interpreterRuns = `SELECT ts FROM events WHERE ts_ns > 0 AND (
+	(source='evtx' AND ((provider='Microsoft-Windows-Security-Auditing' AND event_id=4688) OR (provider='Microsoft-Windows-Sysmon' AND event_id=1)))
+	OR source='prefetch') AND (lower(process) LIKE '%\powershell.exe' OR lower(process) LIKE '%\pwsh.exe' OR lower(process) LIKE '%\cmd.exe'
+	OR lower(process) LIKE '%\wscript.exe' OR lower(process) LIKE '%\cscript.exe' OR lower(process) LIKE '%\mshta.exe'
+	OR lower(process) IN ('powershell.exe','cmd.exe','wscript.exe','cscript.exe','mshta.exe','pwsh.exe'))
+	ORDER BY ts_ns`
+
+func loadCharts(db *sql.DB, d *data) error {
+	rows, err := db.Query(interpreterRuns)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var times []time.Time
+	for rows.Next() {
+		var ts string
+		if err := rows.Scan(&ts); err != nil {
+			return err
+		}
+		if t, err := timeline.ParseTime(ts); err == nil {
+			times = append(times, t.In(d.loc))
+		}
+	}
+	d.Activity = activityChart(times)
+	d.Heatmap = weekHourHeatmap(times)
+	return rows.Err()
+}
+
+func activityChart(times []time.Time) chart {
+	c := chart{Total: len(times)}
+	if len(times) == 0 {
+		return c
+	}
+	// Activity within two days is shown per hour, longer spans per day.
+	step, label := 24*time.Hour, "2006-01-02"
+	first := day(times[0])
+	if times[len(times)-1].Sub(times[0]) <= 48*time.Hour {
+		step, label = time.Hour, "2006-01-02 15:00"
+		first = times[0].Truncate(time.Hour)
+	}
+	days := int(times[len(times)-1].Sub(first)/step) + 1
+	if days > 730 {
+		days = 730 // bars beyond that would be under a pixel wide; the axis says where it starts
+	}
+	counts := make([]int, days)
+	max := 1
+	for _, t := range times {
+		i := int(t.Sub(first) / step)
+		if i >= 0 && i < days {
+			counts[i]++
+			if counts[i] > max {
+				max = counts[i]
+			}
+		}
+	}
+	const w, h, left, bottom = 900.0, 180.0, 40.0, 30.0
+	bw := (w - left) / float64(days)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="Interpreter runs per day">`, w, h+bottom)
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#888"/>`, left, h, w, h)
+	fmt.Fprintf(&b, `<text x="%.0f" y="12" font-size="11" text-anchor="end">%d</text>`, left-4, max)
+	for i, n := range counts {
+		if n == 0 {
+			continue
+		}
+		bh := float64(n) / float64(max) * (h - 16)
+		fmt.Fprintf(&b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="#3465a4"><title>%s: %d</title></rect>`,
+			left+float64(i)*bw, h-bh, maxf(bw-1, 1), bh, first.Add(time.Duration(i)*step).Format(label), n)
+	}
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11">%s</text>`, left, h+18, first.Format(label))
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11" text-anchor="end">%s</text>`, w, h+18, first.Add(time.Duration(days-1)*step).Format(label))
+	b.WriteString(`</svg>`)
+	c.SVG = template.HTML(b.String()) // built only from numbers and dates above
+	return c
+}
+
+func weekHourHeatmap(times []time.Time) heatmap {
+	var grid [7][24]int
+	max := 0
+	for _, t := range times {
+		wd := (int(t.Weekday()) + 6) % 7 // Monday first
+		grid[wd][t.Hour()]++
+		if grid[wd][t.Hour()] > max {
+			max = grid[wd][t.Hour()]
+		}
+	}
+	hm := heatmap{Total: len(times)}
+	const cell, left, top = 30.0, 40.0, 18.0
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="Interpreter runs by weekday and hour">`, left+24*cell, top+7*cell+4)
+	for h := 0; h < 24; h += 2 {
+		fmt.Fprintf(&b, `<text x="%.0f" y="12" font-size="10" text-anchor="middle">%02d</text>`, left+float64(h)*cell+cell/2, h)
+	}
+	for wd, name := range []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"} {
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="10" text-anchor="end">%s</text>`, left-4, top+float64(wd)*cell+cell/2+4, name)
+		for h := 0; h < 24; h++ {
+			n := grid[wd][h]
+			fill := "#f2f2f2"
+			if n > 0 {
+				// Lighter to darker blue as runs increase.
+				level := 0.25 + 0.75*float64(n)/float64(max)
+				fill = fmt.Sprintf("rgba(32,74,135,%.2f)", level)
+			}
+			fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="%s" stroke="#fff"><title>%s %02d:00: %d</title></rect>`,
+				left+float64(h)*cell, top+float64(wd)*cell, cell, cell, fill, name, h, n)
+		}
+	}
+	b.WriteString(`</svg>`)
+	hm.SVG = template.HTML(b.String()) // built only from numbers and fixed labels above
+	return hm
+}
+
+func day(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
+
+func maxf(a, b float64) float64 {
+	if a > b {
+		return a
+	}
+	return b
+}

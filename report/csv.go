@@ -1,0 +1,97 @@
+package report
+
+import (
+	"database/sql"
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// safeCell neutralizes a cell a spreadsheet would run as a formula: one that
+// starts with = + - @, a tab or a carriage return gets a leading apostrophe,
+// which Excel and Timeline Explorer show as text.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// newCSV writes RFC 4180 CSV with a UTF-8 byte order mark, which Excel needs
+// to read UTF-8.
+func newCSV(w io.Writer) *csv.Writer {
+	io.WriteString(w, "\ufeff")
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return cw
+}
+
+func writeRow(cw *csv.Writer, cells ...string) error {
+	for i := range cells {
+		cells[i] = safeCell(cells[i])
+	}
+	return cw.Write(cells)
+}
+
+func writeFindingsCSV(w io.Writer, d *data) error {
+	cw := newCSV(w)
+	writeRow(cw, "finding_id", "time_utc", "time_local", "host", "technique_id", "technique_name", "tactic", "related",
+		"severity", "confidence", "score", "title", "rule", "matched", "decoded", "incident_id",
+		"evidence_event_ids", "evidence_artifacts", "evidence_record_ids", "evidence_sha256")
+	for _, f := range d.Findings {
+		var ids, paths, recs, hashes []string
+		for _, e := range f.Evidence {
+			ids = append(ids, strconv.FormatInt(e.EventID, 10))
+			paths = append(paths, e.Path)
+			recs = append(recs, strconv.FormatInt(e.RecordID, 10))
+			hashes = append(hashes, e.SHA256)
+		}
+		incident := ""
+		if f.Incident > 0 {
+			incident = strconv.FormatInt(f.Incident, 10)
+		}
+		if err := writeRow(cw, strconv.FormatInt(f.ID, 10), f.TS, f.Local, f.Host, f.TechniqueID, f.TechniqueName, f.Tactic,
+			strings.Join(f.Related, " "), f.Severity, f.Confidence, strconv.Itoa(f.Score), f.Title, f.Rule, f.Matched, f.Decoded,
+			incident, strings.Join(ids, " "), strings.Join(paths, " | "), strings.Join(recs, " "), strings.Join(hashes, " ")); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeTimelineCSV streams the events table, so its size does not bound
+// memory.
+func writeTimelineCSV(w io.Writer, db *sql.DB, d *data) error {
+	rows, err := db.Query(`SELECT e.id, e.ts, e.host, e.source, e.event_id, e.channel, e.provider, e.computer, e.user,
+		e.process, e.parent_process, e.command_line, e.script_block_id, e.recovered, e.summary, a.path, e.record_id, a.sha256
+		FROM events e JOIN artifacts a ON a.id = e.artifact_id ORDER BY e.ts_ns, e.id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cw := newCSV(w)
+	writeRow(cw, "event_id_in_db", "time_utc", "time_local", "host", "source", "event_id", "channel", "provider", "computer",
+		"user", "process", "parent_process", "command_line", "script_block_id", "recovered", "summary", "artifact", "record_id",
+		"artifact_sha256")
+	for rows.Next() {
+		var id, eventID, recordID int64
+		var recovered bool
+		var ts, host, source, channel, provider, computer, user, process, parent, cmd, sb, summary, path, sha string
+		if err := rows.Scan(&id, &ts, &host, &source, &eventID, &channel, &provider, &computer, &user, &process, &parent,
+			&cmd, &sb, &recovered, &summary, &path, &recordID, &sha); err != nil {
+			return err
+		}
+		if err := writeRow(cw, strconv.FormatInt(id, 10), ts, d.local(ts), host, source, strconv.FormatInt(eventID, 10), channel,
+			provider, computer, user, process, parent, cmd, sb, strconv.FormatBool(recovered), summary, path,
+			strconv.FormatInt(recordID, 10), sha); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return rows.Err()
+}

@@ -1,0 +1,319 @@
+package report
+
+import (
+	"database/sql"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"triage/timeline"
+)
+
+// data is everything the report shows, loaded once, in stable order.
+type data struct {
+	Generated   string
+	TZ          string
+	Run         runInfo
+	Hosts       []string
+	First, Last string
+	Artifacts   []artifact
+	Findings    []finding
+	ByTechnique []techniqueGroup
+	Severities  []severityCount
+	Incidents   []incidentView
+	Scripts     []script
+	Activity    chart
+	Heatmap     heatmap
+	AttackRows  []attackRow
+	loc         *time.Location
+}
+
+type attackRow struct {
+	ID, Name string
+	Count    int
+}
+
+type runInfo struct {
+	Version, Commit, GoVersion, Case, Examiner, Started, Finished, BusinessHours string
+	CommandLine, Evidence                                                        []string
+}
+
+type artifact struct {
+	Host, Path, Kind, SHA256, MD5, Status, Flags, Errors string
+	Size                                                 int64
+	Records, Recovered, ErrorCount                       int
+	Missing                                              int64
+}
+
+type evidence struct {
+	EventID  int64
+	Path     string
+	RecordID int64
+	SHA256   string
+	Summary  string
+}
+
+type finding struct {
+	ID                                                  int64
+	Host, TS, Local, TechniqueID, TechniqueName, Tactic string
+	Severity, Confidence, Title, Rule, Matched, Decoded string
+	Related                                             []string
+	Score                                               int
+	Features                                            string
+	Incident                                            int64
+	Evidence                                            []evidence
+}
+
+type techniqueGroup struct {
+	ID, Name string
+	Findings []finding
+	High     int
+}
+
+type severityCount struct {
+	Severity string
+	Count    int
+}
+
+type incidentView struct {
+	ID                                 int64
+	Host, First, Last, Severity, Title string
+	Links                              []string
+	Findings                           []finding
+}
+
+type script struct {
+	Host, BlockID, First, Last, SHA256, Path, Text, Missing string
+	Expected, Found                                         int
+}
+
+func load(db *sql.DB, opts Options) (*data, error) {
+	d := &data{Generated: timeline.FormatTime(opts.ReportTime.UTC()), TZ: opts.Location.String(), loc: opts.Location}
+	var argv, evid string
+	err := db.QueryRow(`SELECT tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence,
+		started_ts, finished_ts, business_hours FROM runs ORDER BY id LIMIT 1`).Scan(&d.Run.Version, &d.Run.Commit,
+		&d.Run.GoVersion, &argv, &d.Run.Case, &d.Run.Examiner, &evid, &d.Run.Started, &d.Run.Finished, &d.Run.BusinessHours)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, err
+	}
+	json.Unmarshal([]byte(argv), &d.Run.CommandLine)
+	json.Unmarshal([]byte(evid), &d.Run.Evidence)
+	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadCharts} {
+		if err := step(db, d); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func loadArtifacts(db *sql.DB, d *data) error {
+	rows, err := db.Query(`SELECT host, path, kind, size, sha256, md5, status, records, recovered, errors, error_list,
+		flags, missing_records FROM artifacts ORDER BY host, path, id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	hosts := map[string]bool{}
+	for rows.Next() {
+		var a artifact
+		var errs string
+		if err := rows.Scan(&a.Host, &a.Path, &a.Kind, &a.Size, &a.SHA256, &a.MD5, &a.Status, &a.Records, &a.Recovered,
+			&a.ErrorCount, &errs, &a.Flags, &a.Missing); err != nil {
+			return err
+		}
+		var list []string
+		json.Unmarshal([]byte(errs), &list)
+		a.Errors = strings.Join(list, "\n")
+		a.Flags = flagText(a.Flags)
+		d.Artifacts = append(d.Artifacts, a)
+		hosts[a.Host] = true
+	}
+	for h := range hosts {
+		d.Hosts = append(d.Hosts, h)
+	}
+	sort.Strings(d.Hosts)
+	return rows.Err()
+}
+
+// flagText shows the parse flags worth a reader's attention.
+func flagText(js string) string {
+	var m map[string]any
+	json.Unmarshal([]byte(js), &m)
+	var parts []string
+	for _, k := range []string{"dirty", "full", "no_crc", "truncated"} {
+		if v, _ := m[k].(bool); v {
+			parts = append(parts, k)
+		}
+	}
+	for _, k := range []string{"crc_errors", "bad_chunks"} {
+		if v, _ := m[k].(float64); v > 0 {
+			parts = append(parts, k+"="+strings.TrimSuffix(strings.TrimSuffix(jsonNumber(v), ".0"), ".00"))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func jsonNumber(v float64) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func loadFindings(db *sql.DB, d *data) error {
+	ev, err := loadEvidence(db)
+	if err != nil {
+		return err
+	}
+	rows, err := db.Query(`SELECT id, host, ts, technique_id, technique_name, tactic, related, severity, confidence,
+		title, rule, matched, decoded, score, features, coalesce(incident_id, 0) FROM findings ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	groups := map[string]*techniqueGroup{}
+	sev := map[string]int{}
+	for rows.Next() {
+		var f finding
+		var related string
+		if err := rows.Scan(&f.ID, &f.Host, &f.TS, &f.TechniqueID, &f.TechniqueName, &f.Tactic, &related, &f.Severity,
+			&f.Confidence, &f.Title, &f.Rule, &f.Matched, &f.Decoded, &f.Score, &f.Features, &f.Incident); err != nil {
+			return err
+		}
+		json.Unmarshal([]byte(related), &f.Related)
+		if f.Features == "{}" {
+			f.Features = ""
+		}
+		f.Local = d.local(f.TS)
+		f.Evidence = ev[f.ID]
+		d.Findings = append(d.Findings, f)
+		g := groups[f.TechniqueID]
+		if g == nil {
+			g = &techniqueGroup{ID: f.TechniqueID, Name: f.TechniqueName}
+			groups[f.TechniqueID] = g
+		}
+		g.Findings = append(g.Findings, f)
+		if f.Severity == "high" || f.Severity == "critical" {
+			g.High++
+		}
+		sev[f.Severity]++
+	}
+	for _, g := range groups {
+		// Most severe first within a technique, then by time.
+		sort.SliceStable(g.Findings, func(i, j int) bool {
+			a, b := g.Findings[i], g.Findings[j]
+			if rank[a.Severity] != rank[b.Severity] {
+				return rank[a.Severity] > rank[b.Severity]
+			}
+			return a.ID < b.ID
+		})
+		d.ByTechnique = append(d.ByTechnique, *g)
+	}
+	sort.Slice(d.ByTechnique, func(i, j int) bool { return d.ByTechnique[i].ID < d.ByTechnique[j].ID })
+	// The T1059 family is always listed; related techniques follow as found.
+	listed := map[string]bool{}
+	for _, a := range attackView {
+		n := 0
+		if g := groups[a.ID]; g != nil {
+			n = len(g.Findings)
+		}
+		d.AttackRows = append(d.AttackRows, attackRow{a.ID, a.Name, n})
+		listed[a.ID] = true
+	}
+	related := map[string]int{}
+	for _, f := range d.Findings {
+		for _, r := range f.Related {
+			related[r]++
+		}
+	}
+	var ids []string
+	for id := range related {
+		if !listed[id] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		d.AttackRows = append(d.AttackRows, attackRow{id, relatedNames[id] + " (seen inside interpreter activity)", related[id]})
+	}
+	for _, s := range []string{"critical", "high", "medium", "low", "informational"} {
+		d.Severities = append(d.Severities, severityCount{s, sev[s]})
+	}
+	return rows.Err()
+}
+
+var rank = map[string]int{"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+func loadEvidence(db *sql.DB) (map[int64][]evidence, error) {
+	rows, err := db.Query(`SELECT fe.finding_id, fe.event_id, fe.artifact_path, fe.record_id, fe.artifact_sha256, e.summary
+		FROM finding_evidence fe JOIN events e ON e.id = fe.event_id ORDER BY fe.finding_id, fe.event_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]evidence{}
+	for rows.Next() {
+		var id int64
+		var e evidence
+		if err := rows.Scan(&id, &e.EventID, &e.Path, &e.RecordID, &e.SHA256, &e.Summary); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], e)
+	}
+	return out, rows.Err()
+}
+
+func loadIncidents(db *sql.DB, d *data) error {
+	rows, err := db.Query(`SELECT id, host, first_ts, last_ts, severity, title, links FROM incidents ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byID := map[int64][]finding{}
+	for _, f := range d.Findings {
+		if f.Incident > 0 {
+			byID[f.Incident] = append(byID[f.Incident], f)
+		}
+	}
+	for rows.Next() {
+		var in incidentView
+		var links string
+		if err := rows.Scan(&in.ID, &in.Host, &in.First, &in.Last, &in.Severity, &in.Title, &links); err != nil {
+			return err
+		}
+		json.Unmarshal([]byte(links), &in.Links)
+		in.Findings = byID[in.ID]
+		d.Incidents = append(d.Incidents, in)
+	}
+	sort.SliceStable(d.Incidents, func(i, j int) bool { return rank[d.Incidents[i].Severity] > rank[d.Incidents[j].Severity] })
+	return rows.Err()
+}
+
+func loadScripts(db *sql.DB, d *data) error {
+	rows, err := db.Query(`SELECT host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts,
+		sha256, path, text FROM scripts ORDER BY host, first_ts, script_block_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s script
+		if err := rows.Scan(&s.Host, &s.BlockID, &s.First, &s.Last, &s.Expected, &s.Found, &s.Missing, &s.SHA256, &s.Path, &s.Text); err != nil {
+			return err
+		}
+		if s.Missing == "[]" {
+			s.Missing = ""
+		}
+		d.Scripts = append(d.Scripts, s)
+	}
+	return rows.Err()
+}
+
+// local renders a stored UTC time in the report's zone.
+func (d *data) local(ts string) string {
+	t, err := timeline.ParseTime(ts)
+	if err != nil || t.IsZero() {
+		return ""
+	}
+	return t.In(d.loc).Format("2006-01-02 15:04:05 MST")
+}
