@@ -282,3 +282,44 @@ func TestRunWholeCorpus(t *testing.T) {
 		t.Errorf("%d batch files", got)
 	}
 }
+
+func TestReportRerendersIdentically(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x")
+	evidence := filepath.Join(corpusDir(t), "evtx", "attack", "TA0002-Execution", "T1059.001-PowerShell")
+	if code, _, stderr := runCLI(t, "run", "--report-time", "2024-01-02T03:04:05Z", "--out", out, evidence); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	first, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	manifest1, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if code, _, stderr := runCLI(t, "report", "--report-time", "2024-01-02T03:04:05Z", out); code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	second, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	manifest2, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if !bytes.Equal(first, second) || !bytes.Equal(manifest1, manifest2) {
+		t.Error("triage report changed report.html or manifest.json for the same timeline and report time")
+	}
+}
+
+// TestRunTwiceIsByteIdentical runs twice over the same evidence with a fixed
+// --report-time: the report, the CSVs and the manifest must be identical.
+func TestRunTwiceIsByteIdentical(t *testing.T) {
+	evidence := filepath.Join(corpusDir(t), "evtx", "attack", "TA0002-Execution")
+	out := filepath.Join(t.TempDir(), "x")
+	names := []string{"report.html", "findings.csv", "timeline.csv", "manifest.json", "timeline.db"}
+	first := map[string][]byte{}
+	for i := 0; i < 2; i++ {
+		// The same flags both times: --force only lets the second run reuse --out.
+		if code, _, stderr := runCLI(t, "run", "--force", "--report-time", "2024-01-02T03:04:05Z", "--out", out, evidence); code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		for _, name := range names {
+			b, _ := os.ReadFile(filepath.Join(out, name))
+			if i == 0 {
+				first[name] = b
+			} else if len(b) == 0 || !bytes.Equal(first[name], b) {
+				t.Errorf("%s differs between two runs", name)
+			}
+		}
+	}
+}
