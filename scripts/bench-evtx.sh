@@ -16,9 +16,10 @@ go build -tags sqlite_fts5 -o "$bin" ./cmd/triage
 bytes=$(du -cb "$@" | tail -1 | cut -f1)
 measure() { # name, command...
 	local name=$1; shift
-	local out
-	out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 ) || true
-	read -r secs rss <<<"$out"
+	local tf
+	tf=$(mktemp)
+	/usr/bin/time -o "$tf" -f '%e %M' "$@" >/dev/null 2>&1 || true
+	read -r secs rss < <(tail -1 "$tf")
 	printf '| %-28s | %8.2f s | %8.1f MB/s | %7d MiB |\n' "$name" "$secs" "$(echo "$bytes / 1048576 / ($secs + 0.0001)" | bc -l)" $((rss / 1024))
 }
 echo "files: $# ($((bytes / 1048576)) MiB)"
