@@ -123,6 +123,8 @@ func TestAnalyzers(t *testing.T) {
 			"T1059.003", "medium", ""},
 		{"shadow deletion", []ev{security4688(cmd, expl, `cmd.exe /c vssadmin delete shadows /all /quiet`)},
 			"T1059.003", "high", "cmd.exe /c shadow-copy-deletion"},
+		{"antivirus exclusion", []ev{security4688(cmd, expl, `"cmd.exe" /c REG ADD "HKLM\SOFTWARE\Wow6432Node\Symantec\Symantec Endpoint Protection\AV\Exclusions\Domain Controller" /f`)},
+			"T1059.003", "high", "cmd.exe /c defender-tampering"},
 		{"wmiexec output", []ev{security4688(cmd, "", `cmd.exe /Q /c cd \ 1> \\127.0.0.1\ADMIN$\__1619090610.0007844 2>&1`)},
 			"T1059.003", "high", "cmd.exe output redirected to an administrative share (remote execution)"},
 		{"batch in temp with log clearing", []ev{{source: "batch", process: `C:\Users\bob\AppData\Local\Temp\x.bat`, data: map[string]any{"content": "@echo off\r\nwevtutil cl Security\r\n"}}},

@@ -60,7 +60,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: *pdf})
 	if err != nil {
-		fmt.Fprintf(stderr, "triage: report: %v\n", err)
+		fmt.Fprintf(stderr, "triage: %v\n", err) // the error names the report package already
 		return exitFail
 	}
 	if err := refreshManifest(dir, outputs); err != nil {

@@ -218,7 +218,7 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 	}
 	outputs, err := report.Render(db, report.Options{OutDir: o.out, Location: o.location, ReportTime: o.fixedTime, PDF: o.pdf})
 	if err != nil {
-		log.Printf("error: report: %v", err)
+		log.Printf("error: %v", err)
 	}
 	printSummary(stdout, all)
 	report.ConsoleSummary(db, stdout)
