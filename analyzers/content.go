@@ -25,6 +25,7 @@ var (
 	tAccount    = Technique{"T1136", "Create Account", "Persistence"}
 	tRunKey     = Technique{"T1547.001", "Boot or Logon Autostart Execution: Registry Run Keys / Startup Folder", "Persistence"}
 	tSchTask    = Technique{"T1053.005", "Scheduled Task/Job: Scheduled Task", "Execution"}
+	tRawC2      = Technique{"T1095", "Non-Application Layer Protocol", "Command and Control"}
 )
 
 // contentRules is ordered from the most to the least telling.
@@ -34,6 +35,7 @@ var contentRules = []contentRule{
 	{"defender-tampering", tDisableSec, "high", regexp.MustCompile(`(?i)set-mppreference\s+.{0,60}-disable\w*\s+(\$true|1)|add-mppreference\s+.{0,40}-exclusion|disableantispyware|disablerealtimemonitoring\s+(\$true|1)|sc(\.exe)?\s+(stop|delete|config)\s+windefend|reg(\.exe)?"?\s+add\s+.{0,200}\\(exclusions|excludeditem|excludedfiles|exclude)`)},
 	{"shadow-copy-deletion", tRecovery, "high", regexp.MustCompile(`(?i)vssadmin(\.exe)?\s+delete\s+shadows|wmic(\.exe)?\s+shadowcopy\s+delete|wbadmin(\.exe)?\s+delete\s+(catalog|systemstatebackup)|bcdedit(\.exe)?\s+.{0,40}recoveryenabled\s+no|win32_shadowcopy.{0,80}delete`)},
 	{"event-log-clearing", tLogClear, "high", regexp.MustCompile(`(?i)wevtutil(\.exe)?\s+(cl|clear-log)\b|clear-eventlog|remove-eventlog|\[system\.diagnostics\.eventing\.reader\.eventlogsession\]::globalsession\.clearlog`)},
+	{"reverse-shell", tRawC2, "high", regexp.MustCompile(`(?i)\bpowercat\b|invoke-powershelltcp|net\.sockets\.tcpclient\s*\(|\bnc(at)?(\.exe)?\s+.{0,80}\s-e\s+"?(cmd|powershell)`)},
 	{"download", tDownload, "medium", regexp.MustCompile(`(?i)net\.webclient|downloadstring|downloadfile|downloaddata|invoke-webrequest|\biwr\s|invoke-restmethod|start-bitstransfer|bitsadmin(\.exe)?\s+/(transfer|addfile)|certutil(\.exe)?\s+.{0,40}-urlcache|curl(\.exe)?\s+.{0,200}(-o\b|--output)|\bwget(\.exe)?\s+https?://`)},
 	{"account-creation", tAccount, "high", regexp.MustCompile(`(?i)\bnet1?(\.exe)?\s+user\s+.{1,80}\s/add\b|new-localuser`)},
 	{"run-key", tRunKey, "medium", regexp.MustCompile(`(?i)currentversion\\run(once)?\b|\\start menu\\programs\\startup\\`)},

@@ -49,7 +49,8 @@ var (
 	inlinePayload = regexp.MustCompile(`(?i)frombase64string\(\s*['"]([A-Za-z0-9+/=]{20,})['"]`)
 	runsPayload   = regexp.MustCompile(`(?i)gzipstream|deflatestream|\biex\b|invoke-expression|scriptblock\]::create|::load\(`)
 
-	namedPipe = regexp.MustCompile(`(?i)system\.io\.pipes\.namedpipe(server|client)stream`)
+	userScript = regexp.MustCompile(`(?i)[a-z]:\\[^"';|]*\.ps1`)
+	namedPipe  = regexp.MustCompile(`(?i)system\.io\.pipes\.namedpipe(server|client)stream`)
 
 	psConcat    = regexp.MustCompile(`['"]\s*\+\s*['"]`)
 	psFormat    = regexp.MustCompile(`(?i)['"]\s*-f\s*['"(]|\{\d+\}\{\d+\}`)
@@ -190,6 +191,13 @@ func commandLineFindings(e *Event) []Finding {
 		f.Severity, f.Title = "medium", "PowerShell Invoke-Expression"
 		f.Rule = "The command runs text as code with Invoke-Expression (IEX)."
 		f.Matched, f.Features = cmd, map[string]any{"flags": flags}
+		out = append(out, f)
+	}
+	if m := userScript.FindString(cmd); m != "" && userWritable(m) && hasFlag(flags, "-ep bypass") && len(out) == 0 {
+		f := newFinding()
+		f.Severity, f.Title = "medium", "PowerShell bypasses the execution policy to run "+base(m)
+		f.Rule = "-ExecutionPolicy Bypass with a script from a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData, C:\\TMP): how dropped scripts are run."
+		f.Matched, f.Features = cmd, map[string]any{"flags": flags, "script": m}
 		out = append(out, f)
 	}
 	if len(flags) >= 2 && len(out) == 0 {
@@ -480,4 +488,13 @@ func clip(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+func hasFlag(flags []string, name string) bool {
+	for _, f := range flags {
+		if f == name {
+			return true
+		}
+	}
+	return false
 }

