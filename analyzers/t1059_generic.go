@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 )
 
 var tInterpreter = Technique{"T1059", "Command and Scripting Interpreter", "Execution"}
@@ -36,6 +38,14 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	type hostExe struct{ host, exe string }
 	firstSeen := map[hostExe]*Event{}
 	var order []hostExe
+	// Runs outside business hours are gathered per host, interpreter and
+	// local day: one finding a day keeps a busy host's report readable.
+	type dayKey struct {
+		host, exe, day string
+	}
+	nights := map[dayKey]*Finding{}
+	lastRun := map[dayKey]time.Time{}
+	var nightOrder []dayKey
 	for i := range events {
 		e := &events[i]
 		exe := base(e.Process)
@@ -54,14 +64,44 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 		if h := local.Hour(); h >= in.Opts.BusinessStart && h < in.Opts.BusinessEnd && !weekend {
 			continue
 		}
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, EventIDs: []int64{e.ID}, Severity: "low", Confidence: "low",
-			Title: fmt.Sprintf("%s ran outside business hours (%s %s)", exe, local.Weekday(), local.Format("15:04 MST")),
-			Rule: fmt.Sprintf("Business hours are %02d:00–%02d:00, Monday to Friday, in %s; interpreter runs outside them deserve a look.",
-				in.Opts.BusinessStart, in.Opts.BusinessEnd, loc),
-			Matched:  e.CommandLine,
-			Features: map[string]any{"local_time": local.Format("2006-01-02 15:04:05 MST"), "weekday": local.Weekday().String(), "source": e.Source}}
+		dk := dayKey{e.Host, exe, local.Format("2006-01-02")}
+		f := nights[dk]
+		if f == nil {
+			f = &Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, Severity: "low", Confidence: "low",
+				Rule: fmt.Sprintf("Business hours are %02d:00–%02d:00, Monday to Friday, in %s; interpreter runs outside them deserve a look.",
+					in.Opts.BusinessStart, in.Opts.BusinessEnd, loc),
+				Matched: e.CommandLine, Features: map[string]any{"weekday": local.Weekday().String(), "first_local": local.Format("15:04:05")}}
+			nights[dk] = f
+			nightOrder = append(nightOrder, dk)
+		}
 		f.link(e)
-		out = append(out, f)
+		if f.Matched == "" {
+			f.Matched = e.CommandLine
+		}
+		if len(f.EventIDs) < maxEvidence {
+			f.EventIDs = append(f.EventIDs, e.ID)
+		}
+		f.Features["runs"] = toInt(f.Features["runs"]) + 1
+		// Events come in id order, which is not always time order.
+		if e.TS.Before(f.TS) {
+			f.TS = e.TS
+			f.Features["first_local"] = local.Format("15:04:05")
+		}
+		if last := lastRun[dk]; e.TS.After(last) {
+			lastRun[dk] = e.TS
+			f.Features["last_local"] = local.Format("15:04:05")
+		}
+		f.Features["sources"] = addSource(f.Features["sources"], e.Source)
+	}
+	for _, dk := range nightOrder {
+		f := nights[dk]
+		runs := toInt(f.Features["runs"])
+		f.Title = fmt.Sprintf("%s ran %d %s outside business hours on %s %s (%s–%s %s)", dk.exe, runs, plural(runs, "time", "times"),
+			f.Features["weekday"], dk.day, f.Features["first_local"], f.Features["last_local"], loc)
+		if runs > maxEvidence {
+			f.Features["evidence_listed"] = maxEvidence
+		}
+		out = append(out, *f)
 	}
 	sort.SliceStable(order, func(i, j int) bool { return firstSeen[order[i]].ID < firstSeen[order[j]].ID })
 	for _, k := range order {
@@ -74,4 +114,33 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// maxEvidence bounds the events cited by one aggregated finding; the
+// features say how many there were in all.
+const maxEvidence = 100
+
+func toInt(v any) int {
+	n, _ := v.(int)
+	return n
+}
+
+func addSource(v any, source string) string {
+	s, _ := v.(string)
+	for _, p := range strings.Split(s, ",") {
+		if p == source {
+			return s
+		}
+	}
+	if s == "" {
+		return source
+	}
+	return s + "," + source
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
