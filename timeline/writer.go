@@ -3,6 +3,7 @@ package timeline
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -46,6 +47,24 @@ type Event struct {
 	Recovered     bool
 	Summary       string
 	Data          map[string]any
+
+	// encoded is Data as JSON, set by Encode so that the sorting and
+	// escaping run on the parser goroutines instead of the single writer.
+	encoded []byte
+}
+
+// Encode renders Data as JSON ahead of AddEvent. Calling it is optional: it
+// lets parallel producers take that work off the writer goroutine.
+func (e *Event) Encode() error {
+	if e.Data == nil {
+		e.Data = map[string]any{}
+	}
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return fmt.Errorf("timeline: encoding event data: %w", err)
+	}
+	e.encoded = data
+	return nil
 }
 
 // batchSize is how many rows go into one transaction: large enough to
@@ -122,16 +141,14 @@ func (w *Writer) FinishArtifact(a *Artifact) error {
 
 // AddEvent inserts an event.
 func (w *Writer) AddEvent(e *Event) error {
-	if e.Data == nil {
-		e.Data = map[string]any{}
-	}
-	data, err := json.Marshal(e.Data)
-	if err != nil {
-		return err
+	if e.encoded == nil {
+		if err := e.Encode(); err != nil {
+			return err
+		}
 	}
 	if _, err := w.event.Exec(FormatTime(e.TS), UnixNano(e.TS), e.Host, e.ArtifactID, e.RecordID, e.Source,
 		e.EventID, e.Channel, e.Provider, e.Computer, e.User, e.Level, e.Process, e.ParentProcess,
-		e.CommandLine, e.ScriptBlockID, e.Recovered, e.Summary, string(data)); err != nil {
+		e.CommandLine, e.ScriptBlockID, e.Recovered, e.Summary, string(e.encoded)); err != nil {
 		return err
 	}
 	if w.pending++; w.pending >= batchSize {

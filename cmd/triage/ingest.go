@@ -26,6 +26,14 @@ type parsed struct {
 	done     chan struct{} // closed once row's outcome is final
 }
 
+// emit encodes an event's data on the calling parser goroutine, so the
+// single writer only binds and inserts, then queues it for the writer. An
+// encoding failure is left for AddEvent to report.
+func (p *parsed) emit(e timeline.Event) {
+	e.Encode()
+	p.events <- e
+}
+
 // eventBuffer is how far a parser may run ahead of the single writer.
 const eventBuffer = 4096
 
@@ -117,7 +125,7 @@ func parseArtifact(p *parsed, host string) {
 		pf, err := prefetch.Parse(f, p.artifact.Size)
 		if pf != nil && pf.Version != 0 {
 			for _, e := range timeline.FromPrefetch(host, 0, pf) {
-				p.events <- e
+				p.emit(e)
 				row.Records++
 			}
 		}
@@ -133,7 +141,7 @@ func parseArtifact(p *parsed, host string) {
 		}
 		row.Flags["encoding"] = t.Encoding
 		for i, line := range t.Lines() {
-			p.events <- timeline.FromHistoryLine(host, 0, p.artifact.WinPath, p.artifact.ModTime, i+1, line)
+			p.emit(timeline.FromHistoryLine(host, 0, p.artifact.WinPath, p.artifact.ModTime, i+1, line))
 			row.Records++
 		}
 	case collectors.Batch, collectors.Script:
@@ -143,8 +151,8 @@ func parseArtifact(p *parsed, host string) {
 			return
 		}
 		row.Flags["encoding"] = t.Encoding
-		p.events <- timeline.FromTextFile(host, 0, string(p.artifact.Kind), p.artifact.WinPath, p.artifact.ModTime,
-			t.Encoding, t.Content, len(t.Lines()))
+		p.emit(timeline.FromTextFile(host, 0, string(p.artifact.Kind), p.artifact.WinPath, p.artifact.ModTime,
+			t.Encoding, t.Content, len(t.Lines())))
 		row.Records = 1
 	}
 }
@@ -175,7 +183,7 @@ func parseEVTX(p *parsed, f collectors.File, host string) {
 			continue
 		}
 		e := timeline.FromEVTX(host, 0, rec)
-		p.events <- e
+		p.emit(e)
 		row.Records++
 		if rec.Recovered {
 			row.Recovered++
