@@ -1,0 +1,108 @@
+package ewf
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+// testdata/*.E01 were made by ewfacquire 20140813 (-f encase6 -b 16 -d sha1,
+// deflate:fast and none) from a 64 KiB synthetic disk with this SHA-256.
+const smallDiskSHA256 = "a34bee716fb548113bef9b1f825f0ad06a3c9609067baac136376f4aab8898ff"
+
+func openFile(t testing.TB, name string) (*Reader, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader([]Segment{{R: bytes.NewReader(data), Size: int64(len(data))}})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return r, data
+}
+
+func TestReadAndVerify(t *testing.T) {
+	for _, name := range []string{"testdata/compressed.E01", "testdata/uncompressed.E01"} {
+		r, _ := openFile(t, name)
+		if len(r.Problems) > 0 {
+			t.Errorf("%s: problems %v", name, r.Problems)
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(r, 0, r.Size())); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != smallDiskSHA256 {
+			t.Errorf("%s: sha256 %s, want %s", name, got, smallDiskSHA256)
+		}
+		v, err := r.Verify()
+		if err != nil || !v.MD5Match || !v.SHA1Match {
+			t.Errorf("%s: verify %+v, %v", name, v, err)
+		}
+	}
+}
+
+func TestTruncatedSegmentNamesOffset(t *testing.T) {
+	_, data := openFile(t, "testdata/compressed.E01")
+	cut := data[:len(data)/2]
+	r, err := NewReader([]Segment{{R: bytes.NewReader(cut), Size: int64(len(cut))}})
+	if err != nil {
+		var fe *FormatError
+		if !errors.As(err, &fe) {
+			t.Fatalf("error %v is not a FormatError", err)
+		}
+		return
+	}
+	if len(r.Problems) == 0 {
+		t.Fatal("truncated image reported no problem")
+	}
+	buf := make([]byte, r.Size())
+	_, err = r.ReadAt(buf, 0)
+	var fe *FormatError
+	if !errors.As(err, &fe) {
+		t.Fatalf("reading past the cut: %v, want a FormatError", err)
+	}
+	t.Log(r.Problems[0], "/", err)
+}
+
+func TestSegmentNames(t *testing.T) {
+	n := SegmentNames("case/disk.E01")
+	if n[0] != "case/disk.E02" || n[97] != "case/disk.E99" || n[98] != "case/disk.EAA" {
+		t.Fatalf("names %v %v %v", n[0], n[97], n[98])
+	}
+	if SegmentNames("disk.raw") != nil {
+		t.Fatal("non-E01 name gave segment names")
+	}
+}
+
+func FuzzEWF(f *testing.F) {
+	for _, name := range []string{"testdata/compressed.E01", "testdata/uncompressed.E01"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		start := time.Now()
+		r, err := NewReader([]Segment{{R: bytes.NewReader(data), Size: int64(len(data))}})
+		if err != nil {
+			return
+		}
+		buf := make([]byte, 4096)
+		for off := int64(0); off < min(r.Size(), 1<<20); off += 4096 {
+			if _, err := r.ReadAt(buf, off); err != nil {
+				break
+			}
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("took %v", d)
+		}
+	})
+}
