@@ -59,6 +59,9 @@ var (
 // DOSfuscation: carets, substring expansion, delayed expansion, FOR /L
 // loops (character reversal) and set-based concatenation.
 func dosfuscation(cmd string) (int, map[string]any) {
+	if !strings.ContainsAny(cmd, "^%!") && !containsAny(strings.ToLower(cmd), []string{"for ", "set "}) {
+		return 0, map[string]any{}
+	}
 	carets := strings.Count(cmd, "^")
 	subs := len(dosSubstring.FindAllString(cmd, -1))
 	delayed := len(dosDelayed.FindAllString(cmd, -1))
