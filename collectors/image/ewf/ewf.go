@@ -55,9 +55,9 @@ type chunk struct {
 
 const (
 	sectionHeaderSize = 76
-	maxChunkSize      = 64 << 20
+	maxChunkSize      = 16 << 20 // 32768 sectors of 512 bytes, the most ewfacquire offers
 	maxChunks         = 1 << 31
-	cacheChunks       = 64
+	cacheBytes        = 32 << 20 // decompressed chunks kept per image
 )
 
 // Reader is the logical disk of an EWF image. It is safe for concurrent use.
@@ -241,12 +241,13 @@ func (r *Reader) readChunk(i int) ([]byte, error) {
 		if err != nil {
 			return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("chunk %d", i), err}
 		}
-		data = make([]byte, r.chunkSize)
-		m, err := io.ReadFull(zr, data)
-		if err != nil && !(err == io.ErrUnexpectedEOF && i == len(r.chunks)-1) {
+		// Grow with the decompressed data rather than trusting the declared chunk size.
+		var buf bytes.Buffer
+		_, err = io.Copy(&buf, io.LimitReader(zr, r.chunkSize))
+		if err != nil && (err != io.ErrUnexpectedEOF || i != len(r.chunks)-1) {
 			return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("decompressing chunk %d", i), err}
 		}
-		data = data[:m]
+		data = buf.Bytes()
 	} else {
 		if int64(len(stored)) < min(r.chunkSize, r.size-int64(i)*r.chunkSize) {
 			return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("chunk %d truncated", i), io.ErrUnexpectedEOF}
@@ -256,7 +257,7 @@ func (r *Reader) readChunk(i int) ([]byte, error) {
 	r.mu.Lock()
 	if _, ok := r.cache[i]; !ok {
 		r.cache[i] = r.lru.PushFront(&cached{i, data})
-		if r.lru.Len() > cacheChunks {
+		if int64(r.lru.Len()) > max(4, cacheBytes/r.chunkSize) {
 			old := r.lru.Remove(r.lru.Back()).(*cached)
 			delete(r.cache, old.index)
 		}

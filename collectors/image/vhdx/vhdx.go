@@ -116,13 +116,10 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	}
 	blocks := (v.size + v.blockSize - 1) / v.blockSize
 	entries := blocks + blocks/v.chunkRatio + 1
-	if entries > maxBATEntries || entries*8 > int64(batLen)+8 {
-		if entries*8 > int64(batLen) {
-			entries = int64(batLen) / 8
-		}
-		if entries > maxBATEntries {
-			return nil, &FormatError{batOff, fmt.Sprintf("implausible block table of %d entries", entries)}
-		}
+	// The table can hold no more than its region and the file provide.
+	entries = min(entries, int64(batLen)/8, (size-batOff)/8)
+	if entries <= 0 || entries > maxBATEntries {
+		return nil, &FormatError{batOff, fmt.Sprintf("implausible block table of %d entries", entries)}
 	}
 	raw := make([]byte, entries*8)
 	if n, err := r.ReadAt(raw, batOff); err != nil && n < len(raw) {
