@@ -193,7 +193,9 @@ func expand(data []byte) []byte {
 		n := copy(img[p.at:p.at+p.n], data)
 		data = data[n:]
 	}
-	copy(img[mib:], data)
+	if len(data) > 0 {
+		copy(img[mib:], data)
+	}
 	if fix {
 		for _, off := range []int{64 * kib, 128 * kib} {
 			h := img[off : off+headerSize]
