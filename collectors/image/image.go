@@ -121,11 +121,13 @@ func Detect(path string) bool {
 // imageName is the extension test used only for entries inside a zip, whose
 // content cannot be sniffed without decompressing.
 func imageName(name string) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".e01", ".vhd", ".vhdx", ".dd", ".raw", ".img":
+	ext := strings.ToLower(filepath.Ext(name))
+	switch ext {
+	case ".vhd", ".vhdx", ".dd", ".raw", ".img":
 		return true
 	}
-	return false
+	return len(ext) == 4 && ext[1] == 'e' // .e01 … .e99, .eaa … segments
+
 }
 
 // sniff returns the format of r by its content, or "".
@@ -338,9 +340,9 @@ func (im *Image) openZip(path string, zr *zip.Reader, f *os.File, opt Options) e
 	if format == "" {
 		return fmt.Errorf("%w: zip entry %s", ErrNotImage, first.Name)
 	}
-	dir := filepath.ToSlash(filepath.Dir(first.Name))
+	// Segment names derive from the first entry's full name, directory included.
 	more := func(name string) (io.ReaderAt, int64, error) {
-		zf, ok := byName[strings.ToLower(strings.TrimPrefix(dir+"/"+name, "./"))]
+		zf, ok := byName[strings.ToLower(name)]
 		if !ok {
 			return nil, 0, fs.ErrNotExist
 		}
