@@ -74,6 +74,8 @@ type Reader struct {
 	// described reads as an error.
 	Problems []error
 
+	inflaters sync.Pool // zlib readers reused between chunks
+
 	mu    sync.Mutex
 	cache map[int]*list.Element
 	lru   *list.List
@@ -237,13 +239,20 @@ func (r *Reader) readChunk(i int) ([]byte, error) {
 	}
 	var data []byte
 	if c.compressed {
-		zr, err := zlib.NewReader(bytes.NewReader(stored))
+		zr, _ := r.inflaters.Get().(io.ReadCloser)
+		if zr == nil {
+			zr, err = zlib.NewReader(bytes.NewReader(stored))
+		} else {
+			err = zr.(zlib.Resetter).Reset(bytes.NewReader(stored), nil)
+		}
 		if err != nil {
 			return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("chunk %d", i), err}
 		}
-		// Grow with the decompressed data rather than trusting the declared chunk size.
-		var buf bytes.Buffer
-		_, err = io.Copy(&buf, io.LimitReader(zr, r.chunkSize))
+		// Grow with the decompressed data rather than trusting the declared
+		// chunk size beyond what ewfacquire's largest chunks need.
+		buf := bytes.NewBuffer(make([]byte, 0, min(r.chunkSize, 1<<20)))
+		_, err = io.Copy(buf, io.LimitReader(zr, r.chunkSize))
+		r.inflaters.Put(zr)
 		if err != nil && (err != io.ErrUnexpectedEOF || i != len(r.chunks)-1) {
 			return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("decompressing chunk %d", i), err}
 		}
