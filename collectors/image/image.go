@@ -145,7 +145,9 @@ func sniff(r io.ReaderAt, size int64) string {
 	case n == 512 && bytes.Equal(head[3:11], []byte("NTFS    ")):
 		return "raw"
 	case n == 512 && head[510] == 0x55 && head[511] == 0xAA && size%512 == 0 && size >= 64*1024:
-		if _, scheme, err := partition.Read(r, size); err == nil && scheme != "none" {
+		// A boot-sector signature alone is common in non-images; require a
+		// partition that the table actually describes.
+		if parts, scheme, err := partition.Read(r, size); err == nil && scheme != "none" && len(parts) > 0 {
 			return "raw"
 		}
 	}
