@@ -127,7 +127,9 @@ func NewReader(segments []Segment) (*Reader, error) {
 				bps := int64(binary.LittleEndian.Uint32(v[12:]))
 				sectorCount = int64(binary.LittleEndian.Uint64(v[16:]))
 				r.chunkSize = spc * bps
-				if r.chunkSize <= 0 || r.chunkSize > maxChunkSize || sectorCount < 0 || sectorCount > (1<<62)/max(bps, 1) {
+				// Sectors are 512 to 4096 bytes; tiny hostile sectors would make
+				// every read decompress thousands of chunks.
+				if bps < 512 || bps > 4096 || spc < 1 || r.chunkSize > maxChunkSize || sectorCount < 0 || sectorCount > (1<<62)/max(bps, 1) {
 					return nil, &FormatError{si, body, fmt.Sprintf("implausible geometry (%d sectors of %d bytes per chunk)", spc, bps), nil}
 				}
 				r.size = sectorCount * bps
