@@ -81,6 +81,9 @@ func activityChart(times []time.Time) chart {
 	}
 	const w, h, left, bottom = 900.0, 180.0, 40.0, 30.0
 	bw := (w - left) / float64(days)
+	// A run spanning one or two buckets would otherwise draw a solid block
+	// across the page and read as heavy activity.
+	bw = minf(bw, 60)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="Interpreter runs per day">`, w, h+bottom)
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#888"/>`, left, h, w, h)
@@ -142,6 +145,13 @@ func day(t time.Time) time.Time {
 
 func maxf(a, b float64) float64 {
 	if a > b {
+		return a
+	}
+	return b
+}
+
+func minf(a, b float64) float64 {
+	if a < b {
 		return a
 	}
 	return b
