@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"triage/internal/testcorpus"
 )
 
 // noInterpreterActivity are the TA0002 recordings that hold no cmd or
@@ -21,7 +22,7 @@ var noInterpreterActivity = map[string]bool{
 // Execution recording: each one with PowerShell or cmd activity must give a
 // T1059 finding with a reason.
 func TestExecutionRecordingsYieldT1059(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "evtx", "attack", "TA0002-Execution", "*", "*.evtx"))
+	files, _ := filepath.Glob(filepath.Join(testcorpus.Dir(t), "evtx", "attack", "TA0002-Execution", "*", "*.evtx"))
 	if len(files) < 19 {
 		t.Fatalf("only %d recordings", len(files))
 	}
@@ -52,7 +53,7 @@ func TestExecutionRecordingsYieldT1059(t *testing.T) {
 // carries a person's one-line justification.
 func TestAPTSimFindingsGolden(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "x")
-	if code, _, stderr := runCLI(t, "run", "--out", out, filepath.Join(corpusDir(t), "kape", "APTSIM-WIN10")); code != exitOK {
+	if code, _, stderr := runCLI(t, "run", "--out", out, filepath.Join(testcorpus.Dir(t), "kape", "APTSIM-WIN10")); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	db := openDB(t, out)

@@ -3,37 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"triage/internal/testcorpus"
 )
 
-// prefetchCorpus finds ../shared/corpus/prefetch beside the repository root.
-func prefetchCorpus(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus", "prefetch")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Fatalf("test corpus missing: %v (the tests read ../shared/corpus beside the repository)", err)
-	}
-	return corpus
-}
-
 func TestDumpPrefetch(t *testing.T) {
-	corpus := prefetchCorpus(t)
+	corpus := testcorpus.Dir(t, "prefetch")
 	good := filepath.Join(corpus, "plaso", "TASKHOST.EXE-3AE259FC.pf")
 	compressed := filepath.Join(corpus, "plaso", "NOTEPAD.EXE-D8414F97.pf")
 	bad := filepath.Join(corpus, "ez", "Bad", "notAPrefetch.pf")

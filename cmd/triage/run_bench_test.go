@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"triage/internal/testcorpus"
 
 	"triage/collectors"
 	"triage/timeline"
@@ -16,7 +17,7 @@ import (
 // Analyzers and report rendering are not part of it; the whole command is
 // timed separately with /usr/bin/time (see the README).
 func BenchmarkIngestKAPE(b *testing.B) {
-	evidence := filepath.Join(corpusDir(b), "kape", "APTSIM-WIN10")
+	evidence := filepath.Join(testcorpus.Dir(b), "kape", "APTSIM-WIN10")
 	log := &runLog{w: io.Discard, now: time.Now}
 	events := 0
 	start := time.Now()

@@ -11,22 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"triage/internal/testcorpus"
 
 	"triage/parsers/evtx"
 	"triage/timeline"
 )
-
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	corpus, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(corpus); err != nil {
-		t.Fatalf("test corpus missing: %v (the tests read ../shared/corpus beside the repository)", err)
-	}
-	return corpus
-}
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -84,7 +73,7 @@ func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 }
 
 func TestRunKAPE(t *testing.T) {
-	evidence := filepath.Join(corpusDir(t), "kape", "APTSIM-WIN10")
+	evidence := filepath.Join(testcorpus.Dir(t), "kape", "APTSIM-WIN10")
 	before := treeState(t, evidence)
 	out := filepath.Join(t.TempDir(), "x")
 	code, stdout, stderr := runCLI(t, "run", "--out", out, evidence)
@@ -230,7 +219,7 @@ func TestRunNothingReadable(t *testing.T) {
 // multi-part blocks (125 and 12 parts), all present.
 func TestRunReassemblesScriptBlocks(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "x")
-	if code, _, stderr := runCLI(t, "run", "--out", out, filepath.Join(corpusDir(t), "evtx", "powershell")); code != exitOK {
+	if code, _, stderr := runCLI(t, "run", "--out", out, filepath.Join(testcorpus.Dir(t), "evtx", "powershell")); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	db := openDB(t, out)
@@ -255,7 +244,7 @@ func TestRunReassemblesScriptBlocks(t *testing.T) {
 // damaged files are listed, nothing aborts.
 func TestRunWholeCorpus(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "x")
-	code, _, stderr := runCLI(t, "run", "--out", out, corpusDir(t))
+	code, _, stderr := runCLI(t, "run", "--out", out, testcorpus.Dir(t))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -285,7 +274,7 @@ func TestRunWholeCorpus(t *testing.T) {
 
 func TestReportRerendersIdentically(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "x")
-	evidence := filepath.Join(corpusDir(t), "evtx", "attack", "TA0002-Execution", "T1059.001-PowerShell")
+	evidence := filepath.Join(testcorpus.Dir(t), "evtx", "attack", "TA0002-Execution", "T1059.001-PowerShell")
 	if code, _, stderr := runCLI(t, "run", "--report-time", "2024-01-02T03:04:05Z", "--out", out, evidence); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -304,7 +293,7 @@ func TestReportRerendersIdentically(t *testing.T) {
 // TestRunTwiceIsByteIdentical runs twice over the same evidence with a fixed
 // --report-time: the report, the CSVs and the manifest must be identical.
 func TestRunTwiceIsByteIdentical(t *testing.T) {
-	evidence := filepath.Join(corpusDir(t), "evtx", "attack", "TA0002-Execution")
+	evidence := filepath.Join(testcorpus.Dir(t), "evtx", "attack", "TA0002-Execution")
 	out := filepath.Join(t.TempDir(), "x")
 	names := []string{"report.html", "findings.csv", "timeline.csv", "manifest.json", "timeline.db"}
 	first := map[string][]byte{}

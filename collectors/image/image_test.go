@@ -14,33 +14,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"triage/internal/testcorpus"
 )
 
 // kapeTree is the corpus folder the test images are built from.
 const kapeTree = "kape/APTSIM-WIN10"
-
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("image test: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus", kapeTree)
-	if _, err := os.Stat(c); err != nil {
-		t.Fatalf("image test: corpus missing: %v (expected the shared corpus at ../shared/corpus)", err)
-	}
-	return c
-}
 
 // hashTree returns the SHA-256 of every regular file under root, keyed by
 // slash path. NTFS metadata files ($MFT, $Extend/…) and System Volume
@@ -103,7 +81,7 @@ func runInput(t testing.TB, input, name string, args ...string) {
 // image kind from the KAPE tree and returns their paths by kind.
 func testImages(t testing.TB) (map[string]string, string) {
 	t.Helper()
-	src := corpusDir(t)
+	src := testcorpus.Dir(t, kapeTree)
 	for _, tool := range []string{"mkntfs", "ntfs-3g", "fusermount", "sfdisk", "ewfacquire", "qemu-img"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("image test: %s not installed (apt-get install ntfs-3g fuse3 fdisk ewf-tools qemu-utils): %v", tool, err)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"triage/internal/testcorpus"
 )
 
 // BenchmarkKAPELogs parses every log of the KAPE host into typed records;
@@ -12,7 +13,7 @@ import (
 func BenchmarkKAPELogs(b *testing.B) {
 	var files []string
 	var size int64
-	filepath.WalkDir(filepath.Join(corpusDir(b), "kape"), func(path string, d os.DirEntry, err error) error {
+	filepath.WalkDir(filepath.Join(testcorpus.Dir(b), "kape"), func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && filepath.Ext(path) == ".evtx" {
 			files = append(files, path)
 			if st, err := os.Stat(path); err == nil {
@@ -26,7 +27,7 @@ func BenchmarkKAPELogs(b *testing.B) {
 
 // BenchmarkLargestAttackLogs parses the three largest attack recordings.
 func BenchmarkLargestAttackLogs(b *testing.B) {
-	root := filepath.Join(corpusDir(b), "evtx", "powershell")
+	root := filepath.Join(testcorpus.Dir(b), "evtx", "powershell")
 	var files []string
 	var size int64
 	for _, name := range []string{"Microsoft-Windows-Sysmon%4Operational.evtx", "Microsoft-Windows-PowerShell%4Operational.evtx", "Windows PowerShell.evtx"} {

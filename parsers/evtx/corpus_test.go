@@ -5,31 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"triage/internal/testcorpus"
 )
-
-// corpusDir finds ../shared/corpus beside the repository root.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Fatalf("test corpus missing: %v (the tests read ../shared/corpus beside the repository)", err)
-	}
-	return corpus
-}
 
 type fileCount struct {
 	live, recovered int
@@ -67,7 +44,7 @@ func countFile(t testing.TB, path string) (fileCount, error) {
 //     trailing size copy; they decode fully, so they count (as in the table),
 //     and the mismatch is reported as an error.
 func TestDamagedCounts(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "evtx", "damaged")
+	dir := filepath.Join(testcorpus.Dir(t), "evtx", "damaged")
 	tests := []struct {
 		file      string
 		live      int
@@ -108,14 +85,14 @@ func TestDamagedCounts(t *testing.T) {
 }
 
 func TestNotEVTX(t *testing.T) {
-	_, err := Open(filepath.Join(corpusDir(t), "evtx", "damaged", "not-evtx-16-bytes.evtx"))
+	_, err := Open(filepath.Join(testcorpus.Dir(t), "evtx", "damaged", "not-evtx-16-bytes.evtx"))
 	if !errors.Is(err, ErrNotEVTX) {
 		t.Fatalf("err = %v, want ErrNotEVTX", err)
 	}
 }
 
 func TestTruncatedIsReported(t *testing.T) {
-	f, err := Open(filepath.Join(corpusDir(t), "evtx", "damaged", "plaso-System2-truncated.evtx"))
+	f, err := Open(filepath.Join(testcorpus.Dir(t), "evtx", "damaged", "plaso-System2-truncated.evtx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +114,7 @@ func TestTruncatedIsReported(t *testing.T) {
 // TestCleanCorpus reads the attack recordings and the KAPE host's logs: they
 // are undamaged, so every record must decode without an error.
 func TestCleanCorpus(t *testing.T) {
-	root := corpusDir(t)
+	root := testcorpus.Dir(t)
 	total := 0
 	for _, sub := range []string{"evtx/attack", "evtx/powershell", "kape"} {
 		filepath.WalkDir(filepath.Join(root, sub), func(path string, d os.DirEntry, err error) error {

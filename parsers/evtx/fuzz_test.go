@@ -6,13 +6,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"triage/internal/testcorpus"
 )
 
 // FuzzReader feeds arbitrary bytes through the whole reader: header, chunk
 // walk, slack carving, BinXml, substitution and XML rendering. It is seeded
 // with the first chunk of every damaged corpus file and of the attack logs.
 func FuzzReader(f *testing.F) {
-	dir := corpusDir(f)
+	dir := testcorpus.Dir(f)
 	for _, sub := range []string{"evtx/damaged", "evtx/powershell"} {
 		paths, _ := filepath.Glob(filepath.Join(dir, sub, "*.evtx"))
 		for _, p := range paths {

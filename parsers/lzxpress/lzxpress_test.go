@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"triage/internal/testcorpus"
 )
 
 func TestLiteralsAndOverlappingMatch(t *testing.T) {
@@ -80,28 +81,11 @@ func TestErrors(t *testing.T) {
 
 func compressedCorpus(t testing.TB) [][]byte {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus")
 	var out [][]byte
 	for _, root := range []string{
-		filepath.Join(corpus, "prefetch"),
-		filepath.Join(corpus, "kape", "APTSIM-WIN10", "C", "Windows", "prefetch"),
+		testcorpus.Dir(t, "prefetch"),
+		testcorpus.Dir(t, "kape", "APTSIM-WIN10", "C", "Windows", "prefetch"),
 	} {
-		if _, err := os.Stat(root); err != nil {
-			t.Fatalf("test corpus missing: %v (the tests read ../shared/corpus beside the repository)", err)
-		}
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err

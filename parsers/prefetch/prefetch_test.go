@@ -14,33 +14,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"triage/internal/testcorpus"
 )
-
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Fatalf("test corpus missing: %v (the tests read ../shared/corpus beside the repository)", err)
-	}
-	return corpus
-}
 
 func corpusFiles(t testing.TB) []string {
 	var out []string
-	filepath.WalkDir(filepath.Join(corpusDir(t), "prefetch"), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(filepath.Join(testcorpus.Dir(t), "prefetch"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(strings.ToLower(p), ".pf") {
 			out = append(out, p)
 		}
@@ -55,7 +34,7 @@ func corpusFiles(t testing.TB) []string {
 // kapeFiles are the prefetch files of the KAPE collection in the corpus:
 // one real Windows 10 host's C:\Windows\Prefetch (version 30 variant 2).
 func kapeFiles(t testing.TB) []string {
-	out, err := filepath.Glob(filepath.Join(corpusDir(t), "kape", "APTSIM-WIN10", "C", "Windows", "prefetch", "*.pf"))
+	out, err := filepath.Glob(filepath.Join(testcorpus.Dir(t), "kape", "APTSIM-WIN10", "C", "Windows", "prefetch", "*.pf"))
 	if err != nil || len(out) < 150 {
 		t.Fatalf("only %d prefetch files in the KAPE collection (%v)", len(out), err)
 	}
@@ -99,7 +78,7 @@ func TestCorpusParses(t *testing.T) {
 // volume's device path, serial and creation time. It covers the version 31
 // file that sccainfo cannot read; plaso asserts no run time for that one.
 func TestPlasoValues(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "prefetch", "plaso")
+	dir := filepath.Join(testcorpus.Dir(t), "prefetch", "plaso")
 	tests := []struct {
 		file       string
 		version    int
@@ -295,7 +274,7 @@ func TestDifferentialSccainfo(t *testing.T) {
 }
 
 func TestTruncatedGivesPartialAndError(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), "prefetch", "plaso", "TASKHOST.EXE-3AE259FC.pf"))
+	b, err := os.ReadFile(filepath.Join(testcorpus.Dir(t), "prefetch", "plaso", "TASKHOST.EXE-3AE259FC.pf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +290,7 @@ func TestTruncatedGivesPartialAndError(t *testing.T) {
 }
 
 func TestDamagedEntryIsReportedAndSkipped(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), "prefetch", "plaso", "TASKHOST.EXE-3AE259FC.pf"))
+	b, err := os.ReadFile(filepath.Join(testcorpus.Dir(t), "prefetch", "plaso", "TASKHOST.EXE-3AE259FC.pf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +310,7 @@ func TestDamagedEntryIsReportedAndSkipped(t *testing.T) {
 }
 
 func TestTruncatedCompressedGivesPartialAndError(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), "prefetch", "plaso", "BYTECODEGENERATOR.EXE-C1E9BCE6.pf"))
+	b, err := os.ReadFile(filepath.Join(testcorpus.Dir(t), "prefetch", "plaso", "BYTECODEGENERATOR.EXE-C1E9BCE6.pf"))
 	if err != nil {
 		t.Fatal(err)
 	}
