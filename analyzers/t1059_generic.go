@@ -46,12 +46,14 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	nights := map[dayKey]*Finding{}
 	lastRun := map[dayKey]time.Time{}
 	var nightOrder []dayKey
+	starts := startSet{}
 	for i := range events {
 		e := &events[i]
 		exe := base(e.Process)
 		if !interpreters[exe] || e.TS.IsZero() {
 			continue
 		}
+		newStart := starts.add(e, exe)
 		k := hostExe{e.Host, exe}
 		if f, ok := firstSeen[k]; !ok || e.TS.Before(f.TS) {
 			if !ok {
@@ -68,7 +70,8 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 		f := nights[dk]
 		if f == nil {
 			f = &Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, Severity: "low", Confidence: "low",
-				Rule: fmt.Sprintf("Business hours are %02d:00–%02d:00, Monday to Friday, in %s; interpreter runs outside them deserve a look.",
+				Rule: fmt.Sprintf("Business hours are %02d:00–%02d:00, Monday to Friday, in %s; interpreter runs outside them deserve a look. "+
+					"A start recorded by several of 4688, Sysmon 1 and prefetch within 2 s counts as one run.",
 					in.Opts.BusinessStart, in.Opts.BusinessEnd, loc),
 				Matched: e.CommandLine, Features: map[string]any{"weekday": local.Weekday().String(), "first_local": local.Format("15:04:05")}}
 			nights[dk] = f
@@ -81,7 +84,10 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 		if len(f.EventIDs) < maxEvidence {
 			f.EventIDs = append(f.EventIDs, e.ID)
 		}
-		f.Features["runs"] = toInt(f.Features["runs"]) + 1
+		f.Features["records"] = toInt(f.Features["records"]) + 1
+		if newStart {
+			f.Features["runs"] = toInt(f.Features["runs"]) + 1
+		}
 		// Events come in id order, which is not always time order.
 		if e.TS.Before(f.TS) {
 			f.TS = e.TS
@@ -98,7 +104,7 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 		runs := toInt(f.Features["runs"])
 		f.Title = fmt.Sprintf("%s ran %d %s outside business hours on %s %s (%s–%s %s)", dk.exe, runs, plural(runs, "time", "times"),
 			f.Features["weekday"], dk.day, f.Features["first_local"], f.Features["last_local"], loc)
-		if runs > maxEvidence {
+		if toInt(f.Features["records"]) > maxEvidence {
 			f.Features["evidence_listed"] = maxEvidence
 		}
 		out = append(out, *f)
