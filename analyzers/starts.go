@@ -33,6 +33,8 @@ func recordKind(e *Event) string {
 // already seen through another kind of record.
 type startSet map[startKey][]startRecord
 
+const maxStartsPerSecond = 256
+
 type startKey struct {
 	host, image string
 	second      int64
@@ -55,8 +57,12 @@ func (s startSet) add(e *Event, image string) bool {
 			}
 		}
 	}
-	k := startKey{e.Host, image, sec}
-	s[k] = append(s[k], startRecord{kind, e.TS})
+	// Past a few hundred starts of one program in one second the log is
+	// flooded or forged; further starts still count, unmatched, so that
+	// such a second costs no more than an ordinary one.
+	if k := (startKey{e.Host, image, sec}); len(s[k]) < maxStartsPerSecond {
+		s[k] = append(s[k], startRecord{kind, e.TS})
+	}
 	return true
 }
 
