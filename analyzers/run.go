@@ -205,7 +205,7 @@ func (f *Finding) link(e *Event) {
 	if f.keys == nil {
 		f.keys, f.kinds = map[string]bool{}, map[string]bool{}
 	}
-	f.kinds[recordKind(e)] = true
+	f.kinds[timeline.RecordKind(e.Source, e.Channel, e.EventID)] = true
 	for _, p := range []string{e.Process, e.ParentProcess} {
 		if b := base(p); b != "" && b != "." {
 			f.keys["image:"+b] = true

@@ -2,76 +2,13 @@ package analyzers
 
 import (
 	"slices"
-	"strconv"
 	"strings"
-	"time"
+
+	"triage/timeline"
 )
 
-// One process start is often recorded several times: by Security 4688, by
-// Sysmon 1, as a prefetch run time and, for PowerShell, by the engine's 400
-// event, all within moments of each other. A
-// report that counted each record as a run, or gave each record a finding of
-// its own, would overstate what happened.
-
-// sameStartWindow is how far apart two records of one start may lie. On the
-// corpus hosts they are milliseconds apart; two seconds leaves room for a
-// loaded machine without joining separate runs of a script's loop, which
-// are each logged by every record kind anyway.
-const sameStartWindow = 2 * time.Second
-
-// recordKind names which kind of record an event is (the log and event id,
-// or the artifact kind), for telling two records of one start from two
-// starts logged by the same log.
-func recordKind(e *Event) string {
-	if e.Source == "evtx" {
-		return e.Channel + "/" + strconv.Itoa(e.EventID)
-	}
-	return e.Source
-}
-
-// startSet counts distinct process starts, recognising a record of a start
-// already seen through another kind of record.
-type startSet map[startKey][]startRecord
-
-const maxStartsPerSecond = 256
-
-type startKey struct {
-	host, image string
-	second      int64
-}
-
-type startRecord struct {
-	kind string
-	ts   time.Time
-}
-
-// add records e as a start of image and reports whether it is a new start
-// (false: another kind of record already gave the same start).
-func (s startSet) add(e *Event, image string) bool {
-	kind, sec := recordKind(e), e.TS.Unix()
-	reach := int64(sameStartWindow / time.Second)
-	for d := -reach; d <= reach; d++ {
-		for _, r := range s[startKey{e.Host, image, sec + d}] {
-			if r.kind != kind && absDuration(r.ts.Sub(e.TS)) <= sameStartWindow {
-				return false
-			}
-		}
-	}
-	// Past a few hundred starts of one program in one second the log is
-	// flooded or forged; further starts still count, unmatched, so that
-	// such a second costs no more than an ordinary one.
-	if k := (startKey{e.Host, image, sec}); len(s[k]) < maxStartsPerSecond {
-		s[k] = append(s[k], startRecord{kind, e.TS})
-	}
-	return true
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
+// Records of one process start (see timeline.StartSet) each give the
+// analyzers a finding; mergeSameStarts makes them one.
 
 // mergeLookBack bounds how many earlier findings a finding is compared with,
 // so that a log whose records all carry one timestamp costs linear time.
@@ -84,7 +21,7 @@ func mergeSameStarts(fs []Finding) []Finding {
 	out := fs[:0]
 	for _, f := range fs {
 		merged := false
-		for i := len(out) - 1; i >= 0 && i >= len(out)-mergeLookBack && f.TS.Sub(out[i].TS) <= sameStartWindow; i-- {
+		for i := len(out) - 1; i >= 0 && i >= len(out)-mergeLookBack && f.TS.Sub(out[i].TS) <= timeline.SameStartWindow; i-- {
 			if sameDetection(&out[i], &f) {
 				out[i].absorb(&f)
 				merged = true

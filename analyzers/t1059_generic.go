@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"triage/timeline"
 )
 
 var tInterpreter = Technique{"T1059", "Command and Scripting Interpreter", "Execution"}
@@ -46,14 +48,14 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	nights := map[dayKey]*Finding{}
 	lastRun := map[dayKey]time.Time{}
 	var nightOrder []dayKey
-	starts := startSet{}
+	var starts timeline.StartSet
 	for i := range events {
 		e := &events[i]
 		exe := base(e.Process)
 		if !interpreters[exe] || e.TS.IsZero() {
 			continue
 		}
-		newStart := starts.add(e, exe)
+		newStart := starts.Add(e.Host, exe, timeline.RecordKind(e.Source, e.Channel, e.EventID), e.TS)
 		k := hostExe{e.Host, exe}
 		if f, ok := firstSeen[k]; !ok || e.TS.Before(f.TS) {
 			if !ok {

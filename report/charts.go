@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"html/template"
+	"path"
 	"strings"
 	"time"
 
@@ -24,7 +25,7 @@ type heatmap struct {
 }
 
 // interpreterRuns selects process starts and prefetch runs of interpreters.
-const interpreterRuns = `SELECT ts FROM events WHERE ts_ns > 0 AND (
+const interpreterRuns = `SELECT ts, host, process, source, channel, event_id FROM events WHERE ts_ns > 0 AND (
 	(source='evtx' AND ((provider='Microsoft-Windows-Security-Auditing' AND event_id=4688) OR (provider='Microsoft-Windows-Sysmon' AND event_id=1)))
 	OR source='prefetch') AND (lower(process) LIKE '%\powershell.exe' OR lower(process) LIKE '%\pwsh.exe' OR lower(process) LIKE '%\cmd.exe'
 	OR lower(process) LIKE '%\wscript.exe' OR lower(process) LIKE '%\cscript.exe' OR lower(process) LIKE '%\mshta.exe'
@@ -38,12 +39,19 @@ func loadCharts(db *sql.DB, d *data) error {
 	}
 	defer rows.Close()
 	var times []time.Time
+	var starts timeline.StartSet
 	for rows.Next() {
-		var ts string
-		if err := rows.Scan(&ts); err != nil {
+		var ts, host, process, source, channel string
+		var eventID int
+		if err := rows.Scan(&ts, &host, &process, &source, &channel, &eventID); err != nil {
 			return err
 		}
-		if t, err := timeline.ParseTime(ts); err == nil {
+		t, err := timeline.ParseTime(ts)
+		if err != nil {
+			continue
+		}
+		image := strings.ToLower(path.Base(strings.ReplaceAll(process, `\`, "/")))
+		if starts.Add(host, image, timeline.RecordKind(source, channel, eventID), t) {
 			times = append(times, t.In(d.loc))
 		}
 	}
