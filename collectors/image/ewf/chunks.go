@@ -1,8 +1,6 @@
 package ewf
 
 import (
-	"bytes"
-	"compress/zlib"
 	"errors"
 	"fmt"
 	"io"
@@ -24,13 +22,6 @@ type pendingChunk struct {
 	done chan struct{}
 	data []byte
 	err  error
-}
-
-// inflater is a zlib reader with the bytes.Reader it reads from, kept
-// together so that neither is allocated per chunk.
-type inflater struct {
-	src bytes.Reader
-	zr  io.ReadCloser
 }
 
 // aheadWorkers is the number of chunks inflated in the background at once:
@@ -170,7 +161,14 @@ func (r *Reader) finish(i int, p *pendingChunk, data []byte, err error) {
 
 // decode reads chunk i from its segment and inflates it if compressed. The
 // returned slice is never written again, so readers may share it.
-func (r *Reader) decode(i int) ([]byte, error) {
+func (r *Reader) decode(i int) (data []byte, err error) {
+	// A bug in decoding hostile data must not take the process down, least
+	// of all from a read-ahead goroutine.
+	defer func() {
+		if v := recover(); v != nil {
+			data, err = nil, &FormatError{r.chunks[i].segment, r.chunks[i].offset, fmt.Sprintf("chunk %d: decoder failure: %v", i, v), nil}
+		}
+	}()
 	if i >= len(r.chunks) {
 		return nil, &FormatError{len(r.segments) - 1, 0, fmt.Sprintf("chunk %d is not in any table", i), io.ErrUnexpectedEOF}
 	}
@@ -204,7 +202,7 @@ func (r *Reader) decode(i int) ([]byte, error) {
 	if err != nil && err != io.EOF {
 		return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("reading chunk %d", i), err}
 	}
-	data, err := r.inflate(stored[:n], i == len(r.chunks)-1)
+	data, err = r.inflate(stored[:n], i == len(r.chunks)-1)
 	if err != nil {
 		return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("decompressing chunk %d", i), err}
 	}
@@ -214,46 +212,16 @@ func (r *Reader) decode(i int) ([]byte, error) {
 // inflate decompresses one zlib stream of at most chunkSize bytes. A
 // truncated stream is accepted only for the last chunk of the image.
 func (r *Reader) inflate(stored []byte, last bool) ([]byte, error) {
-	z, _ := r.inflaters.Get().(*inflater)
-	if z == nil {
-		z = &inflater{}
+	st, _ := r.inflaters.Get().(*inflateState)
+	if st == nil {
+		st = &inflateState{}
 	}
-	defer r.inflaters.Put(z)
-	z.src.Reset(stored)
-	var err error
-	if z.zr == nil {
-		z.zr, err = zlib.NewReader(&z.src)
-	} else {
-		err = z.zr.(zlib.Resetter).Reset(&z.src, nil)
+	defer r.inflaters.Put(st)
+	// Start at the usual chunk size; the output grows with the data rather
+	// than trusting a large declared chunk size up front.
+	data, err := st.inflateZlib(stored, int(min(r.chunkSize, 1<<20)), int(r.chunkSize))
+	if err == errTruncated && last {
+		return data, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	// Start at the usual chunk size but grow with the decompressed data
-	// rather than trusting a large declared chunk size up front.
-	out := make([]byte, min(r.chunkSize, 1<<20))
-	n := 0
-	for {
-		if n == len(out) {
-			if int64(n) >= r.chunkSize {
-				// Reading on checks the zlib trailer's Adler-32 of the chunk.
-				var extra [1]byte
-				if m, err := z.zr.Read(extra[:]); m > 0 {
-					return nil, fmt.Errorf("inflates to more than the chunk size of %d bytes", r.chunkSize)
-				} else if err != nil && err != io.EOF {
-					return nil, err
-				}
-				return out, nil
-			}
-			out = append(out, make([]byte, min(int64(len(out)), r.chunkSize-int64(len(out))))...)
-		}
-		m, err := z.zr.Read(out[n:])
-		n += m
-		if err == io.EOF || (err == io.ErrUnexpectedEOF && last) {
-			return out[:n], nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return data, err
 }

@@ -73,7 +73,7 @@ type Reader struct {
 	// described reads as an error.
 	Problems []error
 
-	inflaters sync.Pool // *inflater, reused between chunks
+	inflaters sync.Pool // *inflateState, reused between chunks
 	stored    sync.Pool // *[]byte holding a compressed chunk while it is inflated
 
 	mu      sync.Mutex
