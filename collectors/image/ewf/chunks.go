@@ -60,8 +60,10 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// noteRead records the chunks [off, end) touches and, when the read continues
-// one of the recent ones, starts inflating the chunks that follow.
+// noteRead records the chunks [off, end) touches and starts inflating, on
+// other goroutines, those of them after the first (which the caller inflates
+// itself) and, when the read continues one of the recent ones, the chunks
+// that follow it.
 func (r *Reader) noteRead(off, end int64) {
 	first, next := int(off/r.chunkSize), int((end-1)/r.chunkSize)+1
 	r.mu.Lock()
@@ -79,18 +81,19 @@ func (r *Reader) noteRead(off, end int64) {
 		r.endNext = (r.endNext + 1) % streams
 	}
 	r.mu.Unlock()
+	stop := next
 	if seq {
-		r.readAhead(next)
+		window := int(min(max(aheadBytes/r.chunkSize, 1), int64(r.cacheChunks()/4)))
+		stop = next + window
 	}
+	r.readAhead(first+1, min(stop, len(r.chunks)))
 }
 
-// readAhead inflates, each on its own goroutine, the chunks from the given
-// one up to aheadBytes further that are neither cached nor being read, while
-// worker tokens last. The window stays well inside the cache so that chunks
-// read ahead are not evicted before they are used.
-func (r *Reader) readAhead(from int) {
-	window := int(min(max(aheadBytes/r.chunkSize, 1), int64(r.cacheChunks()/4)))
-	stop := min(from+window, len(r.chunks))
+// readAhead inflates, each on its own goroutine, the chunks in [from, stop)
+// that are neither cached nor being read, while worker tokens last. The
+// window stays well inside the cache so that chunks read ahead are not
+// evicted before they are used.
+func (r *Reader) readAhead(from, stop int) {
 	for j := from; j < stop; j++ {
 		r.mu.Lock()
 		if r.cache[j] != nil || r.pending[j] != nil {
