@@ -13,7 +13,8 @@ const (
 	streams = 4
 	// aheadBytes is how far past a sequential read chunks are inflated in
 	// the background.
-	aheadBytes = 1 << 20
+	aheadBytes     = 1 << 20
+	maxAheadChunks = 64
 )
 
 // pendingChunk is a chunk being read and inflated; other readers of the same
@@ -83,7 +84,9 @@ func (r *Reader) noteRead(off, end int64) {
 	r.mu.Unlock()
 	stop := next
 	if seq {
-		window := int(min(max(aheadBytes/r.chunkSize, 1), int64(r.cacheChunks()/4)))
+		// In chunks, the window is also capped so that tiny chunks do not
+		// make every read scan a long stretch of the cache.
+		window := int(min(max(aheadBytes/r.chunkSize, 1), int64(r.cacheChunks()/4), maxAheadChunks))
 		stop = next + window
 	}
 	r.readAhead(first+1, min(stop, len(r.chunks)))
@@ -94,21 +97,19 @@ func (r *Reader) noteRead(off, end int64) {
 // window stays well inside the cache so that chunks read ahead are not
 // evicted before they are used.
 func (r *Reader) readAhead(from, stop int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for j := from; j < stop; j++ {
-		r.mu.Lock()
 		if r.cache[j] != nil || r.pending[j] != nil {
-			r.mu.Unlock()
 			continue
 		}
 		select {
 		case r.ahead <- struct{}{}:
 		default:
-			r.mu.Unlock()
 			return
 		}
 		p := &pendingChunk{done: make(chan struct{})}
 		r.pending[j] = p
-		r.mu.Unlock()
 		go func() {
 			data, err := r.decode(j)
 			r.finish(j, p, data, err)
