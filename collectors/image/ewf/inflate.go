@@ -364,8 +364,13 @@ func (s *inflateState) readDynamic(b *bitReader) error {
 func (b *bitReader) codes(out []byte, limit int, lit, dist *huffman) ([]byte, error) {
 	src, pos, bits, n := b.src, b.pos, b.bits, b.n
 	buf, w := out[:cap(out)], len(out)
-	lt, lmask, lbits := lit.table, uint64(1)<<lit.bits-1, lit.bits
-	dt, dmask, dbits := dist.table, uint64(1)<<dist.bits-1, dist.bits
+	// The first levels as fixed-size arrays, indexed with constant masks,
+	// need no bounds checks.
+	lt, dt := lit.table, dist.table
+	if lit.bits != litBits || dist.bits != distBits || len(lt) < 1<<litBits || len(dt) < 1<<distBits {
+		return out, errCorrupt
+	}
+	lt1, dt1 := (*[1 << litBits]uint32)(lt), (*[1 << distBits]uint32)(dt)
 	var err error
 	for {
 		if n < 48 {
@@ -381,10 +386,10 @@ func (b *bitReader) codes(out []byte, limit int, lit, dist *huffman) ([]byte, er
 				}
 			}
 		}
-		e := lt[bits&lmask]
+		e := lt1[bits&(1<<litBits-1)]
 		used := uint(0)
 		if e&entryLink != 0 {
-			used = lbits
+			used = litBits
 			e = lt[int(e>>8)+int(bits>>used&(1<<(e&31)-1))]
 		}
 		used += uint(e & 31)
@@ -400,10 +405,13 @@ func (b *bitReader) codes(out []byte, limit int, lit, dist *huffman) ([]byte, er
 		n -= used
 		sym := int(e >> 8)
 		if sym < 256 {
-			if w == len(buf) {
-				if buf, err = grow(buf, w, 1, limit); err != nil {
-					break
-				}
+			if uint(w) < uint(len(buf)) {
+				buf[w] = byte(sym)
+				w++
+				continue
+			}
+			if buf, err = grow(buf, w, 1, limit); err != nil {
+				break
 			}
 			buf[w] = byte(sym)
 			w++
@@ -426,10 +434,10 @@ func (b *bitReader) codes(out []byte, limit int, lit, dist *huffman) ([]byte, er
 		bits >>= k
 		n -= k
 
-		e = dt[bits&dmask]
+		e = dt1[bits&(1<<distBits-1)]
 		used = 0
 		if e&entryLink != 0 {
-			used = dbits
+			used = distBits
 			e = dt[int(e>>8)+int(bits>>used&(1<<(e&31)-1))]
 		}
 		used += uint(e & 31)
