@@ -91,6 +91,13 @@ func Open(root string) (*Evidence, error) {
 	case isZip(root):
 		ev.Format = "zip"
 		err = ev.openZip(root)
+		// A zip holding a disk image (a stored E01 set, a zipped VHDX) has
+		// no artifacts of its own: read the image inside it instead.
+		if err == nil && len(ev.Artifacts) == 0 && image.Detect(root) {
+			ev.Close()
+			ev = &Evidence{Root: root, HostHint: hostHint(root), Format: "image"}
+			err = ev.openImage(root)
+		}
 	case image.Detect(root):
 		ev.Format = "image"
 		err = ev.openImage(root)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"triage/internal/testimages"
 )
 
 func TestDetectRejectsOrdinaryFiles(t *testing.T) {
@@ -29,7 +31,7 @@ func TestDetectRejectsOrdinaryFiles(t *testing.T) {
 // TestE01MissingSegment drops the last segment: the image still opens, the
 // loss is reported, and verification cannot pass.
 func TestE01MissingSegment(t *testing.T) {
-	paths, _ := testImages(t)
+	paths, _ := testimages.Build(t)
 	segments, _ := filepath.Glob(strings.TrimSuffix(paths["e01 multi-segment"], "01") + "??")
 	if len(segments) < 3 {
 		t.Fatalf("only %d segments", len(segments))

@@ -5,7 +5,6 @@ package ewf
 
 import (
 	"bytes"
-	"compress/zlib"
 	"container/list"
 	"crypto/md5"
 	"crypto/sha1"
@@ -74,16 +73,16 @@ type Reader struct {
 	// described reads as an error.
 	Problems []error
 
-	inflaters sync.Pool // zlib readers reused between chunks
+	inflaters sync.Pool // *inflateState, reused between chunks
+	stored    sync.Pool // *[]byte holding a compressed chunk while it is inflated
 
-	mu    sync.Mutex
-	cache map[int]*list.Element
-	lru   *list.List
-}
-
-type cached struct {
-	index int
-	data  []byte
+	mu      sync.Mutex
+	cache   map[int]*list.Element
+	lru     *list.List
+	pending map[int]*pendingChunk
+	ends    [streams]int // chunk after the end of recent reads, to spot sequential access
+	endNext int
+	ahead   chan struct{} // one token per read-ahead goroutine running
 }
 
 // NewReader parses the segments of one image, in order.
@@ -91,7 +90,11 @@ func NewReader(segments []Segment) (*Reader, error) {
 	if len(segments) == 0 {
 		return nil, ErrNotEWF
 	}
-	r := &Reader{segments: segments, cache: map[int]*list.Element{}, lru: list.New()}
+	r := &Reader{segments: segments, cache: map[int]*list.Element{}, lru: list.New(),
+		pending: map[int]*pendingChunk{}, ahead: make(chan struct{}, aheadWorkers())}
+	for i := range r.ends {
+		r.ends[i] = -1
+	}
 	var sectorCount, declaredChunks int64
 	for si, seg := range segments {
 		head := make([]byte, 13)
@@ -215,92 +218,6 @@ func (r *Reader) Size() int64 { return r.size }
 
 // ChunkSize returns the uncompressed size of a chunk.
 func (r *Reader) ChunkSize() int64 { return r.chunkSize }
-
-func (r *Reader) readChunk(i int) ([]byte, error) {
-	r.mu.Lock()
-	if el, ok := r.cache[i]; ok {
-		r.lru.MoveToFront(el)
-		data := el.Value.(*cached).data
-		r.mu.Unlock()
-		return data, nil
-	}
-	r.mu.Unlock()
-	if i >= len(r.chunks) {
-		return nil, &FormatError{len(r.segments) - 1, 0, fmt.Sprintf("chunk %d is not in any table", i), io.ErrUnexpectedEOF}
-	}
-	c := r.chunks[i]
-	seg := r.segments[c.segment]
-	if c.size <= 0 || c.size > r.chunkSize+4096 || c.offset < 0 || c.offset >= seg.Size {
-		return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("chunk %d has bad extent (%d bytes)", i, c.size), nil}
-	}
-	stored := make([]byte, min(c.size, seg.Size-c.offset))
-	n, err := seg.R.ReadAt(stored, c.offset)
-	stored = stored[:n]
-	if err != nil && err != io.EOF {
-		return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("reading chunk %d", i), err}
-	}
-	var data []byte
-	if c.compressed {
-		zr, _ := r.inflaters.Get().(io.ReadCloser)
-		if zr == nil {
-			zr, err = zlib.NewReader(bytes.NewReader(stored))
-		} else {
-			err = zr.(zlib.Resetter).Reset(bytes.NewReader(stored), nil)
-		}
-		if err != nil {
-			return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("chunk %d", i), err}
-		}
-		// Grow with the decompressed data rather than trusting the declared
-		// chunk size beyond what ewfacquire's largest chunks need.
-		buf := bytes.NewBuffer(make([]byte, 0, min(r.chunkSize, 1<<20)))
-		_, err = io.Copy(buf, io.LimitReader(zr, r.chunkSize))
-		r.inflaters.Put(zr)
-		if err != nil && (err != io.ErrUnexpectedEOF || i != len(r.chunks)-1) {
-			return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("decompressing chunk %d", i), err}
-		}
-		data = buf.Bytes()
-	} else {
-		if int64(len(stored)) < min(r.chunkSize, r.size-int64(i)*r.chunkSize) {
-			return nil, &FormatError{c.segment, c.offset, fmt.Sprintf("chunk %d truncated", i), io.ErrUnexpectedEOF}
-		}
-		data = stored[:min(int64(len(stored)), r.chunkSize)]
-	}
-	r.mu.Lock()
-	if _, ok := r.cache[i]; !ok {
-		r.cache[i] = r.lru.PushFront(&cached{i, data})
-		if int64(r.lru.Len()) > max(4, cacheBytes/r.chunkSize) {
-			old := r.lru.Remove(r.lru.Back()).(*cached)
-			delete(r.cache, old.index)
-		}
-	}
-	r.mu.Unlock()
-	return data, nil
-}
-
-// ReadAt reads the logical disk.
-func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("ewf: negative offset")
-	}
-	n := 0
-	for n < len(p) {
-		pos := off + int64(n)
-		if pos >= r.size {
-			return n, io.EOF
-		}
-		data, err := r.readChunk(int(pos / r.chunkSize))
-		if err != nil {
-			return n, err
-		}
-		in := pos % r.chunkSize
-		if in >= int64(len(data)) {
-			return n, &FormatError{0, 0, fmt.Sprintf("chunk %d short", pos/r.chunkSize), io.ErrUnexpectedEOF}
-		}
-		m := copy(p[n:], data[in:min(int64(len(data)), r.size-pos+in)])
-		n += m
-	}
-	return n, nil
-}
 
 // Verification is the result of recomputing the stored hashes.
 type Verification struct {

@@ -106,3 +106,41 @@ func FuzzEWF(f *testing.F) {
 		}
 	})
 }
+
+// TestConcurrentSequentialReads reads the disk from several goroutines at
+// once, each sequentially, so that read-ahead and readers waiting for a chunk
+// in flight overlap; every reader must see the same bytes.
+func TestConcurrentSequentialReads(t *testing.T) {
+	r, _ := openFile(t, "testdata/compressed.E01")
+	want, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 3; round++ {
+		r, _ := openFile(t, "testdata/compressed.E01")
+		errs := make(chan error, 4)
+		for g := 0; g < 4; g++ {
+			go func() {
+				got := make([]byte, r.Size())
+				step := int64(512 * (g + 1))
+				for off := int64(0); off < r.Size(); off += step {
+					end := min(off+step, r.Size())
+					if _, err := r.ReadAt(got[off:end], off); err != nil && err != io.EOF {
+						errs <- err
+						return
+					}
+				}
+				if !bytes.Equal(got, want) {
+					errs <- errors.New("bytes differ from a single sequential read")
+					return
+				}
+				errs <- nil
+			}()
+		}
+		for g := 0; g < 4; g++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
