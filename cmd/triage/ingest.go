@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sort"
+	"sync"
 
 	"triage/collectors"
 	"triage/parsers/evtx"
@@ -22,20 +23,49 @@ type parsed struct {
 	artifact *collectors.Artifact
 	row      timeline.Artifact
 	hashed   chan struct{} // closed once row's hashes are set, before parsing starts
-	events   chan timeline.Event
-	done     chan struct{} // closed once row's outcome is final
+	batches  chan []timeline.Event
+	batch    []timeline.Event // being filled by the parser
+	done     chan struct{}    // closed once row's outcome is final
 }
+
+// Events cross to the writer in batches: a channel send per event cost more
+// than the insert, and a per-artifact buffer of single events was most of
+// the run's allocation.
+const (
+	batchLen    = 256
+	batchBuffer = 4 // batches a parser may run ahead of the writer, per artifact
+)
+
+// batchPool recycles batches between the writer and the parsers.
+var batchPool = sync.Pool{New: func() any { return make([]timeline.Event, 0, batchLen) }}
 
 // emit encodes an event's data on the calling parser goroutine, so the
 // single writer only binds and inserts, then queues it for the writer. An
 // encoding failure is left for AddEvent to report.
 func (p *parsed) emit(e timeline.Event) {
 	e.Encode()
-	p.events <- e
+	if p.batch == nil {
+		p.batch = batchPool.Get().([]timeline.Event)
+	}
+	p.batch = append(p.batch, e)
+	if len(p.batch) == batchLen {
+		p.flush()
+	}
 }
 
-// eventBuffer is how far a parser may run ahead of the single writer.
-const eventBuffer = 4096
+func (p *parsed) flush() {
+	if len(p.batch) > 0 {
+		p.batches <- p.batch
+	}
+	p.batch = nil
+}
+
+// recycle clears a written batch, so the pool does not keep its events'
+// data alive, and returns it to the pool.
+func recycle(batch []timeline.Event) {
+	clear(batch)
+	batchPool.Put(batch[:0])
+}
 
 // ingest parses the artifacts in parallel and writes them in the given
 // order from this goroutine, so ids are the same on every run.
@@ -47,7 +77,7 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 		defer close(queue)
 		defer close(jobs)
 		for _, a := range artifacts {
-			p := &parsed{artifact: a, hashed: make(chan struct{}), events: make(chan timeline.Event, eventBuffer), done: make(chan struct{})}
+			p := &parsed{artifact: a, hashed: make(chan struct{}), batches: make(chan []timeline.Event, batchBuffer), done: make(chan struct{})}
 			queue <- p
 			jobs <- p
 		}
@@ -73,12 +103,15 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 			return rows, err
 		}
 		n := 0
-		for e := range p.events {
-			e.ArtifactID = id
-			if err := w.AddEvent(&e); err != nil {
-				return rows, err
+		for batch := range p.batches {
+			for i := range batch {
+				batch[i].ArtifactID = id
+				if err := w.AddEvent(&batch[i]); err != nil {
+					return rows, err
+				}
 			}
-			n++
+			n += len(batch)
+			recycle(batch)
 		}
 		<-p.done
 		row.Status, row.Records, row.Recovered, row.Errors, row.Flags = p.row.Status, p.row.Records, p.row.Recovered, p.row.Errors, p.row.Flags
@@ -99,7 +132,8 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 // parseArtifact hashes the artifact, then parses it, streaming events.
 func parseArtifact(p *parsed, host string) {
 	defer close(p.done)
-	defer close(p.events)
+	defer close(p.batches)
+	defer p.flush()
 	row := &p.row
 	row.Status = "ok"
 	row.Flags = map[string]any{}
