@@ -17,6 +17,9 @@ const SchemaVersion = 1
 //go:embed schema.sql
 var schemaSQL string
 
+//go:embed indexes.sql
+var indexesSQL string
+
 // TimeLayout is how every time is stored and shown: UTC with the 7 fractional
 // digits of a FILETIME, the precision Windows itself displays.
 const TimeLayout = "2006-01-02T15:04:05.0000000Z"

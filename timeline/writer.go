@@ -157,12 +157,15 @@ func (w *Writer) AddEvent(e *Event) error {
 	return nil
 }
 
-// Close commits what is pending, reassembles the 4104 script blocks and
-// builds the full-text indexes.
+// Close commits what is pending, builds the events indexes, reassembles the
+// 4104 script blocks and builds the full-text indexes.
 func (w *Writer) Close() error {
 	w.event.Close()
 	if err := w.tx.Commit(); err != nil {
 		return err
+	}
+	if _, err := w.db.Exec(indexesSQL); err != nil {
+		return fmt.Errorf("timeline: build indexes: %w", err)
 	}
 	if err := reassembleScripts(w.db); err != nil {
 		return err
