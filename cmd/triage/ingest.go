@@ -41,7 +41,7 @@ var batchPool = sync.Pool{New: func() any { return make([]timeline.Event, 0, bat
 
 // emit encodes an event's data on the calling parser goroutine, so the
 // single writer only binds and inserts, then queues it for the writer. An
-// encoding failure is left for AddEvent to report.
+// encoding failure is left for AddEvents to report.
 func (p *parsed) emit(e timeline.Event) {
 	e.Encode()
 	if p.batch == nil {
@@ -106,9 +106,9 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 		for batch := range p.batches {
 			for i := range batch {
 				batch[i].ArtifactID = id
-				if err := w.AddEvent(&batch[i]); err != nil {
-					return rows, err
-				}
+			}
+			if err := w.AddEvents(batch); err != nil {
+				return rows, err
 			}
 			n += len(batch)
 			recycle(batch)
