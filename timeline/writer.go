@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -65,13 +66,19 @@ func (e *Event) Encode() error {
 	if e.Data == nil {
 		e.Data = map[string]any{}
 	}
-	data, err := json.Marshal(e.Data)
+	buf := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(buf)
+	data, err := appendJSONObject((*buf)[:0], e.Data)
+	*buf = data
 	if err != nil {
 		return fmt.Errorf("timeline: encoding event data: %w", err)
 	}
 	e.ts, e.data, e.encoded = FormatTime(e.TS), string(data), true
 	return nil
 }
+
+// encodeBuffers are Encode's scratch space; the column keeps a copy.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // batchSize is how many rows go into one transaction: large enough to
 // amortize commits, small enough that the page cache holds them.
