@@ -71,6 +71,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "triage: run: %v\n", err)
 		return exitUsage
 	}
+	tuneGC()
 	code, err := execute(o, fs.Args(), append([]string{"triage", "run"}, args...), stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: run: %v\n", err)

@@ -18,6 +18,7 @@ import (
 // timed separately with /usr/bin/time (see the README).
 func BenchmarkIngestKAPE(b *testing.B) {
 	evidence := filepath.Join(testcorpus.Dir(b), "kape", "APTSIM-WIN10")
+	tuneGC() // as triage run does
 	log := &runLog{w: io.Discard, now: time.Now}
 	events := 0
 	start := time.Now()
