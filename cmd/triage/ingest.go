@@ -38,6 +38,11 @@ const (
 	batchBuffer = 4 // batches a parser may run ahead of the writer, per artifact
 )
 
+// lookahead is how many artifacts the parsers may finish before the writer
+// reaches them: a small log parsed early fits in its batch buffer, so the
+// parsers keep both cores busy while the writer is on a large one.
+const lookahead = 16
+
 // batchPool recycles batches between the writer and the parsers.
 var batchPool = sync.Pool{New: func() any { return make([]timeline.Event, 0, batchLen) }}
 
@@ -74,7 +79,7 @@ func recycle(batch []timeline.Event) {
 func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, log *runLog, progress func(bytes int64, events int)) ([]timeline.Artifact, error) {
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *parsed)
-	queue := make(chan *parsed, workers)
+	queue := make(chan *parsed, lookahead)
 	go func() {
 		defer close(queue)
 		defer close(jobs)
