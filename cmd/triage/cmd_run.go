@@ -71,7 +71,6 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "triage: run: %v\n", err)
 		return exitUsage
 	}
-	tuneGC()
 	code, err := execute(o, fs.Args(), append([]string{"triage", "run"}, args...), stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: run: %v\n", err)
@@ -185,6 +184,7 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 		return exitFail, err
 	}
 	var all []hostRun
+	restoreGC := tuneGC()
 	for _, root := range evidence {
 		hr, err := collectHost(w, o, root, log, stderr, interactive)
 		if err != nil {
@@ -194,6 +194,7 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 		}
 		all = append(all, hr)
 	}
+	restoreGC()
 	// The second hashing reads only the evidence, so it overlaps the index
 	// builds and the analyzers, which read only the timeline.
 	rehashed := rehashInBackground(all)

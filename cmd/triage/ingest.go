@@ -288,16 +288,20 @@ func hashArtifact(a *collectors.Artifact) (string, string, error) {
 // per 32 KiB of evidence, twice per artifact.
 var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
-// tuneGC trades memory for CPU during a run. The EVTX decoder allocates
+// tuneGC trades memory for CPU while evidence is ingested, and returns the
+// function that restores the previous settings. The EVTX decoder allocates
 // many times its live heap, so at the default GOGC the collector ran every
 // few megabytes and took a sixth of the ingest's CPU. The soft limit keeps
-// the Go heap well inside the 512 MiB budget whatever the evidence; the
-// environment variables still win.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+// the Go heap well inside the 512 MiB budget whatever the evidence. GOGC or
+// GOMEMLIMIT in the environment leave the collector alone.
+func tuneGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(256 << 20)
+	percent := debug.SetGCPercent(400)
+	limit := debug.SetMemoryLimit(384 << 20)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
 	}
 }

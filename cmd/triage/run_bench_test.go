@@ -24,7 +24,7 @@ import (
 // both cores busy, events/s approaches twice it.
 func BenchmarkIngestKAPE(b *testing.B) {
 	evidence := filepath.Join(testcorpus.Dir(b), "kape", "APTSIM-WIN10")
-	tuneGC() // as triage run does
+	defer tuneGC()() // as triage run does
 	log := &runLog{w: io.Discard, now: time.Now}
 	events := 0
 	start, cpuStart := time.Now(), cpuTime()
