@@ -84,9 +84,15 @@ var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); retu
 // amortize commits, small enough that the page cache holds them.
 const batchSize = 20000
 
-const insertEvent = `INSERT INTO events (ts, ts_ns, host, artifact_id, record_id, source, event_id,
+const (
+	insertArtifact = `INSERT INTO artifacts (host, evidence_root, path, kind, size, mtime_ts, sha256, md5, status)
+	VALUES (?,?,?,?,?,?,?,?,?)`
+	finishArtifact = `UPDATE artifacts SET status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
+	first_record=?, last_record=?, missing_records=? WHERE id=?`
+	insertEvent = `INSERT INTO events (ts, ts_ns, host, artifact_id, record_id, source, event_id,
 	channel, provider, computer, user, level, process, parent_process, command_line, script_block_id,
 	recovered, summary, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+)
 
 // Writer inserts rows in batched transactions with prepared statements. It
 // is not safe for concurrent use: one goroutine writes, so that ids follow
@@ -96,11 +102,13 @@ const insertEvent = `INSERT INTO events (ts, ts_ns, host, artifact_id, record_id
 // driver's prepared statement: database/sql's argument conversion, locking
 // and result bookkeeping cost as much as SQLite's own insert.
 type Writer struct {
-	db      *sql.DB
-	conn    *sql.Conn
-	event   driver.StmtExecContext // of conn's driver connection: used only inside conn.Raw
-	args    []driver.NamedValue
-	pending int
+	db       *sql.DB
+	conn     *sql.Conn
+	artifact *sql.Stmt
+	finish   *sql.Stmt
+	event    driver.StmtExecContext // of conn's driver connection: used only inside conn.Raw
+	args     []driver.NamedValue
+	pending  int
 }
 
 // NewWriter starts the first transaction.
@@ -127,21 +135,32 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 		return nil
 	})
 	if err == nil {
+		w.artifact, err = conn.PrepareContext(ctx, insertArtifact)
+	}
+	if err == nil {
+		w.finish, err = conn.PrepareContext(ctx, finishArtifact)
+	}
+	if err == nil {
 		_, err = conn.ExecContext(ctx, "BEGIN")
 	}
 	if err != nil {
-		w.closeStmt()
+		w.closeStmts()
 		conn.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
-func (w *Writer) closeStmt() {
+func (w *Writer) closeStmts() {
+	for _, s := range []*sql.Stmt{w.artifact, w.finish} {
+		if s != nil {
+			s.Close()
+		}
+	}
 	if w.event != nil {
 		w.conn.Raw(func(any) error { return w.event.(driver.Stmt).Close() })
-		w.event = nil
 	}
+	w.artifact, w.finish, w.event = nil, nil, nil
 }
 
 func (w *Writer) commit() error {
@@ -160,8 +179,7 @@ func (w *Writer) flush() error {
 
 // AddArtifact inserts an artifact and returns its id.
 func (w *Writer) AddArtifact(a *Artifact) (int64, error) {
-	res, err := w.conn.ExecContext(context.Background(), `INSERT INTO artifacts (host, evidence_root, path, kind, size, mtime_ts, sha256, md5, status)
-		VALUES (?,?,?,?,?,?,?,?,?)`, a.Host, a.EvidenceRoot, a.Path, a.Kind, a.Size, FormatTime(a.ModTime), a.SHA256, a.MD5, "ok")
+	res, err := w.artifact.Exec(a.Host, a.EvidenceRoot, a.Path, a.Kind, a.Size, FormatTime(a.ModTime), a.SHA256, a.MD5, "ok")
 	if err != nil {
 		return 0, err
 	}
@@ -179,9 +197,7 @@ func (w *Writer) FinishArtifact(a *Artifact) error {
 	}
 	errs, _ := json.Marshal(a.Errors)
 	flags, _ := json.Marshal(a.Flags)
-	_, err := w.conn.ExecContext(context.Background(), `UPDATE artifacts SET status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
-		first_record=?, last_record=?, missing_records=? WHERE id=?`,
-		a.Status, a.Records, a.Recovered, len(a.Errors), string(errs), string(flags),
+	_, err := w.finish.Exec(a.Status, a.Records, a.Recovered, len(a.Errors), string(errs), string(flags),
 		a.FirstRecord, a.LastRecord, a.MissingRecords, a.ID)
 	return err
 }
@@ -233,7 +249,7 @@ func (w *Writer) insert(events []Event) error {
 // Close commits what is pending, builds the events indexes, reassembles the
 // 4104 script blocks and builds the full-text indexes.
 func (w *Writer) Close() error {
-	w.closeStmt()
+	w.closeStmts()
 	err := w.commit()
 	w.conn.Close()
 	if err != nil {
