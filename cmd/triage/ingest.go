@@ -40,8 +40,10 @@ const (
 
 // lookahead is how many artifacts the parsers may finish before the writer
 // reaches them: a small log parsed early fits in its batch buffer, so the
-// parsers keep both cores busy while the writer is on a large one.
-const lookahead = 16
+// parsers keep both cores busy while the writer is on a large one. With the
+// batch buffers it bounds the events held in memory to about 13,000, what
+// the single-event channels held before.
+const lookahead = 8
 
 // batchPool recycles batches between the writer and the parsers.
 var batchPool = sync.Pool{New: func() any { return make([]timeline.Event, 0, batchLen) }}
