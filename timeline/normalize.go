@@ -28,7 +28,7 @@ func FromEVTX(host string, artifactID int64, rec *evtx.Record) Event {
 	e := Event{
 		TS: rec.Time(), Host: host, ArtifactID: artifactID, RecordID: int64(rec.ID), Source: "evtx",
 		EventID: int(s.EventID), Channel: s.Channel, Provider: s.Provider, Computer: s.Computer,
-		User: s.UserID, Level: int(s.Level), Recovered: rec.Recovered, Data: map[string]any{},
+		User: s.UserID, Level: int(s.Level), Recovered: rec.Recovered, Data: make(map[string]any, len(rec.Data)),
 	}
 	if s.EventRecordID != 0 {
 		e.RecordID = int64(s.EventRecordID)

@@ -65,11 +65,8 @@ CREATE TABLE events (
 	summary         TEXT NOT NULL,
 	data            TEXT NOT NULL DEFAULT '{}' -- JSON object of every field
 );
-CREATE INDEX events_ts ON events(ts_ns);
-CREATE INDEX events_host_ts ON events(host, ts_ns);
-CREATE INDEX events_event_id ON events(source, event_id);
-CREATE INDEX events_process ON events(process);
-CREATE INDEX events_artifact ON events(artifact_id, record_id);
+-- The events indexes are in indexes.sql: Writer.Close builds them once the
+-- bulk insert is over, which is cheaper than keeping them up to date row by row.
 
 CREATE TABLE scripts (
 	id              INTEGER PRIMARY KEY,

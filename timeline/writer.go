@@ -1,9 +1,13 @@
 package timeline
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -48,73 +52,134 @@ type Event struct {
 	Summary       string
 	Data          map[string]any
 
-	// encoded is Data as JSON, set by Encode so that the sorting and
-	// escaping run on the parser goroutines instead of the single writer.
-	encoded []byte
+	// ts and data are the ts and data columns, set by Encode so that the
+	// formatting, sorting and escaping run on the parser goroutines instead
+	// of the single writer.
+	ts, data string
+	encoded  bool
 }
 
-// Encode renders Data as JSON ahead of AddEvent. Calling it is optional: it
-// lets parallel producers take that work off the writer goroutine.
+// Encode renders TS and Data for their columns ahead of AddEvent. Calling it
+// is optional: it lets parallel producers take that work off the writer
+// goroutine.
 func (e *Event) Encode() error {
 	if e.Data == nil {
 		e.Data = map[string]any{}
 	}
-	data, err := json.Marshal(e.Data)
+	buf := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(buf)
+	data, err := appendJSONObject((*buf)[:0], e.Data)
+	*buf = data
 	if err != nil {
 		return fmt.Errorf("timeline: encoding event data: %w", err)
 	}
-	e.encoded = data
+	e.ts, e.data, e.encoded = FormatTime(e.TS), string(data), true
 	return nil
 }
 
+// encodeBuffers are Encode's scratch space; the column keeps a copy.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 // batchSize is how many rows go into one transaction: large enough to
-// amortize commits, small enough to keep memory flat.
+// amortize commits, small enough that the page cache holds them.
 const batchSize = 20000
+
+const (
+	insertArtifact = `INSERT INTO artifacts (host, evidence_root, path, kind, size, mtime_ts, sha256, md5, status)
+	VALUES (?,?,?,?,?,?,?,?,?)`
+	finishArtifact = `UPDATE artifacts SET status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
+	first_record=?, last_record=?, missing_records=? WHERE id=?`
+	insertEvent = `INSERT INTO events (ts, ts_ns, host, artifact_id, record_id, source, event_id,
+	channel, provider, computer, user, level, process, parent_process, command_line, script_block_id,
+	recovered, summary, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+)
 
 // Writer inserts rows in batched transactions with prepared statements. It
 // is not safe for concurrent use: one goroutine writes, so that ids follow
 // insertion order and reruns number everything the same way.
+//
+// The writer holds one connection until Close. Events go straight to the
+// driver's prepared statement: database/sql's argument conversion, locking
+// and result bookkeeping cost as much as SQLite's own insert.
 type Writer struct {
-	db      *sql.DB
-	tx      *sql.Tx
-	event   *sql.Stmt
-	pending int
+	db       *sql.DB
+	conn     *sql.Conn
+	artifact *sql.Stmt
+	finish   *sql.Stmt
+	event    driver.StmtExecContext // of conn's driver connection: used only inside conn.Raw
+	args     []driver.NamedValue
+	pending  int
 }
 
 // NewWriter starts the first transaction.
 func NewWriter(db *sql.DB) (*Writer, error) {
-	w := &Writer{db: db}
-	return w, w.begin()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{db: db, conn: conn, args: make([]driver.NamedValue, 19)}
+	for i := range w.args {
+		w.args[i].Ordinal = i + 1
+	}
+	err = conn.Raw(func(dc any) error {
+		stmt, err := dc.(driver.Conn).Prepare(insertEvent)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if w.event, ok = stmt.(driver.StmtExecContext); !ok {
+			stmt.Close()
+			return errors.New("timeline: the sqlite3 driver's statements lack ExecContext")
+		}
+		return nil
+	})
+	if err == nil {
+		w.artifact, err = conn.PrepareContext(ctx, insertArtifact)
+	}
+	if err == nil {
+		w.finish, err = conn.PrepareContext(ctx, finishArtifact)
+	}
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "BEGIN")
+	}
+	if err != nil {
+		w.closeStmts()
+		conn.Close()
+		return nil, err
+	}
+	return w, nil
 }
 
-func (w *Writer) begin() error {
-	tx, err := w.db.Begin()
-	if err != nil {
-		return err
+func (w *Writer) closeStmts() {
+	for _, s := range []*sql.Stmt{w.artifact, w.finish} {
+		if s != nil {
+			s.Close()
+		}
 	}
-	stmt, err := tx.Prepare(`INSERT INTO events (ts, ts_ns, host, artifact_id, record_id, source, event_id,
-		channel, provider, computer, user, level, process, parent_process, command_line, script_block_id,
-		recovered, summary, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		tx.Rollback()
-		return err
+	if w.event != nil {
+		w.conn.Raw(func(any) error { return w.event.(driver.Stmt).Close() })
 	}
-	w.tx, w.event, w.pending = tx, stmt, 0
-	return nil
+	w.artifact, w.finish, w.event = nil, nil, nil
+}
+
+func (w *Writer) commit() error {
+	_, err := w.conn.ExecContext(context.Background(), "COMMIT")
+	return err
 }
 
 func (w *Writer) flush() error {
-	w.event.Close()
-	if err := w.tx.Commit(); err != nil {
+	if err := w.commit(); err != nil {
 		return err
 	}
-	return w.begin()
+	_, err := w.conn.ExecContext(context.Background(), "BEGIN")
+	w.pending = 0
+	return err
 }
 
 // AddArtifact inserts an artifact and returns its id.
 func (w *Writer) AddArtifact(a *Artifact) (int64, error) {
-	res, err := w.tx.Exec(`INSERT INTO artifacts (host, evidence_root, path, kind, size, mtime_ts, sha256, md5, status)
-		VALUES (?,?,?,?,?,?,?,?,?)`, a.Host, a.EvidenceRoot, a.Path, a.Kind, a.Size, FormatTime(a.ModTime), a.SHA256, a.MD5, "ok")
+	res, err := w.artifact.Exec(a.Host, a.EvidenceRoot, a.Path, a.Kind, a.Size, FormatTime(a.ModTime), a.SHA256, a.MD5, "ok")
 	if err != nil {
 		return 0, err
 	}
@@ -132,37 +197,66 @@ func (w *Writer) FinishArtifact(a *Artifact) error {
 	}
 	errs, _ := json.Marshal(a.Errors)
 	flags, _ := json.Marshal(a.Flags)
-	_, err := w.tx.Exec(`UPDATE artifacts SET status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
-		first_record=?, last_record=?, missing_records=? WHERE id=?`,
-		a.Status, a.Records, a.Recovered, len(a.Errors), string(errs), string(flags),
+	_, err := w.finish.Exec(a.Status, a.Records, a.Recovered, len(a.Errors), string(errs), string(flags),
 		a.FirstRecord, a.LastRecord, a.MissingRecords, a.ID)
 	return err
 }
 
 // AddEvent inserts an event.
 func (w *Writer) AddEvent(e *Event) error {
-	if e.encoded == nil {
-		if err := e.Encode(); err != nil {
+	return w.AddEvents([]Event{*e})
+}
+
+// AddEvents inserts events in order.
+func (w *Writer) AddEvents(events []Event) error {
+	for len(events) > 0 {
+		n := min(len(events), batchSize-w.pending)
+		if err := w.conn.Raw(func(any) error { return w.insert(events[:n]) }); err != nil {
 			return err
 		}
-	}
-	if _, err := w.event.Exec(FormatTime(e.TS), UnixNano(e.TS), e.Host, e.ArtifactID, e.RecordID, e.Source,
-		e.EventID, e.Channel, e.Provider, e.Computer, e.User, e.Level, e.Process, e.ParentProcess,
-		e.CommandLine, e.ScriptBlockID, e.Recovered, e.Summary, string(e.encoded)); err != nil {
-		return err
-	}
-	if w.pending++; w.pending >= batchSize {
-		return w.flush()
+		events = events[n:]
+		if w.pending += n; w.pending >= batchSize {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-// Close commits what is pending, reassembles the 4104 script blocks and
-// builds the full-text indexes.
+func (w *Writer) insert(events []Event) error {
+	ctx := context.Background()
+	a := w.args
+	for i := range events {
+		e := &events[i]
+		if !e.encoded {
+			if err := e.Encode(); err != nil {
+				return err
+			}
+		}
+		a[0].Value, a[1].Value, a[2].Value, a[3].Value = e.ts, UnixNano(e.TS), e.Host, e.ArtifactID
+		a[4].Value, a[5].Value, a[6].Value, a[7].Value = e.RecordID, e.Source, int64(e.EventID), e.Channel
+		a[8].Value, a[9].Value, a[10].Value, a[11].Value = e.Provider, e.Computer, e.User, int64(e.Level)
+		a[12].Value, a[13].Value, a[14].Value, a[15].Value = e.Process, e.ParentProcess, e.CommandLine, e.ScriptBlockID
+		a[16].Value, a[17].Value, a[18].Value = e.Recovered, e.Summary, e.data
+		if _, err := w.event.ExecContext(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close commits what is pending, builds the events indexes, reassembles the
+// 4104 script blocks and builds the full-text indexes.
 func (w *Writer) Close() error {
-	w.event.Close()
-	if err := w.tx.Commit(); err != nil {
+	w.closeStmts()
+	err := w.commit()
+	w.conn.Close()
+	if err != nil {
 		return err
+	}
+	if _, err := w.db.Exec(indexesSQL); err != nil {
+		return fmt.Errorf("timeline: build indexes: %w", err)
 	}
 	if err := reassembleScripts(w.db); err != nil {
 		return err

@@ -184,6 +184,7 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 		return exitFail, err
 	}
 	var all []hostRun
+	restoreGC := tuneGC()
 	for _, root := range evidence {
 		hr, err := collectHost(w, o, root, log, stderr, interactive)
 		if err != nil {
@@ -193,6 +194,10 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 		}
 		all = append(all, hr)
 	}
+	restoreGC()
+	// The second hashing reads only the evidence, so it overlaps the index
+	// builds and the analyzers, which read only the timeline.
+	rehashed := rehashInBackground(all)
 	if err := w.Close(); err != nil {
 		return exitFail, err
 	}
@@ -204,7 +209,6 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 			}
 		}
 	}
-	m.Artifacts = verifyUnchanged(all, log)
 	sum, err := analyzers.Run(context.Background(), db, analyzers.Options{
 		Location: o.location, BusinessStart: o.bizStart, BusinessEnd: o.bizEnd, IncidentWindow: 5 * time.Minute,
 	})
@@ -212,6 +216,7 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 		return exitFail, fmt.Errorf("analyzers: %w", err)
 	}
 	log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
+	m.Artifacts = verifyUnchanged(all, <-rehashed, log)
 	m.FinishedUTC = timeline.FormatTime(o.now().UTC())
 	if _, err := db.Exec(`UPDATE runs SET finished_ts=?`, m.FinishedUTC); err != nil {
 		return exitFail, err
@@ -372,16 +377,38 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// verifyUnchanged hashes every artifact again after the run: evidence must
-// not change while it is read, and a change is reported loudly.
-func verifyUnchanged(all []hostRun, log *runLog) []manifestArtifact {
-	var out []manifestArtifact
-	for _, hr := range all {
-		for i, a := range hr.artifacts {
-			if i >= len(hr.rows) {
-				break
+// rehash is an artifact's hashes at the end of the run.
+type rehash struct {
+	sha256, md5 string
+	err         error
+}
+
+// rehashInBackground hashes every artifact that was ingested again, on its
+// own goroutine; the result is indexed like all and each host's rows.
+func rehashInBackground(all []hostRun) <-chan [][]rehash {
+	done := make(chan [][]rehash, 1)
+	go func() {
+		out := make([][]rehash, len(all))
+		for i, hr := range all {
+			out[i] = make([]rehash, min(len(hr.rows), len(hr.artifacts)))
+			for j := range out[i] {
+				r := &out[i][j]
+				r.sha256, r.md5, r.err = hashArtifact(hr.artifacts[j])
 			}
-			row := hr.rows[i]
+		}
+		done <- out
+	}()
+	return done
+}
+
+// verifyUnchanged compares every artifact's hashes after the run with those
+// taken before parsing: evidence must not change while it is read, and a
+// change is reported loudly.
+func verifyUnchanged(all []hostRun, after [][]rehash, log *runLog) []manifestArtifact {
+	var out []manifestArtifact
+	for i, hr := range all {
+		for j, r := range after[i] {
+			a, row := hr.artifacts[j], hr.rows[j]
 			ma := manifestArtifact{
 				Host: hr.host, EvidenceRoot: hr.root, Path: a.Path, WindowsPath: a.WinPath, Kind: row.Kind,
 				Size: a.Size, ModTime: timeline.FormatTime(a.ModTime), SHA256: row.SHA256, MD5: row.MD5,
@@ -390,12 +417,13 @@ func verifyUnchanged(all []hostRun, log *runLog) []manifestArtifact {
 			if ma.Errors == nil {
 				ma.Errors = []string{}
 			}
-			sha, _, err := hashArtifact(a)
 			switch {
-			case err != nil:
-				ma.IntegrityError = "re-hash failed: " + err.Error()
-			case sha != row.SHA256:
-				ma.IntegrityError = fmt.Sprintf("CHANGED DURING THE RUN: sha256 %s before, %s after", row.SHA256, sha)
+			case r.err != nil:
+				ma.IntegrityError = "re-hash failed: " + r.err.Error()
+			case r.sha256 != row.SHA256:
+				ma.IntegrityError = fmt.Sprintf("CHANGED DURING THE RUN: sha256 %s before, %s after", row.SHA256, r.sha256)
+			case r.md5 != row.MD5:
+				ma.IntegrityError = fmt.Sprintf("CHANGED DURING THE RUN: md5 %s before, %s after", row.MD5, r.md5)
 			}
 			if ma.IntegrityError != "" {
 				log.Printf("ERROR: INTEGRITY: %s: %s", a.Path, ma.IntegrityError)

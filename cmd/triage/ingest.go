@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
+	"sync"
 
 	"triage/collectors"
 	"triage/parsers/evtx"
@@ -22,32 +25,68 @@ type parsed struct {
 	artifact *collectors.Artifact
 	row      timeline.Artifact
 	hashed   chan struct{} // closed once row's hashes are set, before parsing starts
-	events   chan timeline.Event
-	done     chan struct{} // closed once row's outcome is final
+	batches  chan []timeline.Event
+	batch    []timeline.Event // being filled by the parser
+	done     chan struct{}    // closed once row's outcome is final
 }
+
+// Events cross to the writer in batches: a channel send per event cost more
+// than the insert, and a per-artifact buffer of single events was most of
+// the run's allocation.
+const (
+	batchLen    = 256
+	batchBuffer = 4 // batches a parser may run ahead of the writer, per artifact
+)
+
+// lookahead is how many artifacts the parsers may finish before the writer
+// reaches them: a small log parsed early fits in its batch buffer, so the
+// parsers keep both cores busy while the writer is on a large one. With the
+// batch buffers it bounds the events held in memory to about 13,000, what
+// the single-event channels held before.
+const lookahead = 8
+
+// batchPool recycles batches between the writer and the parsers.
+var batchPool = sync.Pool{New: func() any { return make([]timeline.Event, 0, batchLen) }}
 
 // emit encodes an event's data on the calling parser goroutine, so the
 // single writer only binds and inserts, then queues it for the writer. An
-// encoding failure is left for AddEvent to report.
+// encoding failure is left for AddEvents to report.
 func (p *parsed) emit(e timeline.Event) {
 	e.Encode()
-	p.events <- e
+	if p.batch == nil {
+		p.batch = batchPool.Get().([]timeline.Event)
+	}
+	p.batch = append(p.batch, e)
+	if len(p.batch) == batchLen {
+		p.flush()
+	}
 }
 
-// eventBuffer is how far a parser may run ahead of the single writer.
-const eventBuffer = 4096
+func (p *parsed) flush() {
+	if len(p.batch) > 0 {
+		p.batches <- p.batch
+	}
+	p.batch = nil
+}
+
+// recycle clears a written batch, so the pool does not keep its events'
+// data alive, and returns it to the pool.
+func recycle(batch []timeline.Event) {
+	clear(batch)
+	batchPool.Put(batch[:0])
+}
 
 // ingest parses the artifacts in parallel and writes them in the given
 // order from this goroutine, so ids are the same on every run.
 func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, log *runLog, progress func(bytes int64, events int)) ([]timeline.Artifact, error) {
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *parsed)
-	queue := make(chan *parsed, workers)
+	queue := make(chan *parsed, lookahead)
 	go func() {
 		defer close(queue)
 		defer close(jobs)
 		for _, a := range artifacts {
-			p := &parsed{artifact: a, hashed: make(chan struct{}), events: make(chan timeline.Event, eventBuffer), done: make(chan struct{})}
+			p := &parsed{artifact: a, hashed: make(chan struct{}), batches: make(chan []timeline.Event, batchBuffer), done: make(chan struct{})}
 			queue <- p
 			jobs <- p
 		}
@@ -73,12 +112,15 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 			return rows, err
 		}
 		n := 0
-		for e := range p.events {
-			e.ArtifactID = id
-			if err := w.AddEvent(&e); err != nil {
+		for batch := range p.batches {
+			for i := range batch {
+				batch[i].ArtifactID = id
+			}
+			if err := w.AddEvents(batch); err != nil {
 				return rows, err
 			}
-			n++
+			n += len(batch)
+			recycle(batch)
 		}
 		<-p.done
 		row.Status, row.Records, row.Recovered, row.Errors, row.Flags = p.row.Status, p.row.Records, p.row.Recovered, p.row.Errors, p.row.Flags
@@ -99,7 +141,8 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 // parseArtifact hashes the artifact, then parses it, streaming events.
 func parseArtifact(p *parsed, host string) {
 	defer close(p.done)
-	defer close(p.events)
+	defer close(p.batches)
+	defer p.flush()
 	row := &p.row
 	row.Status = "ok"
 	row.Flags = map[string]any{}
@@ -219,16 +262,48 @@ func recordGaps(row *timeline.Artifact, ids []int64) {
 	row.MissingRecords = last - first + 1 - distinct
 }
 
-// hashArtifact computes SHA-256 and MD5 of the artifact's bytes.
+// hashArtifact computes SHA-256 and MD5 of the artifact's bytes in one pass.
 func hashArtifact(a *collectors.Artifact) (string, string, error) {
 	f, err := a.Open()
 	if err != nil {
 		return "", "", err
 	}
 	defer f.Close()
+	buf := hashBuffers.Get().(*[]byte)
+	defer hashBuffers.Put(buf)
 	s, m := sha256.New(), md5.New()
-	if _, err := io.Copy(io.MultiWriter(s, m), f); err != nil {
-		return "", "", fmt.Errorf("read: %w", err)
+	for {
+		n, err := f.Read(*buf)
+		s.Write((*buf)[:n])
+		m.Write((*buf)[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("read: %w", err)
+		}
 	}
 	return hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil)), nil
+}
+
+// hashBuffers hold 1 MiB reads: io.Copy's 32 KiB reads made a system call
+// per 32 KiB of evidence, twice per artifact.
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// tuneGC trades memory for CPU while evidence is ingested, and returns the
+// function that restores the previous settings. The EVTX decoder allocates
+// many times its live heap, so at the default GOGC the collector ran every
+// few megabytes and took a sixth of the ingest's CPU. The soft limit keeps
+// the Go heap well inside the 512 MiB budget whatever the evidence. GOGC or
+// GOMEMLIMIT in the environment leave the collector alone.
+func tuneGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	percent := debug.SetGCPercent(400)
+	limit := debug.SetMemoryLimit(384 << 20)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
 }

@@ -13,14 +13,21 @@ import (
 
 // BenchmarkIngestKAPE measures the run's ingest stage end to end on the KAPE
 // collection: collect, hash, parse in parallel, normalize and write every
-// event into a fresh timeline.db, then reassemble the script blocks.
-// Analyzers and report rendering are not part of it; the whole command is
+// event into a fresh timeline.db, then build its indexes, reassemble the
+// script blocks and build the full-text indexes. Analyzers and report
+// rendering are not part of it; the whole command and its peak RSS are
 // timed separately with /usr/bin/time (see the README).
+//
+// events/s is wall-clock, what the acceptance target is stated in; on a
+// machine shared with other work, events/cpu-s (user and system time of the
+// whole process) is the steadier figure: on an idle 2-core machine with
+// both cores busy, events/s approaches twice it.
 func BenchmarkIngestKAPE(b *testing.B) {
 	evidence := filepath.Join(testcorpus.Dir(b), "kape", "APTSIM-WIN10")
+	defer tuneGC()() // as triage run does
 	log := &runLog{w: io.Discard, now: time.Now}
 	events := 0
-	start := time.Now()
+	start, cpuStart := time.Now(), cpuTime()
 	for i := 0; b.Loop(); i++ {
 		ev, err := collectors.Open(evidence)
 		if err != nil {
@@ -48,5 +55,8 @@ func BenchmarkIngestKAPE(b *testing.B) {
 		ev.Close()
 	}
 	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+	if cpu := cpuTime() - cpuStart; cpu > 0 {
+		b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu-s")
+	}
 	b.ReportMetric(float64(events)/float64(b.N), "events/op")
 }
