@@ -28,6 +28,7 @@ type parsed struct {
 	batches  chan []timeline.Event
 	batch    []timeline.Event // being filled by the parser
 	done     chan struct{}    // closed once row's outcome is final
+	stop     <-chan struct{}  // closed when the writer has given up
 }
 
 // Events cross to the writer in batches: a channel send per event cost more
@@ -64,7 +65,10 @@ func (p *parsed) emit(e timeline.Event) {
 
 func (p *parsed) flush() {
 	if len(p.batch) > 0 {
-		p.batches <- p.batch
+		select {
+		case p.batches <- p.batch:
+		case <-p.stop: // nobody will write it: the parser finishes and exits
+		}
 	}
 	p.batch = nil
 }
@@ -82,13 +86,26 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *parsed)
 	queue := make(chan *parsed, lookahead)
+	// A writer error returns early; stop lets the producer and the parsers
+	// exit instead of blocking on sends nobody will receive.
+	stop := make(chan struct{})
+	defer close(stop)
 	go func() {
 		defer close(queue)
 		defer close(jobs)
 		for _, a := range artifacts {
-			p := &parsed{artifact: a, hashed: make(chan struct{}), batches: make(chan []timeline.Event, batchBuffer), done: make(chan struct{})}
-			queue <- p
-			jobs <- p
+			p := &parsed{artifact: a, hashed: make(chan struct{}), batches: make(chan []timeline.Event, batchBuffer),
+				done: make(chan struct{}), stop: stop}
+			select {
+			case queue <- p:
+			case <-stop:
+				return
+			}
+			select {
+			case jobs <- p:
+			case <-stop:
+				return
+			}
 		}
 	}()
 	for i := 0; i < workers; i++ {

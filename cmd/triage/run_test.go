@@ -6,13 +6,17 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
-	"triage/internal/testcorpus"
+	"time"
 
+	"triage/collectors"
+	"triage/internal/testcorpus"
 	"triage/parsers/evtx"
 	"triage/timeline"
 )
@@ -310,5 +314,40 @@ func TestRunTwiceIsByteIdentical(t *testing.T) {
 				t.Errorf("%s differs between two runs", name)
 			}
 		}
+	}
+}
+
+// TestIngestWriterFailureFreesParsers: when the writer fails, ingest returns
+// the error and its producer and parser goroutines exit rather than block
+// on sends nobody receives.
+func TestIngestWriterFailureFreesParsers(t *testing.T) {
+	ev, err := collectors.Open(testcorpus.Dir(t, "kape", "APTSIM-WIN10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	w, err := timeline.NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	log := &runLog{w: io.Discard, now: time.Now}
+	if _, err := ingest(w, "h", ev.Artifacts, log, func(int64, int) {}); err == nil {
+		t.Fatal("ingest succeeded with every event insert failing")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after a failed ingest, %d before", n, before)
 	}
 }
