@@ -2,6 +2,7 @@ package evtx
 
 import (
 	"encoding/binary"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -82,6 +83,7 @@ type value struct {
 // chunk holds one 64 KiB chunk and the per-chunk caches of names and
 // template definitions, which are addressed by chunk-relative offsets.
 type chunk struct {
+	mu        sync.Mutex // guards the caches once records are handed out
 	buf       []byte
 	base      int64 // file offset of buf[0]
 	names     map[uint32]string

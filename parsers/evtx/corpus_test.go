@@ -136,3 +136,32 @@ func TestCleanCorpus(t *testing.T) {
 		t.Errorf("only %d records in the clean corpus", total)
 	}
 }
+
+// TestXMLAfterIteration renders records long after their chunk was decoded,
+// with later chunks decoded in between by other workers: a record's XML must
+// not depend on buffers the reader has since reused.
+func TestXMLAfterIteration(t *testing.T) {
+	path := filepath.Join(testcorpus.Dir(t), "kape", "APTSIM-WIN10", "C", "Windows", "System32", "winevt", "Logs", "Security.evtx")
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.SetWorkers(2)
+	var recs []*Record
+	var inline []string
+	for rec := range f.Records() {
+		if rec != nil {
+			recs = append(recs, rec)
+			inline = append(inline, rec.XML())
+		}
+	}
+	if len(recs) < 1000 {
+		t.Fatalf("only %d records", len(recs))
+	}
+	for i, rec := range recs {
+		if got := rec.XML(); got != inline[i] {
+			t.Fatalf("record %d: XML changed after iteration:\n%s\nwas\n%s", rec.ID, got, inline[i])
+		}
+	}
+}

@@ -242,7 +242,12 @@ func inRanges(ranges []idRange, slot int, id uint64) bool {
 
 func (r *Reader) parseChunk(slot int) chunkResult {
 	bp := chunkBufs.Get().(*[]byte)
-	defer chunkBufs.Put(bp)
+	kept := false
+	defer func() {
+		if !kept {
+			chunkBufs.Put(bp)
+		}
+	}()
 	buf := *bp
 	off := int64(fileHeaderSize) + int64(slot)*chunkSize
 	n, err := r.r.ReadAt(buf, off)
@@ -284,6 +289,11 @@ func (r *Reader) parseChunk(slot int) chunkResult {
 		}
 	}
 	res.items = append(res.items, c.records(slot, h)...)
+	// Records render their XML from the chunk on demand, so a chunk that
+	// yielded any stays theirs and is not reused.
+	for _, it := range res.items {
+		kept = kept || it.rec != nil
+	}
 	return res
 }
 
@@ -404,17 +414,27 @@ func (c *chunk) record(slot, pos, size int) (*Record, error) {
 		Written: filetime(binary.LittleEndian.Uint64(c.buf[pos+16:])),
 		Chunk:   slot,
 		Offset:  c.base + int64(pos),
+		c:       c,
+		pos:     pos,
+		size:    size,
 	}
-	cur := cursor{c: c, pos: pos + recordHeaderLen, end: pos + size - 4}
-	nodes, err := cur.fragment()
-	e := expander{c: c, budget: maxExpandedNodes}
-	root := e.expand(nodes, nil, nil)
+	root, err := c.expandRecord(pos, size)
 	rec.fill(root)
-	if err == nil {
-		err = e.err
-	}
 	if err != nil {
 		return rec, fmt.Errorf("%w (record %d)", err, rec.ID)
 	}
 	return rec, nil
+}
+
+// expandRecord parses the record's BinXml at chunk offset pos and
+// substitutes its template values.
+func (c *chunk) expandRecord(pos, size int) ([]xnode, error) {
+	cur := cursor{c: c, pos: pos + recordHeaderLen, end: pos + size - 4}
+	nodes, err := cur.fragment()
+	e := expander{c: c, budget: maxExpandedNodes}
+	root := e.expand(nodes, nil, nil)
+	if err == nil {
+		err = e.err
+	}
+	return root, err
 }

@@ -19,7 +19,11 @@ type Record struct {
 	Data     []Field
 	DataKind string // "EventData", "UserData" or ""
 
-	root []xnode // the expanded event, for XML
+	// The record's place in its chunk, from which XML re-expands it: most
+	// callers never ask for XML, and keeping every expanded tree would cost
+	// more than decoding twice the few that do.
+	c         *chunk
+	pos, size int
 }
 
 // System holds the <System> element's fields.
@@ -266,7 +270,6 @@ func content(kids []xnode) string {
 
 // fill sets the record's typed fields from its expanded event.
 func (r *Record) fill(root []xnode) {
-	r.root = root
 	for i := range root {
 		ev := &root[i]
 		if !ev.isElement() {

@@ -5,7 +5,15 @@ import "strings"
 // XML renders the event as the Event Viewer's XML view shows it, indented
 // by two spaces per level.
 func (r *Record) XML() string {
-	return renderXML(r.root)
+	if r.c == nil {
+		return ""
+	}
+	// The chunk's name and template caches are shared by its records, which
+	// callers may render from several goroutines.
+	r.c.mu.Lock()
+	defer r.c.mu.Unlock()
+	root, _ := r.c.expandRecord(r.pos, r.size)
+	return renderXML(root)
 }
 
 func renderXML(nodes []xnode) string {
