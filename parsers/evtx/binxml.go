@@ -100,7 +100,73 @@ type cursor struct {
 	pos, end   int
 	inTemplate bool // element headers carry a dependency id only inside template definitions
 	depth      int
+	st         *parseStore
 }
+
+// parseStore is where a cursor puts what it parses. Template definitions
+// live as long as their chunk and go on the heap; a record's own BinXml is
+// only needed until it is expanded, so it goes to slabs reused record after
+// record, which spares the allocator and the collector most of the work.
+type parseStore struct {
+	stack []node // pieces of the elements still open
+	heap  bool
+	nodes slab[node]
+	vals  slab[value]
+	insts slab[instance]
+}
+
+func (st *parseStore) reset() {
+	st.stack = st.stack[:0]
+	st.nodes.reset()
+	st.vals.reset()
+	st.insts.reset()
+}
+
+// finish moves the pieces pushed since mark off the stack.
+func (st *parseStore) finish(mark int) []node {
+	var out []node
+	if st.heap {
+		out = append(out, st.stack[mark:]...)
+	} else {
+		out = st.nodes.take(st.stack[mark:])
+	}
+	clear(st.stack[mark:]) // the stack must not keep a record's strings alive
+	st.stack = st.stack[:mark]
+	return out
+}
+
+// slab is a bump allocator for short-lived slices. A full slab is replaced,
+// not grown, so slices handed out earlier stay valid until reset.
+type slab[T any] struct{ buf []T }
+
+const slabItems = 1024
+
+// take copies items into the slab. The result has no spare capacity, so an
+// append to it cannot overwrite its neighbour.
+func (s *slab[T]) take(items []T) []T {
+	if len(items) == 0 {
+		return nil
+	}
+	if cap(s.buf)-len(s.buf) < len(items) {
+		s.buf = make([]T, 0, max(slabItems, len(items)))
+	}
+	n := len(s.buf)
+	s.buf = append(s.buf, items...)
+	return s.buf[n:len(s.buf):len(s.buf)]
+}
+
+// make returns n zero items from the slab.
+func (s *slab[T]) make(n int) []T {
+	if cap(s.buf)-len(s.buf) < n {
+		s.buf = make([]T, 0, max(slabItems, n))
+	}
+	m := len(s.buf)
+	s.buf = s.buf[:m+n]
+	clear(s.buf[m:])
+	return s.buf[m : m+n : m+n]
+}
+
+func (s *slab[T]) reset() { s.buf = s.buf[:0] }
 
 func (r *cursor) fail(format string, args ...any) error {
 	return formatErr(r.c.base+int64(r.pos), format, args...)
@@ -195,7 +261,12 @@ func (c *chunk) readName(off uint32) (string, int, error) {
 // fragment parses fragment headers and their content up to EOF. A record
 // may hold several fragments back to back.
 func (r *cursor) fragment() ([]node, error) {
-	var out []node
+	mark := len(r.st.stack)
+	err := r.fragments()
+	return r.st.finish(mark), err
+}
+
+func (r *cursor) fragments() error {
 	for r.pos < r.end {
 		tok := r.c.buf[r.pos] &^ tokHasMoreFlag // content stops on the same base tokens
 		if tok == tokEOF {
@@ -204,60 +275,60 @@ func (r *cursor) fragment() ([]node, error) {
 		}
 		if tok == tokFragment {
 			if err := r.need(4); err != nil {
-				return out, err
+				return err
 			}
 			r.pos += 4
 		}
-		nodes, err := r.content(true)
-		out = append(out, nodes...)
-		if err != nil {
-			return out, err
+		if err := r.content(true); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // content parses tokens until an end-element token (consumed) or, at the top
-// level, until EOF or a further fragment header (not consumed).
-func (r *cursor) content(top bool) ([]node, error) {
-	var out []node
+// level, until EOF or a further fragment header (not consumed). The pieces
+// go on r.st.stack, and stay there on error: a damaged record keeps what
+// was read before the damage.
+func (r *cursor) content(top bool) error {
+	mark := len(r.st.stack)
 	for {
-		if len(out) > maxNodesPerElem {
-			return out, r.fail("binxml: too many nodes in one element")
+		if len(r.st.stack)-mark > maxNodesPerElem {
+			return r.fail("binxml: too many nodes in one element")
 		}
 		if r.pos >= r.end {
 			if top {
-				return out, nil
+				return nil
 			}
-			return out, r.fail("binxml: element not closed before end of data")
+			return r.fail("binxml: element not closed before end of data")
 		}
 		tok := r.c.buf[r.pos]
 		switch tok &^ tokHasMoreFlag {
 		case tokEOF, tokFragment:
 			if top {
-				return out, nil
+				return nil
 			}
-			return out, r.fail("binxml: unexpected token 0x%02x inside element", tok)
+			return r.fail("binxml: unexpected token 0x%02x inside element", tok)
 		case tokEndElement:
 			if top {
-				return out, r.fail("binxml: end element at top level")
+				return r.fail("binxml: end element at top level")
 			}
 			r.pos++
-			return out, nil
+			return nil
 		case tokOpenStart:
 			n, err := r.element()
 			if err != nil {
-				return out, err
+				return err
 			}
-			out = append(out, n)
+			r.st.stack = append(r.st.stack, n)
 		case tokValue, tokSubst, tokOptSubst, tokCharRef, tokEntityRef, tokCDATA, tokPITarget, tokTemplate:
 			n, err := r.piece()
 			if err != nil {
-				return out, err
+				return err
 			}
-			out = append(out, n)
+			r.st.stack = append(r.st.stack, n)
 		default:
-			return out, r.fail("binxml: unknown token 0x%02x", tok)
+			return r.fail("binxml: unknown token 0x%02x", tok)
 		}
 	}
 }
@@ -387,7 +458,9 @@ func (r *cursor) element() (node, error) {
 	case tokCloseEmpty:
 		return el, nil
 	case tokCloseStart:
-		el.children, err = r.content(false)
+		mark := len(r.st.stack)
+		err = r.content(false)
+		el.children = r.st.finish(mark)
 		return el, err
 	}
 	r.pos--
@@ -442,7 +515,7 @@ func (r *cursor) templateInstance() (*instance, error) {
 	if count > maxValues || r.need(4*int(count)) != nil {
 		return nil, r.fail("binxml: %d substitution values do not fit", count)
 	}
-	inst := &instance{tmpl: tmpl, values: make([]value, count)}
+	inst := r.st.instance(tmpl, int(count))
 	descs := r.pos
 	r.pos += 4 * int(count)
 	for i := range inst.values {
@@ -476,10 +549,19 @@ func (c *chunk) template(off uint32, depth int) (*template, error) {
 	}
 	t := &template{parsing: true}
 	c.templates[off] = t
-	cur := cursor{c: c, pos: o + 24, end: o + 24 + size, inTemplate: true, depth: depth}
+	cur := cursor{c: c, pos: o + 24, end: o + 24 + size, inTemplate: true, depth: depth, st: &parseStore{heap: true}}
 	t.nodes, t.err = cur.fragment()
 	t.parsing = false
 	return t, t.err
+}
+
+func (st *parseStore) instance(tmpl *template, count int) *instance {
+	if st.heap {
+		return &instance{tmpl: tmpl, values: make([]value, count)}
+	}
+	inst := &st.insts.make(1)[0]
+	inst.tmpl, inst.values = tmpl, st.vals.make(count)
+	return inst
 }
 
 // decodeUTF16 converts little-endian UTF-16 to UTF-8; unpaired surrogates

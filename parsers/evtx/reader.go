@@ -418,7 +418,9 @@ func (c *chunk) record(slot, pos, size int) (*Record, error) {
 		pos:     pos,
 		size:    size,
 	}
-	root, err := c.expandRecord(pos, size)
+	e := expanders.Get().(*expander)
+	defer expanders.Put(e)
+	root, err := c.expandRecord(e, pos, size)
 	rec.fill(root)
 	if err != nil {
 		return rec, fmt.Errorf("%w (record %d)", err, rec.ID)
@@ -427,14 +429,14 @@ func (c *chunk) record(slot, pos, size int) (*Record, error) {
 }
 
 // expandRecord parses the record's BinXml at chunk offset pos and
-// substitutes its template values.
-func (c *chunk) expandRecord(pos, size int) ([]xnode, error) {
-	cur := cursor{c: c, pos: pos + recordHeaderLen, end: pos + size - 4}
+// substitutes its template values. The tree lives in e until its next use.
+func (c *chunk) expandRecord(e *expander, pos, size int) ([]xnode, error) {
+	e.reset(c)
+	cur := cursor{c: c, pos: pos + recordHeaderLen, end: pos + size - 4, st: &e.parse}
 	nodes, err := cur.fragment()
-	e := expander{c: c, budget: maxExpandedNodes}
-	root := e.expand(nodes, nil, nil)
+	e.expand(nodes, nil)
 	if err == nil {
 		err = e.err
 	}
-	return root, err
+	return e.stack, err
 }

@@ -3,6 +3,7 @@ package evtx
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -82,50 +83,78 @@ type xattr struct {
 
 func (x *xnode) isElement() bool { return x.name != "" }
 
-// expander substitutes template values into parsed nodes.
+// expander substitutes template values into parsed nodes. Expanded pieces
+// go on a stack; an element's finished children and attributes move to
+// slabs that are reused for the next record, since a record's tree is only
+// read until its fields are filled or its XML is rendered.
 type expander struct {
 	c      *chunk
 	depth  int
 	err    error // first nested-BinXml error, reported but not fatal
 	budget int   // nodes left to expand in this record
+
+	stack  []xnode
+	kids   slab[xnode]
+	astack []xattr
+	attrs  slab[xattr]
+	parse  parseStore // nested BinXml and the record's own fragment
 }
+
+var expanders = sync.Pool{New: func() any { return new(expander) }}
 
 // maxExpandedNodes bounds one record's expansion: templates and nested
 // BinXml can refer to the same pieces many times over, which a hostile file
 // uses to make a small record expand exponentially.
 const maxExpandedNodes = 1 << 16
 
-func (e *expander) expand(nodes []node, vals []value, out []xnode) []xnode {
+// reset readies e for a record of chunk c, dropping the previous record's tree.
+func (e *expander) reset(c *chunk) {
+	clear(e.stack)
+	e.stack = e.stack[:0]
+	e.astack = e.astack[:0]
+	e.kids.reset()
+	e.attrs.reset()
+	e.parse.reset()
+	e.c, e.depth, e.err, e.budget = c, 0, nil, maxExpandedNodes
+}
+
+// finish moves the pieces pushed since mark off the stack.
+func (e *expander) finish(mark int) []xnode {
+	out := e.kids.take(e.stack[mark:])
+	e.stack = e.stack[:mark]
+	return out
+}
+
+func (e *expander) expand(nodes []node, vals []value) {
 	for i := range nodes {
 		if e.budget--; e.budget < 0 {
 			if e.err == nil {
 				e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
 			}
-			return out
+			return
 		}
 		n := &nodes[i]
 		switch n.kind {
 		case nodeElement:
-			out = e.element(n, vals, out)
+			e.element(n, vals)
 		case nodeText:
-			out = append(out, xnode{text: n.text, kind: pieceText})
+			e.stack = append(e.stack, xnode{text: n.text, kind: pieceText})
 		case nodeCDATA:
-			out = append(out, xnode{text: n.text, kind: pieceCDATA})
+			e.stack = append(e.stack, xnode{text: n.text, kind: pieceCDATA})
 		case nodeCharRef:
-			out = append(out, xnode{text: string(rune(n.index)), kind: pieceText})
+			e.stack = append(e.stack, xnode{text: string(rune(n.index)), kind: pieceText})
 		case nodeEntityRef:
-			out = append(out, xnode{text: "&" + n.name + ";", kind: pieceRaw})
+			e.stack = append(e.stack, xnode{text: "&" + n.name + ";", kind: pieceRaw})
 		case nodePI:
-			out = append(out, xnode{text: "<?" + n.name + " " + n.text + "?>", kind: pieceRaw})
+			e.stack = append(e.stack, xnode{text: "<?" + n.name + " " + n.text + "?>", kind: pieceRaw})
 		case nodeTemplate:
 			if n.inst != nil && n.inst.tmpl != nil {
-				out = e.expand(n.inst.tmpl.nodes, n.inst.values, out)
+				e.expand(n.inst.tmpl.nodes, n.inst.values)
 			}
 		case nodeSubst:
-			out = e.subst(substValue(vals, n.index), out)
+			e.subst(substValue(vals, n.index))
 		}
 	}
-	return out
 }
 
 func substValue(vals []value, i uint16) value {
@@ -135,44 +164,47 @@ func substValue(vals []value, i uint16) value {
 	return value{}
 }
 
-func (e *expander) subst(v value, out []xnode) []xnode {
+func (e *expander) subst(v value) {
 	if v.isEmpty() {
-		return out
+		return
 	}
 	if v.typ == typeBinXml {
-		return e.nested(v, out)
+		e.nested(v)
+		return
 	}
-	return append(out, xnode{val: v, kind: pieceValue})
+	e.stack = append(e.stack, xnode{val: v, kind: pieceValue})
 }
 
 // nested expands BinXml carried as a substitution value, in the same chunk.
-func (e *expander) nested(v value, out []xnode) []xnode {
+func (e *expander) nested(v value) {
 	if e.depth >= maxDepth {
 		if e.err == nil {
 			e.err = formatErr(e.c.base+int64(v.off), "binxml: nested binxml deeper than %d", maxDepth)
 		}
-		return out
+		return
 	}
-	cur := cursor{c: e.c, pos: v.off, end: v.off + len(v.data), depth: e.depth}
+	cur := cursor{c: e.c, pos: v.off, end: v.off + len(v.data), depth: e.depth, st: &e.parse}
 	nodes, err := cur.fragment()
 	if err != nil && e.err == nil {
 		e.err = err
 	}
 	e.depth++
-	out = e.expand(nodes, nil, out)
+	e.expand(nodes, nil)
 	e.depth--
-	return out
 }
 
-func (e *expander) element(n *node, vals []value, out []xnode) []xnode {
+func (e *expander) element(n *node, vals []value) {
 	x := xnode{name: n.name}
 	if len(n.attrs) > 0 {
-		x.attrs = make([]xattr, 0, len(n.attrs))
-	}
-	for _, a := range n.attrs {
-		if xa, ok := e.attribute(a, vals); ok {
-			x.attrs = append(x.attrs, xa)
+		mark := len(e.astack)
+		for _, a := range n.attrs {
+			if xa, ok := e.attribute(a, vals); ok {
+				e.astack = append(e.astack, xa)
+			}
 		}
+		x.attrs = e.attrs.take(e.astack[mark:])
+		clear(e.astack[mark:])
+		e.astack = e.astack[:mark]
 	}
 	// An element whose content is a single substitution follows the
 	// substitution rules: an array repeats the element per item, and an
@@ -183,36 +215,59 @@ func (e *expander) element(n *node, vals []value, out []xnode) []xnode {
 		if v.isArray() && v.typ&^typeArray != typeBinary {
 			for _, item := range v.items() {
 				y := x
-				y.kids = []xnode{{val: item, kind: pieceValue}}
-				out = append(out, y)
+				y.kids = e.kids.make(1)
+				y.kids[0] = xnode{val: item, kind: pieceValue}
+				e.stack = append(e.stack, y)
 			}
-			return out
+			return
 		}
 		if s.optional && v.isEmpty() && len(x.attrs) == 0 {
-			return out
+			return
 		}
 	}
-	x.kids = e.expand(n.children, vals, make([]xnode, 0, len(n.children)))
-	return append(out, x)
+	mark := len(e.stack)
+	e.expand(n.children, vals)
+	x.kids = e.finish(mark)
+	e.stack = append(e.stack, x)
 }
 
 // attribute resolves an attribute's value; attributes whose value comes out
 // empty are not emitted.
 func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
-	if len(a.value) == 1 && a.value[0].kind == nodeSubst {
-		v := substValue(vals, a.value[0].index)
-		if v.isEmpty() {
-			return xattr{}, false
+	if len(a.value) == 1 {
+		switch p := &a.value[0]; p.kind {
+		case nodeSubst:
+			v := substValue(vals, p.index)
+			if v.isEmpty() {
+				return xattr{}, false
+			}
+			if v.typ == typeBinXml {
+				mark := len(e.stack)
+				e.nested(v)
+				text := renderXML(e.stack[mark:])
+				e.finish(mark)
+				return xattr{name: a.name, text: text}, true
+			}
+			return xattr{name: a.name, val: v, typed: true}, true
+		case nodeText:
+			// The common literal value, without building it piece by piece;
+			// it still counts against the budget as expand would.
+			if e.budget--; e.budget < 0 {
+				if e.err == nil {
+					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
+				}
+				return xattr{}, false
+			}
+			return xattr{name: a.name, text: p.text}, p.text != ""
 		}
-		if v.typ == typeBinXml {
-			return xattr{name: a.name, text: renderXML(e.nested(v, nil))}, true
-		}
-		return xattr{name: a.name, val: v, typed: true}, true
 	}
+	mark := len(e.stack)
+	e.expand(a.value, vals)
 	var b strings.Builder
-	for _, p := range e.expand(a.value, vals, nil) {
-		b.WriteString(p.plain())
+	for i := range e.stack[mark:] {
+		b.WriteString(e.stack[mark+i].plain())
 	}
+	e.finish(mark)
 	if b.Len() == 0 {
 		return xattr{}, false
 	}

@@ -12,7 +12,9 @@ func (r *Record) XML() string {
 	// callers may render from several goroutines.
 	r.c.mu.Lock()
 	defer r.c.mu.Unlock()
-	root, _ := r.c.expandRecord(r.pos, r.size)
+	e := expanders.Get().(*expander)
+	defer expanders.Put(e)
+	root, _ := r.c.expandRecord(e, r.pos, r.size)
 	return renderXML(root)
 }
 
