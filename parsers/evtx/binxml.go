@@ -88,6 +88,10 @@ type chunk struct {
 	base      int64 // file offset of buf[0]
 	names     map[uint32]string
 	templates map[uint32]*template
+
+	// Rendered values interned while the chunk is decoded (see text).
+	strs map[string]string
+	key  []byte
 }
 
 func newChunk(buf []byte, base int64) *chunk {

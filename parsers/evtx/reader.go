@@ -288,7 +288,9 @@ func (r *Reader) parseChunk(slot int) chunkResult {
 			res.items = append(res.items, item{err: formatErr(off+chunkHeaderSize, "%s: records of chunk %d", ErrChunkCRC, slot)})
 		}
 	}
+	c.strs = make(map[string]string)
 	res.items = append(res.items, c.records(slot, h)...)
+	c.strs, c.key = nil, nil
 	// Records render their XML from the chunk on demand, so a chunk that
 	// yielded any stays theirs and is not reused.
 	for _, it := range res.items {
@@ -421,7 +423,7 @@ func (c *chunk) record(slot, pos, size int) (*Record, error) {
 	e := expanders.Get().(*expander)
 	defer expanders.Put(e)
 	root, err := c.expandRecord(e, pos, size)
-	rec.fill(root)
+	rec.fill(c, root)
 	if err != nil {
 		return rec, fmt.Errorf("%w (record %d)", err, rec.ID)
 	}

@@ -1,6 +1,7 @@
 package evtx
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"sync"
@@ -265,7 +266,7 @@ func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
 	e.expand(a.value, vals)
 	var b strings.Builder
 	for i := range e.stack[mark:] {
-		b.WriteString(e.stack[mark+i].plain())
+		b.WriteString(e.c.plain(&e.stack[mark+i]))
 	}
 	e.finish(mark)
 	if b.Len() == 0 {
@@ -283,12 +284,12 @@ func (a *xattr) String() string {
 
 // plain is a piece's text as a field value: references resolved, nested
 // elements rendered as XML.
-func (x *xnode) plain() string {
+func (c *chunk) plain(x *xnode) string {
 	switch {
 	case x.isElement():
 		return renderXML([]xnode{*x})
 	case x.kind == pieceValue:
-		return x.val.String()
+		return c.text(x.val)
 	case x.kind == pieceRaw && strings.HasPrefix(x.text, "&"):
 		return resolveEntity(x.text)
 	}
@@ -312,19 +313,122 @@ func resolveEntity(ref string) string {
 }
 
 // content is the text of an element's children as a field value.
-func content(kids []xnode) string {
+func (c *chunk) content(kids []xnode) string {
 	if len(kids) == 1 {
-		return kids[0].plain()
+		return c.plain(&kids[0])
 	}
 	var b strings.Builder
 	for i := range kids {
-		b.WriteString(kids[i].plain())
+		b.WriteString(c.plain(&kids[i]))
 	}
 	return b.String()
 }
 
+func (c *chunk) attrText(a *xattr) string {
+	if a.typed {
+		return c.text(a.val)
+	}
+	return a.text
+}
+
+// maxInterned bounds the values worth interning: short ones (names, ids,
+// flags, SIDs, GUIDs) repeat across a chunk's records; long ones rarely do.
+const maxInterned = 64
+
+// text is v.String(), shared between the chunk's records while the chunk is
+// decoded: a log repeats the same providers, computers, SIDs and codes in
+// every record, and rendering each once saves most string allocations.
+func (c *chunk) text(v value) string {
+	if c.strs == nil || len(v.data) > maxInterned {
+		return v.String()
+	}
+	c.key = append(append(c.key[:0], v.typ), v.data...)
+	if s, ok := c.strs[string(c.key)]; ok {
+		return s
+	}
+	s := v.String()
+	c.strs[string(c.key)] = s
+	return s
+}
+
+// uintContent is parseUint(c.content(kids)), without rendering the text
+// when the content is a single integer value.
+func (c *chunk) uintContent(kids []xnode) uint64 {
+	if len(kids) == 1 && kids[0].kind == pieceValue {
+		if n, ok := valueUint(kids[0].val); ok {
+			return n
+		}
+	}
+	return parseUint(c.content(kids))
+}
+
+func (c *chunk) attrUint(a *xattr) uint64 {
+	if a.typed {
+		if n, ok := valueUint(a.val); ok {
+			return n
+		}
+	}
+	return parseUint(c.attrText(a))
+}
+
+// valueUint reads an integer value as parseUint(v.String()) would: negative
+// numbers do not parse and give 0. Other types, and values too short for
+// their type, report false and go through their text.
+func valueUint(v value) (uint64, bool) {
+	d := v.data
+	switch v.typ {
+	case typeUint8:
+		if len(d) >= 1 {
+			return uint64(d[0]), true
+		}
+	case typeUint16:
+		if len(d) >= 2 {
+			return uint64(binary.LittleEndian.Uint16(d)), true
+		}
+	case typeUint32:
+		if len(d) >= 4 {
+			return uint64(binary.LittleEndian.Uint32(d)), true
+		}
+	case typeUint64:
+		if len(d) >= 8 {
+			return binary.LittleEndian.Uint64(d), true
+		}
+	case typeInt8:
+		if len(d) >= 1 {
+			return nonNegative(int64(int8(d[0]))), true
+		}
+	case typeInt16:
+		if len(d) >= 2 {
+			return nonNegative(int64(int16(binary.LittleEndian.Uint16(d)))), true
+		}
+	case typeInt32:
+		if len(d) >= 4 {
+			return nonNegative(int64(int32(binary.LittleEndian.Uint32(d)))), true
+		}
+	case typeInt64:
+		if len(d) >= 8 {
+			return nonNegative(int64(binary.LittleEndian.Uint64(d))), true
+		}
+	case typeSizeT, typeHexInt32, typeHexInt64:
+		switch len(d) {
+		case 4:
+			return uint64(binary.LittleEndian.Uint32(d)), true
+		case 8:
+			return binary.LittleEndian.Uint64(d), true
+		}
+	}
+	return 0, false
+}
+
+func nonNegative(n int64) uint64 {
+	if n < 0 {
+		return 0
+	}
+	return uint64(n)
+}
+
 // fill sets the record's typed fields from its expanded event.
-func (r *Record) fill(root []xnode) {
+func (r *Record) fill(c *chunk, root []xnode) {
 	for i := range root {
 		ev := &root[i]
 		if !ev.isElement() {
@@ -334,25 +438,28 @@ func (r *Record) fill(root []xnode) {
 			k := &ev.kids[j]
 			switch k.name {
 			case "System":
-				r.System.fill(k.kids)
+				r.System.fill(c, k.kids)
 			case "EventData", "UserData":
 				r.DataKind = k.name
-				r.Data = appendFields(r.Data, k)
+				r.Data = c.appendFields(r.Data, k)
 			}
 		}
 		return
 	}
 }
 
-func appendFields(out []Field, parent *xnode) []Field {
+func (c *chunk) appendFields(out []Field, parent *xnode) []Field {
 	if parent.name == "UserData" {
 		// UserData wraps the provider's own element; its leaves are the fields.
 		for i := range parent.kids {
 			if parent.kids[i].isElement() {
-				return appendLeaves(out, &parent.kids[i])
+				return c.appendLeaves(out, &parent.kids[i])
 			}
 		}
 		return out
+	}
+	if out == nil {
+		out = make([]Field, 0, len(parent.kids))
 	}
 	for i := range parent.kids {
 		k := &parent.kids[i]
@@ -363,96 +470,99 @@ func appendFields(out []Field, parent *xnode) []Field {
 		if k.name != "Data" {
 			name = k.name
 		}
-		for _, a := range k.attrs {
-			if a.name == "Name" {
-				name = a.String()
+		for j := range k.attrs {
+			if k.attrs[j].name == "Name" {
+				name = c.attrText(&k.attrs[j])
 			}
 		}
-		out = append(out, Field{Name: name, Value: content(k.kids)})
+		out = append(out, Field{Name: name, Value: c.content(k.kids)})
 	}
 	return out
 }
 
-func appendLeaves(out []Field, x *xnode) []Field {
+func (c *chunk) appendLeaves(out []Field, x *xnode) []Field {
 	leaf := true
 	for i := range x.kids {
 		if x.kids[i].isElement() {
 			leaf = false
-			out = appendLeaves(out, &x.kids[i])
+			out = c.appendLeaves(out, &x.kids[i])
 		}
 	}
 	if leaf {
-		out = append(out, Field{Name: x.name, Value: content(x.kids)})
+		out = append(out, Field{Name: x.name, Value: c.content(x.kids)})
 	}
 	return out
 }
 
-func (s *System) fill(kids []xnode) {
+func (s *System) fill(c *chunk, kids []xnode) {
 	for i := range kids {
 		k := &kids[i]
 		switch k.name {
 		case "Provider":
-			for _, a := range k.attrs {
+			for j := range k.attrs {
+				a := &k.attrs[j]
 				switch a.name {
 				case "Name":
-					s.Provider = a.String()
+					s.Provider = c.attrText(a)
 				case "Guid":
-					s.ProviderGUID = a.String()
+					s.ProviderGUID = c.attrText(a)
 				case "EventSourceName":
-					s.EventSourceName = a.String()
+					s.EventSourceName = c.attrText(a)
 				}
 			}
 		case "EventID":
-			s.EventID = uint16(parseUint(content(k.kids)))
-			for _, a := range k.attrs {
-				if a.name == "Qualifiers" {
-					s.Qualifiers = uint16(parseUint(a.String()))
+			s.EventID = uint16(c.uintContent(k.kids))
+			for j := range k.attrs {
+				if a := &k.attrs[j]; a.name == "Qualifiers" {
+					s.Qualifiers = uint16(c.attrUint(a))
 				}
 			}
 		case "Version":
-			s.Version = uint8(parseUint(content(k.kids)))
+			s.Version = uint8(c.uintContent(k.kids))
 		case "Level":
-			s.Level = uint8(parseUint(content(k.kids)))
+			s.Level = uint8(c.uintContent(k.kids))
 		case "Task":
-			s.Task = uint16(parseUint(content(k.kids)))
+			s.Task = uint16(c.uintContent(k.kids))
 		case "Opcode":
-			s.Opcode = uint8(parseUint(content(k.kids)))
+			s.Opcode = uint8(c.uintContent(k.kids))
 		case "Keywords":
-			s.Keywords = parseUint(content(k.kids))
+			s.Keywords = c.uintContent(k.kids)
 		case "TimeCreated":
-			for _, a := range k.attrs {
-				if a.name == "SystemTime" {
-					s.TimeCreated = attrTime(a)
+			for j := range k.attrs {
+				if a := &k.attrs[j]; a.name == "SystemTime" {
+					s.TimeCreated = attrTime(c, a)
 				}
 			}
 		case "EventRecordID":
-			s.EventRecordID = parseUint(content(k.kids))
+			s.EventRecordID = c.uintContent(k.kids)
 		case "Correlation":
-			for _, a := range k.attrs {
+			for j := range k.attrs {
+				a := &k.attrs[j]
 				switch a.name {
 				case "ActivityID":
-					s.ActivityID = a.String()
+					s.ActivityID = c.attrText(a)
 				case "RelatedActivityID":
-					s.RelatedActivityID = a.String()
+					s.RelatedActivityID = c.attrText(a)
 				}
 			}
 		case "Execution":
-			for _, a := range k.attrs {
+			for j := range k.attrs {
+				a := &k.attrs[j]
 				switch a.name {
 				case "ProcessID":
-					s.ProcessID = uint32(parseUint(a.String()))
+					s.ProcessID = uint32(c.attrUint(a))
 				case "ThreadID":
-					s.ThreadID = uint32(parseUint(a.String()))
+					s.ThreadID = uint32(c.attrUint(a))
 				}
 			}
 		case "Channel":
-			s.Channel = content(k.kids)
+			s.Channel = c.content(k.kids)
 		case "Computer":
-			s.Computer = content(k.kids)
+			s.Computer = c.content(k.kids)
 		case "Security":
-			for _, a := range k.attrs {
-				if a.name == "UserID" {
-					s.UserID = a.String()
+			for j := range k.attrs {
+				if a := &k.attrs[j]; a.name == "UserID" {
+					s.UserID = c.attrText(a)
 				}
 			}
 		}
@@ -470,7 +580,7 @@ func parseUint(s string) uint64 {
 	return v
 }
 
-func attrTime(a xattr) time.Time {
+func attrTime(c *chunk, a *xattr) time.Time {
 	if a.typed {
 		switch a.val.typ {
 		case typeFileTime:
@@ -483,7 +593,7 @@ func attrTime(a xattr) time.Time {
 		}
 	}
 	for _, layout := range []string{TimeLayout, time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, a.String()); err == nil {
+		if t, err := time.Parse(layout, c.attrText(a)); err == nil {
 			return t.UTC()
 		}
 	}
