@@ -5,6 +5,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // BinXml tokens (MS-EVEN6 §2.2.12); 0x40 on a token means "more follows"
@@ -583,9 +584,9 @@ func decodeUTF16(b []byte) string {
 		for i := range out {
 			out[i] = b[2*i]
 		}
-		return string(out)
+		return ownedString(out)
 	}
-	out := make([]byte, 0, len(b))
+	out := make([]byte, 0, len(b)+len(b)/2)
 	for i := 0; i+1 < len(b); i += 2 {
 		u := rune(binary.LittleEndian.Uint16(b[i:]))
 		if utf16.IsSurrogate(u) && i+3 < len(b) {
@@ -601,5 +602,12 @@ func decodeUTF16(b []byte) string {
 		}
 		out = utf8.AppendRune(out, u)
 	}
-	return string(out)
+	return ownedString(out)
+}
+
+// ownedString turns b into a string without copying it, as strings.Builder
+// does; strings are the bulk of what a record allocates. The caller must
+// not touch b afterwards.
+func ownedString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Value types (MS-EVEN6 "Type System"); 0x80 marks an array of the base type.
@@ -209,11 +210,11 @@ func (v value) String() string {
 }
 
 func latin1(b []byte) string {
-	r := make([]rune, len(b))
-	for i, c := range b {
-		r[i] = rune(c)
+	out := make([]byte, 0, len(b)+len(b)/2)
+	for _, c := range b {
+		out = utf8.AppendRune(out, rune(c))
 	}
-	return string(r)
+	return ownedString(out)
 }
 
 // formatGUID renders {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}; the first three
