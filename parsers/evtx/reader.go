@@ -292,9 +292,14 @@ func (r *Reader) parseChunk(slot int) chunkResult {
 	res.items = append(res.items, c.records(slot, h)...)
 	c.strs, c.key = nil, nil
 	// Records render their XML from the chunk on demand, so a chunk that
-	// yielded any stays theirs and is not reused.
+	// yielded any keeps its buffer until the last of them is unreachable;
+	// only then does the buffer go back to the pool. Allocating a fresh
+	// buffer per chunk instead made the collector run twice as often.
 	for _, it := range res.items {
 		kept = kept || it.rec != nil
+	}
+	if kept {
+		runtime.AddCleanup(c, func(bp *[]byte) { chunkBufs.Put(bp) }, bp)
 	}
 	return res
 }
