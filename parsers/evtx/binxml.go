@@ -89,6 +89,7 @@ type chunk struct {
 	base      int64 // file offset of buf[0]
 	names     map[uint32]string
 	templates map[uint32]*template
+	defs      parseStore // the templates' nodes
 
 	// Rendered values interned while the chunk is decoded (see text).
 	strs map[string]string
@@ -96,7 +97,10 @@ type chunk struct {
 }
 
 func newChunk(buf []byte, base int64) *chunk {
-	return &chunk{buf: buf, base: base, names: make(map[uint32]string), templates: make(map[uint32]*template)}
+	c := &chunk{buf: buf, base: base, names: make(map[uint32]string), templates: make(map[uint32]*template)}
+	// A chunk holds a few dozen templates at most; small slabs waste less.
+	c.defs.nodes.size, c.defs.vals.size, c.defs.insts.size = 128, 32, 8
+	return c
 }
 
 // cursor reads tokens from c.buf[pos:end].
@@ -108,13 +112,13 @@ type cursor struct {
 	st         *parseStore
 }
 
-// parseStore is where a cursor puts what it parses. Template definitions
-// live as long as their chunk and go on the heap; a record's own BinXml is
-// only needed until it is expanded, so it goes to slabs reused record after
-// record, which spares the allocator and the collector most of the work.
+// parseStore is where a cursor puts what it parses, in slabs rather than a
+// slice per element, which spares the allocator and the collector most of
+// the work. Template definitions live as long as their chunk and go to the
+// chunk's store, never reset; a record's own BinXml is only needed until it
+// is expanded, so it goes to a store reset record after record.
 type parseStore struct {
 	stack []node // pieces of the elements still open
-	heap  bool
 	nodes slab[node]
 	vals  slab[value]
 	insts slab[instance]
@@ -129,12 +133,7 @@ func (st *parseStore) reset() {
 
 // finish moves the pieces pushed since mark off the stack.
 func (st *parseStore) finish(mark int) []node {
-	var out []node
-	if st.heap {
-		out = append(out, st.stack[mark:]...)
-	} else {
-		out = st.nodes.take(st.stack[mark:])
-	}
+	out := st.nodes.take(st.stack[mark:])
 	clear(st.stack[mark:]) // the stack must not keep a record's strings alive
 	st.stack = st.stack[:mark]
 	return out
@@ -142,9 +141,20 @@ func (st *parseStore) finish(mark int) []node {
 
 // slab is a bump allocator for short-lived slices. A full slab is replaced,
 // not grown, so slices handed out earlier stay valid until reset.
-type slab[T any] struct{ buf []T }
+type slab[T any] struct {
+	buf  []T
+	size int // items per replacement, slabItems if 0
+}
 
 const slabItems = 1024
+
+func (s *slab[T]) grow(n int) {
+	size := s.size
+	if size == 0 {
+		size = slabItems
+	}
+	s.buf = make([]T, 0, max(size, n))
+}
 
 // take copies items into the slab. The result has no spare capacity, so an
 // append to it cannot overwrite its neighbour.
@@ -153,7 +163,7 @@ func (s *slab[T]) take(items []T) []T {
 		return nil
 	}
 	if cap(s.buf)-len(s.buf) < len(items) {
-		s.buf = make([]T, 0, max(slabItems, len(items)))
+		s.grow(len(items))
 	}
 	n := len(s.buf)
 	s.buf = append(s.buf, items...)
@@ -163,7 +173,7 @@ func (s *slab[T]) take(items []T) []T {
 // make returns n zero items from the slab.
 func (s *slab[T]) make(n int) []T {
 	if cap(s.buf)-len(s.buf) < n {
-		s.buf = make([]T, 0, max(slabItems, n))
+		s.grow(n)
 	}
 	m := len(s.buf)
 	s.buf = s.buf[:m+n]
@@ -554,16 +564,13 @@ func (c *chunk) template(off uint32, depth int) (*template, error) {
 	}
 	t := &template{parsing: true}
 	c.templates[off] = t
-	cur := cursor{c: c, pos: o + 24, end: o + 24 + size, inTemplate: true, depth: depth, st: &parseStore{heap: true}}
+	cur := cursor{c: c, pos: o + 24, end: o + 24 + size, inTemplate: true, depth: depth, st: &c.defs}
 	t.nodes, t.err = cur.fragment()
 	t.parsing = false
 	return t, t.err
 }
 
 func (st *parseStore) instance(tmpl *template, count int) *instance {
-	if st.heap {
-		return &instance{tmpl: tmpl, values: make([]value, count)}
-	}
 	inst := &st.insts.make(1)[0]
 	inst.tmpl, inst.values = tmpl, st.vals.make(count)
 	return inst

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"triage/internal/testcorpus"
 )
@@ -163,5 +165,41 @@ func TestXMLAfterIteration(t *testing.T) {
 		if got := rec.XML(); got != inline[i] {
 			t.Fatalf("record %d: XML changed after iteration:\n%s\nwas\n%s", rec.ID, got, inline[i])
 		}
+	}
+}
+
+func TestFieldKeys(t *testing.T) {
+	var many []Field
+	var manyWant []string
+	for i := range 40 {
+		many = append(many, Field{Name: "X"})
+		if i == 0 {
+			manyWant = append(manyWant, "X")
+		} else {
+			manyWant = append(manyWant, "X#"+strconv.Itoa(i+1))
+		}
+	}
+	tests := []struct {
+		names []string
+		want  []string
+	}{
+		{nil, []string{}},
+		{[]string{"A", "B"}, []string{"A", "B"}},
+		{[]string{"", "", "A"}, []string{"Data[0]", "Data[1]", "A"}},
+		{[]string{"A", "A", "B", "A"}, []string{"A", "A#2", "B", "A#3"}},
+		{[]string{"A", "A", "A#2"}, []string{"A", "A#2", "A#2"}},
+		{[]string{"Data[1]", ""}, []string{"Data[1]", "Data[1]#2"}},
+	}
+	for _, tt := range tests {
+		var fields []Field
+		for _, n := range tt.names {
+			fields = append(fields, Field{Name: n})
+		}
+		if got := FieldKeys(fields); !slices.Equal(got, tt.want) {
+			t.Errorf("FieldKeys(%q) = %q, want %q", tt.names, got, tt.want)
+		}
+	}
+	if got := FieldKeys(many); !slices.Equal(got, manyWant) {
+		t.Errorf("40 repeats: got %q", got)
 	}
 }

@@ -609,19 +609,42 @@ func leUint64(b []byte) uint64 {
 // "Data[i]" (i its position) for unnamed fields; a repeated name gets "#n".
 func FieldKeys(fields []Field) []string {
 	keys := make([]string, len(fields))
-	seen := make(map[string]int, len(fields))
 	for i, f := range fields {
-		k := f.Name
-		if k == "" {
-			k = "Data[" + strconv.Itoa(i) + "]"
+		keys[i] = f.Name
+		if f.Name == "" {
+			keys[i] = "Data[" + strconv.Itoa(i) + "]"
 		}
+	}
+	if len(fields) > 32 {
+		return numberRepeats(keys)
+	}
+	// Few fields, as nearly every event has: comparing with the earlier
+	// names costs less than a map. Going backwards, the earlier keys are
+	// still unnumbered when a key counts its repeats among them.
+	for i := len(keys) - 1; i > 0; i-- {
+		n := 0
+		for j := 0; j < i; j++ {
+			if keys[j] == keys[i] {
+				n++
+			}
+		}
+		if n > 0 {
+			keys[i] = keys[i] + "#" + strconv.Itoa(n+1)
+		}
+	}
+	return keys
+}
+
+// numberRepeats appends "#n" to the n-th occurrence (n > 1) of a key.
+func numberRepeats(keys []string) []string {
+	seen := make(map[string]int, len(keys))
+	for i, k := range keys {
 		if n := seen[k]; n > 0 {
 			seen[k] = n + 1
-			k = k + "#" + strconv.Itoa(n+1)
+			keys[i] = k + "#" + strconv.Itoa(n+1)
 		} else {
 			seen[k] = 1
 		}
-		keys[i] = k
 	}
 	return keys
 }
