@@ -121,6 +121,14 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 	return append(b, "}}\n"...)
 }
 
+// jsonPlain marks the ASCII bytes a JSON string holds as they are.
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json writes it by default:
 // control characters, quote and backslash escaped, <, > and & as \u00XX
 // (HTML-safe), invalid UTF-8 as \ufffd, and U+2028, U+2029 escaped.
@@ -131,7 +139,7 @@ func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonPlain[c] {
 				i++
 				continue
 			}

@@ -579,16 +579,14 @@ func (st *parseStore) instance(tmpl *template, count int) *instance {
 // decodeUTF16 converts little-endian UTF-16 to UTF-8; unpaired surrogates
 // become U+FFFD.
 func decodeUTF16(b []byte) string {
-	ascii := true
-	for i := 0; i+1 < len(b); i += 2 {
-		if b[i] >= 0x80 || b[i+1] != 0 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	if isASCII16(b) {
 		out := make([]byte, len(b)/2)
-		for i := range out {
+		i := 0
+		for ; i+4 <= len(out); i += 4 {
+			w := binary.LittleEndian.Uint64(b[2*i:])
+			out[i], out[i+1], out[i+2], out[i+3] = byte(w), byte(w>>16), byte(w>>32), byte(w>>48)
+		}
+		for ; i < len(out); i++ {
 			out[i] = b[2*i]
 		}
 		return ownedString(out)
@@ -610,6 +608,23 @@ func decodeUTF16(b []byte) string {
 		out = utf8.AppendRune(out, u)
 	}
 	return ownedString(out)
+}
+
+// isASCII16 reports whether every UTF-16 unit in b is below 0x80, four
+// units at a time: event text is nearly all ASCII.
+func isASCII16(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0xff80ff80ff80ff80 != 0 {
+			return false
+		}
+	}
+	for ; i+1 < len(b); i += 2 {
+		if b[i] >= 0x80 || b[i+1] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ownedString turns b into a string without copying it, as strings.Builder

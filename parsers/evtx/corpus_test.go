@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 	"triage/internal/testcorpus"
+	"unicode/utf16"
 )
 
 type fileCount struct {
@@ -201,5 +202,33 @@ func TestFieldKeys(t *testing.T) {
 	}
 	if got := FieldKeys(many); !slices.Equal(got, manyWant) {
 		t.Errorf("40 repeats: got %q", got)
+	}
+}
+
+// TestDecodeUTF16 checks the word-at-a-time ASCII path against a plain
+// decode, on lengths around the word size and with non-ASCII units mixed in.
+func TestDecodeUTF16(t *testing.T) {
+	plain := func(b []byte) string {
+		var u []uint16
+		for i := 0; i+1 < len(b); i += 2 {
+			u = append(u, uint16(b[i])|uint16(b[i+1])<<8)
+		}
+		return string(utf16.Decode(u))
+	}
+	for n := 0; n < 40; n++ {
+		for _, odd := range []uint16{0, 'a', 0x7f, 0x80, 0xff, 0x100, 0x4142, 0xd800, 0xdc00, 0xfffd} {
+			for at := 0; at <= n; at += 3 {
+				b := make([]byte, 2*n+n%2)
+				for i := 0; i < n; i++ {
+					b[2*i] = byte('A' + i%26)
+				}
+				if at < n {
+					b[2*at], b[2*at+1] = byte(odd), byte(odd>>8)
+				}
+				if got, want := decodeUTF16(b), plain(b); got != want {
+					t.Fatalf("%x: got %q, want %q", b, got, want)
+				}
+			}
+		}
 	}
 }
