@@ -91,9 +91,7 @@ type chunk struct {
 	templates map[uint32]*template
 	defs      parseStore // the templates' nodes
 
-	// Rendered values interned while the chunk is decoded (see text).
-	strs map[string]string
-	key  []byte
+	in *interner // while the chunk is decoded (see text)
 }
 
 func newChunk(buf []byte, base int64) *chunk {

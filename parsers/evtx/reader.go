@@ -134,8 +134,9 @@ func (r *Reader) Records() iter.Seq2[*Record, error] {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				var in interner
 				for j := range jobs {
-					j.out <- r.parseChunk(j.slot)
+					j.out <- r.parseChunk(j.slot, &in)
 				}
 			}()
 		}
@@ -240,7 +241,7 @@ func inRanges(ranges []idRange, slot int, id uint64) bool {
 	return false
 }
 
-func (r *Reader) parseChunk(slot int) chunkResult {
+func (r *Reader) parseChunk(slot int, in *interner) chunkResult {
 	bp := chunkBufs.Get().(*[]byte)
 	kept := false
 	defer func() {
@@ -288,9 +289,9 @@ func (r *Reader) parseChunk(slot int) chunkResult {
 			res.items = append(res.items, item{err: formatErr(off+chunkHeaderSize, "%s: records of chunk %d", ErrChunkCRC, slot)})
 		}
 	}
-	c.strs = make(map[string]string)
+	c.in = in.ready()
 	res.items = append(res.items, c.records(slot, h)...)
-	c.strs, c.key = nil, nil
+	c.in = nil
 	// Records render their XML from the chunk on demand, so a chunk that
 	// yielded any keeps its buffer until the last of them is unreachable;
 	// only then does the buffer go back to the pool. Allocating a fresh

@@ -332,22 +332,40 @@ func (c *chunk) attrText(a *xattr) string {
 }
 
 // maxInterned bounds the values worth interning: short ones (names, ids,
-// flags, SIDs, GUIDs) repeat across a chunk's records; long ones rarely do.
+// flags, SIDs, GUIDs) repeat across records; long ones rarely do.
 const maxInterned = 64
 
-// text is v.String(), shared between the chunk's records while the chunk is
-// decoded: a log repeats the same providers, computers, SIDs and codes in
-// every record, and rendering each once saves most string allocations.
+// maxInternedCount bounds an interner's memory: it starts afresh when full.
+const maxInternedCount = 8192
+
+// interner maps a value's type and bytes to its rendering. Each chunk
+// worker keeps one from chunk to chunk: a log repeats the same providers,
+// computers, SIDs and codes in every record, and rendering each once saves
+// most string allocations.
+type interner struct {
+	m   map[string]string
+	key []byte
+}
+
+func (in *interner) ready() *interner {
+	if in.m == nil || len(in.m) > maxInternedCount {
+		in.m = make(map[string]string, 256)
+	}
+	return in
+}
+
+// text is v.String(), interned while the chunk is being decoded.
 func (c *chunk) text(v value) string {
-	if c.strs == nil || len(v.data) > maxInterned {
+	in := c.in
+	if in == nil || len(v.data) > maxInterned {
 		return v.String()
 	}
-	c.key = append(append(c.key[:0], v.typ), v.data...)
-	if s, ok := c.strs[string(c.key)]; ok {
+	in.key = append(append(in.key[:0], v.typ), v.data...)
+	if s, ok := in.m[string(in.key)]; ok {
 		return s
 	}
 	s := v.String()
-	c.strs[string(c.key)] = s
+	in.m[string(in.key)] = s
 	return s
 }
 
