@@ -52,7 +52,7 @@ func TestAppendJSONString(t *testing.T) {
 		"S-1-5-21-1004336348-1177238915-682003330-512", "C:\\Windows\\System32\\cmd.exe"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
-		b := make([]byte, rng.IntN(12))
+		b := make([]byte, rng.IntN(40))
 		for i := range b {
 			b[i] = byte(rng.IntN(256))
 			if rng.IntN(2) == 0 {
@@ -61,6 +61,14 @@ func TestAppendJSONString(t *testing.T) {
 			}
 		}
 		cases = append(cases, string(b))
+	}
+	// Every byte value at every place of a word, among plain bytes.
+	for c := range 256 {
+		for at := range 17 {
+			b := []byte("abcdefghijklmnopq")
+			b[at] = byte(c)
+			cases = append(cases, string(b))
+		}
 	}
 	for _, s := range cases {
 		want, err := json.Marshal(s)
