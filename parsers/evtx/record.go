@@ -225,6 +225,20 @@ func (e *expander) element(n *node, vals []value) {
 		if s.optional && v.isEmpty() && len(x.attrs) == 0 {
 			return
 		}
+		// The usual <Name>%n</Name> with a plain value: what expand and
+		// subst would do, without the round trip through the stack.
+		if !v.isEmpty() && v.typ != typeBinXml {
+			if e.budget--; e.budget < 0 {
+				if e.err == nil {
+					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
+				}
+			} else {
+				x.kids = e.kids.make(1)
+				x.kids[0] = xnode{val: v, kind: pieceValue}
+			}
+			e.stack = append(e.stack, x)
+			return
+		}
 	}
 	mark := len(e.stack)
 	e.expand(n.children, vals)
