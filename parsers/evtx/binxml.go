@@ -2,6 +2,7 @@ package evtx
 
 import (
 	"encoding/binary"
+	"io"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -84,14 +85,37 @@ type value struct {
 // chunk holds one 64 KiB chunk and the per-chunk caches of names and
 // template definitions, which are addressed by chunk-relative offsets.
 type chunk struct {
-	mu        sync.Mutex // guards the caches once records are handed out
 	buf       []byte
 	base      int64 // file offset of buf[0]
 	names     map[uint32]string
 	templates map[uint32]*template
 	defs      parseStore // the templates' nodes
 
-	in *interner // while the chunk is decoded (see text)
+	in  *interner    // while the chunk is decoded (see text)
+	src *chunkSource // where the chunk came from, for its records' XML
+}
+
+// chunkSource lets a record read its chunk again to render its XML, long
+// after the buffer it was first decoded from went back to the pool.
+type chunkSource struct {
+	r    io.ReaderAt
+	base int64 // file offset of the chunk
+	size int   // bytes the chunk had when first read
+	mu   sync.Mutex
+	c    *chunk // decoded again on the first XML call, with fresh caches
+}
+
+// chunk returns the chunk decoded again from the input, or nil if it can no
+// longer be read as it was.
+func (s *chunkSource) chunk() *chunk {
+	if s.c == nil {
+		buf := make([]byte, s.size)
+		if n, _ := s.r.ReadAt(buf, s.base); n != s.size {
+			return nil
+		}
+		s.c = newChunk(buf, s.base)
+	}
+	return s.c
 }
 
 func newChunk(buf []byte, base int64) *chunk {

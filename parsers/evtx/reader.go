@@ -243,12 +243,7 @@ func inRanges(ranges []idRange, slot int, id uint64) bool {
 
 func (r *Reader) parseChunk(slot int, in *interner) chunkResult {
 	bp := chunkBufs.Get().(*[]byte)
-	kept := false
-	defer func() {
-		if !kept {
-			chunkBufs.Put(bp)
-		}
-	}()
+	defer chunkBufs.Put(bp)
 	buf := *bp
 	off := int64(fileHeaderSize) + int64(slot)*chunkSize
 	n, err := r.r.ReadAt(buf, off)
@@ -290,18 +285,9 @@ func (r *Reader) parseChunk(slot int, in *interner) chunkResult {
 		}
 	}
 	c.in = in.ready()
+	c.src = &chunkSource{r: r.r, base: off, size: n}
 	res.items = append(res.items, c.records(slot, h)...)
 	c.in = nil
-	// Records render their XML from the chunk on demand, so a chunk that
-	// yielded any keeps its buffer until the last of them is unreachable;
-	// only then does the buffer go back to the pool. Allocating a fresh
-	// buffer per chunk instead made the collector run twice as often.
-	for _, it := range res.items {
-		kept = kept || it.rec != nil
-	}
-	if kept {
-		runtime.AddCleanup(c, func(bp *[]byte) { chunkBufs.Put(bp) }, bp)
-	}
 	return res
 }
 
@@ -427,7 +413,7 @@ func (c *chunk) record(slot, pos, size int) (*Record, error) {
 		Written: filetime(binary.LittleEndian.Uint64(c.buf[pos+16:])),
 		Chunk:   slot,
 		Offset:  c.base + int64(pos),
-		c:       c,
+		src:     c.src,
 		pos:     pos,
 		size:    size,
 	}

@@ -21,10 +21,10 @@ type Record struct {
 	Data     []Field
 	DataKind string // "EventData", "UserData" or ""
 
-	// The record's place in its chunk, from which XML re-expands it: most
-	// callers never ask for XML, and keeping every expanded tree would cost
-	// more than decoding twice the few that do.
-	c         *chunk
+	// The record's place in its chunk, from which XML decodes it again:
+	// most callers never ask for XML, and keeping every chunk or expanded
+	// tree for the few that do would cost more than reading twice.
+	src       *chunkSource
 	pos, size int
 }
 
