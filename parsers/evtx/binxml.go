@@ -2,8 +2,11 @@ package evtx
 
 import (
 	"encoding/binary"
+	"io"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // BinXml tokens (MS-EVEN6 §2.2.12); 0x40 on a token means "more follows"
@@ -86,10 +89,40 @@ type chunk struct {
 	base      int64 // file offset of buf[0]
 	names     map[uint32]string
 	templates map[uint32]*template
+	defs      parseStore // the templates' nodes
+
+	in  *interner    // while the chunk is decoded (see text)
+	src *chunkSource // where the chunk came from, for its records' XML
+}
+
+// chunkSource lets a record read its chunk again to render its XML, long
+// after the buffer it was first decoded from went back to the pool.
+type chunkSource struct {
+	r    io.ReaderAt
+	base int64 // file offset of the chunk
+	size int   // bytes the chunk had when first read
+	mu   sync.Mutex
+	c    *chunk // decoded again on the first XML call, with fresh caches
+}
+
+// chunk returns the chunk decoded again from the input, or nil if it can no
+// longer be read as it was.
+func (s *chunkSource) chunk() *chunk {
+	if s.c == nil {
+		buf := make([]byte, s.size)
+		if n, _ := s.r.ReadAt(buf, s.base); n != s.size {
+			return nil
+		}
+		s.c = newChunk(buf, s.base)
+	}
+	return s.c
 }
 
 func newChunk(buf []byte, base int64) *chunk {
-	return &chunk{buf: buf, base: base, names: make(map[uint32]string), templates: make(map[uint32]*template)}
+	c := &chunk{buf: buf, base: base, names: make(map[uint32]string), templates: make(map[uint32]*template)}
+	// A chunk holds a few dozen templates at most; small slabs waste less.
+	c.defs.nodes.size, c.defs.vals.size, c.defs.insts.size = 128, 32, 8
+	return c
 }
 
 // cursor reads tokens from c.buf[pos:end].
@@ -98,7 +131,79 @@ type cursor struct {
 	pos, end   int
 	inTemplate bool // element headers carry a dependency id only inside template definitions
 	depth      int
+	st         *parseStore
 }
+
+// parseStore is where a cursor puts what it parses, in slabs rather than a
+// slice per element, which spares the allocator and the collector most of
+// the work. Template definitions live as long as their chunk and go to the
+// chunk's store, never reset; a record's own BinXml is only needed until it
+// is expanded, so it goes to a store reset record after record.
+type parseStore struct {
+	stack []node // pieces of the elements still open
+	nodes slab[node]
+	vals  slab[value]
+	insts slab[instance]
+}
+
+func (st *parseStore) reset() {
+	st.stack = st.stack[:0]
+	st.nodes.reset()
+	st.vals.reset()
+	st.insts.reset()
+}
+
+// finish moves the pieces pushed since mark off the stack.
+func (st *parseStore) finish(mark int) []node {
+	out := st.nodes.take(st.stack[mark:])
+	clear(st.stack[mark:]) // the stack must not keep a record's strings alive
+	st.stack = st.stack[:mark]
+	return out
+}
+
+// slab is a bump allocator for short-lived slices. A full slab is replaced,
+// not grown, so slices handed out earlier stay valid until reset.
+type slab[T any] struct {
+	buf  []T
+	size int // items per replacement, slabItems if 0
+}
+
+const slabItems = 1024
+
+func (s *slab[T]) grow(n int) {
+	size := s.size
+	if size == 0 {
+		size = slabItems
+	}
+	s.buf = make([]T, 0, max(size, n))
+}
+
+// take copies items into the slab. The result has no spare capacity, so an
+// append to it cannot overwrite its neighbour.
+func (s *slab[T]) take(items []T) []T {
+	if len(items) == 0 {
+		return nil
+	}
+	if cap(s.buf)-len(s.buf) < len(items) {
+		s.grow(len(items))
+	}
+	n := len(s.buf)
+	s.buf = append(s.buf, items...)
+	return s.buf[n:len(s.buf):len(s.buf)]
+}
+
+// make returns n zero items from the slab.
+func (s *slab[T]) make(n int) []T {
+	if cap(s.buf)-len(s.buf) < n {
+		s.grow(n)
+	}
+	m := len(s.buf)
+	s.buf = s.buf[:m+n]
+	clear(s.buf[m:])
+	return s.buf[m : m+n : m+n]
+}
+
+func (s *slab[T]) reset() { s.buf = s.buf[:0] }
 
 func (r *cursor) fail(format string, args ...any) error {
 	return formatErr(r.c.base+int64(r.pos), format, args...)
@@ -193,7 +298,12 @@ func (c *chunk) readName(off uint32) (string, int, error) {
 // fragment parses fragment headers and their content up to EOF. A record
 // may hold several fragments back to back.
 func (r *cursor) fragment() ([]node, error) {
-	var out []node
+	mark := len(r.st.stack)
+	err := r.fragments()
+	return r.st.finish(mark), err
+}
+
+func (r *cursor) fragments() error {
 	for r.pos < r.end {
 		tok := r.c.buf[r.pos] &^ tokHasMoreFlag // content stops on the same base tokens
 		if tok == tokEOF {
@@ -202,60 +312,60 @@ func (r *cursor) fragment() ([]node, error) {
 		}
 		if tok == tokFragment {
 			if err := r.need(4); err != nil {
-				return out, err
+				return err
 			}
 			r.pos += 4
 		}
-		nodes, err := r.content(true)
-		out = append(out, nodes...)
-		if err != nil {
-			return out, err
+		if err := r.content(true); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // content parses tokens until an end-element token (consumed) or, at the top
-// level, until EOF or a further fragment header (not consumed).
-func (r *cursor) content(top bool) ([]node, error) {
-	var out []node
+// level, until EOF or a further fragment header (not consumed). The pieces
+// go on r.st.stack, and stay there on error: a damaged record keeps what
+// was read before the damage.
+func (r *cursor) content(top bool) error {
+	mark := len(r.st.stack)
 	for {
-		if len(out) > maxNodesPerElem {
-			return out, r.fail("binxml: too many nodes in one element")
+		if len(r.st.stack)-mark > maxNodesPerElem {
+			return r.fail("binxml: too many nodes in one element")
 		}
 		if r.pos >= r.end {
 			if top {
-				return out, nil
+				return nil
 			}
-			return out, r.fail("binxml: element not closed before end of data")
+			return r.fail("binxml: element not closed before end of data")
 		}
 		tok := r.c.buf[r.pos]
 		switch tok &^ tokHasMoreFlag {
 		case tokEOF, tokFragment:
 			if top {
-				return out, nil
+				return nil
 			}
-			return out, r.fail("binxml: unexpected token 0x%02x inside element", tok)
+			return r.fail("binxml: unexpected token 0x%02x inside element", tok)
 		case tokEndElement:
 			if top {
-				return out, r.fail("binxml: end element at top level")
+				return r.fail("binxml: end element at top level")
 			}
 			r.pos++
-			return out, nil
+			return nil
 		case tokOpenStart:
 			n, err := r.element()
 			if err != nil {
-				return out, err
+				return err
 			}
-			out = append(out, n)
+			r.st.stack = append(r.st.stack, n)
 		case tokValue, tokSubst, tokOptSubst, tokCharRef, tokEntityRef, tokCDATA, tokPITarget, tokTemplate:
 			n, err := r.piece()
 			if err != nil {
-				return out, err
+				return err
 			}
-			out = append(out, n)
+			r.st.stack = append(r.st.stack, n)
 		default:
-			return out, r.fail("binxml: unknown token 0x%02x", tok)
+			return r.fail("binxml: unknown token 0x%02x", tok)
 		}
 	}
 }
@@ -385,7 +495,9 @@ func (r *cursor) element() (node, error) {
 	case tokCloseEmpty:
 		return el, nil
 	case tokCloseStart:
-		el.children, err = r.content(false)
+		mark := len(r.st.stack)
+		err = r.content(false)
+		el.children = r.st.finish(mark)
 		return el, err
 	}
 	r.pos--
@@ -440,7 +552,7 @@ func (r *cursor) templateInstance() (*instance, error) {
 	if count > maxValues || r.need(4*int(count)) != nil {
 		return nil, r.fail("binxml: %d substitution values do not fit", count)
 	}
-	inst := &instance{tmpl: tmpl, values: make([]value, count)}
+	inst := r.st.instance(tmpl, int(count))
 	descs := r.pos
 	r.pos += 4 * int(count)
 	for i := range inst.values {
@@ -474,30 +586,34 @@ func (c *chunk) template(off uint32, depth int) (*template, error) {
 	}
 	t := &template{parsing: true}
 	c.templates[off] = t
-	cur := cursor{c: c, pos: o + 24, end: o + 24 + size, inTemplate: true, depth: depth}
+	cur := cursor{c: c, pos: o + 24, end: o + 24 + size, inTemplate: true, depth: depth, st: &c.defs}
 	t.nodes, t.err = cur.fragment()
 	t.parsing = false
 	return t, t.err
 }
 
+func (st *parseStore) instance(tmpl *template, count int) *instance {
+	inst := &st.insts.make(1)[0]
+	inst.tmpl, inst.values = tmpl, st.vals.make(count)
+	return inst
+}
+
 // decodeUTF16 converts little-endian UTF-16 to UTF-8; unpaired surrogates
 // become U+FFFD.
 func decodeUTF16(b []byte) string {
-	ascii := true
-	for i := 0; i+1 < len(b); i += 2 {
-		if b[i] >= 0x80 || b[i+1] != 0 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	if isASCII16(b) {
 		out := make([]byte, len(b)/2)
-		for i := range out {
+		i := 0
+		for ; i+4 <= len(out); i += 4 {
+			w := binary.LittleEndian.Uint64(b[2*i:])
+			out[i], out[i+1], out[i+2], out[i+3] = byte(w), byte(w>>16), byte(w>>32), byte(w>>48)
+		}
+		for ; i < len(out); i++ {
 			out[i] = b[2*i]
 		}
-		return string(out)
+		return ownedString(out)
 	}
-	out := make([]byte, 0, len(b))
+	out := make([]byte, 0, len(b)+len(b)/2)
 	for i := 0; i+1 < len(b); i += 2 {
 		u := rune(binary.LittleEndian.Uint16(b[i:]))
 		if utf16.IsSurrogate(u) && i+3 < len(b) {
@@ -513,5 +629,29 @@ func decodeUTF16(b []byte) string {
 		}
 		out = utf8.AppendRune(out, u)
 	}
-	return string(out)
+	return ownedString(out)
+}
+
+// isASCII16 reports whether every UTF-16 unit in b is below 0x80, four
+// units at a time: event text is nearly all ASCII.
+func isASCII16(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0xff80ff80ff80ff80 != 0 {
+			return false
+		}
+	}
+	for ; i+1 < len(b); i += 2 {
+		if b[i] >= 0x80 || b[i+1] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ownedString turns b into a string without copying it, as strings.Builder
+// does; strings are the bulk of what a record allocates. The caller must
+// not touch b afterwards.
+func ownedString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }

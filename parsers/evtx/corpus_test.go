@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"triage/internal/testcorpus"
+	"unicode/utf16"
 )
 
 type fileCount struct {
@@ -134,5 +137,105 @@ func TestCleanCorpus(t *testing.T) {
 	}
 	if total < 38000 {
 		t.Errorf("only %d records in the clean corpus", total)
+	}
+}
+
+// TestXMLAfterIteration renders records long after their chunk was decoded,
+// with later chunks decoded in between by other workers: a record's XML must
+// not depend on buffers the reader has since reused.
+func TestXMLAfterIteration(t *testing.T) {
+	path := filepath.Join(testcorpus.Dir(t), "kape", "APTSIM-WIN10", "C", "Windows", "System32", "winevt", "Logs", "Security.evtx")
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.SetWorkers(2)
+	var recs []*Record
+	var inline []string
+	for rec := range f.Records() {
+		if rec != nil {
+			recs = append(recs, rec)
+			inline = append(inline, rec.XML())
+		}
+	}
+	if len(recs) < 1000 {
+		t.Fatalf("only %d records", len(recs))
+	}
+	for i, rec := range recs {
+		if got := rec.XML(); got != inline[i] {
+			t.Fatalf("record %d: XML changed after iteration:\n%s\nwas\n%s", rec.ID, got, inline[i])
+		}
+	}
+}
+
+func TestFieldKeys(t *testing.T) {
+	var many []Field
+	var manyWant []string
+	for i := range 40 {
+		many = append(many, Field{Name: "X"})
+		if i == 0 {
+			manyWant = append(manyWant, "X")
+		} else {
+			manyWant = append(manyWant, "X#"+strconv.Itoa(i+1))
+		}
+	}
+	tests := []struct {
+		names []string
+		want  []string
+	}{
+		{nil, []string{}},
+		{[]string{"A", "B"}, []string{"A", "B"}},
+		{[]string{"", "", "A"}, []string{"Data[0]", "Data[1]", "A"}},
+		{[]string{"A", "A", "B", "A"}, []string{"A", "A#2", "B", "A#3"}},
+		{[]string{"A", "A", "A#2"}, []string{"A", "A#2", "A#2"}},
+		{[]string{"Data[1]", ""}, []string{"Data[1]", "Data[1]#2"}},
+	}
+	for _, tt := range tests {
+		var fields []Field
+		for _, n := range tt.names {
+			fields = append(fields, Field{Name: n})
+		}
+		if got := FieldKeys(fields); !slices.Equal(got, tt.want) {
+			t.Errorf("FieldKeys(%q) = %q, want %q", tt.names, got, tt.want)
+		}
+	}
+	if got := FieldKeys(many); !slices.Equal(got, manyWant) {
+		t.Errorf("40 repeats: got %q", got)
+	}
+}
+
+// TestDecodeUTF16 checks the word-at-a-time ASCII path against a plain
+// decode, on lengths around the word size and with non-ASCII units mixed in.
+func TestDecodeUTF16(t *testing.T) {
+	plain := func(b []byte) string {
+		var u []uint16
+		for i := 0; i+1 < len(b); i += 2 {
+			u = append(u, uint16(b[i])|uint16(b[i+1])<<8)
+		}
+		return string(utf16.Decode(u))
+	}
+	for n := 0; n < 40; n++ {
+		for _, odd := range []uint16{0, 'a', 0x7f, 0x80, 0xff, 0x100, 0x4142, 0xd800, 0xdc00, 0xfffd} {
+			for at := 0; at <= n; at += 3 {
+				b := make([]byte, 2*n+n%2)
+				for i := 0; i < n; i++ {
+					b[2*i] = byte('A' + i%26)
+				}
+				if at < n {
+					b[2*at], b[2*at+1] = byte(odd), byte(odd>>8)
+				}
+				if got, want := decodeUTF16(b), plain(b); got != want {
+					t.Fatalf("%x: got %q, want %q", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestFormatGUID(t *testing.T) {
+	d := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xf}
+	if got, want := formatGUID(d), "{03020100-0504-0706-0809-0A0B0C0D0E0F}"; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }

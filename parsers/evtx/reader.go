@@ -134,8 +134,9 @@ func (r *Reader) Records() iter.Seq2[*Record, error] {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				var in interner
 				for j := range jobs {
-					j.out <- r.parseChunk(j.slot)
+					j.out <- r.parseChunk(j.slot, &in)
 				}
 			}()
 		}
@@ -240,7 +241,7 @@ func inRanges(ranges []idRange, slot int, id uint64) bool {
 	return false
 }
 
-func (r *Reader) parseChunk(slot int) chunkResult {
+func (r *Reader) parseChunk(slot int, in *interner) chunkResult {
 	bp := chunkBufs.Get().(*[]byte)
 	defer chunkBufs.Put(bp)
 	buf := *bp
@@ -283,17 +284,25 @@ func (r *Reader) parseChunk(slot int) chunkResult {
 			res.items = append(res.items, item{err: formatErr(off+chunkHeaderSize, "%s: records of chunk %d", ErrChunkCRC, slot)})
 		}
 	}
+	c.in = in.ready()
+	c.src = &chunkSource{r: r.r, base: off, size: n}
 	res.items = append(res.items, c.records(slot, h)...)
+	c.in = nil
 	return res
 }
 
+// zeroChunk is compared against, which is much faster than a byte loop
+// over the many unused slots at the end of a preallocated log.
+var zeroChunk [chunkSize]byte
+
 func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
+	for len(b) > chunkSize {
+		if !bytes.Equal(b[:chunkSize], zeroChunk[:]) {
 			return false
 		}
+		b = b[chunkSize:]
 	}
-	return true
+	return bytes.Equal(b, zeroChunk[:len(b)])
 }
 
 // records walks the chunk's records, then carves further records from the
@@ -404,17 +413,29 @@ func (c *chunk) record(slot, pos, size int) (*Record, error) {
 		Written: filetime(binary.LittleEndian.Uint64(c.buf[pos+16:])),
 		Chunk:   slot,
 		Offset:  c.base + int64(pos),
+		src:     c.src,
+		pos:     pos,
+		size:    size,
 	}
-	cur := cursor{c: c, pos: pos + recordHeaderLen, end: pos + size - 4}
-	nodes, err := cur.fragment()
-	e := expander{c: c, budget: maxExpandedNodes}
-	root := e.expand(nodes, nil, nil)
-	rec.fill(root)
-	if err == nil {
-		err = e.err
-	}
+	e := expanders.Get().(*expander)
+	defer expanders.Put(e)
+	root, err := c.expandRecord(e, pos, size)
+	rec.fill(c, root)
 	if err != nil {
 		return rec, fmt.Errorf("%w (record %d)", err, rec.ID)
 	}
 	return rec, nil
+}
+
+// expandRecord parses the record's BinXml at chunk offset pos and
+// substitutes its template values. The tree lives in e until its next use.
+func (c *chunk) expandRecord(e *expander, pos, size int) ([]xnode, error) {
+	e.reset(c)
+	cur := cursor{c: c, pos: pos + recordHeaderLen, end: pos + size - 4, st: &e.parse}
+	nodes, err := cur.fragment()
+	e.expand(nodes, nil)
+	if err == nil {
+		err = e.err
+	}
+	return e.stack, err
 }

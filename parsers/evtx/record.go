@@ -1,8 +1,10 @@
 package evtx
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,7 +21,11 @@ type Record struct {
 	Data     []Field
 	DataKind string // "EventData", "UserData" or ""
 
-	root []xnode // the expanded event, for XML
+	// The record's place in its chunk, from which XML decodes it again:
+	// most callers never ask for XML, and keeping every chunk or expanded
+	// tree for the few that do would cost more than reading twice.
+	src       *chunkSource
+	pos, size int
 }
 
 // System holds the <System> element's fields.
@@ -78,50 +84,78 @@ type xattr struct {
 
 func (x *xnode) isElement() bool { return x.name != "" }
 
-// expander substitutes template values into parsed nodes.
+// expander substitutes template values into parsed nodes. Expanded pieces
+// go on a stack; an element's finished children and attributes move to
+// slabs that are reused for the next record, since a record's tree is only
+// read until its fields are filled or its XML is rendered.
 type expander struct {
 	c      *chunk
 	depth  int
 	err    error // first nested-BinXml error, reported but not fatal
 	budget int   // nodes left to expand in this record
+
+	stack  []xnode
+	kids   slab[xnode]
+	astack []xattr
+	attrs  slab[xattr]
+	parse  parseStore // nested BinXml and the record's own fragment
 }
+
+var expanders = sync.Pool{New: func() any { return new(expander) }}
 
 // maxExpandedNodes bounds one record's expansion: templates and nested
 // BinXml can refer to the same pieces many times over, which a hostile file
 // uses to make a small record expand exponentially.
 const maxExpandedNodes = 1 << 16
 
-func (e *expander) expand(nodes []node, vals []value, out []xnode) []xnode {
+// reset readies e for a record of chunk c, dropping the previous record's tree.
+func (e *expander) reset(c *chunk) {
+	clear(e.stack)
+	e.stack = e.stack[:0]
+	e.astack = e.astack[:0]
+	e.kids.reset()
+	e.attrs.reset()
+	e.parse.reset()
+	e.c, e.depth, e.err, e.budget = c, 0, nil, maxExpandedNodes
+}
+
+// finish moves the pieces pushed since mark off the stack.
+func (e *expander) finish(mark int) []xnode {
+	out := e.kids.take(e.stack[mark:])
+	e.stack = e.stack[:mark]
+	return out
+}
+
+func (e *expander) expand(nodes []node, vals []value) {
 	for i := range nodes {
 		if e.budget--; e.budget < 0 {
 			if e.err == nil {
 				e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
 			}
-			return out
+			return
 		}
 		n := &nodes[i]
 		switch n.kind {
 		case nodeElement:
-			out = e.element(n, vals, out)
+			e.element(n, vals)
 		case nodeText:
-			out = append(out, xnode{text: n.text, kind: pieceText})
+			e.stack = append(e.stack, xnode{text: n.text, kind: pieceText})
 		case nodeCDATA:
-			out = append(out, xnode{text: n.text, kind: pieceCDATA})
+			e.stack = append(e.stack, xnode{text: n.text, kind: pieceCDATA})
 		case nodeCharRef:
-			out = append(out, xnode{text: string(rune(n.index)), kind: pieceText})
+			e.stack = append(e.stack, xnode{text: string(rune(n.index)), kind: pieceText})
 		case nodeEntityRef:
-			out = append(out, xnode{text: "&" + n.name + ";", kind: pieceRaw})
+			e.stack = append(e.stack, xnode{text: "&" + n.name + ";", kind: pieceRaw})
 		case nodePI:
-			out = append(out, xnode{text: "<?" + n.name + " " + n.text + "?>", kind: pieceRaw})
+			e.stack = append(e.stack, xnode{text: "<?" + n.name + " " + n.text + "?>", kind: pieceRaw})
 		case nodeTemplate:
 			if n.inst != nil && n.inst.tmpl != nil {
-				out = e.expand(n.inst.tmpl.nodes, n.inst.values, out)
+				e.expand(n.inst.tmpl.nodes, n.inst.values)
 			}
 		case nodeSubst:
-			out = e.subst(substValue(vals, n.index), out)
+			e.subst(substValue(vals, n.index))
 		}
 	}
-	return out
 }
 
 func substValue(vals []value, i uint16) value {
@@ -131,44 +165,47 @@ func substValue(vals []value, i uint16) value {
 	return value{}
 }
 
-func (e *expander) subst(v value, out []xnode) []xnode {
+func (e *expander) subst(v value) {
 	if v.isEmpty() {
-		return out
+		return
 	}
 	if v.typ == typeBinXml {
-		return e.nested(v, out)
+		e.nested(v)
+		return
 	}
-	return append(out, xnode{val: v, kind: pieceValue})
+	e.stack = append(e.stack, xnode{val: v, kind: pieceValue})
 }
 
 // nested expands BinXml carried as a substitution value, in the same chunk.
-func (e *expander) nested(v value, out []xnode) []xnode {
+func (e *expander) nested(v value) {
 	if e.depth >= maxDepth {
 		if e.err == nil {
 			e.err = formatErr(e.c.base+int64(v.off), "binxml: nested binxml deeper than %d", maxDepth)
 		}
-		return out
+		return
 	}
-	cur := cursor{c: e.c, pos: v.off, end: v.off + len(v.data), depth: e.depth}
+	cur := cursor{c: e.c, pos: v.off, end: v.off + len(v.data), depth: e.depth, st: &e.parse}
 	nodes, err := cur.fragment()
 	if err != nil && e.err == nil {
 		e.err = err
 	}
 	e.depth++
-	out = e.expand(nodes, nil, out)
+	e.expand(nodes, nil)
 	e.depth--
-	return out
 }
 
-func (e *expander) element(n *node, vals []value, out []xnode) []xnode {
+func (e *expander) element(n *node, vals []value) {
 	x := xnode{name: n.name}
 	if len(n.attrs) > 0 {
-		x.attrs = make([]xattr, 0, len(n.attrs))
-	}
-	for _, a := range n.attrs {
-		if xa, ok := e.attribute(a, vals); ok {
-			x.attrs = append(x.attrs, xa)
+		mark := len(e.astack)
+		for _, a := range n.attrs {
+			if xa, ok := e.attribute(a, vals); ok {
+				e.astack = append(e.astack, xa)
+			}
 		}
+		x.attrs = e.attrs.take(e.astack[mark:])
+		clear(e.astack[mark:])
+		e.astack = e.astack[:mark]
 	}
 	// An element whose content is a single substitution follows the
 	// substitution rules: an array repeats the element per item, and an
@@ -179,36 +216,73 @@ func (e *expander) element(n *node, vals []value, out []xnode) []xnode {
 		if v.isArray() && v.typ&^typeArray != typeBinary {
 			for _, item := range v.items() {
 				y := x
-				y.kids = []xnode{{val: item, kind: pieceValue}}
-				out = append(out, y)
+				y.kids = e.kids.make(1)
+				y.kids[0] = xnode{val: item, kind: pieceValue}
+				e.stack = append(e.stack, y)
 			}
-			return out
+			return
 		}
 		if s.optional && v.isEmpty() && len(x.attrs) == 0 {
-			return out
+			return
+		}
+		// The usual <Name>%n</Name> with a plain value: what expand and
+		// subst would do, without the round trip through the stack.
+		if !v.isEmpty() && v.typ != typeBinXml {
+			if e.budget--; e.budget < 0 {
+				if e.err == nil {
+					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
+				}
+			} else {
+				x.kids = e.kids.make(1)
+				x.kids[0] = xnode{val: v, kind: pieceValue}
+			}
+			e.stack = append(e.stack, x)
+			return
 		}
 	}
-	x.kids = e.expand(n.children, vals, make([]xnode, 0, len(n.children)))
-	return append(out, x)
+	mark := len(e.stack)
+	e.expand(n.children, vals)
+	x.kids = e.finish(mark)
+	e.stack = append(e.stack, x)
 }
 
 // attribute resolves an attribute's value; attributes whose value comes out
 // empty are not emitted.
 func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
-	if len(a.value) == 1 && a.value[0].kind == nodeSubst {
-		v := substValue(vals, a.value[0].index)
-		if v.isEmpty() {
-			return xattr{}, false
+	if len(a.value) == 1 {
+		switch p := &a.value[0]; p.kind {
+		case nodeSubst:
+			v := substValue(vals, p.index)
+			if v.isEmpty() {
+				return xattr{}, false
+			}
+			if v.typ == typeBinXml {
+				mark := len(e.stack)
+				e.nested(v)
+				text := renderXML(e.stack[mark:])
+				e.finish(mark)
+				return xattr{name: a.name, text: text}, true
+			}
+			return xattr{name: a.name, val: v, typed: true}, true
+		case nodeText:
+			// The common literal value, without building it piece by piece;
+			// it still counts against the budget as expand would.
+			if e.budget--; e.budget < 0 {
+				if e.err == nil {
+					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
+				}
+				return xattr{}, false
+			}
+			return xattr{name: a.name, text: p.text}, p.text != ""
 		}
-		if v.typ == typeBinXml {
-			return xattr{name: a.name, text: renderXML(e.nested(v, nil))}, true
-		}
-		return xattr{name: a.name, val: v, typed: true}, true
 	}
+	mark := len(e.stack)
+	e.expand(a.value, vals)
 	var b strings.Builder
-	for _, p := range e.expand(a.value, vals, nil) {
-		b.WriteString(p.plain())
+	for i := range e.stack[mark:] {
+		b.WriteString(e.c.plain(&e.stack[mark+i]))
 	}
+	e.finish(mark)
 	if b.Len() == 0 {
 		return xattr{}, false
 	}
@@ -224,12 +298,12 @@ func (a *xattr) String() string {
 
 // plain is a piece's text as a field value: references resolved, nested
 // elements rendered as XML.
-func (x *xnode) plain() string {
+func (c *chunk) plain(x *xnode) string {
 	switch {
 	case x.isElement():
 		return renderXML([]xnode{*x})
 	case x.kind == pieceValue:
-		return x.val.String()
+		return c.text(x.val)
 	case x.kind == pieceRaw && strings.HasPrefix(x.text, "&"):
 		return resolveEntity(x.text)
 	}
@@ -253,20 +327,140 @@ func resolveEntity(ref string) string {
 }
 
 // content is the text of an element's children as a field value.
-func content(kids []xnode) string {
+func (c *chunk) content(kids []xnode) string {
 	if len(kids) == 1 {
-		return kids[0].plain()
+		return c.plain(&kids[0])
 	}
 	var b strings.Builder
 	for i := range kids {
-		b.WriteString(kids[i].plain())
+		b.WriteString(c.plain(&kids[i]))
 	}
 	return b.String()
 }
 
+func (c *chunk) attrText(a *xattr) string {
+	if a.typed {
+		return c.text(a.val)
+	}
+	return a.text
+}
+
+// maxInterned bounds the values worth interning: short ones (names, ids,
+// flags, SIDs, GUIDs) repeat across records; long ones rarely do.
+const maxInterned = 64
+
+// maxInternedCount bounds an interner's memory: it starts afresh when full.
+const maxInternedCount = 8192
+
+// interner maps a value's type and bytes to its rendering. Each chunk
+// worker keeps one from chunk to chunk: a log repeats the same providers,
+// computers, SIDs and codes in every record, and rendering each once saves
+// most string allocations.
+type interner struct {
+	m   map[string]string
+	key []byte
+}
+
+func (in *interner) ready() *interner {
+	if in.m == nil || len(in.m) > maxInternedCount {
+		in.m = make(map[string]string, 256)
+	}
+	return in
+}
+
+// text is v.String(), interned while the chunk is being decoded.
+func (c *chunk) text(v value) string {
+	in := c.in
+	if in == nil || len(v.data) > maxInterned {
+		return v.String()
+	}
+	in.key = append(append(in.key[:0], v.typ), v.data...)
+	if s, ok := in.m[string(in.key)]; ok {
+		return s
+	}
+	s := v.String()
+	in.m[string(in.key)] = s
+	return s
+}
+
+// uintContent is parseUint(c.content(kids)), without rendering the text
+// when the content is a single integer value.
+func (c *chunk) uintContent(kids []xnode) uint64 {
+	if len(kids) == 1 && kids[0].kind == pieceValue {
+		if n, ok := valueUint(kids[0].val); ok {
+			return n
+		}
+	}
+	return parseUint(c.content(kids))
+}
+
+func (c *chunk) attrUint(a *xattr) uint64 {
+	if a.typed {
+		if n, ok := valueUint(a.val); ok {
+			return n
+		}
+	}
+	return parseUint(c.attrText(a))
+}
+
+// valueUint reads an integer value as parseUint(v.String()) would: negative
+// numbers do not parse and give 0. Other types, and values too short for
+// their type, report false and go through their text.
+func valueUint(v value) (uint64, bool) {
+	d := v.data
+	switch v.typ {
+	case typeUint8:
+		if len(d) >= 1 {
+			return uint64(d[0]), true
+		}
+	case typeUint16:
+		if len(d) >= 2 {
+			return uint64(binary.LittleEndian.Uint16(d)), true
+		}
+	case typeUint32:
+		if len(d) >= 4 {
+			return uint64(binary.LittleEndian.Uint32(d)), true
+		}
+	case typeUint64:
+		if len(d) >= 8 {
+			return binary.LittleEndian.Uint64(d), true
+		}
+	case typeInt8:
+		if len(d) >= 1 {
+			return nonNegative(int64(int8(d[0]))), true
+		}
+	case typeInt16:
+		if len(d) >= 2 {
+			return nonNegative(int64(int16(binary.LittleEndian.Uint16(d)))), true
+		}
+	case typeInt32:
+		if len(d) >= 4 {
+			return nonNegative(int64(int32(binary.LittleEndian.Uint32(d)))), true
+		}
+	case typeInt64:
+		if len(d) >= 8 {
+			return nonNegative(int64(binary.LittleEndian.Uint64(d))), true
+		}
+	case typeSizeT, typeHexInt32, typeHexInt64:
+		switch len(d) {
+		case 4:
+			return uint64(binary.LittleEndian.Uint32(d)), true
+		case 8:
+			return binary.LittleEndian.Uint64(d), true
+		}
+	}
+	return 0, false
+}
+
+func nonNegative(n int64) uint64 {
+	if n < 0 {
+		return 0
+	}
+	return uint64(n)
+}
+
 // fill sets the record's typed fields from its expanded event.
-func (r *Record) fill(root []xnode) {
-	r.root = root
+func (r *Record) fill(c *chunk, root []xnode) {
 	for i := range root {
 		ev := &root[i]
 		if !ev.isElement() {
@@ -276,25 +470,28 @@ func (r *Record) fill(root []xnode) {
 			k := &ev.kids[j]
 			switch k.name {
 			case "System":
-				r.System.fill(k.kids)
+				r.System.fill(c, k.kids)
 			case "EventData", "UserData":
 				r.DataKind = k.name
-				r.Data = appendFields(r.Data, k)
+				r.Data = c.appendFields(r.Data, k)
 			}
 		}
 		return
 	}
 }
 
-func appendFields(out []Field, parent *xnode) []Field {
+func (c *chunk) appendFields(out []Field, parent *xnode) []Field {
 	if parent.name == "UserData" {
 		// UserData wraps the provider's own element; its leaves are the fields.
 		for i := range parent.kids {
 			if parent.kids[i].isElement() {
-				return appendLeaves(out, &parent.kids[i])
+				return c.appendLeaves(out, &parent.kids[i])
 			}
 		}
 		return out
+	}
+	if out == nil {
+		out = make([]Field, 0, len(parent.kids))
 	}
 	for i := range parent.kids {
 		k := &parent.kids[i]
@@ -305,96 +502,99 @@ func appendFields(out []Field, parent *xnode) []Field {
 		if k.name != "Data" {
 			name = k.name
 		}
-		for _, a := range k.attrs {
-			if a.name == "Name" {
-				name = a.String()
+		for j := range k.attrs {
+			if k.attrs[j].name == "Name" {
+				name = c.attrText(&k.attrs[j])
 			}
 		}
-		out = append(out, Field{Name: name, Value: content(k.kids)})
+		out = append(out, Field{Name: name, Value: c.content(k.kids)})
 	}
 	return out
 }
 
-func appendLeaves(out []Field, x *xnode) []Field {
+func (c *chunk) appendLeaves(out []Field, x *xnode) []Field {
 	leaf := true
 	for i := range x.kids {
 		if x.kids[i].isElement() {
 			leaf = false
-			out = appendLeaves(out, &x.kids[i])
+			out = c.appendLeaves(out, &x.kids[i])
 		}
 	}
 	if leaf {
-		out = append(out, Field{Name: x.name, Value: content(x.kids)})
+		out = append(out, Field{Name: x.name, Value: c.content(x.kids)})
 	}
 	return out
 }
 
-func (s *System) fill(kids []xnode) {
+func (s *System) fill(c *chunk, kids []xnode) {
 	for i := range kids {
 		k := &kids[i]
 		switch k.name {
 		case "Provider":
-			for _, a := range k.attrs {
+			for j := range k.attrs {
+				a := &k.attrs[j]
 				switch a.name {
 				case "Name":
-					s.Provider = a.String()
+					s.Provider = c.attrText(a)
 				case "Guid":
-					s.ProviderGUID = a.String()
+					s.ProviderGUID = c.attrText(a)
 				case "EventSourceName":
-					s.EventSourceName = a.String()
+					s.EventSourceName = c.attrText(a)
 				}
 			}
 		case "EventID":
-			s.EventID = uint16(parseUint(content(k.kids)))
-			for _, a := range k.attrs {
-				if a.name == "Qualifiers" {
-					s.Qualifiers = uint16(parseUint(a.String()))
+			s.EventID = uint16(c.uintContent(k.kids))
+			for j := range k.attrs {
+				if a := &k.attrs[j]; a.name == "Qualifiers" {
+					s.Qualifiers = uint16(c.attrUint(a))
 				}
 			}
 		case "Version":
-			s.Version = uint8(parseUint(content(k.kids)))
+			s.Version = uint8(c.uintContent(k.kids))
 		case "Level":
-			s.Level = uint8(parseUint(content(k.kids)))
+			s.Level = uint8(c.uintContent(k.kids))
 		case "Task":
-			s.Task = uint16(parseUint(content(k.kids)))
+			s.Task = uint16(c.uintContent(k.kids))
 		case "Opcode":
-			s.Opcode = uint8(parseUint(content(k.kids)))
+			s.Opcode = uint8(c.uintContent(k.kids))
 		case "Keywords":
-			s.Keywords = parseUint(content(k.kids))
+			s.Keywords = c.uintContent(k.kids)
 		case "TimeCreated":
-			for _, a := range k.attrs {
-				if a.name == "SystemTime" {
-					s.TimeCreated = attrTime(a)
+			for j := range k.attrs {
+				if a := &k.attrs[j]; a.name == "SystemTime" {
+					s.TimeCreated = attrTime(c, a)
 				}
 			}
 		case "EventRecordID":
-			s.EventRecordID = parseUint(content(k.kids))
+			s.EventRecordID = c.uintContent(k.kids)
 		case "Correlation":
-			for _, a := range k.attrs {
+			for j := range k.attrs {
+				a := &k.attrs[j]
 				switch a.name {
 				case "ActivityID":
-					s.ActivityID = a.String()
+					s.ActivityID = c.attrText(a)
 				case "RelatedActivityID":
-					s.RelatedActivityID = a.String()
+					s.RelatedActivityID = c.attrText(a)
 				}
 			}
 		case "Execution":
-			for _, a := range k.attrs {
+			for j := range k.attrs {
+				a := &k.attrs[j]
 				switch a.name {
 				case "ProcessID":
-					s.ProcessID = uint32(parseUint(a.String()))
+					s.ProcessID = uint32(c.attrUint(a))
 				case "ThreadID":
-					s.ThreadID = uint32(parseUint(a.String()))
+					s.ThreadID = uint32(c.attrUint(a))
 				}
 			}
 		case "Channel":
-			s.Channel = content(k.kids)
+			s.Channel = c.content(k.kids)
 		case "Computer":
-			s.Computer = content(k.kids)
+			s.Computer = c.content(k.kids)
 		case "Security":
-			for _, a := range k.attrs {
-				if a.name == "UserID" {
-					s.UserID = a.String()
+			for j := range k.attrs {
+				if a := &k.attrs[j]; a.name == "UserID" {
+					s.UserID = c.attrText(a)
 				}
 			}
 		}
@@ -412,7 +612,7 @@ func parseUint(s string) uint64 {
 	return v
 }
 
-func attrTime(a xattr) time.Time {
+func attrTime(c *chunk, a *xattr) time.Time {
 	if a.typed {
 		switch a.val.typ {
 		case typeFileTime:
@@ -425,7 +625,7 @@ func attrTime(a xattr) time.Time {
 		}
 	}
 	for _, layout := range []string{TimeLayout, time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, a.String()); err == nil {
+		if t, err := time.Parse(layout, c.attrText(a)); err == nil {
 			return t.UTC()
 		}
 	}
@@ -441,19 +641,42 @@ func leUint64(b []byte) uint64 {
 // "Data[i]" (i its position) for unnamed fields; a repeated name gets "#n".
 func FieldKeys(fields []Field) []string {
 	keys := make([]string, len(fields))
-	seen := make(map[string]int, len(fields))
 	for i, f := range fields {
-		k := f.Name
-		if k == "" {
-			k = "Data[" + strconv.Itoa(i) + "]"
+		keys[i] = f.Name
+		if f.Name == "" {
+			keys[i] = "Data[" + strconv.Itoa(i) + "]"
 		}
+	}
+	if len(fields) > 32 {
+		return numberRepeats(keys)
+	}
+	// Few fields, as nearly every event has: comparing with the earlier
+	// names costs less than a map. Going backwards, the earlier keys are
+	// still unnumbered when a key counts its repeats among them.
+	for i := len(keys) - 1; i > 0; i-- {
+		n := 0
+		for j := 0; j < i; j++ {
+			if keys[j] == keys[i] {
+				n++
+			}
+		}
+		if n > 0 {
+			keys[i] = keys[i] + "#" + strconv.Itoa(n+1)
+		}
+	}
+	return keys
+}
+
+// numberRepeats appends "#n" to the n-th occurrence (n > 1) of a key.
+func numberRepeats(keys []string) []string {
+	seen := make(map[string]int, len(keys))
+	for i, k := range keys {
 		if n := seen[k]; n > 0 {
 			seen[k] = n + 1
-			k = k + "#" + strconv.Itoa(n+1)
+			keys[i] = k + "#" + strconv.Itoa(n+1)
 		} else {
 			seen[k] = 1
 		}
-		keys[i] = k
 	}
 	return keys
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Value types (MS-EVEN6 "Type System"); 0x80 marks an array of the base type.
@@ -209,36 +210,34 @@ func (v value) String() string {
 }
 
 func latin1(b []byte) string {
-	r := make([]rune, len(b))
-	for i, c := range b {
-		r[i] = rune(c)
+	out := make([]byte, 0, len(b)+len(b)/2)
+	for _, c := range b {
+		out = utf8.AppendRune(out, rune(c))
 	}
-	return string(r)
+	return ownedString(out)
 }
 
 // formatGUID renders {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}; the first three
 // groups are little-endian.
 func formatGUID(d []byte) string {
+	const digits = "0123456789ABCDEF"
 	le := binary.LittleEndian
-	var b strings.Builder
-	b.Grow(38)
-	b.WriteByte('{')
-	b.WriteString(hex8(uint64(le.Uint32(d)), 8))
-	b.WriteByte('-')
-	b.WriteString(hex8(uint64(le.Uint16(d[4:])), 4))
-	b.WriteByte('-')
-	b.WriteString(hex8(uint64(le.Uint16(d[6:])), 4))
-	b.WriteByte('-')
-	b.WriteString(strings.ToUpper(hex.EncodeToString(d[8:10])))
-	b.WriteByte('-')
-	b.WriteString(strings.ToUpper(hex.EncodeToString(d[10:16])))
-	b.WriteByte('}')
-	return b.String()
-}
-
-func hex8(v uint64, width int) string {
-	s := strings.ToUpper(strconv.FormatUint(v, 16))
-	return strings.Repeat("0", width-len(s)) + s
+	// The three little-endian groups are put in big-endian order, so that
+	// all sixteen bytes then print in order.
+	var be [16]byte
+	binary.BigEndian.PutUint32(be[0:], le.Uint32(d))
+	binary.BigEndian.PutUint16(be[4:], le.Uint16(d[4:]))
+	binary.BigEndian.PutUint16(be[6:], le.Uint16(d[6:]))
+	copy(be[8:], d[8:16])
+	out := make([]byte, 0, 38)
+	out = append(out, '{')
+	for i, c := range be {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return ownedString(append(out, '}'))
 }
 
 // formatSID renders S-R-A-S1-…; the 6-byte authority is big-endian.

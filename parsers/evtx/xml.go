@@ -3,9 +3,25 @@ package evtx
 import "strings"
 
 // XML renders the event as the Event Viewer's XML view shows it, indented
-// by two spaces per level.
+// by two spaces per level. It reads the record's chunk again from the
+// Reader's input, so it must be called before that is closed; it returns ""
+// if the chunk can no longer be read.
 func (r *Record) XML() string {
-	return renderXML(r.root)
+	if r.src == nil {
+		return ""
+	}
+	// The chunk's name and template caches are shared by its records, which
+	// callers may render from several goroutines.
+	r.src.mu.Lock()
+	defer r.src.mu.Unlock()
+	c := r.src.chunk()
+	if c == nil {
+		return ""
+	}
+	e := expanders.Get().(*expander)
+	defer expanders.Put(e)
+	root, _ := c.expandRecord(e, r.pos, r.size)
+	return renderXML(root)
 }
 
 func renderXML(nodes []xnode) string {
