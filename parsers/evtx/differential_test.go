@@ -26,8 +26,9 @@ import (
 // The differential test compares this package with python-evtx 0.6.1
 // (Debian's python3-evtx, evtx_dump.py) on the corpus: the same record ids,
 // the same event ids, the same EventData/UserData values. python-evtx is
-// old and renders several value types unlike Windows; each such case is a
-// rule in diffRules, applied only to the value type it is about, and counted.
+// old and renders several value types unlike Windows, and it cannot read
+// some files; each known difference is a rule (the rule constants below),
+// applied only to the value type or record it is about, and counted.
 
 // pyTimeout bounds one evtx_dump.py run. It is far above the slowest
 // corpus file (about 6 s) so a timeout means something is wrong, not slow.
@@ -50,13 +51,18 @@ var pyBroken = map[string]string{
 	"evtx/damaged/MSExchange_Management_wec.evtx": nullValueToken,
 	// A UInt64 array (type 0x8a): python-evtx knows only string arrays.
 	"kape/APTSIM-WIN10/C/Windows/System32/winevt/Logs/Microsoft-Windows-Ntfs%4Operational.evtx": "KeyError: 138",
-	// Damaged chunks (CRC mismatches, see the corpus README): python-evtx
-	// follows offsets out of the chunk or decodes garbage as UTF-16 and
-	// aborts; we report the damage and go on.
+	// Chunks with CRC mismatches (corpus README): python-evtx decodes a
+	// damaged string as UTF-16 and aborts on the invalid code unit, or
+	// reads a record's substitutions past the end of the file; we report
+	// the damage and go on.
 	"evtx/damaged/2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx":          "UnicodeDecodeError",
 	"evtx/damaged/2-vss_0-Microsoft-Windows-TerminalServices-RemoteConnectionManager%4Operational.evtx": overrun,
+	// BinXml carried as a substitution value: inside it python-evtx looks
+	// for an element name at a wrong offset and reads past the file, at
+	// the first record, so nothing of this file is compared.
 	"evtx/damaged/E_ShadowCopy6_windows_system32_winevt_logs_Microsoft-Windows-CAPI2%4Operational.evtx": overrun,
-	// An incomplete template (corpus README).
+	// The incomplete template (corpus README): python-evtx reads the text
+	// after it as tokens and follows a name offset out of the chunk.
 	"evtx/damaged/Microsoft-Windows-LanguagePackSetup%4Operational.evtx": overrun,
 	// Not an EVTX file at all; we return ErrNotEVTX.
 	"evtx/damaged/not-evtx-16-bytes.evtx": overrun,
@@ -72,6 +78,7 @@ type pyOutput struct {
 	out    []byte
 	stderr string
 	err    error
+	cpu    time.Duration // python's user and system time; 0 from the cache
 }
 
 func runPython(root, rel string) pyOutput {
@@ -88,7 +95,7 @@ func runPython(root, rel string) pyOutput {
 			if s := strings.TrimSpace(string(rc)); s != "0" {
 				err = fmt.Errorf("exit status %s", s)
 			}
-			return pyOutput{out, string(stderr), err}
+			return pyOutput{out, string(stderr), err, 0}
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pyTimeout)
@@ -110,7 +117,11 @@ func runPython(root, rel string) pyOutput {
 		os.WriteFile(key+".err", stderr.Bytes(), 0o644)
 		os.WriteFile(key+".rc", []byte(rc+"\n"), 0o644)
 	}
-	return pyOutput{out, stderr.String(), err}
+	var cpu time.Duration
+	if cmd.ProcessState != nil {
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	return pyOutput{out, stderr.String(), err, cpu}
 }
 
 // lastLine is the last non-empty line of a python traceback: the exception.
@@ -347,8 +358,9 @@ func typed(kids []xnode) ourField {
 	return f
 }
 
-// TestDifferentialPythonEVTX: see the comment at the top of this file and
-// diffRules for what differs and why.
+// TestDifferentialPythonEVTX compares the corpus with python-evtx: see the
+// comment at the top of this file, pyBroken and the rules for what differs
+// and why.
 func TestDifferentialPythonEVTX(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs python-evtx on the corpus; skipped with -short")
@@ -373,7 +385,7 @@ func TestDifferentialPythonEVTX(t *testing.T) {
 	}
 	wg.Wait()
 	var sum fileDiff
-	sum.excused = map[string]int{}
+	sum.excused, sum.types = map[string]int{}, map[byte]int{}
 	for i, res := range results {
 		rel := files[i]
 		want, broken := pyBroken[rel]
@@ -390,15 +402,34 @@ func TestDifferentialPythonEVTX(t *testing.T) {
 		}
 		sum.add(res)
 	}
-	t.Logf("differential: %d files (%d python-evtx aborts on), %d records, %d values compared, %d equal, in %v",
-		len(files), len(pyBroken), sum.records, sum.values, sum.equal, time.Since(start).Round(time.Second))
+	t.Logf("differential: %d files (python-evtx aborts on %d), %d records, %d values compared, %d equal, in %v; our reader reported damage %d times",
+		len(files), len(pyBroken), sum.records, sum.values, sum.equal, time.Since(start).Round(time.Second), sum.damage)
 	var names []string
 	for name := range sum.excused {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		t.Logf("  excused by %-24s %6d", name, sum.excused[name])
+		t.Logf("  excused by %-28s %6d", name, sum.excused[name])
+	}
+	var types []string
+	for typ, n := range sum.types {
+		types = append(types, fmt.Sprintf("0x%02x:%d", typ, n))
+	}
+	sort.Strings(types)
+	t.Logf("  values compared by type: %s", strings.Join(types, " "))
+	slow := make([]int, len(files))
+	for i := range slow {
+		slow[i] = i
+	}
+	sort.Slice(slow, func(a, b int) bool { return results[slow[a]].pyTime > results[slow[b]].pyTime })
+	var cpu time.Duration
+	for _, res := range results {
+		cpu += res.pyTime
+	}
+	t.Logf("  python-evtx CPU time %v in all; the most:", cpu.Round(time.Second))
+	for _, i := range slow[:min(5, len(slow))] {
+		t.Logf("    %v %s", results[i].pyTime.Round(time.Second/10), files[i])
 	}
 }
 
@@ -424,9 +455,12 @@ func diffFiles(t *testing.T, root string) []string {
 // fileDiff is the outcome of comparing one file.
 type fileDiff struct {
 	records, values, equal int
+	damage                 int // damage reports from our reader
 	excused                map[string]int
+	types                  map[byte]int // values compared, by our value type
 	pyErr                  error
 	pyLast                 string
+	pyTime                 time.Duration // python's CPU time
 	diffs                  []string
 }
 
@@ -434,8 +468,12 @@ func (s *fileDiff) add(o *fileDiff) {
 	s.records += o.records
 	s.values += o.values
 	s.equal += o.equal
+	s.damage += o.damage
 	for k, v := range o.excused {
 		s.excused[k] += v
+	}
+	for k, v := range o.types {
+		s.types[k] += v
 	}
 }
 
@@ -444,8 +482,9 @@ func (d *fileDiff) errorf(format string, args ...any) {
 }
 
 func diffFile(root, rel string) *fileDiff {
-	res := &fileDiff{excused: map[string]int{}}
+	res := &fileDiff{excused: map[string]int{}, types: map[byte]int{}}
 	py := runPython(root, rel)
+	res.pyTime = py.cpu
 	res.pyErr = py.err
 	if py.err != nil {
 		res.pyLast = lastLine(py.stderr)
@@ -470,10 +509,16 @@ func diffFile(root, rel string) *fileDiff {
 		defer f.Close()
 		cc = chunkCache{f: f.f, chunks: map[int]*chunk{}}
 		for rec, err := range f.Records() {
-			if err == nil || rec != nil {
-				id := rec.System.EventRecordID
-				ours[id] = append(ours[id], rec)
+			// Damage is counted; a damaged record is still compared with
+			// what could be read of it.
+			if err != nil {
+				res.damage++
 			}
+			if rec == nil {
+				continue
+			}
+			id := rec.System.EventRecordID
+			ours[id] = append(ours[id], rec)
 		}
 	} else if py.err == nil {
 		res.errorf("open: %v", err)
@@ -529,6 +574,7 @@ func compareRecord(res *fileDiff, rec *Record, tree []xnode, ev pyEvent) {
 		if items, ok := pyStringArray(p.value); ok {
 			if n, rule := matchArray(ours[j:], p.name, items); n > 0 {
 				res.values += n
+				res.types[typeString|typeArray] += n
 				res.excused[rule] += n
 				j += n
 				continue
@@ -547,6 +593,7 @@ func compareRecord(res *fileDiff, rec *Record, tree []xnode, ev pyEvent) {
 		o := ours[j]
 		j++
 		res.values++
+		res.types[o.typ]++
 		if o.Value == p.value {
 			res.equal++
 			continue
@@ -707,10 +754,11 @@ const (
 	// the last digits) and prints "2006-01-02 15:04:05.999999" without a
 	// zero fraction; Windows prints 7 fractional digits and Z.
 	ruleFileTime = "filetime-float-microseconds"
-	// ruleSystemTime: python-evtx passes SYSTEMTIME milliseconds to
-	// datetime as microseconds (12:00:00.123 becomes 12:00:00.000123) and
-	// prints a space for T; Windows prints ISO 8601 with Z.
-	ruleSystemTime = "systemtime-ms-as-us"
+	// ruleSystemTime: python-evtx prints SYSTEMTIME as "2006-01-02
+	// 15:04:05" (and would pass milliseconds to datetime as microseconds:
+	// .123 becomes .000123); Windows prints ISO 8601 with Z. The corpus's
+	// SYSTEMTIME values all have zero milliseconds.
+	ruleSystemTime = "systemtime-format"
 	// ruleDouble: python-evtx prints integral doubles with ".0" (0.0);
 	// the number is the same.
 	ruleDouble = "double-trailing-.0"
