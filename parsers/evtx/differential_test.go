@@ -167,6 +167,7 @@ type pyEvent struct {
 type pyField struct {
 	name, value string
 	nested      bool // the value holds elements (BinXml substituted in place)
+	attrs       bool // the element has attributes
 }
 
 // splitEvents cuts evtx_dump.py's output into events; each is decoded on
@@ -212,7 +213,7 @@ func decodePyEvent(b []byte) (pyEvent, error) {
 			if v, ok := k.attr("Name"); ok {
 				name = v
 			}
-			ev.fields = append(ev.fields, pyField{name, k.Text, len(k.Kids) > 0})
+			ev.fields = append(ev.fields, pyField{name, k.Text, len(k.Kids) > 0, len(k.Attrs) > 0})
 		}
 	} else if n := root.kid("UserData"); n != nil {
 		ev.kind = "UserData"
@@ -225,7 +226,7 @@ func decodePyEvent(b []byte) (pyEvent, error) {
 
 func pyLeaves(out []pyField, n *xmlNode) []pyField {
 	if len(n.Kids) == 0 {
-		return append(out, pyField{name: n.XMLName.Local, value: n.Text})
+		return append(out, pyField{name: n.XMLName.Local, value: n.Text, attrs: len(n.Attrs) > 0})
 	}
 	for i := range n.Kids {
 		out = pyLeaves(out, &n.Kids[i])
@@ -581,7 +582,7 @@ func compareRecord(res *fileDiff, rec *Record, tree []xnode, ev pyEvent) {
 			}
 		}
 		if j >= len(ours) || ours[j].Name != p.name {
-			if p.value == "" && !p.nested {
+			if p.value == "" && !p.nested && !p.attrs {
 				// ruleOptionalEmpty: see diffRules.
 				res.values++
 				res.excused[ruleOptionalEmpty]++
@@ -726,7 +727,9 @@ const (
 	ruleStringArraySplit = "string-array-missplit"
 	// ruleOptionalEmpty: python-evtx renders an element whose optional
 	// substitution (token 0x0e) is empty, such as <Binary></Binary> in
-	// classic events; MS-EVEN6 and libevtx omit it, and so do we.
+	// classic events; MS-EVEN6 3.1.4.7.2 says to omit it, and libevtx and
+	// we do. We omit only elements without attributes, so only such are
+	// excused.
 	ruleOptionalEmpty = "optional-empty-element"
 	// ruleLineEnds: python-evtx writes CR LF as is and Go's XML decoder
 	// reads it as LF (XML end-of-line handling); not a difference in the
