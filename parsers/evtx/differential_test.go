@@ -32,7 +32,7 @@ import (
 
 // pyTimeout bounds one evtx_dump.py run. It is far above the slowest
 // corpus file (about 6 s) so a timeout means something is wrong, not slow.
-const pyTimeout = 3 * time.Minute
+const pyTimeout = 10 * time.Minute
 
 // pyCacheEnv names a directory where evtx_dump.py outputs are kept between
 // runs, for investigating differences without waiting for python each time.
@@ -583,7 +583,7 @@ func compareRecord(res *fileDiff, rec *Record, tree []xnode, ev pyEvent) {
 		}
 		if j >= len(ours) || ours[j].Name != p.name {
 			if p.value == "" && !p.nested && !p.attrs {
-				// ruleOptionalEmpty: see diffRules.
+				// An element python-evtx keeps and we omit (ruleOptionalEmpty).
 				res.values++
 				res.excused[ruleOptionalEmpty]++
 				continue
@@ -739,19 +739,21 @@ const (
 	// (other than tab, CR, LF, NEL) from text so its output is XML 1.1;
 	// the value holds them, and so do we.
 	ruleControlChars = "control-chars-deleted"
-	// ruleBoolCase: python-evtx prints True/False; Windows true/false.
+	// ruleBoolCase: python-evtx prints True/False; Windows and libevtx
+	// true/false.
 	ruleBoolCase = "bool-capitalized"
-	// ruleSizeT: python-evtx prints SizeT in decimal; Windows prints it as
-	// 0x-prefixed hex, like HexInt64.
+	// ruleSizeT: python-evtx prints SizeT in decimal (libevtx 20181227
+	// too); Windows prints it as 0x-prefixed hex, as in the NewProcessId
+	// of a 4688 event.
 	ruleSizeT = "sizet-decimal"
 	// ruleHexPadded: python-evtx zero-pads HexInt32/HexInt64 to 8/16
-	// digits; Windows prints 0x3e7.
+	// digits (libevtx too); Windows does not: a SubjectLogonId is 0x3e7.
 	ruleHexPadded = "hexint-zero-padded"
-	// ruleGUIDCase: python-evtx prints GUIDs in lower case; Windows in
-	// upper case.
+	// ruleGUIDCase: python-evtx prints GUIDs in lower case; Windows and
+	// libevtx in upper case.
 	ruleGUIDCase = "guid-lowercase"
-	// ruleBinaryBase64: python-evtx prints binary as base64; Windows as
-	// upper-case hex.
+	// ruleBinaryBase64: python-evtx prints binary as base64; Windows and
+	// libevtx as upper-case hex.
 	ruleBinaryBase64 = "binary-base64"
 	// ruleFileTime: python-evtx converts FILETIME through a float (losing
 	// the last digits) and prints "2006-01-02 15:04:05.999999" without a
@@ -763,7 +765,7 @@ const (
 	// SYSTEMTIME values all have zero milliseconds.
 	ruleSystemTime = "systemtime-format"
 	// ruleDouble: python-evtx prints integral doubles with ".0" (0.0);
-	// the number is the same.
+	// the number is the same (libevtx prints 0.000000e+000).
 	ruleDouble = "double-trailing-.0"
 	// ruleTruncatedChunk: python-evtx reads only whole 64 KiB chunks, so
 	// it skips the records of a chunk cut short by the end of the file
@@ -839,7 +841,7 @@ func lineEnds(s string) string {
 
 func stripControl(s string) string {
 	return strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f && r != 0x85) {
+		if (r > 0 && r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f && r != 0x85) {
 			return -1
 		}
 		return r
