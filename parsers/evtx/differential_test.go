@@ -373,15 +373,19 @@ func TestDifferentialPythonEVTX(t *testing.T) {
 	files := diffFiles(t, root)
 	start := time.Now()
 	results := make([]*fileDiff, len(files))
+	next := make(chan int, len(files))
+	for _, i := range largestFirst(root, files) {
+		next <- i
+	}
+	close(next)
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2) // python-evtx runs on one core; CI has two
-	for i, rel := range files {
+	for range 2 { // python-evtx runs on one core; CI has two
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = diffFile(root, rel)
+			for i := range next {
+				results[i] = diffFile(root, files[i])
+			}
 		}()
 	}
 	wg.Wait()
@@ -432,6 +436,21 @@ func TestDifferentialPythonEVTX(t *testing.T) {
 	for _, i := range slow[:min(5, len(slow))] {
 		t.Logf("    %v %s", results[i].pyTime.Round(time.Second/10), files[i])
 	}
+}
+
+// largestFirst orders the files' indexes by size, largest first, so the
+// longest python runs start first and the two workers finish together.
+func largestFirst(root string, files []string) []int {
+	size := make([]int64, len(files))
+	order := make([]int, len(files))
+	for i, rel := range files {
+		order[i] = i
+		if st, err := os.Stat(filepath.Join(root, rel)); err == nil {
+			size[i] = st.Size()
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
 }
 
 // diffFiles lists the files to compare, relative to the corpus root.
