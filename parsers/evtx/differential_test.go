@@ -367,7 +367,7 @@ func TestDifferentialPythonEVTX(t *testing.T) {
 		t.Skip("runs python-evtx on the corpus; skipped with -short")
 	}
 	if _, err := exec.LookPath("evtx_dump.py"); err != nil {
-		t.Fatal("evtx_dump.py not found: the differential test needs Debian's python3-evtx (apt-get install python3-evtx): ", err)
+		t.Fatalf("evtx_dump.py not found: the differential test needs Debian's python3-evtx (apt-get install python3-evtx): %v", err)
 	}
 	root := testcorpus.Dir(t)
 	files := diffFiles(t, root)
