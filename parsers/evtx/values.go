@@ -192,7 +192,7 @@ func (v value) String() string {
 		}
 	case typeFileTime:
 		if len(d) >= 8 {
-			return formatTime(filetime(le.Uint64(d)))
+			return formatFileTime(le.Uint64(d))
 		}
 	case typeSystemTime:
 		if t, ok := systemtime(d); ok {
@@ -277,6 +277,15 @@ func filetime(ft uint64) time.Time {
 	secs := int64(ft/10000000) - filetimeEpochDelta/10000000
 	nanos := int64(ft%10000000) * 100
 	return time.Unix(secs, nanos).UTC()
+}
+
+// formatFileTime renders a FILETIME value. Zero is the epoch itself, as
+// Windows shows it: the value is there, so it is not rendered as absent.
+func formatFileTime(ft uint64) string {
+	if ft == 0 {
+		return time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC).Format(TimeLayout)
+	}
+	return formatTime(filetime(ft))
 }
 
 func systemtime(d []byte) (time.Time, bool) {
