@@ -276,11 +276,11 @@ func (cc *chunkCache) recordTree(rec *Record) []xnode {
 	if size < minRecordSize || pos+size > len(c.buf) {
 		return nil // a damaged size the reader worked around; left untyped
 	}
-	again, _ := c.record(rec.Chunk, pos, size)
-	if again == nil || again.ID != rec.ID {
+	if binary.LittleEndian.Uint64(c.buf[pos+8:]) != rec.ID {
 		return nil
 	}
-	return again.root
+	root, _ := c.expandRecord(new(expander), pos, size)
+	return root
 }
 
 // afterZeroSize reports whether a record whose size field is 0 precedes
