@@ -17,7 +17,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		return appendJSONString(dst, v), nil
+		return AppendJSONString(dst, v), nil
 	case bool:
 		return strconv.AppendBool(dst, v), nil
 	case int:
@@ -37,7 +37,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, s)
+			dst = AppendJSONString(dst, s)
 		}
 		return append(dst, ']'), nil
 	case []map[string]any:
@@ -75,7 +75,7 @@ func appendJSONObject(dst []byte, m map[string]any) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, k)
+		dst = AppendJSONString(dst, k)
 		dst = append(dst, ':')
 		var err error
 		if dst, err = appendJSON(dst, m[k]); err != nil {
@@ -95,7 +95,10 @@ var jsonPlain = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-func appendJSONString(dst []byte, s string) []byte {
+// AppendJSONString appends s quoted as encoding/json writes it by default:
+// control characters, quote and backslash escaped, <, > and & as \u00XX
+// (HTML-safe), invalid UTF-8 as \ufffd, and U+2028, U+2029 escaped.
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"unicode/utf8"
 
 	"triage/parsers/evtx"
+	"triage/timeline"
 )
 
 func init() { dumpers["evtx"] = runDumpEVTX }
@@ -53,7 +53,7 @@ func dumpEVTXFile(w *bufio.Writer, stderr io.Writer, name string, asXML bool) er
 		return err
 	}
 	defer f.Close()
-	file := appendJSONString(nil, name)
+	file := timeline.AppendJSONString(nil, name)
 	var line []byte
 	for rec, err := range f.Records() {
 		if err != nil {
@@ -94,13 +94,13 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 	b = append(b, `","event_id":`...)
 	b = strconv.AppendUint(b, uint64(rec.System.EventID), 10)
 	b = append(b, `,"provider":`...)
-	b = appendJSONString(b, rec.System.Provider)
+	b = timeline.AppendJSONString(b, rec.System.Provider)
 	b = append(b, `,"channel":`...)
-	b = appendJSONString(b, rec.System.Channel)
+	b = timeline.AppendJSONString(b, rec.System.Channel)
 	b = append(b, `,"computer":`...)
-	b = appendJSONString(b, rec.System.Computer)
+	b = timeline.AppendJSONString(b, rec.System.Computer)
 	b = append(b, `,"user_sid":`...)
-	b = appendJSONString(b, rec.System.UserID)
+	b = timeline.AppendJSONString(b, rec.System.UserID)
 	b = append(b, `,"level":`...)
 	b = strconv.AppendUint(b, uint64(rec.System.Level), 10)
 	b = append(b, `,"recovered":`...)
@@ -114,71 +114,9 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = timeline.AppendJSONString(b, k)
 		b = append(b, ':')
-		b = appendJSONString(b, rec.Data[i].Value)
+		b = timeline.AppendJSONString(b, rec.Data[i].Value)
 	}
 	return append(b, "}}\n"...)
-}
-
-// jsonPlain marks the ASCII bytes a JSON string holds as they are.
-var jsonPlain = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendJSONString appends s quoted as encoding/json writes it by default:
-// control characters, quote and backslash escaped, <, > and & as \u00XX
-// (HTML-safe), invalid UTF-8 as \ufffd, and U+2028, U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	done := 0 // s[:done] is in b
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonPlain[c] {
-				i++
-				continue
-			}
-			b = append(b, s[done:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			}
-			i++
-			done = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[done:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[done:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&15])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		done = i
-	}
-	b = append(b, s[done:]...)
-	return append(b, '"')
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -40,43 +37,6 @@ func BenchmarkDumpEVTX(b *testing.B) {
 	for b.Loop() {
 		if code := runDumpEVTX(files, io.Discard, io.Discard); code != exitOK {
 			b.Fatalf("exit %d", code)
-		}
-	}
-}
-
-// TestAppendJSONString checks the hand-written encoder against
-// encoding/json, which the dump's output was first written with.
-func TestAppendJSONString(t *testing.T) {
-	cases := []string{"", "plain", `quote " and \ backslash`, "<script>&amp;</script>",
-		"\x00\x01\b\f\n\r\t\x1f\x7f", "caf\u00e9 \u2028 \u2029 \U0001F600", "bad \xff\xfe utf8 \xe2\x82",
-		"S-1-5-21-1004336348-1177238915-682003330-512", "C:\\Windows\\System32\\cmd.exe"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 2000 {
-		b := make([]byte, rng.IntN(40))
-		for i := range b {
-			b[i] = byte(rng.IntN(256))
-			if rng.IntN(2) == 0 {
-				const tricky = "\"\\<>&\n\x00a\u2028"
-				b[i] = tricky[rng.IntN(len(tricky))]
-			}
-		}
-		cases = append(cases, string(b))
-	}
-	// Every byte value at every place of a word, among plain bytes.
-	for c := range 256 {
-		for at := range 17 {
-			b := []byte("abcdefghijklmnopq")
-			b[at] = byte(c)
-			cases = append(cases, string(b))
-		}
-	}
-	for _, s := range cases {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("%q: got %s, want %s", s, got, want)
 		}
 	}
 }
