@@ -10,9 +10,11 @@ import (
 func BenchmarkInflate(b *testing.B) {
 	samples := inflateSamples(b)
 	var total int64
-	for _, s := range samples {
+	sizes := make([]int, len(samples))
+	for i, s := range samples {
 		out, _ := io.ReadAll(mustZlib(b, s))
 		total += int64(len(out))
+		sizes[i] = max(len(out), 1)
 	}
 	b.Run("own", func(b *testing.B) {
 		var st inflateState
@@ -20,6 +22,19 @@ func BenchmarkInflate(b *testing.B) {
 		for b.Loop() {
 			for _, s := range samples {
 				st.inflateZlib(s, 32768, 1<<20)
+			}
+		}
+	})
+	b.Run("libdeflate", func(b *testing.B) {
+		if name, why := libdeflateState(); name == "" {
+			b.Skip(why)
+		}
+		// Like Reader.inflate, a new output buffer of the chunk's size
+		// per stream.
+		b.SetBytes(total)
+		for b.Loop() {
+			for i, s := range samples {
+				libdeflateZlib(s, make([]byte, sizes[i]))
 			}
 		}
 	})
