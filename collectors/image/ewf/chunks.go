@@ -236,7 +236,7 @@ func Inflater() string {
 // inflate decompresses one zlib stream of at most chunkSize bytes. A
 // truncated stream is accepted only for the last chunk of the image.
 func (r *Reader) inflate(stored []byte, last bool) ([]byte, error) {
-	if name, _ := libdeflateState(); name != "" && r.chunkSize <= libdeflateMaxChunk {
+	if name, _ := libdeflateState(); name != "" && !r.goInflate && r.chunkSize <= libdeflateMaxChunk {
 		out := make([]byte, r.chunkSize)
 		if n, ok := libdeflateZlib(stored, out); ok {
 			return out[:n], nil
