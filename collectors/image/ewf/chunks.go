@@ -224,7 +224,8 @@ const libdeflateMaxChunk = 1 << 20
 
 // Inflater names the decoder that inflates compressed chunks: "libdeflate
 // (<file>)" when the system's libdeflate.so.0 was loaded, else "go" with
-// the reason it was not. Both give the same bytes; see FuzzInflate.
+// the reason it was not. Both give the same bytes for every stream zlib
+// accepts; errUnusedCode names the streams only libdeflate accepts.
 func Inflater() string {
 	name, why := libdeflateState()
 	if name != "" {
@@ -241,8 +242,8 @@ func (r *Reader) inflate(stored []byte, last bool) ([]byte, error) {
 		if n, ok := libdeflateZlib(stored, out); ok {
 			return out[:n], nil
 		}
-		// Refused or not loaded: the Go decoder names the error and keeps
-		// what a truncated last chunk holds, which libdeflate does not.
+		// Refused: the Go decoder names the error and keeps what a
+		// truncated last chunk holds, which libdeflate does not.
 	}
 	st, _ := r.inflaters.Get().(*inflateState)
 	if st == nil {
