@@ -40,6 +40,10 @@ type Image struct {
 	Scheme string
 	// Container is "zip" when the image was read from inside a zip archive.
 	Container string
+	// Inflater names the decoder of compressed E01 chunks (ewf.Inflater):
+	// "libdeflate (<file>)" or "go (<why libdeflate is not used>)"; empty
+	// for other formats.
+	Inflater string
 	// Verification is the result of recomputing StoredHashes over the whole
 	// disk; nil when the format stores no hash or verification was off.
 	Verification *Verification
@@ -239,7 +243,7 @@ func (im *Image) openDisk(format, name string, r io.ReaderAt, size int64, more f
 		for _, p := range e.Problems {
 			im.Problems = append(im.Problems, p.Error())
 		}
-		im.disk, im.Size = e, e.Size()
+		im.disk, im.Size, im.Inflater = e, e.Size(), ewf.Inflater()
 		if e.StoredMD5 != "" {
 			im.StoredHashes["md5"] = e.StoredMD5
 		}

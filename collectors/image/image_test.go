@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"triage/collectors/image/ewf"
 	"triage/internal/testimages"
 )
 
@@ -87,6 +88,10 @@ func TestImagesMatchFolder(t *testing.T) {
 			compareSums(t, want, got)
 			checkModTimes(t, src, im.Volumes[0].FS)
 			if im.Format == "e01" {
+				if im.Inflater == "" {
+					t.Error("no inflater named")
+				}
+				t.Logf("chunks inflated by %s", im.Inflater)
 				if len(im.Segments) < 3 {
 					t.Errorf("only %d segments read", len(im.Segments))
 				}
@@ -141,6 +146,7 @@ func checkModTimes(t *testing.T, src string, fsys fs.FS) {
 // cores, so its wall time can beat its CPU time.
 func BenchmarkReadArtifacts(b *testing.B) {
 	paths, src := testimages.Build(b)
+	b.Logf("e01 chunks inflated by %s", ewf.Inflater())
 	b.Run("folder", func(b *testing.B) {
 		measureCPU(b, func() int64 {
 			_, n := hashTree(b, os.DirFS(src))

@@ -213,9 +213,38 @@ func (r *Reader) decode(i int) (data []byte, err error) {
 	return data, nil
 }
 
+// pureGoEnv names the environment variable that, set to 1, keeps
+// libdeflate unloaded so that chunks are inflated by the Go decoder.
+const pureGoEnv = "TRIAGE_PURE_GO_INFLATE"
+
+// libdeflateMaxChunk is the largest chunk size inflated by libdeflate,
+// which needs the whole output buffer up front; larger (declared) chunks go
+// to the Go decoder, whose output grows with the data instead.
+const libdeflateMaxChunk = 1 << 20
+
+// Inflater names the decoder that inflates compressed chunks: "libdeflate
+// (<file>)" when the system's libdeflate.so.0 was loaded, else "go" with
+// the reason it was not. Both give the same bytes for every stream zlib
+// accepts; errUnusedCode names the streams only libdeflate accepts.
+func Inflater() string {
+	name, why := libdeflateState()
+	if name != "" {
+		return name
+	}
+	return "go (" + why + ")"
+}
+
 // inflate decompresses one zlib stream of at most chunkSize bytes. A
 // truncated stream is accepted only for the last chunk of the image.
 func (r *Reader) inflate(stored []byte, last bool) ([]byte, error) {
+	if name, _ := libdeflateState(); name != "" && !r.goInflate && r.chunkSize <= libdeflateMaxChunk {
+		out := make([]byte, r.chunkSize)
+		if n, ok := libdeflateZlib(stored, out); ok {
+			return out[:n], nil
+		}
+		// Refused: the Go decoder names the error and keeps what a
+		// truncated last chunk holds, which libdeflate does not.
+	}
 	st, _ := r.inflaters.Get().(*inflateState)
 	if st == nil {
 		st = &inflateState{}

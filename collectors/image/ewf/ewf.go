@@ -74,6 +74,7 @@ type Reader struct {
 	Problems []error
 
 	inflaters sync.Pool // *inflateState, reused between chunks
+	goInflate bool      // tests: inflate with the Go decoder even if libdeflate is loaded
 	stored    sync.Pool // *[]byte holding a compressed chunk while it is inflated
 
 	mu      sync.Mutex

@@ -144,3 +144,40 @@ func TestConcurrentSequentialReads(t *testing.T) {
 		}
 	}
 }
+
+// TestInflatersAgree reads the sample image, whole and with a byte damaged
+// at several places, through libdeflate and through the Go decoder: the
+// bytes read and the error (segment, offset, kind) must be the same.
+func TestInflatersAgree(t *testing.T) {
+	if name, why := libdeflateState(); name == "" {
+		t.Skipf("libdeflate not loaded: %s", why)
+	}
+	_, data := openFile(t, "testdata/compressed.E01")
+	for _, at := range []int{-1, len(data) / 3, len(data) / 2, 2 * len(data) / 3, len(data) - 200} {
+		img := bytes.Clone(data)
+		if at >= 0 {
+			img[at] ^= 0x55
+		}
+		var got [2][]byte
+		var errs [2]string
+		for k, goInflate := range []bool{false, true} {
+			r, err := NewReader([]Segment{{R: bytes.NewReader(img), Size: int64(len(img))}})
+			if err != nil {
+				errs[k] = err.Error()
+				continue
+			}
+			r.goInflate = goInflate
+			got[k], err = io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+			if err != nil {
+				errs[k] = err.Error()
+			}
+		}
+		if !bytes.Equal(got[0], got[1]) || errs[0] != errs[1] {
+			t.Errorf("byte %d damaged: libdeflate %d bytes, %q; go %d bytes, %q", at, len(got[0]), errs[0], len(got[1]), errs[1])
+		}
+		t.Logf("byte %d damaged: %d bytes, %s", at, len(got[0]), errs[0])
+		if at < 0 && (errs[0] != "" || len(got[0]) == 0) {
+			t.Errorf("undamaged image: %d bytes, %s", len(got[0]), errs[0])
+		}
+	}
+}

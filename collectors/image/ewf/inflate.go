@@ -19,9 +19,17 @@ import (
 var (
 	errTruncated = errors.New("truncated deflate stream")
 	errCorrupt   = errors.New("corrupt deflate stream")
-	errTooLong   = errors.New("inflates to more than the chunk size")
-	errChecksum  = errors.New("adler-32 checksum mismatch")
-	errHeader    = errors.New("bad zlib header")
+	// errUnusedCode is the corruption that zlib and compress/flate refuse
+	// and libdeflate, by design, does not: a codeword an incomplete Huffman
+	// code leaves unassigned (libdeflate gives it the code's only symbol, or
+	// symbol 0 when the code is empty), a dynamic block declaring more than
+	// 286 length or 30 distance codes, or a length code 286/287 or distance
+	// code 30/31 (RFC 1951 3.2.6: they "will never actually occur"), which
+	// libdeflate reads as codes 285 and 29.
+	errUnusedCode = errors.New("corrupt deflate stream: unassigned or reserved code")
+	errTooLong    = errors.New("inflates to more than the chunk size")
+	errChecksum   = errors.New("adler-32 checksum mismatch")
+	errHeader     = errors.New("bad zlib header")
 )
 
 const (
@@ -182,7 +190,7 @@ func (b *bitReader) decode(h *huffman) (int, error) {
 		if n > b.n {
 			return 0, errTruncated
 		}
-		return 0, errCorrupt
+		return 0, errUnusedCode
 	}
 	if n > b.n {
 		return 0, errTruncated
@@ -295,7 +303,7 @@ func (s *inflateState) readDynamic(b *bitReader) error {
 	}
 	nlit, ndist, nclen := int(v&31)+257, int(v>>5&31)+1, int(v>>10)+4
 	if nlit > numLitLen || ndist > numDist {
-		return errCorrupt
+		return errUnusedCode
 	}
 	var clen [19]uint8
 	for i := 0; i < nclen; i++ {
@@ -398,7 +406,7 @@ func (b *bitReader) codes(out []byte, limit int, lit, dist *huffman) ([]byte, er
 			break
 		}
 		if e&31 == 0 {
-			err = errCorrupt
+			err = errUnusedCode
 			break
 		}
 		bits >>= used
@@ -422,7 +430,7 @@ func (b *bitReader) codes(out []byte, limit int, lit, dist *huffman) ([]byte, er
 		}
 		sym -= 257
 		if sym >= len(lengthBase) {
-			err = errCorrupt
+			err = errUnusedCode
 			break
 		}
 		k := uint(lengthExtra[sym])
@@ -446,14 +454,14 @@ func (b *bitReader) codes(out []byte, limit int, lit, dist *huffman) ([]byte, er
 			break
 		}
 		if e&31 == 0 {
-			err = errCorrupt
+			err = errUnusedCode
 			break
 		}
 		bits >>= used
 		n -= used
 		dsym := int(e >> 8)
 		if dsym >= len(distBase) {
-			err = errCorrupt
+			err = errUnusedCode
 			break
 		}
 		k = uint(distExtra[dsym])
