@@ -59,7 +59,10 @@ type Evidence struct {
 	HostHint  string // from the folder or file name
 	Artifacts []*Artifact
 	Skipped   []string // files that looked like artifacts but could not be read, with why
-	closers   []io.Closer
+	// Image is the disk image the artifacts were read from (Format
+	// "image"): its format, files, stored and verified hashes and damage.
+	Image   *image.Image
+	closers []io.Closer
 }
 
 // Close releases the evidence's open containers.
@@ -238,6 +241,7 @@ func (ev *Evidence) openImage(root string) error {
 	if err != nil {
 		return err
 	}
+	ev.Image = im
 	ev.closers = append(ev.closers, im)
 	for _, v := range im.Volumes {
 		fsys := v.FS

@@ -192,6 +192,10 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 			m.EvidenceErrors = append(m.EvidenceErrors, fmt.Sprintf("%s: %v", root, err))
 			continue
 		}
+		defer hr.ev.Close()
+		if hr.image != nil {
+			m.Images = append(m.Images, *hr.image)
+		}
 		all = append(all, hr)
 	}
 	restoreGC()
@@ -247,8 +251,38 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 type hostRun struct {
 	host      string
 	root      string
+	ev        *collectors.Evidence
+	image     *manifestImage // when the evidence is a disk image
 	artifacts []*collectors.Artifact
 	rows      []timeline.Artifact
+}
+
+// logImage puts an image's description and any doubt about it in the run
+// log: a stored hash that does not match is as loud as a changed artifact.
+func logImage(log *runLog, mi manifestImage) {
+	format := mi.Format
+	if mi.Container != "" {
+		format += " in " + mi.Container
+	}
+	log.Printf("image %s: %s, %d bytes, partitions %s, %d files, inflater %q", mi.EvidenceRoot, format,
+		mi.DiskSize, mi.PartitionScheme, len(mi.Files), mi.Inflater)
+	for _, f := range mi.Files {
+		if f.Error != "" {
+			log.Printf("ERROR: image file %s: %s", f.Path, f.Error)
+		} else {
+			log.Printf("  image file %s: %d bytes, sha256 %s, md5 %s", f.Path, f.Size, f.SHA256, f.MD5)
+		}
+	}
+	switch {
+	case mi.Verified == nil:
+	case *mi.Verified:
+		log.Printf("  stored hashes verified: %v", mi.StoredHashes)
+	default:
+		log.Printf("ERROR: INTEGRITY: image %s: stored hashes %v, computed %v %s", mi.EvidenceRoot, mi.StoredHashes, mi.ComputedHashes, mi.VerificationError)
+	}
+	for _, p := range mi.Problems {
+		log.Printf("error: image %s: %s", mi.EvidenceRoot, p)
+	}
 }
 
 func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, stderr io.Writer, interactive bool) (hostRun, error) {
@@ -256,7 +290,12 @@ func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, std
 	if err != nil {
 		return hostRun{}, err
 	}
-	defer ev.Close()
+	var image *manifestImage
+	if ev.Image != nil {
+		mi := describeImage(root, ev.Image)
+		logImage(log, mi)
+		image = &mi
+	}
 	host := o.host
 	if host == "" {
 		host = hostFromEvents(ev)
@@ -283,7 +322,13 @@ func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, std
 		defer bar.Finish()
 	}
 	rows, err := ingest(w, host, ev.Artifacts, log, progress)
-	return hostRun{host: host, root: root, artifacts: ev.Artifacts, rows: rows}, err
+	if err != nil {
+		ev.Close()
+		return hostRun{}, err
+	}
+	// The evidence stays open for the re-hash at the end of the run: an
+	// image's artifacts can only be read while the image is.
+	return hostRun{host: host, root: root, ev: ev, image: image, artifacts: ev.Artifacts, rows: rows}, nil
 }
 
 // hostFromEvents takes the host name from the Computer field of the first

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -75,8 +79,9 @@ func tableRows(t *testing.T, db *sql.DB, query string, pathColumns []int) []stri
 	return out
 }
 
-// runSnapshot runs triage on evidence and returns the compared tables.
-func runSnapshot(t *testing.T, evidence string) map[string][]string {
+// runSnapshot runs triage on evidence and returns the compared tables and
+// the output folder.
+func runSnapshot(t *testing.T, evidence string) (map[string][]string, string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "x")
 	if code, _, stderr := runCLI(t, "run", "--out", out, evidence); code != exitOK {
@@ -87,7 +92,47 @@ func runSnapshot(t *testing.T, evidence string) map[string][]string {
 	for _, tb := range runTables {
 		snap[tb.name] = tableRows(t, db, tb.query, tb.pathColumns)
 	}
-	return snap
+	return snap, out
+}
+
+// checkImageManifest: a run on an image re-hashes every artifact without an
+// integrity error (the image must still be open then), and the manifest
+// describes the image with the hashes of its files and, for E01, the
+// verified stored hashes.
+func checkImageManifest(t *testing.T, out, evidence string, wantVerified bool) {
+	t.Helper()
+	var m manifest
+	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range m.Artifacts {
+		if a.IntegrityError != "" {
+			t.Fatalf("%s: %s", a.Path, a.IntegrityError)
+		}
+	}
+	if len(m.Images) != 1 {
+		t.Fatalf("%d images in the manifest, want 1", len(m.Images))
+	}
+	im := m.Images[0]
+	if len(im.Files) == 0 || im.Files[0].Path != strings.Split(evidence, "!")[0] {
+		t.Errorf("image files %+v, want the evidence file first", im.Files)
+	}
+	for _, f := range im.Files {
+		data, err := os.ReadFile(f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(data); f.SHA256 != hex.EncodeToString(sum[:]) || f.Size != int64(len(data)) {
+			t.Errorf("%s: manifest says %d bytes, sha256 %s", f.Path, f.Size, f.SHA256)
+		}
+	}
+	if got := im.Verified != nil && *im.Verified; got != wantVerified {
+		t.Errorf("stored hashes verified = %v, want %v (%+v)", got, wantVerified, im)
+	}
 }
 
 // TestImageRunsMatchFolder runs the whole pipeline on the KAPE folder and on
@@ -96,7 +141,7 @@ func runSnapshot(t *testing.T, evidence string) map[string][]string {
 // name in front of paths.
 func TestImageRunsMatchFolder(t *testing.T) {
 	paths, src := testimages.Build(t)
-	want := runSnapshot(t, src)
+	want, _ := runSnapshot(t, src)
 	if n := len(want["events"]); n < 32000 {
 		t.Fatalf("only %d events from the folder", n)
 	}
@@ -108,10 +153,11 @@ func TestImageRunsMatchFolder(t *testing.T) {
 	}
 	for _, kind := range []string{"raw gpt", "e01 multi-segment", "vhd dynamic", "vhdx dynamic", "zip stored raw"} {
 		t.Run(strings.ReplaceAll(kind, " ", "_"), func(t *testing.T) {
-			got := runSnapshot(t, paths[kind])
+			got, out := runSnapshot(t, paths[kind])
 			for _, tb := range runTables {
 				compareRows(t, tb.name, want[tb.name], got[tb.name])
 			}
+			checkImageManifest(t, out, paths[kind], strings.HasPrefix(kind, "e01"))
 		})
 	}
 }

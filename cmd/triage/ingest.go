@@ -286,11 +286,16 @@ func hashArtifact(a *collectors.Artifact) (string, string, error) {
 		return "", "", err
 	}
 	defer f.Close()
+	return hashReader(f)
+}
+
+// hashReader returns the SHA-256 and MD5 of everything r holds, read once.
+func hashReader(r io.Reader) (string, string, error) {
 	buf := hashBuffers.Get().(*[]byte)
 	defer hashBuffers.Put(buf)
 	s, m := sha256.New(), md5.New()
 	for {
-		n, err := f.Read(*buf)
+		n, err := r.Read(*buf)
 		s.Write((*buf)[:n])
 		m.Write((*buf)[:n])
 		if err == io.EOF {
