@@ -35,12 +35,13 @@ func mergeSameStarts(fs []Finding) []Finding {
 	return out
 }
 
+var unquote = strings.NewReplacer(`\"`, "", `"`, "")
+
 // sameCommandLine compares command lines as logged by different records of
 // one start: Windows PowerShell 400 gives HostApplication as the engine
 // parsed it, with outer quotes dropped and \" unescaped, and the logs differ
 // in case and spacing.
 func sameCommandLine(a, b string) bool {
-	unquote := strings.NewReplacer(`\"`, "", `"`, "")
 	norm := func(s string) string {
 		return strings.Join(strings.Fields(strings.ToLower(unquote.Replace(s))), " ")
 	}

@@ -55,7 +55,7 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 		if !interpreters[exe] || e.TS.IsZero() {
 			continue
 		}
-		newStart := starts.Add(e.Host, exe, timeline.RecordKind(e.Source, e.Channel, e.EventID), e.TS)
+		newStart := starts.Add(e.Host, e.Process, timeline.RecordKind(e.Source, e.Channel, e.EventID), e.TS)
 		k := hostExe{e.Host, exe}
 		if f, ok := firstSeen[k]; !ok || e.TS.Before(f.TS) {
 			if !ok {

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"html/template"
-	"path"
 	"strings"
 	"time"
 
@@ -50,8 +49,7 @@ func loadCharts(db *sql.DB, d *data) error {
 		if err != nil {
 			continue
 		}
-		image := strings.ToLower(path.Base(strings.ReplaceAll(process, `\`, "/")))
-		if starts.Add(host, image, timeline.RecordKind(source, channel, eventID), t) {
+		if starts.Add(host, process, timeline.RecordKind(source, channel, eventID), t) {
 			times = append(times, t.In(d.loc))
 		}
 	}

@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -47,10 +48,13 @@ type startRecord struct {
 	ts   time.Time
 }
 
-// Add records a start of image on host at ts, from a record of the given
-// kind, and reports whether it is a new start (false: a record of another
-// kind within SameStartWindow already gave it).
-func (s *StartSet) Add(host, image, kind string, ts time.Time) bool {
+// Add records a start of the program at process (a Windows or prefetch
+// volume path; the file name, case aside, identifies the program) on host
+// at ts, from a record of the given kind, and reports whether it is a new
+// start (false: a record of another kind within SameStartWindow already
+// gave it).
+func (s *StartSet) Add(host, process, kind string, ts time.Time) bool {
+	image := strings.ToLower(process[strings.LastIndexAny(process, `\/`)+1:])
 	if s.seen == nil {
 		s.seen = map[startKey][]startRecord{}
 	}

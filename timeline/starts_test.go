@@ -11,17 +11,17 @@ func TestStartSet(t *testing.T) {
 	security := RecordKind("evtx", "Security", 4688)
 	prefetch := RecordKind("prefetch", "", 0)
 	type rec struct {
-		host, image, kind, ts string
-		isNew                 bool
+		host, process, kind, ts string
+		isNew                   bool
 	}
 	tests := []struct {
 		name    string
 		records []rec
 	}{
 		{"three kinds of record of one start", []rec{
-			{"h", "cmd.exe", sysmon, "2022-03-10T20:00:00.100Z", true},
-			{"h", "cmd.exe", security, "2022-03-10T20:00:00.110Z", false},
-			{"h", "cmd.exe", prefetch, "2022-03-10T20:00:00.120Z", false},
+			{"h", `C:\Windows\System32\cmd.exe`, sysmon, "2022-03-10T20:00:00.100Z", true},
+			{"h", `C:\Windows\system32\CMD.EXE`, security, "2022-03-10T20:00:00.110Z", false},
+			{"h", `\VOLUME{01d834b54842fb73-1a484cb6}\WINDOWS\SYSTEM32\CMD.EXE`, prefetch, "2022-03-10T20:00:00.120Z", false},
 		}},
 		{"two starts in one log", []rec{
 			{"h", "cmd.exe", sysmon, "2022-03-10T20:00:00.100Z", true},
@@ -45,7 +45,7 @@ func TestStartSet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var s StartSet
 			for i, r := range tt.records {
-				if got := s.Add(r.host, r.image, r.kind, at(r.ts)); got != r.isNew {
+				if got := s.Add(r.host, r.process, r.kind, at(r.ts)); got != r.isNew {
 					t.Errorf("record %d: new start = %v, want %v", i, got, r.isNew)
 				}
 			}

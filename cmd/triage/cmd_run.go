@@ -231,7 +231,6 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 	}
 	printSummary(stdout, all)
 	report.ConsoleSummary(db, stdout)
-	db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	m.Outputs = hashOutputs(o.out, append([]string{"timeline.db"}, outputs...), log)
 	if err := m.write(filepath.Join(o.out, "manifest.json")); err != nil {
 		return exitFail, err
