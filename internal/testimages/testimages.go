@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +81,18 @@ func Build(t testing.TB) (map[string]string, string) {
 		"zip deflated vhdx": filepath.Join(dir, "deflated.zip"),
 		"zip e01 segments":  filepath.Join(dir, "e01.zip"),
 	}
+	// go test runs packages as parallel processes, and more than one of
+	// them builds the images: without the lock one would delete or read
+	// half-written images of the other.
+	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatalf("locking %s: %v", lock.Name(), err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return paths, src
 	}
