@@ -68,38 +68,25 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 func (r *Reader) noteRead(off, end int64) {
 	first, next := int(off/r.chunkSize), int((end-1)/r.chunkSize)+1
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	seq := false
 	for k, e := range r.ends {
 		// A page-sized read starts in the chunk the previous one ended in,
 		// at the next one, or one further when a file skips a cluster gap.
 		if e >= 0 && first >= e-1 && first <= e+1 {
-			r.ends[k], seq = next, true
+			r.ends[k], r.sequential[k], seq = next, true, true
 			break
 		}
 	}
 	if !seq {
-		r.ends[r.endNext] = next
+		r.ends[r.endNext], r.sequential[r.endNext] = next, false
 		r.endNext = (r.endNext + 1) % streams
 	}
-	r.mu.Unlock()
 	stop := next
 	if seq {
-		// In chunks, the window is also capped so that tiny chunks do not
-		// make every read scan a long stretch of the cache.
-		window := int(min(max(aheadBytes/r.chunkSize, 1), int64(r.cacheChunks()/4), maxAheadChunks))
-		stop = next + window
+		stop = next + r.aheadWindow()
 	}
-	r.readAhead(first+1, min(stop, len(r.chunks)))
-}
-
-// readAhead inflates, each on its own goroutine, the chunks in [from, stop)
-// that are neither cached nor being read, while worker tokens last. The
-// window stays well inside the cache so that chunks read ahead are not
-// evicted before they are used.
-func (r *Reader) readAhead(from, stop int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for j := from; j < stop; j++ {
+	for j := first + 1; j < min(stop, len(r.chunks)); j++ {
 		if r.cache[j] != nil || r.pending[j] != nil {
 			continue
 		}
@@ -108,14 +95,56 @@ func (r *Reader) readAhead(from, stop int) {
 		default:
 			return
 		}
-		p := &pendingChunk{done: make(chan struct{})}
-		r.pending[j] = p
-		go func() {
-			data, err := r.decode(j)
-			r.finish(j, p, data, err)
-			<-r.ahead
-		}()
+		go r.inflateAhead(j, r.claim(j))
 	}
+}
+
+// aheadWindow is how many chunks past a sequential read are inflated in
+// advance. In chunks, it is also capped so that tiny chunks do not make
+// every read scan a long stretch of the cache, and it stays well inside the
+// cache so that chunks read ahead are not evicted before they are used.
+func (r *Reader) aheadWindow() int {
+	return int(min(max(aheadBytes/r.chunkSize, 1), int64(r.cacheChunks()/4), maxAheadChunks))
+}
+
+// claim marks chunk i as being read; r.mu is held.
+func (r *Reader) claim(i int) *pendingChunk {
+	p := &pendingChunk{done: make(chan struct{})}
+	r.pending[i] = p
+	return p
+}
+
+// inflateAhead decodes chunk i and then, holding on to its worker token,
+// goes on with the next chunk still wanted by a sequential reader. Without
+// the hand-over, the pipeline only refilled when the reader came back, so
+// the reader often found the chunk it needed not yet started.
+func (r *Reader) inflateAhead(i int, p *pendingChunk) {
+	for p != nil {
+		data, err := r.decode(i)
+		r.finish(i, p, data, err)
+		r.mu.Lock()
+		i, p = r.nextWanted(i)
+		r.mu.Unlock()
+	}
+	<-r.ahead
+}
+
+// nextWanted claims the first chunk after i that a sequential reader will
+// reach within the read-ahead window and that is neither cached nor being
+// read, or returns nil; r.mu is held.
+func (r *Reader) nextWanted(i int) (int, *pendingChunk) {
+	window := r.aheadWindow()
+	for k, e := range r.ends {
+		if !r.sequential[k] || i < e-1 || i >= e+window {
+			continue
+		}
+		for j := i + 1; j < min(e+window, len(r.chunks)); j++ {
+			if r.cache[j] == nil && r.pending[j] == nil {
+				return j, r.claim(j)
+			}
+		}
+	}
+	return 0, nil
 }
 
 // readChunk returns chunk i decoded, from the cache, from a read already
@@ -133,8 +162,7 @@ func (r *Reader) readChunk(i int) ([]byte, error) {
 		<-p.done
 		return p.data, p.err
 	}
-	p := &pendingChunk{done: make(chan struct{})}
-	r.pending[i] = p
+	p := r.claim(i)
 	r.mu.Unlock()
 	data, err := r.decode(i)
 	r.finish(i, p, data, err)

@@ -77,13 +77,14 @@ type Reader struct {
 	goInflate bool      // tests: inflate with the Go decoder even if libdeflate is loaded
 	stored    sync.Pool // *[]byte holding a compressed chunk while it is inflated
 
-	mu      sync.Mutex
-	cache   map[int]*list.Element
-	lru     *list.List
-	pending map[int]*pendingChunk
-	ends    [streams]int // chunk after the end of recent reads, to spot sequential access
-	endNext int
-	ahead   chan struct{} // one token per read-ahead goroutine running
+	mu         sync.Mutex
+	cache      map[int]*list.Element
+	lru        *list.List
+	pending    map[int]*pendingChunk
+	ends       [streams]int  // chunk after the end of recent reads, to spot sequential access
+	sequential [streams]bool // the read ending at ends[k] continued an earlier one
+	endNext    int
+	ahead      chan struct{} // one token per read-ahead goroutine running
 }
 
 // NewReader parses the segments of one image, in order.
