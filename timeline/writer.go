@@ -50,7 +50,11 @@ type Event struct {
 	ScriptBlockID string
 	Recovered     bool
 	Summary       string
-	Data          map[string]any
+	// Data holds the data column's fields. FromEVTX leaves it nil for most
+	// records and keeps their fields in fields instead.
+	Data map[string]any
+
+	fields []field // sorted by key; encoded when Data is nil
 
 	// ts and data are the ts and data columns, set by Encode so that the
 	// formatting, sorting and escaping run on the parser goroutines instead
@@ -63,12 +67,15 @@ type Event struct {
 // is optional: it lets parallel producers take that work off the writer
 // goroutine.
 func (e *Event) Encode() error {
-	if e.Data == nil {
-		e.Data = map[string]any{}
-	}
 	buf := encodeBuffers.Get().(*[]byte)
 	defer encodeBuffers.Put(buf)
-	data, err := appendJSONObject((*buf)[:0], e.Data)
+	var data []byte
+	var err error
+	if e.Data == nil {
+		data = appendFields((*buf)[:0], e.fields)
+	} else {
+		data, err = appendJSONObject((*buf)[:0], e.Data)
+	}
 	*buf = data
 	if err != nil {
 		return fmt.Errorf("timeline: encoding event data: %w", err)
