@@ -105,14 +105,17 @@ const (
 // is not safe for concurrent use: one goroutine writes, so that ids follow
 // insertion order and reruns number everything the same way.
 //
-// The writer holds one connection until Close. Events go straight to the
-// driver's prepared statement: database/sql's argument conversion, locking
-// and result bookkeeping cost as much as SQLite's own insert.
+// The writer holds one connection until Close. Events bypass database/sql,
+// whose argument conversion, locking and result bookkeeping cost as much as
+// SQLite's own insert: they are packed and handed to SQLite a batch per cgo
+// call (rowInserter), or, if the driver's handle cannot be reached, bound
+// through the driver's own prepared statement.
 type Writer struct {
 	db       *sql.DB
 	conn     *sql.Conn
 	artifact *sql.Stmt
 	finish   *sql.Stmt
+	rows     *rowInserter           // on conn's SQLite handle; nil when the driver hides it
 	event    driver.StmtExecContext // of conn's driver connection: used only inside conn.Raw
 	args     []driver.NamedValue
 	pending  int
@@ -130,6 +133,10 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 		w.args[i].Ordinal = i + 1
 	}
 	err = conn.Raw(func(dc any) error {
+		var err error
+		if w.rows, err = newRowInserter(dc, insertEvent, eventKinds); err != nil && err != errNoRawConn {
+			return err
+		}
 		stmt, err := dc.(driver.Conn).Prepare(insertEvent)
 		if err != nil {
 			return err
@@ -167,7 +174,10 @@ func (w *Writer) closeStmts() {
 	if w.event != nil {
 		w.conn.Raw(func(any) error { return w.event.(driver.Stmt).Close() })
 	}
-	w.artifact, w.finish, w.event = nil, nil, nil
+	if w.rows != nil {
+		w.conn.Raw(func(any) error { w.rows.close(); return nil })
+	}
+	w.artifact, w.finish, w.event, w.rows = nil, nil, nil, nil
 }
 
 func (w *Writer) commit() error {
@@ -232,6 +242,9 @@ func (w *Writer) AddEvents(events []Event) error {
 }
 
 func (w *Writer) insert(events []Event) error {
+	if w.rows != nil {
+		return w.insertRows(events)
+	}
 	ctx := context.Background()
 	a := w.args
 	for i := range events {
@@ -251,6 +264,53 @@ func (w *Writer) insert(events []Event) error {
 		}
 	}
 	return nil
+}
+
+// eventKinds are insertEvent's parameter types, for rowInserter.
+const eventKinds = "titiitittttittttitt"
+
+// insertRows packs the events' values in insertEvent's order and inserts
+// them with a cgo call per megabyte or so.
+func (w *Writer) insertRows(events []Event) error {
+	b := &w.rows.buf
+	for i := range events {
+		e := &events[i]
+		if !e.encoded {
+			if err := e.Encode(); err != nil {
+				return err
+			}
+		}
+		recovered := int64(0)
+		if e.Recovered {
+			recovered = 1
+		}
+		b.text(e.ts)
+		b.int(UnixNano(e.TS))
+		b.text(e.Host)
+		b.int(e.ArtifactID)
+		b.int(e.RecordID)
+		b.text(e.Source)
+		b.int(int64(e.EventID))
+		b.text(e.Channel)
+		b.text(e.Provider)
+		b.text(e.Computer)
+		b.text(e.User)
+		b.int(int64(e.Level))
+		b.text(e.Process)
+		b.text(e.ParentProcess)
+		b.text(e.CommandLine)
+		b.text(e.ScriptBlockID)
+		b.int(recovered)
+		b.text(e.Summary)
+		b.text(e.data)
+		b.end()
+		if len(b.b) >= 1<<20 {
+			if err := w.rows.insert(); err != nil {
+				return err
+			}
+		}
+	}
+	return w.rows.insert()
 }
 
 // Close commits what is pending, builds the events indexes, reassembles the
