@@ -102,7 +102,9 @@ func sortedFields(data []evtx.Field) []field {
 	for i, k := range evtx.FieldKeys(data) {
 		fs[i] = field{k, data[i].Value}
 	}
-	slices.SortStableFunc(fs, func(a, b field) int { return strings.Compare(a.key, b.key) })
+	if !slices.IsSortedFunc(fs, compareKeys) {
+		slices.SortStableFunc(fs, compareKeys)
+	}
 	out := fs[:0]
 	for i, f := range fs {
 		if i+1 < len(fs) && fs[i+1].key == f.key {
@@ -112,6 +114,8 @@ func sortedFields(data []evtx.Field) []field {
 	}
 	return out
 }
+
+func compareKeys(a, b field) int { return strings.Compare(a.key, b.key) }
 
 // lookup finds a key in sorted fields; events have a few dozen fields at
 // most, so a scan costs less than a search.
@@ -216,6 +220,8 @@ func clip(s string) string {
 }
 
 // FromPrefetch gives one event per recorded run time, newest first.
+// The events' data differ only in run_index, so the rest of it, file and
+// directory lists included, is encoded once rather than once per event.
 func FromPrefetch(host string, artifactID int64, pf *prefetch.File) []Event {
 	exe := executablePath(pf)
 	files := make([]string, len(pf.Files))
@@ -227,19 +233,30 @@ func FromPrefetch(host string, artifactID int64, pf *prefetch.File) []Event {
 		volumes[i] = map[string]any{"device_path": v.DevicePath, "serial": fmt.Sprintf("%08X", v.Serial),
 			"created": FormatTime(v.Created)}
 	}
+	hash := fmt.Sprintf("0x%08X", pf.Hash)
+	// The keys sorting before and after run_index, encoded as two objects
+	// whose braces are then dropped around it.
+	before, err1 := appendJSONObject(nil, map[string]any{"directories": pf.Directories, "executable": pf.Executable,
+		"files": files, "hash": hash, "run_count": pf.RunCount})
+	after, err2 := appendJSONObject(nil, map[string]any{"version": pf.Version, "volumes": volumes})
+	shared := err1 == nil && err2 == nil
 	var out []Event
 	for i, t := range pf.LastRuns {
-		out = append(out, Event{
+		e := Event{
 			TS: t, Host: host, ArtifactID: artifactID, RecordID: int64(i), Source: "prefetch",
 			Process: exe,
 			Summary: fmt.Sprintf("%s ran (prefetch run time %d of %d recorded, run count %d)",
 				pf.Executable, i+1, len(pf.LastRuns), pf.RunCount),
 			Data: map[string]any{
-				"executable": pf.Executable, "hash": fmt.Sprintf("0x%08X", pf.Hash), "run_count": pf.RunCount,
+				"executable": pf.Executable, "hash": hash, "run_count": pf.RunCount,
 				"version": pf.Version, "files": files, "directories": pf.Directories, "volumes": volumes,
 				"run_index": i,
 			},
-		})
+		}
+		if shared {
+			e.raw = string(before[:len(before)-1]) + `,"run_index":` + strconv.Itoa(i) + "," + string(after[1:])
+		}
+		out = append(out, e)
 	}
 	return out
 }

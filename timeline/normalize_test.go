@@ -2,9 +2,15 @@ package timeline
 
 import (
 	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"triage/internal/testcorpus"
 	"triage/parsers/evtx"
+	"triage/parsers/prefetch"
 )
 
 // TestFromEVTXDataColumn: the data column FromEVTX's sorted fields give must
@@ -41,5 +47,45 @@ func TestSortedFieldsKeepsLastDuplicate(t *testing.T) {
 	got := string(appendFields(nil, fs))
 	if want := `{"X":"x","X#2":"z","b":"1"}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestFromPrefetchDataColumn: the data FromPrefetch encodes once per file
+// must be the bytes encoding each event's Data gives, for every KAPE
+// prefetch file.
+func TestFromPrefetchDataColumn(t *testing.T) {
+	root := testcorpus.Dir(t, "kape", "APTSIM-WIN10")
+	n := 0
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.EqualFold(filepath.Ext(p), ".pf") {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		pf, _ := prefetch.Parse(f, st.Size())
+		if pf == nil || pf.Version == 0 {
+			return nil
+		}
+		for _, e := range FromPrefetch("host", 1, pf) {
+			want, err := json.Marshal(e.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Encode(); err != nil {
+				t.Fatal(err)
+			}
+			if e.data != string(want) {
+				t.Fatalf("%s: data column\n got %s\nwant %s", p, e.data, want)
+			}
+			n++
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Fatal("no prefetch run times in the KAPE collection")
 	}
 }

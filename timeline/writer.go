@@ -51,10 +51,12 @@ type Event struct {
 	Recovered     bool
 	Summary       string
 	// Data holds the data column's fields. FromEVTX leaves it nil for most
-	// records and keeps their fields in fields instead.
+	// records and keeps their fields in fields instead; FromPrefetch sets it
+	// and encodes it ahead, so changing its Data afterwards has no effect.
 	Data map[string]any
 
 	fields []field // sorted by key; encoded when Data is nil
+	raw    string  // Data already encoded, by a normalizer that shares the work between events
 
 	// ts and data are the ts and data columns, set by Encode so that the
 	// formatting, sorting and escaping run on the parser goroutines instead
@@ -67,6 +69,10 @@ type Event struct {
 // is optional: it lets parallel producers take that work off the writer
 // goroutine.
 func (e *Event) Encode() error {
+	if e.raw != "" {
+		e.ts, e.data, e.encoded = FormatTime(e.TS), e.raw, true
+		return nil
+	}
 	buf := encodeBuffers.Get().(*[]byte)
 	defer encodeBuffers.Put(buf)
 	var data []byte
