@@ -102,3 +102,69 @@ func dumpEvents(t *testing.T, db *sql.DB) string {
 	}
 	return b.String() + types
 }
+
+// TestBuildIndexesEarly: indexes built before the last events are added
+// must hold those events too, and the tables must be the same as when
+// Close builds the indexes.
+func TestBuildIndexesEarly(t *testing.T) {
+	ts := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)
+	write := func(early bool) (*sql.DB, string) {
+		db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := NewWriter(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := Artifact{Host: "h", Path: "p", Kind: "evtx"}
+		if _, err := w.AddArtifact(&a); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 1000 {
+			if early && i == 900 {
+				if err := w.BuildIndexes(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e := Event{TS: ts.Add(time.Duration(i%37) * time.Minute), Host: []string{"h", "g"}[i%2], ArtifactID: a.ID,
+				RecordID: int64(i), Source: "evtx", EventID: i % 7, Process: []string{"", `C:\a.exe`, `C:\b.exe`}[i%3], Summary: "s"}
+			if err := w.AddEvent(&e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return db, dumpEvents(t, db)
+	}
+	late, lateDump := write(false)
+	defer late.Close()
+	early, earlyDump := write(true)
+	defer early.Close()
+	if earlyDump != lateDump {
+		t.Error("events differ when the indexes are built early")
+	}
+	var check string
+	if err := early.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %q %v", check, err)
+	}
+	for _, q := range []string{
+		`SELECT group_concat(id) FROM events INDEXED BY events_ts WHERE ts_ns > 0`,
+		`SELECT group_concat(id) FROM events INDEXED BY events_host_ts WHERE host = 'g'`,
+		`SELECT group_concat(id) FROM events INDEXED BY events_event_id WHERE source = 'evtx' AND event_id = 3`,
+		`SELECT group_concat(id) FROM events INDEXED BY events_process WHERE process = 'C:\b.exe'`,
+		`SELECT group_concat(id) FROM events INDEXED BY events_artifact WHERE artifact_id = 1 AND record_id > 950`,
+	} {
+		var got, want string
+		if err := early.QueryRow(q).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if err := late.QueryRow(q).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: built early %.80s…, at Close %.80s…", q, got, want)
+		}
+	}
+}

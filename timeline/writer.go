@@ -125,6 +125,7 @@ type Writer struct {
 	event    driver.StmtExecContext // of conn's driver connection: used only inside conn.Raw
 	args     []driver.NamedValue
 	pending  int
+	indexed  bool // the events indexes exist: BuildIndexes ran
 }
 
 // NewWriter starts the first transaction.
@@ -319,8 +320,27 @@ func (w *Writer) insertRows(events []Event) error {
 	return w.rows.insert()
 }
 
-// Close commits what is pending, builds the events indexes, reassembles the
-// 4104 script blocks and builds the full-text indexes.
+// BuildIndexes builds the events indexes before Close, which otherwise
+// builds them. Events added afterwards keep them up to date, which costs
+// about a third more per row than building them over all rows at once; a
+// caller that knows the bulk of the events is in can call it on another
+// goroutine, while the last artifacts are still being parsed, so that Close
+// has less left to do on one core. The Writer must not be used until it
+// returns.
+func (w *Writer) BuildIndexes() error {
+	if w.indexed {
+		return nil
+	}
+	if _, err := w.conn.ExecContext(context.Background(), indexesSQL); err != nil {
+		return fmt.Errorf("timeline: build indexes: %w", err)
+	}
+	w.indexed = true
+	return nil
+}
+
+// Close commits what is pending, builds the events indexes unless
+// BuildIndexes did, reassembles the 4104 script blocks and builds the
+// full-text indexes.
 func (w *Writer) Close() error {
 	w.closeStmts()
 	err := w.commit()
@@ -328,8 +348,10 @@ func (w *Writer) Close() error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.db.Exec(indexesSQL); err != nil {
-		return fmt.Errorf("timeline: build indexes: %w", err)
+	if !w.indexed {
+		if _, err := w.db.Exec(indexesSQL); err != nil {
+			return fmt.Errorf("timeline: build indexes: %w", err)
+		}
 	}
 	if err := reassembleScripts(w.db); err != nil {
 		return err
