@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"triage/parsers/evtx"
@@ -98,24 +99,75 @@ func sortedFields(data []evtx.Field) []field {
 	if len(data) == 0 {
 		return nil
 	}
-	fs := make([]field, len(data))
-	for i, k := range evtx.FieldKeys(data) {
-		fs[i] = field{k, data[i].Value}
+	c := fieldOrders.Get().(*fieldOrderCache)
+	o := c.find(data)
+	fs := make([]field, len(o.order))
+	for i, j := range o.order {
+		fs[i] = field{o.keys[j], data[j].Value}
 	}
-	if !slices.IsSortedFunc(fs, compareKeys) {
-		slices.SortStableFunc(fs, compareKeys)
-	}
-	out := fs[:0]
-	for i, f := range fs {
-		if i+1 < len(fs) && fs[i+1].key == f.key {
-			continue
-		}
-		out = append(out, f)
-	}
-	return out
+	fieldOrders.Put(c)
+	return fs
 }
 
-func compareKeys(a, b field) int { return strings.Compare(a.key, b.key) }
+// fieldOrder is how the fields of records with the given names go into the
+// data column: their keys, and which fields in which order.
+type fieldOrder struct {
+	names []string
+	keys  []string // evtx.FieldKeys
+	order []int    // field indexes by key, a repeated key's last field only
+}
+
+func newFieldOrder(data []evtx.Field) *fieldOrder {
+	o := &fieldOrder{names: make([]string, len(data)), keys: evtx.FieldKeys(data), order: make([]int, len(data))}
+	for i := range data {
+		o.names[i], o.order[i] = data[i].Name, i
+	}
+	slices.SortStableFunc(o.order, func(a, b int) int { return strings.Compare(o.keys[a], o.keys[b]) })
+	out := o.order[:0]
+	for i, j := range o.order {
+		if i+1 < len(o.order) && o.keys[o.order[i+1]] == o.keys[j] {
+			continue
+		}
+		out = append(out, j)
+	}
+	o.order = out
+	return o
+}
+
+func (o *fieldOrder) fits(data []evtx.Field) bool {
+	if len(o.names) != len(data) {
+		return false
+	}
+	for i := range data {
+		if o.names[i] != data[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldOrderCache remembers the orders of the last few field name lists.
+// Records of one event type share their names, and keying and sorting them
+// anew for each record was a sixth of the normalizing.
+type fieldOrderCache struct {
+	orders [8]*fieldOrder
+	next   int // the slot to replace
+}
+
+func (c *fieldOrderCache) find(data []evtx.Field) *fieldOrder {
+	for _, o := range c.orders {
+		if o != nil && o.fits(data) {
+			return o
+		}
+	}
+	o := newFieldOrder(data)
+	c.orders[c.next] = o
+	c.next = (c.next + 1) % len(c.orders)
+	return o
+}
+
+// fieldOrders holds a cache per parser goroutine, more or less.
+var fieldOrders = sync.Pool{New: func() any { return new(fieldOrderCache) }}
 
 // lookup finds a key in sorted fields; events have a few dozen fields at
 // most, so a scan costs less than a search.
@@ -239,7 +291,11 @@ func FromPrefetch(host string, artifactID int64, pf *prefetch.File) []Event {
 	before, err1 := appendJSONObject(nil, map[string]any{"directories": pf.Directories, "executable": pf.Executable,
 		"files": files, "hash": hash, "run_count": pf.RunCount})
 	after, err2 := appendJSONObject(nil, map[string]any{"version": pf.Version, "volumes": volumes})
+	var pre, post string
 	shared := err1 == nil && err2 == nil
+	if shared {
+		pre, post = string(before[:len(before)-1])+`,"run_index":`, ","+string(after[1:])
+	}
 	var out []Event
 	for i, t := range pf.LastRuns {
 		e := Event{
@@ -254,7 +310,7 @@ func FromPrefetch(host string, artifactID int64, pf *prefetch.File) []Event {
 			},
 		}
 		if shared {
-			e.raw = string(before[:len(before)-1]) + `,"run_index":` + strconv.Itoa(i) + "," + string(after[1:])
+			e.raw = pre + strconv.Itoa(i) + post
 		}
 		out = append(out, e)
 	}
