@@ -229,21 +229,20 @@ func parseArtifact(p *parsed, host string) {
 	row := &p.row
 	row.Status = "ok"
 	row.Flags = map[string]any{}
-	sha, md, err := hashArtifact(p.artifact)
-	row.SHA256, row.MD5 = sha, md
+	// One open serves both: the hash reads the file through, the parsers
+	// read at offsets, and a second open per artifact cost more system
+	// calls than the reads of a small one.
+	f, err := p.artifact.Open()
+	if err == nil {
+		defer f.Close()
+		row.SHA256, row.MD5, err = hashReader(f)
+	}
 	close(p.hashed)
 	if err != nil {
 		row.Status = "failed"
 		row.Errors = append(row.Errors, "hash: "+err.Error())
 		return
 	}
-	f, err := p.artifact.Open()
-	if err != nil {
-		row.Status = "failed"
-		row.Errors = append(row.Errors, err.Error())
-		return
-	}
-	defer f.Close()
 	switch p.artifact.Kind {
 	case collectors.EVTX:
 		parseEVTX(p, f, host)
@@ -260,7 +259,7 @@ func parseArtifact(p *parsed, host string) {
 			row.Status = statusFor(row.Records)
 		}
 	case collectors.History:
-		t, err := textfile.Read(f, p.artifact.Size)
+		t, err := textfile.Read(io.NewSectionReader(f, 0, p.artifact.Size), p.artifact.Size)
 		if err != nil {
 			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
 			return
@@ -271,7 +270,7 @@ func parseArtifact(p *parsed, host string) {
 			row.Records++
 		}
 	case collectors.Batch, collectors.Script:
-		t, err := textfile.Read(f, p.artifact.Size)
+		t, err := textfile.Read(io.NewSectionReader(f, 0, p.artifact.Size), p.artifact.Size)
 		if err != nil {
 			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
 			return
