@@ -29,7 +29,38 @@ func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(TimeLayout)
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(TimeLayout) // wider years, which only a damaged record gives
+	}
+	// Every event's time is formatted: writing the fixed layout directly
+	// costs a third of what time.Format's layout interpreter does.
+	hour, minute, sec := t.Clock()
+	var b [len(TimeLayout)]byte
+	digits(b[0:4], year)
+	b[4] = '-'
+	digits(b[5:7], int(month))
+	b[7] = '-'
+	digits(b[8:10], day)
+	b[10] = 'T'
+	digits(b[11:13], hour)
+	b[13] = ':'
+	digits(b[14:16], minute)
+	b[16] = ':'
+	digits(b[17:19], sec)
+	b[19] = '.'
+	digits(b[20:27], t.Nanosecond()/100)
+	b[27] = 'Z'
+	return string(b[:])
+}
+
+// digits writes v zero-padded into all of b.
+func digits(b []byte, v int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 // ParseTime is the inverse of FormatTime.
@@ -56,7 +87,10 @@ func Create(path string) (*sql.DB, error) {
 	// The database is new and written by this run alone: a crash leaves
 	// nothing worth recovering, so no journal and no syncs. The cache holds
 	// a whole insert transaction, and larger pages mean fewer B-tree splits.
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=OFF&_synchronous=OFF&_foreign_keys=off&_cache_size=-65536")
+	// database/sql hands the single connection to one goroutine at a time,
+	// so SQLite's per-connection mutex (_mutex=no) only cost a lock and an
+	// unlock on every bind and step: a sixth of the insert's CPU.
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=OFF&_synchronous=OFF&_foreign_keys=off&_cache_size=-65536&_mutex=no")
 	if err != nil {
 		return nil, err
 	}

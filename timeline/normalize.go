@@ -3,7 +3,10 @@ package timeline
 import (
 	"fmt"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"triage/parsers/evtx"
@@ -22,21 +25,22 @@ const (
 // other columns.
 const summaryWidth = 160
 
-// FromEVTX normalizes one event record.
+// FromEVTX normalizes one event record. The record's fields go into the
+// event as a sorted list rather than Data: building a map per record and
+// sorting its keys again to encode it was a tenth of the ingest's CPU. Only
+// the PowerShell events whose fields are merged with parsed blocks use Data.
 func FromEVTX(host string, artifactID int64, rec *evtx.Record) Event {
 	s := &rec.System
 	e := Event{
 		TS: rec.Time(), Host: host, ArtifactID: artifactID, RecordID: int64(rec.ID), Source: "evtx",
 		EventID: int(s.EventID), Channel: s.Channel, Provider: s.Provider, Computer: s.Computer,
-		User: s.UserID, Level: int(s.Level), Recovered: rec.Recovered, Data: make(map[string]any, len(rec.Data)),
+		User: s.UserID, Level: int(s.Level), Recovered: rec.Recovered,
 	}
 	if s.EventRecordID != 0 {
 		e.RecordID = int64(s.EventRecordID)
 	}
-	for i, k := range evtx.FieldKeys(rec.Data) {
-		e.Data[k] = rec.Data[i].Value
-	}
-	field := func(k string) string { return str(e.Data[k]) }
+	e.fields = sortedFields(rec.Data)
+	field := func(k string) string { return lookup(e.fields, k) }
 	switch {
 	case s.Provider == providerSecurity && s.EventID == 4688:
 		e.Process, e.CommandLine, e.ParentProcess = field("NewProcessName"), field("CommandLine"), field("ParentProcessName")
@@ -50,18 +54,22 @@ func FromEVTX(host string, artifactID int64, rec *evtx.Record) Event {
 		e.Summary = started(e.Process, e.ParentProcess, e.CommandLine)
 	case s.Provider == providerSysmon && s.EventID == 7:
 		e.Process = field("Image")
-		e.Summary = fmt.Sprintf("%s loaded %s", base(e.Process), field("ImageLoaded"))
+		e.Summary = base(e.Process) + " loaded " + field("ImageLoaded")
 	case s.Provider == providerPowerShell && s.EventID == 4104:
 		e.ScriptBlockID = field("ScriptBlockId")
 		e.Summary = fmt.Sprintf("PowerShell script block %s part %s/%s: %s", e.ScriptBlockID,
 			field("MessageNumber"), field("MessageTotal"), clip(field("ScriptBlockText")))
 	case s.Provider == providerPowerShell && s.EventID == 4103:
+		e.Data, e.fields = mapOf(e.fields), nil
+		field = func(k string) string { return str(e.Data[k]) }
 		for k, v := range keyValues(field("ContextInfo"), " = ") {
 			e.Data[k] = v
 		}
 		e.Process, e.CommandLine = exeOf(field("Host Application")), field("Host Application")
 		e.Summary = fmt.Sprintf("PowerShell pipeline ran %s: %s", field("Command Name"), clip(field("Payload")))
 	case s.Provider == providerClassicPS && (s.EventID == 400 || s.EventID == 403 || s.EventID == 600 || s.EventID == 800):
+		e.Data, e.fields = mapOf(e.fields), nil
+		field = func(k string) string { return str(e.Data[k]) }
 		for i := range rec.Data {
 			for k, v := range keyValues(rec.Data[i].Value, "=") {
 				if _, taken := e.Data[k]; !taken {
@@ -76,9 +84,123 @@ func FromEVTX(host string, artifactID int64, rec *evtx.Record) Event {
 		e.Summary = fmt.Sprintf("Windows PowerShell %d (engine %s, host %s): %s", s.EventID,
 			field("EngineVersion"), field("HostName"), clip(e.CommandLine))
 	default:
-		e.Summary = fmt.Sprintf("%s event %d", s.Provider, s.EventID)
+		e.Summary = s.Provider + " event " + strconv.Itoa(int(s.EventID))
 	}
 	return e
+}
+
+// field is one entry of an event's data column.
+type field struct{ key, value string }
+
+// sortedFields keys the record's fields as evtx.FieldKeys does and sorts
+// them by key. Where two fields end up with the same key the later one
+// stays, as it did when they went into a map.
+func sortedFields(data []evtx.Field) []field {
+	if len(data) == 0 {
+		return nil
+	}
+	c := fieldOrders.Get().(*fieldOrderCache)
+	o := c.find(data)
+	fs := make([]field, len(o.order))
+	for i, j := range o.order {
+		fs[i] = field{o.keys[j], data[j].Value}
+	}
+	fieldOrders.Put(c)
+	return fs
+}
+
+// fieldOrder is how the fields of records with the given names go into the
+// data column: their keys, and which fields in which order.
+type fieldOrder struct {
+	names []string
+	keys  []string // evtx.FieldKeys
+	order []int    // field indexes by key, a repeated key's last field only
+}
+
+func newFieldOrder(data []evtx.Field) *fieldOrder {
+	o := &fieldOrder{names: make([]string, len(data)), keys: evtx.FieldKeys(data), order: make([]int, len(data))}
+	for i := range data {
+		o.names[i], o.order[i] = data[i].Name, i
+	}
+	slices.SortStableFunc(o.order, func(a, b int) int { return strings.Compare(o.keys[a], o.keys[b]) })
+	out := o.order[:0]
+	for i, j := range o.order {
+		if i+1 < len(o.order) && o.keys[o.order[i+1]] == o.keys[j] {
+			continue
+		}
+		out = append(out, j)
+	}
+	o.order = out
+	return o
+}
+
+func (o *fieldOrder) fits(data []evtx.Field) bool {
+	if len(o.names) != len(data) {
+		return false
+	}
+	for i := range data {
+		if o.names[i] != data[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldOrderCache remembers the orders of the last few field name lists.
+// Records of one event type share their names, and keying and sorting them
+// anew for each record was a sixth of the normalizing.
+type fieldOrderCache struct {
+	orders [8]*fieldOrder
+	next   int // the slot to replace
+}
+
+func (c *fieldOrderCache) find(data []evtx.Field) *fieldOrder {
+	for _, o := range c.orders {
+		if o != nil && o.fits(data) {
+			return o
+		}
+	}
+	o := newFieldOrder(data)
+	c.orders[c.next] = o
+	c.next = (c.next + 1) % len(c.orders)
+	return o
+}
+
+// fieldOrders holds a cache per parser goroutine, more or less.
+var fieldOrders = sync.Pool{New: func() any { return new(fieldOrderCache) }}
+
+// lookup finds a key in sorted fields; events have a few dozen fields at
+// most, so a scan costs less than a search.
+func lookup(fs []field, k string) string {
+	for _, f := range fs {
+		if f.key == k {
+			return f.value
+		}
+	}
+	return ""
+}
+
+func mapOf(fs []field) map[string]any {
+	m := make(map[string]any, len(fs))
+	for _, f := range fs {
+		m[f.key] = f.value
+	}
+	return m
+}
+
+// appendFields writes sorted fields as appendJSONObject writes the same
+// entries from a map.
+func appendFields(dst []byte, fs []field) []byte {
+	dst = append(dst, '{')
+	for i, f := range fs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendJSONString(dst, f.key)
+		dst = append(dst, ':')
+		dst = AppendJSONString(dst, f.value)
+	}
+	return append(dst, '}')
 }
 
 // keyValues parses "key<sep>value" lines, as in the PowerShell logs'
@@ -150,6 +272,8 @@ func clip(s string) string {
 }
 
 // FromPrefetch gives one event per recorded run time, newest first.
+// The events' data differ only in run_index, so the rest of it, file and
+// directory lists included, is encoded once rather than once per event.
 func FromPrefetch(host string, artifactID int64, pf *prefetch.File) []Event {
 	exe := executablePath(pf)
 	files := make([]string, len(pf.Files))
@@ -161,19 +285,34 @@ func FromPrefetch(host string, artifactID int64, pf *prefetch.File) []Event {
 		volumes[i] = map[string]any{"device_path": v.DevicePath, "serial": fmt.Sprintf("%08X", v.Serial),
 			"created": FormatTime(v.Created)}
 	}
+	hash := fmt.Sprintf("0x%08X", pf.Hash)
+	// The keys sorting before and after run_index, encoded as two objects
+	// whose braces are then dropped around it.
+	before, err1 := appendJSONObject(nil, map[string]any{"directories": pf.Directories, "executable": pf.Executable,
+		"files": files, "hash": hash, "run_count": pf.RunCount})
+	after, err2 := appendJSONObject(nil, map[string]any{"version": pf.Version, "volumes": volumes})
+	var pre, post string
+	shared := err1 == nil && err2 == nil
+	if shared {
+		pre, post = string(before[:len(before)-1])+`,"run_index":`, ","+string(after[1:])
+	}
 	var out []Event
 	for i, t := range pf.LastRuns {
-		out = append(out, Event{
+		e := Event{
 			TS: t, Host: host, ArtifactID: artifactID, RecordID: int64(i), Source: "prefetch",
 			Process: exe,
 			Summary: fmt.Sprintf("%s ran (prefetch run time %d of %d recorded, run count %d)",
 				pf.Executable, i+1, len(pf.LastRuns), pf.RunCount),
 			Data: map[string]any{
-				"executable": pf.Executable, "hash": fmt.Sprintf("0x%08X", pf.Hash), "run_count": pf.RunCount,
+				"executable": pf.Executable, "hash": hash, "run_count": pf.RunCount,
 				"version": pf.Version, "files": files, "directories": pf.Directories, "volumes": volumes,
 				"run_index": i,
 			},
-		})
+		}
+		if shared {
+			e.raw = pre + strconv.Itoa(i) + post
+		}
+		out = append(out, e)
 	}
 	return out
 }

@@ -65,8 +65,9 @@ CREATE TABLE events (
 	summary         TEXT NOT NULL,
 	data            TEXT NOT NULL DEFAULT '{}' -- JSON object of every field
 );
--- The events indexes are in indexes.sql: Writer.Close builds them once the
--- bulk insert is over, which is cheaper than keeping them up to date row by row.
+-- The events indexes are in indexes.sql: the Writer builds them once the bulk
+-- of the events is in (BuildIndexes, or else Close), which is cheaper than
+-- keeping them up to date row by row.
 
 CREATE TABLE scripts (
 	id              INTEGER PRIMARY KEY,

@@ -50,7 +50,13 @@ type Event struct {
 	ScriptBlockID string
 	Recovered     bool
 	Summary       string
-	Data          map[string]any
+	// Data holds the data column's fields. FromEVTX leaves it nil for most
+	// records and keeps their fields in fields instead; FromPrefetch sets it
+	// and encodes it ahead, so changing its Data afterwards has no effect.
+	Data map[string]any
+
+	fields []field // sorted by key; encoded when Data is nil
+	raw    string  // Data already encoded, by a normalizer that shares the work between events
 
 	// ts and data are the ts and data columns, set by Encode so that the
 	// formatting, sorting and escaping run on the parser goroutines instead
@@ -63,12 +69,19 @@ type Event struct {
 // is optional: it lets parallel producers take that work off the writer
 // goroutine.
 func (e *Event) Encode() error {
-	if e.Data == nil {
-		e.Data = map[string]any{}
+	if e.raw != "" {
+		e.ts, e.data, e.encoded = FormatTime(e.TS), e.raw, true
+		return nil
 	}
 	buf := encodeBuffers.Get().(*[]byte)
 	defer encodeBuffers.Put(buf)
-	data, err := appendJSONObject((*buf)[:0], e.Data)
+	var data []byte
+	var err error
+	if e.Data == nil {
+		data = appendFields((*buf)[:0], e.fields)
+	} else {
+		data, err = appendJSONObject((*buf)[:0], e.Data)
+	}
 	*buf = data
 	if err != nil {
 		return fmt.Errorf("timeline: encoding event data: %w", err)
@@ -98,17 +111,21 @@ const (
 // is not safe for concurrent use: one goroutine writes, so that ids follow
 // insertion order and reruns number everything the same way.
 //
-// The writer holds one connection until Close. Events go straight to the
-// driver's prepared statement: database/sql's argument conversion, locking
-// and result bookkeeping cost as much as SQLite's own insert.
+// The writer holds one connection until Close. Events bypass database/sql,
+// whose argument conversion, locking and result bookkeeping cost as much as
+// SQLite's own insert: they are packed and handed to SQLite a batch per cgo
+// call (rowInserter), or, if the driver's handle cannot be reached, bound
+// through the driver's own prepared statement.
 type Writer struct {
 	db       *sql.DB
 	conn     *sql.Conn
 	artifact *sql.Stmt
 	finish   *sql.Stmt
+	rows     *rowInserter           // on conn's SQLite handle; nil when the driver hides it
 	event    driver.StmtExecContext // of conn's driver connection: used only inside conn.Raw
 	args     []driver.NamedValue
 	pending  int
+	indexed  bool // the events indexes exist: BuildIndexes ran
 }
 
 // NewWriter starts the first transaction.
@@ -123,6 +140,10 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 		w.args[i].Ordinal = i + 1
 	}
 	err = conn.Raw(func(dc any) error {
+		var err error
+		if w.rows, err = newRowInserter(dc, insertEvent, eventKinds); err != nil && err != errNoRawConn {
+			return err
+		}
 		stmt, err := dc.(driver.Conn).Prepare(insertEvent)
 		if err != nil {
 			return err
@@ -160,7 +181,10 @@ func (w *Writer) closeStmts() {
 	if w.event != nil {
 		w.conn.Raw(func(any) error { return w.event.(driver.Stmt).Close() })
 	}
-	w.artifact, w.finish, w.event = nil, nil, nil
+	if w.rows != nil {
+		w.conn.Raw(func(any) error { w.rows.close(); return nil })
+	}
+	w.artifact, w.finish, w.event, w.rows = nil, nil, nil, nil
 }
 
 func (w *Writer) commit() error {
@@ -225,6 +249,9 @@ func (w *Writer) AddEvents(events []Event) error {
 }
 
 func (w *Writer) insert(events []Event) error {
+	if w.rows != nil {
+		return w.insertRows(events)
+	}
 	ctx := context.Background()
 	a := w.args
 	for i := range events {
@@ -246,8 +273,74 @@ func (w *Writer) insert(events []Event) error {
 	return nil
 }
 
-// Close commits what is pending, builds the events indexes, reassembles the
-// 4104 script blocks and builds the full-text indexes.
+// eventKinds are insertEvent's parameter types, for rowInserter.
+const eventKinds = "titiitittttittttitt"
+
+// insertRows packs the events' values in insertEvent's order and inserts
+// them with a cgo call per megabyte or so.
+func (w *Writer) insertRows(events []Event) error {
+	b := &w.rows.buf
+	for i := range events {
+		e := &events[i]
+		if !e.encoded {
+			if err := e.Encode(); err != nil {
+				return err
+			}
+		}
+		recovered := int64(0)
+		if e.Recovered {
+			recovered = 1
+		}
+		b.text(e.ts)
+		b.int(UnixNano(e.TS))
+		b.text(e.Host)
+		b.int(e.ArtifactID)
+		b.int(e.RecordID)
+		b.text(e.Source)
+		b.int(int64(e.EventID))
+		b.text(e.Channel)
+		b.text(e.Provider)
+		b.text(e.Computer)
+		b.text(e.User)
+		b.int(int64(e.Level))
+		b.text(e.Process)
+		b.text(e.ParentProcess)
+		b.text(e.CommandLine)
+		b.text(e.ScriptBlockID)
+		b.int(recovered)
+		b.text(e.Summary)
+		b.text(e.data)
+		b.end()
+		if len(b.b) >= 1<<20 {
+			if err := w.rows.insert(); err != nil {
+				return err
+			}
+		}
+	}
+	return w.rows.insert()
+}
+
+// BuildIndexes builds the events indexes before Close, which otherwise
+// builds them. Events added afterwards keep them up to date, which costs
+// about a third more per row than building them over all rows at once; a
+// caller that knows the bulk of the events is in can call it on another
+// goroutine, while the last artifacts are still being parsed, so that Close
+// has less left to do on one core. The Writer must not be used until it
+// returns.
+func (w *Writer) BuildIndexes() error {
+	if w.indexed {
+		return nil
+	}
+	if _, err := w.conn.ExecContext(context.Background(), indexesSQL); err != nil {
+		return fmt.Errorf("timeline: build indexes: %w", err)
+	}
+	w.indexed = true
+	return nil
+}
+
+// Close commits what is pending, builds the events indexes unless
+// BuildIndexes did, reassembles the 4104 script blocks and builds the
+// full-text indexes.
 func (w *Writer) Close() error {
 	w.closeStmts()
 	err := w.commit()
@@ -255,8 +348,10 @@ func (w *Writer) Close() error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.db.Exec(indexesSQL); err != nil {
-		return fmt.Errorf("timeline: build indexes: %w", err)
+	if !w.indexed {
+		if _, err := w.db.Exec(indexesSQL); err != nil {
+			return fmt.Errorf("timeline: build indexes: %w", err)
+		}
 	}
 	if err := reassembleScripts(w.db); err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 
 // kapeEvents normalizes every event log record of the KAPE collection once,
 // so the benchmarks below time the normalizing or the writing alone.
-func kapeEvents(b *testing.B) []*evtx.Record {
+func kapeEvents(b testing.TB) []*evtx.Record {
 	var recs []*evtx.Record
 	root := testcorpus.Dir(b, "kape", "APTSIM-WIN10")
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {

@@ -185,8 +185,8 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 	}
 	var all []hostRun
 	restoreGC := tuneGC()
-	for _, root := range evidence {
-		hr, err := collectHost(w, o, root, log, stderr, interactive)
+	for i, root := range evidence {
+		hr, err := collectHost(w, o, root, log, stderr, interactive, i == len(evidence)-1)
 		if err != nil {
 			log.Printf("error: evidence %s: %v", root, err)
 			m.EvidenceErrors = append(m.EvidenceErrors, fmt.Sprintf("%s: %v", root, err))
@@ -284,7 +284,7 @@ func logImage(log *runLog, mi manifestImage) {
 	}
 }
 
-func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, stderr io.Writer, interactive bool) (hostRun, error) {
+func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, stderr io.Writer, interactive, last bool) (hostRun, error) {
 	ev, err := collectors.Open(root)
 	if err != nil {
 		return hostRun{}, err
@@ -320,7 +320,9 @@ func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, std
 		}
 		defer bar.Finish()
 	}
-	rows, err := ingest(w, host, ev.Artifacts, log, progress)
+	// Indexes built during an earlier root's ingest would make every
+	// later root's inserts maintain them.
+	rows, err := ingest(w, host, ev.Artifacts, log, progress, last)
 	if err != nil {
 		ev.Close()
 		return hostRun{}, err

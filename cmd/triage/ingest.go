@@ -81,8 +81,10 @@ func recycle(batch []timeline.Event) {
 }
 
 // ingest parses the artifacts in parallel and writes them in the given
-// order from this goroutine, so ids are the same on every run.
-func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, log *runLog, progress func(bytes int64, events int)) ([]timeline.Artifact, error) {
+// order from this goroutine, so ids are the same on every run. With
+// indexEarly, for the last evidence root, it builds the timeline's indexes
+// before the artifacts that follow the last event log.
+func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, log *runLog, progress func(bytes int64, events int), indexEarly bool) ([]timeline.Artifact, error) {
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *parsed)
 	queue := make(chan *parsed, lookahead)
@@ -115,44 +117,108 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 			}
 		}()
 	}
-	var rows []timeline.Artifact
-	for p := range queue {
-		// The artifact row goes in before its events so they can refer to
-		// it; its outcome is filled in once parsing is over.
-		<-p.hashed
-		row := timeline.Artifact{
-			Host: host, EvidenceRoot: p.artifact.Root, Path: p.artifact.Path, Kind: string(p.artifact.Kind),
-			Size: p.artifact.Size, ModTime: p.artifact.ModTime, SHA256: p.row.SHA256, MD5: p.row.MD5,
+	// Once the last event log is written, the indexes are built on another
+	// goroutine while the artifacts after it, mostly prefetch files whose
+	// decompression is much of the parsing but which hold few events, are
+	// parsed and held here; they are written once the indexes are done.
+	// Close would otherwise build the indexes on one core after the last
+	// insert, with the other idle.
+	early := -1
+	if indexEarly {
+		for i, a := range artifacts {
+			if a.Kind == collectors.EVTX {
+				early = i
+			}
 		}
-		id, err := w.AddArtifact(&row)
+	}
+	var indexed chan error
+	var held []*parsed
+	var rows []timeline.Artifact
+	i := 0
+	for p := range queue {
+		if indexed != nil {
+			hold(p)
+			held = append(held, p)
+			continue
+		}
+		row, err := writeArtifact(w, p, host, log, progress)
 		if err != nil {
 			return rows, err
 		}
-		n := 0
-		for batch := range p.batches {
-			for i := range batch {
-				batch[i].ArtifactID = id
-			}
-			if err := w.AddEvents(batch); err != nil {
-				return rows, err
-			}
-			n += len(batch)
-			recycle(batch)
+		rows = append(rows, row)
+		if i == early && i < len(artifacts)-1 {
+			indexed = make(chan error, 1)
+			go func() { indexed <- w.BuildIndexes() }()
 		}
-		<-p.done
-		row.Status, row.Records, row.Recovered, row.Errors, row.Flags = p.row.Status, p.row.Records, p.row.Recovered, p.row.Errors, p.row.Flags
-		row.FirstRecord, row.LastRecord, row.MissingRecords = p.row.FirstRecord, p.row.LastRecord, p.row.MissingRecords
-		if err := w.FinishArtifact(&row); err != nil {
+		i++
+	}
+	if indexed != nil {
+		if err := <-indexed; err != nil {
 			return rows, err
 		}
-		log.Printf("parsed %s (%s): %d events, status %s, %d errors", row.Path, row.Kind, n, row.Status, len(row.Errors))
-		for _, e := range row.Errors {
-			log.Printf("  %s: %s", row.Path, e)
+	}
+	for _, p := range held {
+		row, err := writeArtifact(w, p, host, log, progress)
+		if err != nil {
+			return rows, err
 		}
-		progress(row.Size, n)
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// hold waits for p to be parsed and keeps its batches for writeArtifact.
+func hold(p *parsed) {
+	<-p.hashed
+	var batches [][]timeline.Event
+	for batch := range p.batches {
+		batches = append(batches, batch)
+	}
+	<-p.done
+	p.batches = make(chan []timeline.Event, len(batches))
+	for _, batch := range batches {
+		p.batches <- batch
+	}
+	close(p.batches)
+}
+
+// writeArtifact writes p's artifact row, then its events as they are
+// parsed, then its outcome.
+func writeArtifact(w *timeline.Writer, p *parsed, host string, log *runLog, progress func(bytes int64, events int)) (timeline.Artifact, error) {
+	// The artifact row goes in before its events so they can refer to it;
+	// its outcome is filled in once parsing is over.
+	<-p.hashed
+	row := timeline.Artifact{
+		Host: host, EvidenceRoot: p.artifact.Root, Path: p.artifact.Path, Kind: string(p.artifact.Kind),
+		Size: p.artifact.Size, ModTime: p.artifact.ModTime, SHA256: p.row.SHA256, MD5: p.row.MD5,
+	}
+	id, err := w.AddArtifact(&row)
+	if err != nil {
+		return row, err
+	}
+	n := 0
+	for batch := range p.batches {
+		for i := range batch {
+			batch[i].ArtifactID = id
+		}
+		if err := w.AddEvents(batch); err != nil {
+			return row, err
+		}
+		n += len(batch)
+		recycle(batch)
+	}
+	<-p.done
+	row.Status, row.Records, row.Recovered, row.Errors, row.Flags = p.row.Status, p.row.Records, p.row.Recovered, p.row.Errors, p.row.Flags
+	row.FirstRecord, row.LastRecord, row.MissingRecords = p.row.FirstRecord, p.row.LastRecord, p.row.MissingRecords
+	if err := w.FinishArtifact(&row); err != nil {
+		return row, err
+	}
+	log.Printf("parsed %s (%s): %d events, status %s, %d errors", row.Path, row.Kind, n, row.Status, len(row.Errors))
+	for _, e := range row.Errors {
+		log.Printf("  %s: %s", row.Path, e)
+	}
+	progress(row.Size, n)
+	return row, nil
 }
 
 // parseArtifact hashes the artifact, then parses it, streaming events.
@@ -163,21 +229,20 @@ func parseArtifact(p *parsed, host string) {
 	row := &p.row
 	row.Status = "ok"
 	row.Flags = map[string]any{}
-	sha, md, err := hashArtifact(p.artifact)
-	row.SHA256, row.MD5 = sha, md
+	// One open serves both: the hash reads the file through, the parsers
+	// read at offsets, and a second open per artifact cost more system
+	// calls than the reads of a small one.
+	f, err := p.artifact.Open()
+	if err == nil {
+		defer f.Close()
+		row.SHA256, row.MD5, err = hashReader(f)
+	}
 	close(p.hashed)
 	if err != nil {
 		row.Status = "failed"
 		row.Errors = append(row.Errors, "hash: "+err.Error())
 		return
 	}
-	f, err := p.artifact.Open()
-	if err != nil {
-		row.Status = "failed"
-		row.Errors = append(row.Errors, err.Error())
-		return
-	}
-	defer f.Close()
 	switch p.artifact.Kind {
 	case collectors.EVTX:
 		parseEVTX(p, f, host)
@@ -194,7 +259,7 @@ func parseArtifact(p *parsed, host string) {
 			row.Status = statusFor(row.Records)
 		}
 	case collectors.History:
-		t, err := textfile.Read(f, p.artifact.Size)
+		t, err := textfile.Read(io.NewSectionReader(f, 0, p.artifact.Size), p.artifact.Size)
 		if err != nil {
 			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
 			return
@@ -205,7 +270,7 @@ func parseArtifact(p *parsed, host string) {
 			row.Records++
 		}
 	case collectors.Batch, collectors.Script:
-		t, err := textfile.Read(f, p.artifact.Size)
+		t, err := textfile.Read(io.NewSectionReader(f, 0, p.artifact.Size), p.artifact.Size)
 		if err != nil {
 			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
 			return

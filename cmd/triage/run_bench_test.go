@@ -49,7 +49,7 @@ func BenchmarkIngestKAPE(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rows, err := ingest(w, "WIN-C89CFTIHC0I", ev.Artifacts, log, func(int64, int) {})
+		rows, err := ingest(w, "WIN-C89CFTIHC0I", ev.Artifacts, log, func(int64, int) {}, true)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -340,7 +340,7 @@ func TestIngestWriterFailureFreesParsers(t *testing.T) {
 	}
 	before := runtime.NumGoroutine()
 	log := &runLog{w: io.Discard, now: time.Now}
-	if _, err := ingest(w, "h", ev.Artifacts, log, func(int64, int) {}); err == nil {
+	if _, err := ingest(w, "h", ev.Artifacts, log, func(int64, int) {}, true); err == nil {
 		t.Fatal("ingest succeeded with every event insert failing")
 	}
 	deadline := time.Now().Add(10 * time.Second)

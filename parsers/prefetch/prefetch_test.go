@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 	"triage/internal/testcorpus"
+	"unicode/utf16"
 )
 
 func corpusFiles(t testing.TB) []string {
@@ -374,4 +376,44 @@ func BenchmarkCorpus(b *testing.B) {
 			Parse(bytes.NewReader(d), int64(len(d)))
 		}
 	}
+}
+
+// utf16zReference is the first, obviously right utf16z: utf16.Decode over
+// the units before the first NUL.
+func utf16zReference(b []byte) string {
+	var u []uint16
+	for i := 0; i+1 < len(b); i += 2 {
+		c := binary.LittleEndian.Uint16(b[i:])
+		if c == 0 {
+			break
+		}
+		u = append(u, c)
+	}
+	return string(utf16.Decode(u))
+}
+
+// TestUTF16ZMatchesDecode: utf16z must give utf16.Decode's result for any
+// units, surrogates paired, unpaired, reversed or cut off by a NUL or the
+// end included.
+func TestUTF16ZMatchesDecode(t *testing.T) {
+	units := []uint16{0, 'a', 0x7f, 0x80, 0x7ff, 0x800, 0xe9, 0xfffd, 0xffff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xd83d, 0xde00}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		b := make([]byte, r.IntN(12))
+		for i := 0; i+1 < len(b); i += 2 {
+			binary.LittleEndian.PutUint16(b[i:], units[r.IntN(len(units))])
+		}
+		if got, want := utf16z(b), utf16zReference(b); got != want {
+			t.Fatalf("utf16z(% x) = %q, want %q", b, got, want)
+		}
+	}
+}
+
+func FuzzUTF16Z(f *testing.F) {
+	f.Add([]byte("a\x00\x3d\xd8\x00\xde\x00\xd8"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := utf16z(b), utf16zReference(b); got != want {
+			t.Fatalf("utf16z(% x) = %q, want %q", b, got, want)
+		}
+	})
 }
