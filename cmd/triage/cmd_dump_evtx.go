@@ -57,19 +57,15 @@ func dumpEVTXFile(w *bufio.Writer, stderr io.Writer, name string, asXML bool) er
 	}
 	defer f.Close()
 	file := timeline.AppendJSONString(nil, name)
-	var line []byte
-	for rec, err := range f.Records() {
+	encode := func(b []byte, rec *evtx.Record) []byte { return appendRecordJSON(b, file, rec) }
+	if asXML {
+		encode = func(b []byte, rec *evtx.Record) []byte { return append(b, rec.XML()...) }
+	}
+	for line, err := range f.Encoded(encode) {
 		if err != nil {
 			fmt.Fprintf(stderr, "triage: %s: %v\n", name, trimPrefix(err))
-		}
-		if rec == nil {
 			continue
 		}
-		if asXML {
-			w.WriteString(rec.XML())
-			continue
-		}
-		line = appendRecordJSON(line[:0], file, rec)
 		w.Write(line)
 	}
 	return nil

@@ -104,10 +104,13 @@ func (r *Reader) SetWorkers(n int) {
 type item struct {
 	rec *Record
 	err error
+	end int // where the record's bytes end in chunkResult.enc, when encoding
 }
 
 type chunkResult struct {
 	items       []item
+	enc         []byte // the chunk's records as encoded by Encoded's function
+	encBuf      *[]byte
 	valid, zero bool
 	crcErrors   int
 	truncated   bool
@@ -115,85 +118,158 @@ type chunkResult struct {
 
 var chunkBufs = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
+// encBufs hold a chunk's encoded records from the worker that made them
+// until they are yielded.
+var encBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledEnc keeps the rare chunk that encodes to a huge size from
+// pinning its buffer in the pool.
+const maxPooledEnc = 4 << 20
+
 // Records yields every record in file order. Damage is yielded as a
 // *FormatError and iteration goes on. Chunks are decoded in parallel by a
 // bounded pool, so memory depends on the workers, not on the file size.
 func (r *Reader) Records() iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
-		r.stats = Stats{}
-		ranges := r.chunkIDRanges()
-		type job struct {
-			slot int
-			out  chan chunkResult
-		}
-		jobs := make(chan job)
-		futures := make(chan chan chunkResult, 2*r.workers)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := 0; w < r.workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var in interner
-				for j := range jobs {
-					j.out <- r.parseChunk(j.slot, &in)
-				}
-			}()
-		}
-		go func() {
-			defer close(futures)
-			defer close(jobs)
-			for slot := 0; slot < r.header.Slots; slot++ {
-				out := make(chan chunkResult, 1)
-				select {
-				case futures <- out:
-				case <-stop:
-					return
-				}
-				select {
-				case jobs <- job{slot, out}:
-				case <-stop:
-					return
-				}
-			}
-		}()
-		defer func() {
-			close(stop)
-			for range futures { // let the producer and workers finish
-			}
-			wg.Wait()
-		}()
+		r.pass(nil, func(it *item, _ []byte) bool { return yield(it.rec, it.err) })
+	}
+}
 
-		recoveredSeen := make(map[uint64]bool)
-		for fut := range futures {
-			res := <-fut
-			r.account(res)
-			for _, it := range res.items {
-				if it.rec != nil && it.rec.Recovered {
-					if inRanges(ranges, it.rec.Chunk, it.rec.ID) || recoveredSeen[it.rec.ID] {
-						r.stats.DuplicateIDs++
-						continue
-					}
-					recoveredSeen[it.rec.ID] = true
-					r.stats.Recovered++
-				}
-				if it.rec != nil {
-					r.stats.Records++
-					if r.stats.FirstID == 0 || it.rec.ID < r.stats.FirstID {
-						r.stats.FirstID = it.rec.ID
-					}
-					if it.rec.ID > r.stats.LastID {
-						r.stats.LastID = it.rec.ID
-					}
-				} else {
-					r.stats.Errors++
-				}
-				if !yield(it.rec, it.err) {
-					return
-				}
+// Encoded is Records for a caller that turns each record into bytes, such
+// as a line of JSON: encode appends the record's bytes to dst and returns
+// the result. It runs in the worker that decoded the record, beside the
+// other workers, where on the caller's goroutine it would run alone. The
+// records come out in the same order, with the same damage reports and
+// Stats, as from Records; a yielded slice is valid only until the yield
+// returns. encode also sees the recovered records that turn out to repeat
+// an id; their bytes are dropped with them.
+func (r *Reader) Encoded(encode func(dst []byte, rec *Record) []byte) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		r.pass(encode, func(it *item, b []byte) bool {
+			if it.rec == nil {
+				return yield(nil, it.err)
 			}
+			return yield(b, nil)
+		})
+	}
+}
+
+// pass decodes the chunks in parallel and hands each kept item to yield in
+// file order, with its encoded bytes when encode is set.
+func (r *Reader) pass(encode func([]byte, *Record) []byte, yield func(*item, []byte) bool) {
+	r.stats = Stats{}
+	ranges := r.chunkIDRanges()
+	type job struct {
+		slot int
+		out  chan chunkResult
+	}
+	jobs := make(chan job)
+	futures := make(chan chan chunkResult, 2*r.workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < r.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var in interner
+			for j := range jobs {
+				res := r.parseChunk(j.slot, &in)
+				if encode != nil {
+					res.encode(encode)
+				}
+				j.out <- res
+			}
+		}()
+	}
+	go func() {
+		defer close(futures)
+		defer close(jobs)
+		for slot := 0; slot < r.header.Slots; slot++ {
+			out := make(chan chunkResult, 1)
+			select {
+			case futures <- out:
+			case <-stop:
+				return
+			}
+			select {
+			case jobs <- job{slot, out}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range futures { // let the producer and workers finish
+		}
+		wg.Wait()
+	}()
+
+	recoveredSeen := make(map[uint64]bool)
+	for fut := range futures {
+		res := <-fut
+		r.account(res)
+		if !r.yieldChunk(&res, ranges, recoveredSeen, yield) {
+			return
+		}
+		res.release()
+	}
+}
+
+// encode runs encode over the chunk's records into one buffer.
+func (res *chunkResult) encode(encode func([]byte, *Record) []byte) {
+	bp := encBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for i := range res.items {
+		if rec := res.items[i].rec; rec != nil {
+			b = encode(b, rec)
+		}
+		res.items[i].end = len(b)
+	}
+	*bp = b
+	res.enc, res.encBuf = b, bp
+}
+
+// release gives the encoding buffer back once its bytes have been yielded.
+func (res *chunkResult) release() {
+	if res.encBuf != nil {
+		if cap(*res.encBuf) <= maxPooledEnc {
+			encBufs.Put(res.encBuf)
+		}
+		res.enc, res.encBuf = nil, nil
+	}
+}
+
+func (r *Reader) yieldChunk(res *chunkResult, ranges []idRange, recoveredSeen map[uint64]bool, yield func(*item, []byte) bool) bool {
+	start := 0
+	for i := range res.items {
+		it := &res.items[i]
+		enc := res.enc[start:it.end]
+		start = it.end
+		if it.rec != nil && it.rec.Recovered {
+			if inRanges(ranges, it.rec.Chunk, it.rec.ID) || recoveredSeen[it.rec.ID] {
+				r.stats.DuplicateIDs++
+				continue
+			}
+			recoveredSeen[it.rec.ID] = true
+			r.stats.Recovered++
+		}
+		if it.rec != nil {
+			r.stats.Records++
+			if r.stats.FirstID == 0 || it.rec.ID < r.stats.FirstID {
+				r.stats.FirstID = it.rec.ID
+			}
+			if it.rec.ID > r.stats.LastID {
+				r.stats.LastID = it.rec.ID
+			}
+		} else {
+			r.stats.Errors++
+		}
+		if !yield(it, enc) {
+			return false
 		}
 	}
+	return true
 }
 
 func (r *Reader) account(res chunkResult) {
