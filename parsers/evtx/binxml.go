@@ -119,10 +119,25 @@ func (s *chunkSource) chunk() *chunk {
 }
 
 func newChunk(buf []byte, base int64) *chunk {
-	c := &chunk{buf: buf, base: base, names: make(map[uint32]string), templates: make(map[uint32]*template)}
-	// A chunk holds a few dozen templates at most; small slabs waste less.
-	c.defs.nodes.size, c.defs.vals.size, c.defs.insts.size = 128, 32, 8
+	c := new(chunk)
+	c.reuse(buf, base)
 	return c
+}
+
+// reuse readies c for another chunk, keeping its maps and slabs: a chunk
+// worker decodes one chunk after another, and nothing taken from a chunk's
+// caches outlives its decoding but strings.
+func (c *chunk) reuse(buf []byte, base int64) {
+	c.buf, c.base = buf, base
+	if c.names == nil {
+		c.names = make(map[uint32]string)
+		c.templates = make(map[uint32]*template)
+		// A chunk holds a few dozen templates at most; small slabs waste less.
+		c.defs.nodes.size, c.defs.vals.size, c.defs.insts.size = 128, 32, 8
+	}
+	clear(c.names)
+	clear(c.templates)
+	c.defs.reset()
 }
 
 // cursor reads tokens from c.buf[pos:end].
@@ -162,15 +177,35 @@ func (st *parseStore) finish(mark int) []node {
 }
 
 // slab is a bump allocator for short-lived slices. A full slab is replaced,
-// not grown, so slices handed out earlier stay valid until reset.
+// not grown, so slices handed out earlier stay valid until reset; reset
+// keeps the full slabs for reuse, so that a decoder that goes from record
+// to record or chunk to chunk stops allocating once it has seen its largest.
 type slab[T any] struct {
 	buf  []T
-	size int // items per replacement, slabItems if 0
+	full [][]T // filled since the last reset
+	free [][]T // filled before it, to be handed out again
+	size int   // items per replacement, slabItems if 0
 }
 
 const slabItems = 1024
 
+// maxKeptSlabs bounds what a slab keeps for reuse, so one huge record or
+// chunk does not pin its memory for the decoder's lifetime.
+const maxKeptSlabs = 32
+
 func (s *slab[T]) grow(n int) {
+	if cap(s.buf) > 0 {
+		s.full = append(s.full, s.buf)
+	}
+	for len(s.free) > 0 {
+		b := s.free[len(s.free)-1]
+		s.free[len(s.free)-1] = nil
+		s.free = s.free[:len(s.free)-1]
+		if cap(b) >= n {
+			s.buf = b[:0]
+			return
+		}
+	}
 	size := s.size
 	if size == 0 {
 		size = slabItems
@@ -203,7 +238,17 @@ func (s *slab[T]) make(n int) []T {
 	return s.buf[m : m+n : m+n]
 }
 
-func (s *slab[T]) reset() { s.buf = s.buf[:0] }
+// reset makes every slice handed out invalid and the memory reusable.
+func (s *slab[T]) reset() {
+	s.buf = s.buf[:0]
+	for _, b := range s.full {
+		if len(s.free) < maxKeptSlabs {
+			s.free = append(s.free, b)
+		}
+	}
+	clear(s.full)
+	s.full = s.full[:0]
+}
 
 func (r *cursor) fail(format string, args ...any) error {
 	return formatErr(r.c.base+int64(r.pos), format, args...)

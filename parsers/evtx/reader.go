@@ -172,8 +172,9 @@ func (r *Reader) pass(encode func([]byte, *Record) []byte, yield func(*item, []b
 		go func() {
 			defer wg.Done()
 			var in interner
+			var c chunk
 			for j := range jobs {
-				res := r.parseChunk(j.slot, &in)
+				res := r.parseChunk(j.slot, &c, &in)
 				if encode != nil {
 					res.encode(encode)
 				}
@@ -317,7 +318,8 @@ func inRanges(ranges []idRange, slot int, id uint64) bool {
 	return false
 }
 
-func (r *Reader) parseChunk(slot int, in *interner) chunkResult {
+// parseChunk decodes the chunk in slot with c, which it reuses.
+func (r *Reader) parseChunk(slot int, c *chunk, in *interner) chunkResult {
 	bp := chunkBufs.Get().(*[]byte)
 	defer chunkBufs.Put(bp)
 	buf := *bp
@@ -347,7 +349,7 @@ func (r *Reader) parseChunk(slot int, in *interner) chunkResult {
 		return res
 	}
 	res.valid = true
-	c := newChunk(buf, off)
+	c.reuse(buf, off)
 	h := parseChunkHeader(buf)
 	if !r.header.NoCRC() {
 		if chunkHeaderCRC(buf) != h.headerCRC {
@@ -363,7 +365,7 @@ func (r *Reader) parseChunk(slot int, in *interner) chunkResult {
 	c.in = in.ready()
 	c.src = &chunkSource{r: r.r, base: off, size: n}
 	res.items = append(res.items, c.records(slot, h)...)
-	c.in = nil
+	c.in, c.buf = nil, nil // buf goes back to the pool
 	return res
 }
 
