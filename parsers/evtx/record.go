@@ -640,15 +640,24 @@ func leUint64(b []byte) uint64 {
 // FieldKeys gives each field a unique key for maps and JSON: its name, or
 // "Data[i]" (i its position) for unnamed fields; a repeated name gets "#n".
 func FieldKeys(fields []Field) []string {
-	keys := make([]string, len(fields))
+	return AppendFieldKeys(make([]string, 0, len(fields)), fields)
+}
+
+// AppendFieldKeys is FieldKeys appending to dst, which lets a caller keep
+// the keys of a record on its stack.
+func AppendFieldKeys(dst []string, fields []Field) []string {
+	base := len(dst)
 	for i, f := range fields {
-		keys[i] = f.Name
-		if f.Name == "" {
-			keys[i] = "Data[" + strconv.Itoa(i) + "]"
+		k := f.Name
+		if k == "" {
+			k = "Data[" + strconv.Itoa(i) + "]"
 		}
+		dst = append(dst, k)
 	}
+	keys := dst[base:]
 	if len(fields) > 32 {
-		return numberRepeats(keys)
+		numberRepeats(keys)
+		return dst
 	}
 	// Few fields, as nearly every event has: comparing with the earlier
 	// names costs less than a map. Going backwards, the earlier keys are
@@ -664,11 +673,11 @@ func FieldKeys(fields []Field) []string {
 			keys[i] = keys[i] + "#" + strconv.Itoa(n+1)
 		}
 	}
-	return keys
+	return dst
 }
 
 // numberRepeats appends "#n" to the n-th occurrence (n > 1) of a key.
-func numberRepeats(keys []string) []string {
+func numberRepeats(keys []string) {
 	seen := make(map[string]int, len(keys))
 	for i, k := range keys {
 		if n := seen[k]; n > 0 {
@@ -678,5 +687,4 @@ func numberRepeats(keys []string) []string {
 			seen[k] = 1
 		}
 	}
-	return keys
 }
