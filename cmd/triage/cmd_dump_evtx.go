@@ -113,13 +113,13 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 	b = append(b, `","event_id":`...)
 	b = strconv.AppendUint(b, uint64(rec.System.EventID), 10)
 	b = append(b, `,"provider":`...)
-	b = timeline.AppendJSONString(b, rec.System.Provider)
+	b = appendJSONString(b, rec.System.Provider)
 	b = append(b, `,"channel":`...)
-	b = timeline.AppendJSONString(b, rec.System.Channel)
+	b = appendJSONString(b, rec.System.Channel)
 	b = append(b, `,"computer":`...)
-	b = timeline.AppendJSONString(b, rec.System.Computer)
+	b = appendJSONString(b, rec.System.Computer)
 	b = append(b, `,"user_sid":`...)
-	b = timeline.AppendJSONString(b, rec.System.UserID)
+	b = appendJSONString(b, rec.System.UserID)
 	b = append(b, `,"level":`...)
 	b = strconv.AppendUint(b, uint64(rec.System.Level), 10)
 	b = append(b, `,"recovered":`...)
@@ -129,13 +129,52 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, rec.Offset, 10)
 	b = append(b, `,"data":{`...)
-	for i, k := range evtx.FieldKeys(rec.Data) {
+	var scratch [32]string // the keys of nearly every record, off the heap
+	for i, k := range evtx.AppendFieldKeys(scratch[:0], rec.Data) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = timeline.AppendJSONString(b, k)
+		b = appendJSONString(b, k)
 		b = append(b, ':')
-		b = timeline.AppendJSONString(b, rec.Data[i].Value)
+		b = appendJSONString(b, rec.Data[i].Value)
 	}
 	return append(b, "}}\n"...)
+}
+
+// appendJSONString is timeline.AppendJSONString with a fast path for the
+// usual string that needs no escaping, tested eight bytes at a time.
+func appendJSONString(b []byte, s string) []byte {
+	if !jsonPlain(s) {
+		return timeline.AppendJSONString(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// jsonPlain reports whether every byte of s is printable ASCII that
+// encoding/json writes as is: not a control character, '"', '\\', or the
+// '<', '>' and '&' it escapes for HTML.
+func jsonPlain(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// hasZero has a byte's high bit set for each zero byte of x (and
+	// maybe above one): the classic test for a byte value in a word.
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		bad := w&highs | (w-0x20*ones)&^w&highs | // >= 0x80, < 0x20
+			hasZero(w^('"'*ones)) | hasZero(w^('\\'*ones)) |
+			hasZero(w^('<'*ones)) | hasZero(w^('>'*ones)) | hasZero(w^('&'*ones))
+		if bad != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

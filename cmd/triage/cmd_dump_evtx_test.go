@@ -2,10 +2,13 @@ package main
 
 import (
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+
 	"triage/internal/testcorpus"
+	"triage/timeline"
 )
 
 // benchEVTXFiles are the logs scripts/bench-evtx.sh compares by default.
@@ -44,5 +47,35 @@ func BenchmarkDumpEVTX(b *testing.B) {
 	}
 	if cpu := cpuTime() - cpuStart; cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	}
+}
+
+// TestAppendJSONString checks the fast path against timeline's encoder on
+// every byte at every position of a word, and on random strings.
+func TestAppendJSONString(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		if got, want := appendJSONString(nil, s), timeline.AppendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	}
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 17; pos++ {
+			b := []byte("abcdefghijklmnopq")
+			b[pos] = byte(c)
+			check(string(b[:pos+1]))
+			check(string(b))
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 10000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = byte(0x20 + rng.IntN(0x60))
+			if rng.IntN(50) == 0 {
+				b[i] = byte(rng.IntN(256))
+			}
+		}
+		check(string(b))
 	}
 }
