@@ -644,22 +644,41 @@ func (st *parseStore) instance(tmpl *template, count int) *instance {
 }
 
 // decodeUTF16 converts little-endian UTF-16 to UTF-8; unpaired surrogates
-// become U+FFFD.
+// become U+FFFD. Event text is nearly all ASCII, so it is converted eight
+// units at a time in one pass, until a unit of 0x80 or more sends the rest
+// to the general loop.
 func decodeUTF16(b []byte) string {
-	if isASCII16(b) {
-		out := make([]byte, len(b)/2)
-		i := 0
-		for ; i+4 <= len(out); i += 4 {
-			w := binary.LittleEndian.Uint64(b[2*i:])
-			out[i], out[i+1], out[i+2], out[i+3] = byte(w), byte(w>>16), byte(w>>32), byte(w>>48)
+	const nonASCII = 0xff80ff80ff80ff80
+	n := len(b) / 2
+	out := make([]byte, n)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		w0 := binary.LittleEndian.Uint64(b[2*i:])
+		w1 := binary.LittleEndian.Uint64(b[2*i+8:])
+		if (w0|w1)&nonASCII != 0 {
+			return decodeUTF16Slow(b, out[:i])
 		}
-		for ; i < len(out); i++ {
-			out[i] = b[2*i]
-		}
-		return ownedString(out)
+		binary.LittleEndian.PutUint64(out[i:], uint64(pack4(w0))|uint64(pack4(w1))<<32)
 	}
-	out := make([]byte, 0, len(b)+len(b)/2)
-	for i := 0; i+1 < len(b); i += 2 {
+	for ; i < n; i++ {
+		if b[2*i] >= 0x80 || b[2*i+1] != 0 {
+			return decodeUTF16Slow(b, out[:i])
+		}
+		out[i] = b[2*i]
+	}
+	return ownedString(out)
+}
+
+// pack4 gathers the low bytes of four ASCII UTF-16 units.
+func pack4(w uint64) uint32 {
+	return uint32(w&0xff | w>>8&0xff00 | w>>16&0xff0000 | w>>24&0xff000000)
+}
+
+// decodeUTF16Slow decodes b after the len(ascii) units already converted.
+func decodeUTF16Slow(b, ascii []byte) string {
+	out := make([]byte, len(ascii), len(b)+len(b)/2)
+	copy(out, ascii)
+	for i := 2 * len(ascii); i+1 < len(b); i += 2 {
 		u := rune(binary.LittleEndian.Uint16(b[i:]))
 		if utf16.IsSurrogate(u) && i+3 < len(b) {
 			u2 := rune(binary.LittleEndian.Uint16(b[i+2:]))
@@ -675,23 +694,6 @@ func decodeUTF16(b []byte) string {
 		out = utf8.AppendRune(out, u)
 	}
 	return ownedString(out)
-}
-
-// isASCII16 reports whether every UTF-16 unit in b is below 0x80, four
-// units at a time: event text is nearly all ASCII.
-func isASCII16(b []byte) bool {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if binary.LittleEndian.Uint64(b[i:])&0xff80ff80ff80ff80 != 0 {
-			return false
-		}
-	}
-	for ; i+1 < len(b); i += 2 {
-		if b[i] >= 0x80 || b[i+1] != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // ownedString turns b into a string without copying it, as strings.Builder
