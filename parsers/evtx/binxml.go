@@ -92,6 +92,7 @@ type chunk struct {
 	defs      parseStore // the templates' nodes
 
 	in  *interner    // while the chunk is decoded (see text)
+	enc *encoding    // while the chunk is decoded for Encoded
 	src *chunkSource // where the chunk came from, for its records' XML
 }
 

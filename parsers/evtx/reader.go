@@ -102,18 +102,34 @@ func (r *Reader) SetWorkers(n int) {
 
 // item is a record or a damage report, kept in file order.
 type item struct {
-	rec *Record
+	rec *Record // nil for a damage report, or once the record is encoded
 	err error
-	end int // where the record's bytes end in chunkResult.enc, when encoding
+	// For a record: its id, whether it was carved, and, once encoded,
+	// where its bytes end in chunkResult.enc.
+	id        uint64
+	isRecord  bool
+	recovered bool
+	end       int
 }
 
 type chunkResult struct {
+	slot        int
 	items       []item
 	enc         []byte // the chunk's records as encoded by Encoded's function
 	encBuf      *[]byte
 	valid, zero bool
 	crcErrors   int
 	truncated   bool
+}
+
+// encoding is a chunk worker's state for Encoded: records are encoded as
+// soon as they are decoded, into the chunk's buffer, from one Record that
+// is filled again for each, which spares allocating and keeping a Record
+// per event.
+type encoding struct {
+	fn  func([]byte, *Record) []byte
+	buf []byte
+	rec Record
 }
 
 var chunkBufs = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
@@ -146,7 +162,7 @@ func (r *Reader) Records() iter.Seq2[*Record, error] {
 func (r *Reader) Encoded(encode func(dst []byte, rec *Record) []byte) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
 		r.pass(encode, func(it *item, b []byte) bool {
-			if it.rec == nil {
+			if !it.isRecord {
 				return yield(nil, it.err)
 			}
 			return yield(b, nil)
@@ -158,7 +174,10 @@ func (r *Reader) Encoded(encode func(dst []byte, rec *Record) []byte) iter.Seq2[
 // file order, with its encoded bytes when encode is set.
 func (r *Reader) pass(encode func([]byte, *Record) []byte, yield func(*item, []byte) bool) {
 	r.stats = Stats{}
-	ranges := r.chunkIDRanges()
+	// The chunks' id ranges are read only when a carved record needs
+	// them, which most logs never do: reading every chunk header first
+	// delayed the workers' start.
+	ranges := sync.OnceValue(r.chunkIDRanges)
 	type job struct {
 		slot int
 		out  chan chunkResult
@@ -173,12 +192,12 @@ func (r *Reader) pass(encode func([]byte, *Record) []byte, yield func(*item, []b
 			defer wg.Done()
 			var in interner
 			var c chunk
+			var enc *encoding
+			if encode != nil {
+				enc = &encoding{fn: encode}
+			}
 			for j := range jobs {
-				res := r.parseChunk(j.slot, &c, &in)
-				if encode != nil {
-					res.encode(encode)
-				}
-				j.out <- res
+				j.out <- r.parseChunk(j.slot, &c, &in, enc)
 			}
 		}()
 	}
@@ -217,20 +236,6 @@ func (r *Reader) pass(encode func([]byte, *Record) []byte, yield func(*item, []b
 	}
 }
 
-// encode runs encode over the chunk's records into one buffer.
-func (res *chunkResult) encode(encode func([]byte, *Record) []byte) {
-	bp := encBufs.Get().(*[]byte)
-	b := (*bp)[:0]
-	for i := range res.items {
-		if rec := res.items[i].rec; rec != nil {
-			b = encode(b, rec)
-		}
-		res.items[i].end = len(b)
-	}
-	*bp = b
-	res.enc, res.encBuf = b, bp
-}
-
 // release gives the encoding buffer back once its bytes have been yielded.
 func (res *chunkResult) release() {
 	if res.encBuf != nil {
@@ -241,27 +246,30 @@ func (res *chunkResult) release() {
 	}
 }
 
-func (r *Reader) yieldChunk(res *chunkResult, ranges []idRange, recoveredSeen map[uint64]bool, yield func(*item, []byte) bool) bool {
+func (r *Reader) yieldChunk(res *chunkResult, ranges func() []idRange, recoveredSeen map[uint64]bool, yield func(*item, []byte) bool) bool {
 	start := 0
 	for i := range res.items {
 		it := &res.items[i]
-		enc := res.enc[start:it.end]
-		start = it.end
-		if it.rec != nil && it.rec.Recovered {
-			if inRanges(ranges, it.rec.Chunk, it.rec.ID) || recoveredSeen[it.rec.ID] {
+		var enc []byte
+		if it.isRecord && res.enc != nil {
+			enc = res.enc[start:it.end]
+			start = it.end
+		}
+		if it.recovered {
+			if inRanges(ranges(), res.slot, it.id) || recoveredSeen[it.id] {
 				r.stats.DuplicateIDs++
 				continue
 			}
-			recoveredSeen[it.rec.ID] = true
+			recoveredSeen[it.id] = true
 			r.stats.Recovered++
 		}
-		if it.rec != nil {
+		if it.isRecord {
 			r.stats.Records++
-			if r.stats.FirstID == 0 || it.rec.ID < r.stats.FirstID {
-				r.stats.FirstID = it.rec.ID
+			if r.stats.FirstID == 0 || it.id < r.stats.FirstID {
+				r.stats.FirstID = it.id
 			}
-			if it.rec.ID > r.stats.LastID {
-				r.stats.LastID = it.rec.ID
+			if it.id > r.stats.LastID {
+				r.stats.LastID = it.id
 			}
 		} else {
 			r.stats.Errors++
@@ -319,13 +327,13 @@ func inRanges(ranges []idRange, slot int, id uint64) bool {
 }
 
 // parseChunk decodes the chunk in slot with c, which it reuses.
-func (r *Reader) parseChunk(slot int, c *chunk, in *interner) chunkResult {
+func (r *Reader) parseChunk(slot int, c *chunk, in *interner, enc *encoding) chunkResult {
 	bp := chunkBufs.Get().(*[]byte)
 	defer chunkBufs.Put(bp)
 	buf := *bp
 	off := int64(fileHeaderSize) + int64(slot)*chunkSize
 	n, err := r.r.ReadAt(buf, off)
-	var res chunkResult
+	res := chunkResult{slot: slot}
 	if n < chunkSize {
 		if err != nil && err != io.EOF {
 			res.items = append(res.items, item{err: formatErr(off, "read chunk: %v", err)})
@@ -364,8 +372,18 @@ func (r *Reader) parseChunk(slot int, c *chunk, in *interner) chunkResult {
 	}
 	c.in = in.ready()
 	c.src = &chunkSource{r: r.r, base: off, size: n}
+	if enc != nil {
+		res.encBuf = encBufs.Get().(*[]byte)
+		enc.buf = (*res.encBuf)[:0]
+		c.enc = enc
+	}
 	res.items = append(res.items, c.records(slot, h)...)
-	c.in, c.buf = nil, nil // buf goes back to the pool
+	if enc != nil {
+		*res.encBuf = enc.buf
+		res.enc = enc.buf
+		enc.buf = nil
+	}
+	c.in, c.enc, c.buf = nil, nil, nil // buf goes back to the pool
 	return res
 }
 
@@ -431,7 +449,7 @@ func (c *chunk) records(slot int, h chunkHeader) []item {
 		}
 		if rec != nil {
 			live[rec.ID] = true
-			items = append(items, item{rec: rec})
+			items = c.addRecord(items, rec)
 		}
 		pos += size
 	}
@@ -498,24 +516,40 @@ func (c *chunk) carve(slot, from int, live map[uint64]bool) []item {
 		}
 		rec.Recovered = true
 		live[rec.ID] = true
-		items = append(items, item{rec: rec})
+		items = c.addRecord(items, rec)
 		pos += size - 8
 	}
 	return items
 }
 
+// addRecord appends rec to items, or, when the chunk's records are being
+// encoded, its bytes to the chunk's buffer and what the ordering needs of it
+// to items.
+func (c *chunk) addRecord(items []item, rec *Record) []item {
+	it := item{rec: rec, id: rec.ID, isRecord: true, recovered: rec.Recovered}
+	if c.enc != nil {
+		c.enc.buf = c.enc.fn(c.enc.buf, rec)
+		it.rec, it.end = nil, len(c.enc.buf)
+	}
+	return append(items, it)
+}
+
 // record decodes the record at chunk offset pos. A record whose BinXml is
 // damaged is still returned with what could be read, beside the error.
+// While the chunk is encoded, the record is the worker's one Record, good
+// until the next call.
 func (c *chunk) record(slot, pos, size int) (*Record, error) {
-	rec := &Record{
-		ID:      binary.LittleEndian.Uint64(c.buf[pos+8:]),
-		Written: filetime(binary.LittleEndian.Uint64(c.buf[pos+16:])),
-		Chunk:   slot,
-		Offset:  c.base + int64(pos),
-		src:     c.src,
-		pos:     pos,
-		size:    size,
+	var rec *Record
+	if c.enc != nil {
+		rec = &c.enc.rec
+		*rec = Record{Data: rec.Data[:0]}
+	} else {
+		rec = new(Record)
 	}
+	rec.ID = binary.LittleEndian.Uint64(c.buf[pos+8:])
+	rec.Written = filetime(binary.LittleEndian.Uint64(c.buf[pos+16:]))
+	rec.Chunk, rec.Offset = slot, c.base+int64(pos)
+	rec.src, rec.pos, rec.size = c.src, pos, size
 	e := expanders.Get().(*expander)
 	defer expanders.Put(e)
 	root, err := c.expandRecord(e, pos, size)
