@@ -3,6 +3,7 @@ package evtx
 import (
 	"encoding/binary"
 	"io"
+	"slices"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -645,29 +646,36 @@ func (st *parseStore) instance(tmpl *template, count int) *instance {
 }
 
 // decodeUTF16 converts little-endian UTF-16 to UTF-8; unpaired surrogates
-// become U+FFFD. Event text is nearly all ASCII, so it is converted eight
-// units at a time in one pass, until a unit of 0x80 or more sends the rest
-// to the general loop.
+// become U+FFFD.
 func decodeUTF16(b []byte) string {
+	return ownedString(appendUTF16(make([]byte, 0, len(b)/2), b))
+}
+
+// appendUTF16 appends b, little-endian UTF-16, to dst as UTF-8. Event text
+// is nearly all ASCII, so it is converted eight units at a time in one
+// pass, until a unit of 0x80 or more sends the rest to the general loop.
+func appendUTF16(dst, b []byte) []byte {
 	const nonASCII = 0xff80ff80ff80ff80
 	n := len(b) / 2
-	out := make([]byte, n)
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	out := dst[start:]
 	i := 0
 	for ; i+8 <= n; i += 8 {
 		w0 := binary.LittleEndian.Uint64(b[2*i:])
 		w1 := binary.LittleEndian.Uint64(b[2*i+8:])
 		if (w0|w1)&nonASCII != 0 {
-			return decodeUTF16Slow(b, out[:i])
+			return appendUTF16Slow(dst[:start+i], b[2*i:])
 		}
 		binary.LittleEndian.PutUint64(out[i:], uint64(pack4(w0))|uint64(pack4(w1))<<32)
 	}
 	for ; i < n; i++ {
 		if b[2*i] >= 0x80 || b[2*i+1] != 0 {
-			return decodeUTF16Slow(b, out[:i])
+			return appendUTF16Slow(dst[:start+i], b[2*i:])
 		}
 		out[i] = b[2*i]
 	}
-	return ownedString(out)
+	return dst
 }
 
 // pack4 gathers the low bytes of four ASCII UTF-16 units.
@@ -675,16 +683,15 @@ func pack4(w uint64) uint32 {
 	return uint32(w&0xff | w>>8&0xff00 | w>>16&0xff0000 | w>>24&0xff000000)
 }
 
-// decodeUTF16Slow decodes b after the len(ascii) units already converted.
-func decodeUTF16Slow(b, ascii []byte) string {
-	out := make([]byte, len(ascii), len(b)+len(b)/2)
-	copy(out, ascii)
-	for i := 2 * len(ascii); i+1 < len(b); i += 2 {
+// appendUTF16Slow is appendUTF16 one unit at a time.
+func appendUTF16Slow(dst, b []byte) []byte {
+	dst = slices.Grow(dst, len(b)+len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
 		u := rune(binary.LittleEndian.Uint16(b[i:]))
 		if utf16.IsSurrogate(u) && i+3 < len(b) {
 			u2 := rune(binary.LittleEndian.Uint16(b[i+2:]))
 			if d := utf16.DecodeRune(u, u2); d != utf8.RuneError {
-				out = utf8.AppendRune(out, d)
+				dst = utf8.AppendRune(dst, d)
 				i += 2
 				continue
 			}
@@ -692,9 +699,9 @@ func decodeUTF16Slow(b, ascii []byte) string {
 		if utf16.IsSurrogate(u) {
 			u = utf8.RuneError
 		}
-		out = utf8.AppendRune(out, u)
+		dst = utf8.AppendRune(dst, u)
 	}
-	return ownedString(out)
+	return dst
 }
 
 // ownedString turns b into a string without copying it, as strings.Builder

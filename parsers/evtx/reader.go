@@ -9,7 +9,9 @@ import (
 	"iter"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Reader decodes an EVTX file from random access.
@@ -130,6 +132,29 @@ type encoding struct {
 	fn  func([]byte, *Record) []byte
 	buf []byte
 	rec Record
+	// arena holds the record's long strings, which are most of the bytes
+	// a record decodes to; it is reused once the record is encoded.
+	arena []byte
+}
+
+// maxArena is the arena a worker keeps from record to record.
+const maxArena = 1 << 20
+
+// text is a string value rendered as value.String does, in the arena.
+func (e *encoding) text(utf16le []byte) string {
+	start := len(e.arena)
+	e.arena = appendUTF16(e.arena, utf16le)
+	s := unsafe.String(unsafe.SliceData(e.arena[start:]), len(e.arena)-start)
+	return strings.TrimRight(s, "\x00")
+}
+
+// reset readies e for the next record, whose strings overwrite the last's.
+func (e *encoding) reset() {
+	if cap(e.arena) > maxArena {
+		e.arena = nil
+	}
+	e.arena = e.arena[:0]
+	e.rec = Record{Data: e.rec.Data[:0]}
 }
 
 var chunkBufs = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
@@ -541,8 +566,8 @@ func (c *chunk) addRecord(items []item, rec *Record) []item {
 func (c *chunk) record(slot, pos, size int) (*Record, error) {
 	var rec *Record
 	if c.enc != nil {
+		c.enc.reset()
 		rec = &c.enc.rec
-		*rec = Record{Data: rec.Data[:0]}
 	} else {
 		rec = new(Record)
 	}

@@ -372,6 +372,9 @@ func (in *interner) ready() *interner {
 func (c *chunk) text(v value) string {
 	in := c.in
 	if in == nil || len(v.data) > maxInterned {
+		if c.enc != nil && v.typ == typeString {
+			return c.enc.text(v.data)
+		}
 		return v.String()
 	}
 	in.key = append(append(in.key[:0], v.typ), v.data...)
