@@ -198,10 +198,8 @@ func (e *expander) element(n *node, vals []value) {
 	x := xnode{name: n.name}
 	if len(n.attrs) > 0 {
 		mark := len(e.astack)
-		for _, a := range n.attrs {
-			if xa, ok := e.attribute(a, vals); ok {
-				e.astack = append(e.astack, xa)
-			}
+		for i := range n.attrs {
+			e.attribute(&n.attrs[i], vals)
 		}
 		x.attrs = e.attrs.take(e.astack[mark:])
 		clear(e.astack[mark:])
@@ -246,24 +244,27 @@ func (e *expander) element(n *node, vals []value) {
 	e.stack = append(e.stack, x)
 }
 
-// attribute resolves an attribute's value; attributes whose value comes out
-// empty are not emitted.
-func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
+// attribute resolves an attribute's value onto e.astack; attributes whose
+// value comes out empty are not emitted. It appends rather than returns,
+// which spared copying each attribute twice.
+func (e *expander) attribute(a *attr, vals []value) {
 	if len(a.value) == 1 {
 		switch p := &a.value[0]; p.kind {
 		case nodeSubst:
 			v := substValue(vals, p.index)
 			if v.isEmpty() {
-				return xattr{}, false
+				return
 			}
 			if v.typ == typeBinXml {
 				mark := len(e.stack)
 				e.nested(v)
 				text := renderXML(e.stack[mark:])
 				e.finish(mark)
-				return xattr{name: a.name, text: text}, true
+				e.astack = append(e.astack, xattr{name: a.name, text: text})
+				return
 			}
-			return xattr{name: a.name, val: v, typed: true}, true
+			e.astack = append(e.astack, xattr{name: a.name, val: v, typed: true})
+			return
 		case nodeText:
 			// The common literal value, without building it piece by piece;
 			// it still counts against the budget as expand would.
@@ -271,9 +272,12 @@ func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
 				if e.err == nil {
 					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
 				}
-				return xattr{}, false
+				return
 			}
-			return xattr{name: a.name, text: p.text}, p.text != ""
+			if p.text != "" {
+				e.astack = append(e.astack, xattr{name: a.name, text: p.text})
+			}
+			return
 		}
 	}
 	mark := len(e.stack)
@@ -283,10 +287,9 @@ func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
 		b.WriteString(e.c.plain(&e.stack[mark+i]))
 	}
 	e.finish(mark)
-	if b.Len() == 0 {
-		return xattr{}, false
+	if b.Len() > 0 {
+		e.astack = append(e.astack, xattr{name: a.name, text: b.String()})
 	}
-	return xattr{name: a.name, text: b.String()}, true
 }
 
 func (a *xattr) String() string {
