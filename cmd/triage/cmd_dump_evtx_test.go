@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"triage/internal/testcorpus"
+	"triage/parsers/evtx"
 	"triage/timeline"
 )
 
@@ -77,5 +79,20 @@ func TestAppendJSONString(t *testing.T) {
 			}
 		}
 		check(string(b))
+	}
+}
+
+// TestAppendTime checks the fixed-layout formatter against time's.
+func TestAppendTime(t *testing.T) {
+	times := []time.Time{{}, time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(60056, 5, 28, 5, 36, 10, 955161500, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 10000 {
+		times = append(times, time.Unix(rng.Int64N(1<<35)-1<<34, rng.Int64N(1e9)).UTC())
+	}
+	for _, tm := range times {
+		if got, want := appendTime(nil, tm), tm.AppendFormat(nil, evtx.TimeLayout); string(got) != string(want) {
+			t.Fatalf("%v: got %s, want %s", tm, got, want)
+		}
 	}
 }
