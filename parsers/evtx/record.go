@@ -139,15 +139,18 @@ func (e *expander) expand(nodes []node, vals []value) {
 		case nodeElement:
 			e.element(n, vals)
 		case nodeText:
-			e.stack = append(e.stack, xnode{text: n.text, kind: pieceText})
+			e.push().text = n.text
 		case nodeCDATA:
-			e.stack = append(e.stack, xnode{text: n.text, kind: pieceCDATA})
+			x := e.push()
+			x.text, x.kind = n.text, pieceCDATA
 		case nodeCharRef:
-			e.stack = append(e.stack, xnode{text: string(rune(n.index)), kind: pieceText})
+			e.push().text = string(rune(n.index))
 		case nodeEntityRef:
-			e.stack = append(e.stack, xnode{text: "&" + n.name + ";", kind: pieceRaw})
+			x := e.push()
+			x.text, x.kind = "&"+n.name+";", pieceRaw
 		case nodePI:
-			e.stack = append(e.stack, xnode{text: "<?" + n.name + " " + n.text + "?>", kind: pieceRaw})
+			x := e.push()
+			x.text, x.kind = "<?"+n.name+" "+n.text+"?>", pieceRaw
 		case nodeTemplate:
 			if n.inst != nil && n.inst.tmpl != nil {
 				e.expand(n.inst.tmpl.nodes, n.inst.values)
@@ -158,14 +161,33 @@ func (e *expander) expand(nodes []node, vals []value) {
 	}
 }
 
-func substValue(vals []value, i uint16) value {
-	if int(i) < len(vals) {
-		return vals[i]
-	}
-	return value{}
+// push appends a zero piece of text to the stack and returns it to be
+// filled in place. Pieces and elements are built where they end up: built
+// as values and appended, their copies stalled on store forwarding.
+func (e *expander) push() *xnode {
+	e.stack = append(e.stack, xnode{})
+	return &e.stack[len(e.stack)-1]
 }
 
-func (e *expander) subst(v value) {
+// pushElement appends an element to the stack.
+func (e *expander) pushElement(name string, attrs []xattr, kids []xnode) {
+	x := e.push()
+	x.name, x.attrs, x.kids = name, attrs, kids
+}
+
+// noValue is what a substitution with no value refers to; never written.
+var noValue value
+
+// substValue is the value substitution i refers to, by reference, which
+// spares copying it on the way.
+func substValue(vals []value, i uint16) *value {
+	if int(i) < len(vals) {
+		return &vals[i]
+	}
+	return &noValue
+}
+
+func (e *expander) subst(v *value) {
 	if v.isEmpty() {
 		return
 	}
@@ -173,11 +195,12 @@ func (e *expander) subst(v value) {
 		e.nested(v)
 		return
 	}
-	e.stack = append(e.stack, xnode{val: v, kind: pieceValue})
+	x := e.push()
+	x.val, x.kind = *v, pieceValue
 }
 
 // nested expands BinXml carried as a substitution value, in the same chunk.
-func (e *expander) nested(v value) {
+func (e *expander) nested(v *value) {
 	if e.depth >= maxDepth {
 		if e.err == nil {
 			e.err = formatErr(e.c.base+int64(v.off), "binxml: nested binxml deeper than %d", maxDepth)
@@ -195,13 +218,13 @@ func (e *expander) nested(v value) {
 }
 
 func (e *expander) element(n *node, vals []value) {
-	x := xnode{name: n.name}
+	var attrs []xattr
 	if len(n.attrs) > 0 {
 		mark := len(e.astack)
 		for i := range n.attrs {
 			e.attribute(&n.attrs[i], vals)
 		}
-		x.attrs = e.attrs.take(e.astack[mark:])
+		attrs = e.attrs.take(e.astack[mark:])
 		clear(e.astack[mark:])
 		e.astack = e.astack[:mark]
 	}
@@ -213,35 +236,34 @@ func (e *expander) element(n *node, vals []value) {
 		v := substValue(vals, s.index)
 		if v.isArray() && v.typ&^typeArray != typeBinary {
 			for _, item := range v.items() {
-				y := x
-				y.kids = e.kids.make(1)
-				y.kids[0] = xnode{val: item, kind: pieceValue}
-				e.stack = append(e.stack, y)
+				kids := e.kids.make(1)
+				kids[0].val, kids[0].kind = item, pieceValue
+				e.pushElement(n.name, attrs, kids)
 			}
 			return
 		}
-		if s.optional && v.isEmpty() && len(x.attrs) == 0 {
+		if s.optional && v.isEmpty() && len(attrs) == 0 {
 			return
 		}
 		// The usual <Name>%n</Name> with a plain value: what expand and
 		// subst would do, without the round trip through the stack.
 		if !v.isEmpty() && v.typ != typeBinXml {
+			var kids []xnode
 			if e.budget--; e.budget < 0 {
 				if e.err == nil {
 					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
 				}
 			} else {
-				x.kids = e.kids.make(1)
-				x.kids[0] = xnode{val: v, kind: pieceValue}
+				kids = e.kids.make(1)
+				kids[0].val, kids[0].kind = *v, pieceValue
 			}
-			e.stack = append(e.stack, x)
+			e.pushElement(n.name, attrs, kids)
 			return
 		}
 	}
 	mark := len(e.stack)
 	e.expand(n.children, vals)
-	x.kids = e.finish(mark)
-	e.stack = append(e.stack, x)
+	e.pushElement(n.name, attrs, e.finish(mark))
 }
 
 // attribute resolves an attribute's value onto e.astack; attributes whose
@@ -263,7 +285,7 @@ func (e *expander) attribute(a *attr, vals []value) {
 				e.astack = append(e.astack, xattr{name: a.name, text: text})
 				return
 			}
-			e.astack = append(e.astack, xattr{name: a.name, val: v, typed: true})
+			e.astack = append(e.astack, xattr{name: a.name, val: *v, typed: true})
 			return
 		case nodeText:
 			// The common literal value, without building it piece by piece;
