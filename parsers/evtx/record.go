@@ -282,10 +282,11 @@ func (e *expander) attribute(a *attr, vals []value) {
 				e.nested(v)
 				text := renderXML(e.stack[mark:])
 				e.finish(mark)
-				e.astack = append(e.astack, xattr{name: a.name, text: text})
+				e.pushAttr(a.name).text = text
 				return
 			}
-			e.astack = append(e.astack, xattr{name: a.name, val: *v, typed: true})
+			x := e.pushAttr(a.name)
+			x.val, x.typed = *v, true
 			return
 		case nodeText:
 			// The common literal value, without building it piece by piece;
@@ -297,7 +298,7 @@ func (e *expander) attribute(a *attr, vals []value) {
 				return
 			}
 			if p.text != "" {
-				e.astack = append(e.astack, xattr{name: a.name, text: p.text})
+				e.pushAttr(a.name).text = p.text
 			}
 			return
 		}
@@ -310,8 +311,16 @@ func (e *expander) attribute(a *attr, vals []value) {
 	}
 	e.finish(mark)
 	if b.Len() > 0 {
-		e.astack = append(e.astack, xattr{name: a.name, text: b.String()})
+		e.pushAttr(a.name).text = b.String()
 	}
+}
+
+// pushAttr appends an attribute to e.astack, to be filled in place.
+func (e *expander) pushAttr(name string) *xattr {
+	e.astack = append(e.astack, xattr{})
+	x := &e.astack[len(e.astack)-1]
+	x.name = name
+	return x
 }
 
 func (a *xattr) String() string {
