@@ -135,7 +135,7 @@ func (c *chunk) reuse(buf []byte, base int64) {
 		c.names = make(map[uint32]string)
 		c.templates = make(map[uint32]*template)
 		// A chunk holds a few dozen templates at most; small slabs waste less.
-		c.defs.nodes.size, c.defs.vals.size, c.defs.insts.size = 128, 32, 8
+		c.defs.nodes.size, c.defs.attrs.size, c.defs.vals.size, c.defs.insts.size = 128, 64, 32, 8
 	}
 	clear(c.names)
 	clear(c.templates)
@@ -157,15 +157,19 @@ type cursor struct {
 // chunk's store, never reset; a record's own BinXml is only needed until it
 // is expanded, so it goes to a store reset record after record.
 type parseStore struct {
-	stack []node // pieces of the elements still open
-	nodes slab[node]
-	vals  slab[value]
-	insts slab[instance]
+	stack  []node // pieces of the elements still open
+	nodes  slab[node]
+	astack []attr // attributes of the element being read
+	attrs  slab[attr]
+	vals   slab[value]
+	insts  slab[instance]
 }
 
 func (st *parseStore) reset() {
 	st.stack = st.stack[:0]
 	st.nodes.reset()
+	st.astack = st.astack[:0]
+	st.attrs.reset()
 	st.vals.reset()
 	st.insts.reset()
 }
@@ -526,13 +530,20 @@ func (r *cursor) element() (node, error) {
 		if _, err := r.u32(); err != nil { // attribute list size
 			return node{}, err
 		}
+		// Attributes gather on a stack and move to a slab, as pieces do,
+		// rather than each element growing a slice of its own.
+		mark := len(r.st.astack)
 		for r.pos < r.end && r.c.buf[r.pos]&^tokHasMoreFlag == tokAttribute {
-			a, err := r.attribute()
-			if err != nil {
+			r.st.astack = append(r.st.astack, attr{})
+			if err := r.attribute(&r.st.astack[len(r.st.astack)-1]); err != nil {
+				clear(r.st.astack[mark:])
+				r.st.astack = r.st.astack[:mark]
 				return node{}, err
 			}
-			el.attrs = append(el.attrs, a)
 		}
+		el.attrs = r.st.attrs.take(r.st.astack[mark:])
+		clear(r.st.astack[mark:]) // the stack must not keep a record's strings alive
+		r.st.astack = r.st.astack[:mark]
 	}
 	end, err := r.u8()
 	if err != nil {
@@ -551,26 +562,30 @@ func (r *cursor) element() (node, error) {
 	return node{}, r.fail("binxml: element %q not closed (token 0x%02x)", name, end)
 }
 
-func (r *cursor) attribute() (attr, error) {
+// attribute reads an attribute into a, its pieces by way of the stack.
+func (r *cursor) attribute(a *attr) error {
 	r.pos++ // the attribute token
 	name, err := r.name()
 	if err != nil {
-		return attr{}, err
+		return err
 	}
-	a := attr{name: name}
+	a.name = name
+	mark := len(r.st.stack)
 	for r.pos < r.end {
 		switch r.c.buf[r.pos] &^ tokHasMoreFlag {
 		case tokValue, tokSubst, tokOptSubst, tokCharRef, tokEntityRef:
 			n, err := r.piece()
 			if err != nil {
-				return a, err
+				a.value = r.st.finish(mark)
+				return err
 			}
-			a.value = append(a.value, n)
+			r.st.stack = append(r.st.stack, n)
 			continue
 		}
 		break
 	}
-	return a, nil
+	a.value = r.st.finish(mark)
+	return nil
 }
 
 // templateInstance parses token 0x0C: the definition (inline or a
