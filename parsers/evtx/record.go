@@ -94,11 +94,10 @@ type expander struct {
 	err    error // first nested-BinXml error, reported but not fatal
 	budget int   // nodes left to expand in this record
 
-	stack  []xnode
-	kids   slab[xnode]
-	astack []xattr
-	attrs  slab[xattr]
-	parse  parseStore // nested BinXml and the record's own fragment
+	stack []xnode
+	kids  slab[xnode]
+	attrs slab[xattr]
+	parse parseStore // nested BinXml and the record's own fragment
 }
 
 var expanders = sync.Pool{New: func() any { return new(expander) }}
@@ -112,7 +111,6 @@ const maxExpandedNodes = 1 << 16
 func (e *expander) reset(c *chunk) {
 	clear(e.stack)
 	e.stack = e.stack[:0]
-	e.astack = e.astack[:0]
 	e.kids.reset()
 	e.attrs.reset()
 	e.parse.reset()
@@ -220,13 +218,20 @@ func (e *expander) nested(v *value) {
 func (e *expander) element(n *node, vals []value) {
 	var attrs []xattr
 	if len(n.attrs) > 0 {
-		mark := len(e.astack)
+		// Room for every attribute, filled in place: those that come out
+		// empty are left off the end.
+		room := e.attrs.make(len(n.attrs))
+		k := 0
 		for i := range n.attrs {
-			e.attribute(&n.attrs[i], vals)
+			if e.attribute(&n.attrs[i], vals, &room[k]) {
+				k++
+			} else {
+				room[k] = xattr{}
+			}
 		}
-		attrs = e.attrs.take(e.astack[mark:])
-		clear(e.astack[mark:])
-		e.astack = e.astack[:mark]
+		if k > 0 {
+			attrs = room[:k:k]
+		}
 	}
 	// An element whose content is a single substitution follows the
 	// substitution rules: an array repeats the element per item, and an
@@ -266,28 +271,27 @@ func (e *expander) element(n *node, vals []value) {
 	e.pushElement(n.name, attrs, e.finish(mark))
 }
 
-// attribute resolves an attribute's value onto e.astack; attributes whose
-// value comes out empty are not emitted. It appends rather than returns,
-// which spared copying each attribute twice.
-func (e *expander) attribute(a *attr, vals []value) {
+// attribute resolves an attribute's value into x, which is zero, and
+// reports whether it is emitted: attributes whose value comes out empty
+// are not.
+func (e *expander) attribute(a *attr, vals []value, x *xattr) bool {
+	x.name = a.name
 	if len(a.value) == 1 {
 		switch p := &a.value[0]; p.kind {
 		case nodeSubst:
 			v := substValue(vals, p.index)
 			if v.isEmpty() {
-				return
+				return false
 			}
 			if v.typ == typeBinXml {
 				mark := len(e.stack)
 				e.nested(v)
-				text := renderXML(e.stack[mark:])
+				x.text = renderXML(e.stack[mark:])
 				e.finish(mark)
-				e.pushAttr(a.name).text = text
-				return
+				return true
 			}
-			x := e.pushAttr(a.name)
 			x.val, x.typed = *v, true
-			return
+			return true
 		case nodeText:
 			// The common literal value, without building it piece by piece;
 			// it still counts against the budget as expand would.
@@ -295,12 +299,10 @@ func (e *expander) attribute(a *attr, vals []value) {
 				if e.err == nil {
 					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
 				}
-				return
+				return false
 			}
-			if p.text != "" {
-				e.pushAttr(a.name).text = p.text
-			}
-			return
+			x.text = p.text
+			return p.text != ""
 		}
 	}
 	mark := len(e.stack)
@@ -310,17 +312,8 @@ func (e *expander) attribute(a *attr, vals []value) {
 		b.WriteString(e.c.plain(&e.stack[mark+i]))
 	}
 	e.finish(mark)
-	if b.Len() > 0 {
-		e.pushAttr(a.name).text = b.String()
-	}
-}
-
-// pushAttr appends an attribute to e.astack, to be filled in place.
-func (e *expander) pushAttr(name string) *xattr {
-	e.astack = append(e.astack, xattr{})
-	x := &e.astack[len(e.astack)-1]
-	x.name = name
-	return x
+	x.text = b.String()
+	return b.Len() > 0
 }
 
 func (a *xattr) String() string {
