@@ -69,12 +69,12 @@ func dumpEVTXFile(w *bufio.Writer, stderr io.Writer, name string, asXML bool) er
 	if asXML {
 		encode = func(b []byte, rec *evtx.Record) []byte { return append(b, rec.XML()...) }
 	}
-	for line, err := range f.Encoded(encode) {
+	for records, err := range f.Encoded(encode) {
 		if err != nil {
 			fmt.Fprintf(stderr, "triage: %s: %v\n", name, trimPrefix(err))
 			continue
 		}
-		w.Write(line)
+		w.Write(records)
 	}
 	return nil
 }

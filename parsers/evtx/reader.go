@@ -181,9 +181,10 @@ func (r *Reader) Records() iter.Seq2[*Record, error] {
 // the result. It runs in the worker that decoded the record, beside the
 // other workers, where on the caller's goroutine it would run alone. The
 // records come out in the same order, with the same damage reports and
-// Stats, as from Records; a yielded slice is valid only until the yield
-// returns. encode also sees the recovered records that turn out to repeat
-// an id; their bytes are dropped with them.
+// Stats, as from Records, but a yielded slice holds the bytes of one or
+// more consecutive records, and is valid only until the yield returns.
+// encode also sees the recovered records that turn out to repeat an id;
+// their bytes are dropped with them.
 func (r *Reader) Encoded(encode func(dst []byte, rec *Record) []byte) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
 		r.pass(encode, func(it *item, b []byte) bool {
@@ -272,36 +273,71 @@ func (res *chunkResult) release() {
 }
 
 func (r *Reader) yieldChunk(res *chunkResult, ranges func() []idRange, recoveredSeen map[uint64]bool, yield func(*item, []byte) bool) bool {
-	start := 0
+	if res.enc != nil {
+		return r.yieldEncoded(res, ranges, recoveredSeen, yield)
+	}
 	for i := range res.items {
 		it := &res.items[i]
-		var enc []byte
-		if it.isRecord && res.enc != nil {
-			enc = res.enc[start:it.end]
-			start = it.end
-		}
-		if it.recovered {
-			if inRanges(ranges(), res.slot, it.id) || recoveredSeen[it.id] {
-				r.stats.DuplicateIDs++
-				continue
-			}
-			recoveredSeen[it.id] = true
-			r.stats.Recovered++
-		}
-		if it.isRecord {
-			r.stats.Records++
-			if r.stats.FirstID == 0 || it.id < r.stats.FirstID {
-				r.stats.FirstID = it.id
-			}
-			if it.id > r.stats.LastID {
-				r.stats.LastID = it.id
-			}
-		} else {
-			r.stats.Errors++
-		}
-		if !yield(it, enc) {
+		if r.keep(it, res.slot, ranges, recoveredSeen) && !yield(it, nil) {
 			return false
 		}
+	}
+	return true
+}
+
+// encodedRun stands for the records of a run of encoded bytes.
+var encodedRun = &item{isRecord: true}
+
+// yieldEncoded yields an encoded chunk's records in runs of consecutive
+// records, mostly the whole chunk at once, rather than one by one: the
+// caller's copying and the yields per record cost its goroutine time that
+// the workers could use.
+func (r *Reader) yieldEncoded(res *chunkResult, ranges func() []idRange, recoveredSeen map[uint64]bool, yield func(*item, []byte) bool) bool {
+	run, end := 0, 0 // the records kept and not yet yielded are res.enc[run:end]
+	for i := range res.items {
+		it := &res.items[i]
+		kept := r.keep(it, res.slot, ranges, recoveredSeen)
+		if kept && it.isRecord {
+			end = it.end
+			continue
+		}
+		if end > run && !yield(encodedRun, res.enc[run:end]) {
+			return false
+		}
+		if it.isRecord { // dropped: its bytes are skipped
+			run, end = it.end, it.end
+			continue
+		}
+		run = end
+		if !yield(it, nil) {
+			return false
+		}
+	}
+	return end <= run || yield(encodedRun, res.enc[run:end])
+}
+
+// keep counts it in the Stats and reports whether it is yielded: a
+// recovered record whose id a live record or an earlier recovered one
+// holds is dropped.
+func (r *Reader) keep(it *item, slot int, ranges func() []idRange, recoveredSeen map[uint64]bool) bool {
+	if it.recovered {
+		if inRanges(ranges(), slot, it.id) || recoveredSeen[it.id] {
+			r.stats.DuplicateIDs++
+			return false
+		}
+		recoveredSeen[it.id] = true
+		r.stats.Recovered++
+	}
+	if it.isRecord {
+		r.stats.Records++
+		if r.stats.FirstID == 0 || it.id < r.stats.FirstID {
+			r.stats.FirstID = it.id
+		}
+		if it.id > r.stats.LastID {
+			r.stats.LastID = it.id
+		}
+	} else {
+		r.stats.Errors++
 	}
 	return true
 }
