@@ -102,6 +102,25 @@ func (r *Reader) SetWorkers(n int) {
 	}
 }
 
+// workerState is what a chunk worker keeps from chunk to chunk. It goes
+// back to a pool when a pass ends, so that the next pass, often over the
+// next file, starts with its maps, slabs and interned values grown.
+type workerState struct {
+	in  interner
+	c   chunk
+	enc encoding
+}
+
+var workerStates = sync.Pool{New: func() any { return new(workerState) }}
+
+// release drops what ties the state to the pass, and pools it.
+func (ws *workerState) release() {
+	ws.c.src = nil
+	ws.enc.fn = nil
+	ws.enc.reset()
+	workerStates.Put(ws)
+}
+
 // item is a record or a damage report, kept in file order.
 type item struct {
 	rec *Record // nil for a damage report, or once the record is encoded
@@ -216,14 +235,15 @@ func (r *Reader) pass(encode func([]byte, *Record) []byte, yield func(*item, []b
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var in interner
-			var c chunk
+			ws := workerStates.Get().(*workerState)
+			defer ws.release()
 			var enc *encoding
 			if encode != nil {
-				enc = &encoding{fn: encode}
+				enc = &ws.enc
+				enc.fn = encode
 			}
 			for j := range jobs {
-				j.out <- r.parseChunk(j.slot, &c, &in, enc)
+				j.out <- r.parseChunk(j.slot, &ws.c, &ws.in, enc)
 			}
 		}()
 	}
@@ -435,6 +455,11 @@ func (r *Reader) parseChunk(slot int, c *chunk, in *interner, enc *encoding) chu
 	c.src = &chunkSource{r: r.r, base: off, size: n}
 	if enc != nil {
 		res.encBuf = encBufs.Get().(*[]byte)
+		if cap(*res.encBuf) == 0 {
+			// Most chunks encode to less; growing by doubling cost
+			// copies and page faults.
+			*res.encBuf = make([]byte, 0, 2*chunkSize)
+		}
 		enc.buf = (*res.encBuf)[:0]
 		c.enc = enc
 	}
