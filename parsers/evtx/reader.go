@@ -9,7 +9,6 @@ import (
 	"iter"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"unsafe"
 )
@@ -151,7 +150,7 @@ type encoding struct {
 	fn  func([]byte, *Record) []byte
 	buf []byte
 	rec Record
-	// arena holds the record's long strings, which are most of the bytes
+	// arena holds the text of the record's values, which is most of what
 	// a record decodes to; it is reused once the record is encoded.
 	arena []byte
 }
@@ -159,12 +158,14 @@ type encoding struct {
 // maxArena is the arena a worker keeps from record to record.
 const maxArena = 1 << 20
 
-// text is a string value rendered as value.String does, in the arena.
-func (e *encoding) text(utf16le []byte) string {
+// text is v.String(), rendered in the arena.
+func (e *encoding) text(v value) string {
 	start := len(e.arena)
-	e.arena = appendUTF16(e.arena, utf16le)
-	s := unsafe.String(unsafe.SliceData(e.arena[start:]), len(e.arena)-start)
-	return strings.TrimRight(s, "\x00")
+	e.arena = appendText(e.arena, v)
+	if len(e.arena) == start {
+		return ""
+	}
+	return unsafe.String(&e.arena[start], len(e.arena)-start)
 }
 
 // reset readies e for the next record, whose strings overwrite the last's.
