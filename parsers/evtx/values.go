@@ -267,8 +267,30 @@ func appendText(dst []byte, v value) []byte {
 		case 8:
 			return strconv.AppendUint(append(dst, "0x"...), le.Uint64(d), 16)
 		}
+	case typeFileTime:
+		if len(d) >= 8 {
+			if ft := le.Uint64(d); ft != 0 {
+				return appendTime(dst, filetime(ft))
+			}
+		}
+	case typeSystemTime:
+		if t, ok := systemtime(d); ok {
+			return appendTime(dst, t)
+		}
+	case typeSID:
+		if b, ok := appendSID(dst, d); ok {
+			return b
+		}
 	}
 	return append(dst, v.String()...)
+}
+
+// appendTime is formatTime appending.
+func appendTime(dst []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return dst
+	}
+	return t.UTC().AppendFormat(dst, TimeLayout)
 }
 
 func latin1(b []byte) string {
@@ -307,27 +329,31 @@ func appendGUID(out, d []byte) []byte {
 
 // formatSID renders S-R-A-S1-…; the 6-byte authority is big-endian.
 func formatSID(d []byte) (string, bool) {
+	b, ok := appendSID(nil, d)
+	return ownedString(b), ok
+}
+
+func appendSID(dst, d []byte) ([]byte, bool) {
 	if len(d) < 8 {
-		return "", false
+		return dst, false
 	}
 	n := int(d[1])
 	if 8+4*n > len(d) {
-		return "", false
+		return dst, false
 	}
 	var auth uint64
 	for _, b := range d[2:8] {
 		auth = auth<<8 | uint64(b)
 	}
-	var b strings.Builder
-	b.WriteString("S-")
-	b.WriteString(strconv.Itoa(int(d[0])))
-	b.WriteByte('-')
-	b.WriteString(strconv.FormatUint(auth, 10))
+	dst = append(dst, "S-"...)
+	dst = strconv.AppendUint(dst, uint64(d[0]), 10)
+	dst = append(dst, '-')
+	dst = strconv.AppendUint(dst, auth, 10)
 	for i := 0; i < n; i++ {
-		b.WriteByte('-')
-		b.WriteString(strconv.FormatUint(uint64(binary.LittleEndian.Uint32(d[8+4*i:])), 10))
+		dst = append(dst, '-')
+		dst = strconv.AppendUint(dst, uint64(binary.LittleEndian.Uint32(d[8+4*i:])), 10)
 	}
-	return b.String(), true
+	return dst, true
 }
 
 // filetimeEpochDelta is the number of 100 ns intervals from 1601-01-01 to 1970-01-01.
