@@ -229,25 +229,22 @@ func appendJSONString(b []byte, s string) []byte {
 // plainPrefix is the length of the longest prefix of s that encoding/json
 // writes as is: printable ASCII but '"', '\\', '<', '>' and '&'.
 func plainPrefix(s string) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// hasZero sets the high bit of each zero byte of x, and maybe of bytes
-	// above one, which only the first matters for: the classic test for
-	// a byte value in a word.
-	hasZero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		t := s[i : i+8] // one bounds check, and the compiler makes one load
-		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-		// '"' and '&' differ only in bit 2, '<' and '>' only in bit 1.
-		bad := w&highs | (w-0x20*ones)&^w&highs | // >= 0x80, < 0x20
-			hasZero((w^('"'*ones))&^(4*ones)) | hasZero((w^('<'*ones))&^(2*ones)) |
-			hasZero(w^('\\'*ones))
-		if bad != 0 {
-			// Both tests flag spuriously only above a true hit, so the
-			// lowest flag is the first byte to escape.
+		if bad := escapeFlags(s[i : i+8]); bad != 0 {
 			return i + bits.TrailingZeros64(bad)/8
 		}
+	}
+	if i == len(s) {
+		return i
+	}
+	if len(s) >= 8 {
+		// The last eight bytes, overlapping plain ones already tested,
+		// which raise no flag.
+		if bad := escapeFlags(s[len(s)-8:]); bad != 0 {
+			return len(s) - 8 + bits.TrailingZeros64(bad)/8
+		}
+		return len(s)
 	}
 	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
@@ -255,4 +252,20 @@ func plainPrefix(s string) int {
 		}
 	}
 	return i
+}
+
+// escapeFlags sets the high bit of each byte of t, eight bytes, that JSON
+// escapes, and maybe of bytes above one: the classic tests for a byte
+// below a bound, (x - n) &^ x, and for a zero byte of x ^ c, flag
+// spuriously only above a true hit, so the lowest flag is the first byte
+// to escape.
+func escapeFlags(t string) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	w := uint64(t[7])<<56 | uint64(t[6])<<48 | uint64(t[5])<<40 | uint64(t[4])<<32 |
+		uint64(t[3])<<24 | uint64(t[2])<<16 | uint64(t[1])<<8 | uint64(t[0])
+	// '"' and '&' differ only in bit 2, '<' and '>' only in bit 1.
+	q := (w ^ '"'*ones) &^ (4 * ones)
+	a := (w ^ '<'*ones) &^ (2 * ones)
+	b := w ^ '\\'*ones
+	return (w | (w-0x20*ones)&^w | (q-ones)&^q | (a-ones)&^a | (b-ones)&^b) & highs
 }
