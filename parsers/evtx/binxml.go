@@ -90,7 +90,8 @@ type chunk struct {
 	base      int64 // file offset of buf[0]
 	names     map[uint32]string
 	templates map[uint32]*template
-	defs      parseStore // the templates' nodes
+	live      map[uint64]bool // ids of the records read, for carving
+	defs      parseStore      // the templates' nodes
 
 	in  *interner    // while the chunk is decoded (see text)
 	enc *encoding    // while the chunk is decoded for Encoded

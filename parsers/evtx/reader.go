@@ -496,7 +496,12 @@ func (c *chunk) records(slot int, h chunkHeader) []item {
 		limit = len(c.buf)
 	}
 	var items []item
-	live := make(map[uint64]bool)
+	// The ids seen in this chunk; the map is the worker's, kept grown.
+	if c.live == nil {
+		c.live = make(map[uint64]bool)
+	}
+	clear(c.live)
+	live := c.live
 	pos := chunkHeaderSize
 	for pos+minRecordSize <= limit {
 		if !bytes.Equal(c.buf[pos:pos+4], recordMagic) {
