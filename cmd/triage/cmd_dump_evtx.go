@@ -175,12 +175,21 @@ func appendTime(b []byte, t time.Time) []byte {
 	return append(b, 'Z')
 }
 
-// appendDigits appends n, which is not negative, zero-padded to width digits.
+// appendDigits appends n, which is not negative, zero-padded to width
+// digits, two at a time.
 func appendDigits(b []byte, n, width int) []byte {
+	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+		"8081828384858687888990919293949596979899"
 	var d [8]byte
-	for i := width - 1; i >= 0; i-- {
-		d[i] = byte('0' + n%10)
-		n /= 10
+	i := width
+	for ; i >= 2; i -= 2 {
+		p := n % 100 * 2
+		d[i-2], d[i-1] = pairs[p], pairs[p+1]
+		n /= 100
+	}
+	if i == 1 {
+		d[0] = byte('0' + n%10)
 	}
 	return append(b, d[:width]...)
 }
