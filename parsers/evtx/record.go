@@ -693,12 +693,20 @@ func AppendFieldKeys(dst []string, fields []Field) []string {
 		return dst
 	}
 	// Few fields, as nearly every event has: comparing with the earlier
-	// names costs less than a map. Going backwards, the earlier keys are
-	// still unnumbered when a key counts its repeats among them.
+	// names costs less than a map, and comparing their lengths and end
+	// bytes first, packed in one word each, less than comparing strings.
+	// Going backwards, the earlier keys are still unnumbered when a key
+	// counts its repeats among them.
+	var sig [32]uint64
+	for i, k := range keys {
+		if k != "" {
+			sig[i] = uint64(len(k))<<16 | uint64(k[0])<<8 | uint64(k[len(k)-1])
+		}
+	}
 	for i := len(keys) - 1; i > 0; i-- {
 		n := 0
 		for j := 0; j < i; j++ {
-			if keys[j] == keys[i] {
+			if sig[j] == sig[i] && keys[j] == keys[i] {
 				n++
 			}
 		}
