@@ -1,7 +1,6 @@
 package analyzers
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -12,7 +11,7 @@ type contentRule struct {
 	name      string
 	technique Technique
 	severity  string
-	re        *regexp.Regexp
+	re        *lazyRegexp
 	keywords  []string // lowercase literals one of which any match contains: a cheap test before the regexp
 }
 
@@ -31,16 +30,16 @@ var (
 
 // contentRules is ordered from the most to the least telling.
 var contentRules = []contentRule{
-	{"amsi-bypass", tDisableSec, "high", regexp.MustCompile(`(?i)amsiutils|amsiinitfailed|amsiscanbuffer|amsicontext|\[ref\]\.assembly\.gettype\(.{0,40}amsi`), []string{"amsi"}},
-	{"logging-bypass", tDisableSec, "high", regexp.MustCompile(`(?i)enablescriptblocklogging\W{0,10}(=|,)\s*0|psetwlogprovider|etwprovider.{0,40}m_enabled|historysavestyle\s+savenothing`), []string{"scriptblocklogging", "etwprovider", "psetwlogprovider", "historysavestyle"}},
-	{"defender-tampering", tDisableSec, "high", regexp.MustCompile(`(?i)set-mppreference\s+.{0,60}-disable\w*\s+(\$true|1)|add-mppreference\s+.{0,40}-exclusion|disableantispyware|disablerealtimemonitoring\s+(\$true|1)|sc(\.exe)?\s+(stop|delete|config)\s+windefend|reg(\.exe)?"?\s+add\s+.{0,200}\\(exclusions|excludeditem|excludedfiles|exclude)`), []string{"mppreference", "disableantispyware", "disablerealtimemonitoring", "windefend", "exclu"}},
-	{"shadow-copy-deletion", tRecovery, "high", regexp.MustCompile(`(?i)vssadmin(\.exe)?\s+delete\s+shadows|wmic(\.exe)?\s+shadowcopy\s+delete|wbadmin(\.exe)?\s+delete\s+(catalog|systemstatebackup)|bcdedit(\.exe)?\s+.{0,40}recoveryenabled\s+no|win32_shadowcopy.{0,80}delete`), []string{"shadow", "wbadmin", "bcdedit"}},
-	{"event-log-clearing", tLogClear, "high", regexp.MustCompile(`(?i)wevtutil(\.exe)?\s+(cl|clear-log)\b|clear-eventlog|remove-eventlog|\[system\.diagnostics\.eventing\.reader\.eventlogsession\]::globalsession\.clearlog`), []string{"wevtutil", "eventlog", "clearlog"}},
-	{"reverse-shell", tRawC2, "high", regexp.MustCompile(`(?i)\bpowercat\b|invoke-powershelltcp|net\.sockets\.tcpclient\s*\(|\bnc(at)?(\.exe)?\s+.{0,80}\s-e\s+"?(cmd|powershell)`), []string{"powercat", "powershelltcp", "tcpclient", "-e"}},
-	{"download", tDownload, "medium", regexp.MustCompile(`(?i)net\.webclient|downloadstring|downloadfile|downloaddata|invoke-webrequest|\biwr\s|invoke-restmethod|start-bitstransfer|bitsadmin(\.exe)?\s+/(transfer|addfile)|certutil(\.exe)?\s+.{0,40}-urlcache|curl(\.exe)?\s+.{0,200}(-o\b|--output)|\bwget(\.exe)?\s+https?://`), []string{"webclient", "download", "invoke-webrequest", "iwr", "invoke-restmethod", "bitstransfer", "bitsadmin", "urlcache", "curl", "wget"}},
-	{"account-creation", tAccount, "high", regexp.MustCompile(`(?i)\bnet1?(\.exe)?\s+user\s+.{1,80}\s/add\b|new-localuser`), []string{"user", "localuser"}},
-	{"run-key", tRunKey, "medium", regexp.MustCompile(`(?i)currentversion\\run(once)?\b|\\start menu\\programs\\startup\\`), []string{"currentversion\\run", "startup"}},
-	{"scheduled-task", tSchTask, "medium", regexp.MustCompile(`(?i)schtasks(\.exe)?\s+/create|register-scheduledtask|new-scheduledtask`), []string{"schtasks", "scheduledtask"}},
+	{"amsi-bypass", tDisableSec, "high", lazy(`(?i)amsiutils|amsiinitfailed|amsiscanbuffer|amsicontext|\[ref\]\.assembly\.gettype\(.{0,40}amsi`), []string{"amsi"}},
+	{"logging-bypass", tDisableSec, "high", lazy(`(?i)enablescriptblocklogging\W{0,10}(=|,)\s*0|psetwlogprovider|etwprovider.{0,40}m_enabled|historysavestyle\s+savenothing`), []string{"scriptblocklogging", "etwprovider", "psetwlogprovider", "historysavestyle"}},
+	{"defender-tampering", tDisableSec, "high", lazy(`(?i)set-mppreference\s+.{0,60}-disable\w*\s+(\$true|1)|add-mppreference\s+.{0,40}-exclusion|disableantispyware|disablerealtimemonitoring\s+(\$true|1)|sc(\.exe)?\s+(stop|delete|config)\s+windefend|reg(\.exe)?"?\s+add\s+.{0,200}\\(exclusions|excludeditem|excludedfiles|exclude)`), []string{"mppreference", "disableantispyware", "disablerealtimemonitoring", "windefend", "exclu"}},
+	{"shadow-copy-deletion", tRecovery, "high", lazy(`(?i)vssadmin(\.exe)?\s+delete\s+shadows|wmic(\.exe)?\s+shadowcopy\s+delete|wbadmin(\.exe)?\s+delete\s+(catalog|systemstatebackup)|bcdedit(\.exe)?\s+.{0,40}recoveryenabled\s+no|win32_shadowcopy.{0,80}delete`), []string{"shadow", "wbadmin", "bcdedit"}},
+	{"event-log-clearing", tLogClear, "high", lazy(`(?i)wevtutil(\.exe)?\s+(cl|clear-log)\b|clear-eventlog|remove-eventlog|\[system\.diagnostics\.eventing\.reader\.eventlogsession\]::globalsession\.clearlog`), []string{"wevtutil", "eventlog", "clearlog"}},
+	{"reverse-shell", tRawC2, "high", lazy(`(?i)\bpowercat\b|invoke-powershelltcp|net\.sockets\.tcpclient\s*\(|\bnc(at)?(\.exe)?\s+.{0,80}\s-e\s+"?(cmd|powershell)`), []string{"powercat", "powershelltcp", "tcpclient", "-e"}},
+	{"download", tDownload, "medium", lazy(`(?i)net\.webclient|downloadstring|downloadfile|downloaddata|invoke-webrequest|\biwr\s|invoke-restmethod|start-bitstransfer|bitsadmin(\.exe)?\s+/(transfer|addfile)|certutil(\.exe)?\s+.{0,40}-urlcache|curl(\.exe)?\s+.{0,200}(-o\b|--output)|\bwget(\.exe)?\s+https?://`), []string{"webclient", "download", "invoke-webrequest", "iwr", "invoke-restmethod", "bitstransfer", "bitsadmin", "urlcache", "curl", "wget"}},
+	{"account-creation", tAccount, "high", lazy(`(?i)\bnet1?(\.exe)?\s+user\s+.{1,80}\s/add\b|new-localuser`), []string{"user", "localuser"}},
+	{"run-key", tRunKey, "medium", lazy(`(?i)currentversion\\run(once)?\b|\\start menu\\programs\\startup\\`), []string{"currentversion\\run", "startup"}},
+	{"scheduled-task", tSchTask, "medium", lazy(`(?i)schtasks(\.exe)?\s+/create|register-scheduledtask|new-scheduledtask`), []string{"schtasks", "scheduledtask"}},
 }
 
 // contentMatch is one rule that matched, with the text it matched.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -34,27 +33,27 @@ func (*powerShell) Meta() Meta {
 }
 
 var (
-	encodedFlag  = regexp.MustCompile(`(?i)(?:^|\s)[-/]e(?:n(?:c(?:o(?:d(?:e(?:d(?:c(?:o(?:m(?:m(?:a(?:n(?:d)?)?)?)?)?)?)?)?)?)?)?)?)?\s+["']?([A-Za-z0-9+/=]{16,})`)
+	encodedFlag  = lazy(`(?i)(?:^|\s)[-/]e(?:n(?:c(?:o(?:d(?:e(?:d(?:c(?:o(?:m(?:m(?:a(?:n(?:d)?)?)?)?)?)?)?)?)?)?)?)?)?\s+["']?([A-Za-z0-9+/=]{16,})`)
 	stealthFlags = []struct {
 		name string
-		re   *regexp.Regexp
+		re   *lazyRegexp
 	}{
-		{"-nop", regexp.MustCompile(`(?i)(?:^|\s)[-/]nop(?:rofile)?\b`)},
-		{"-w hidden", regexp.MustCompile(`(?i)(?:^|\s)[-/]w(?:i(?:n(?:d(?:o(?:w(?:s(?:t(?:y(?:l(?:e)?)?)?)?)?)?)?)?)?)?\s+(?:hidden|1)\b`)},
-		{"-noni", regexp.MustCompile(`(?i)(?:^|\s)[-/]noni(?:nteractive)?\b`)},
-		{"-ep bypass", regexp.MustCompile(`(?i)(?:^|\s)[-/](?:ep|ex|exec|executionpolicy)\s+(?:bypass|unrestricted)\b`)},
+		{"-nop", lazy(`(?i)(?:^|\s)[-/]nop(?:rofile)?\b`)},
+		{"-w hidden", lazy(`(?i)(?:^|\s)[-/]w(?:i(?:n(?:d(?:o(?:w(?:s(?:t(?:y(?:l(?:e)?)?)?)?)?)?)?)?)?)?\s+(?:hidden|1)\b`)},
+		{"-noni", lazy(`(?i)(?:^|\s)[-/]noni(?:nteractive)?\b`)},
+		{"-ep bypass", lazy(`(?i)(?:^|\s)[-/](?:ep|ex|exec|executionpolicy)\s+(?:bypass|unrestricted)\b`)},
 	}
-	iex = regexp.MustCompile(`(?i)\biex\b|invoke-expression|\|\s*&\s*\(`)
+	iex = lazy(`(?i)\biex\b|invoke-expression|\|\s*&\s*\(`)
 
-	inlinePayload = regexp.MustCompile(`(?i)frombase64string\(\s*['"]([A-Za-z0-9+/=]{20,})['"]`)
-	runsPayload   = regexp.MustCompile(`(?i)gzipstream|deflatestream|\biex\b|invoke-expression|scriptblock\]::create|::load\(`)
+	inlinePayload = lazy(`(?i)frombase64string\(\s*['"]([A-Za-z0-9+/=]{20,})['"]`)
+	runsPayload   = lazy(`(?i)gzipstream|deflatestream|\biex\b|invoke-expression|scriptblock\]::create|::load\(`)
 
-	userScript = regexp.MustCompile(`(?i)[a-z]:\\[^"';|]*\.ps1`)
-	namedPipe  = regexp.MustCompile(`(?i)system\.io\.pipes\.namedpipe(server|client)stream`)
+	userScript = lazy(`(?i)[a-z]:\\[^"';|]*\.ps1`)
+	namedPipe  = lazy(`(?i)system\.io\.pipes\.namedpipe(server|client)stream`)
 
-	psConcat    = regexp.MustCompile(`['"]\s*\+\s*['"]`)
-	psFormat    = regexp.MustCompile(`(?i)['"]\s*-f\s*['"(]|\{\d+\}\{\d+\}`)
-	psCharCodes = regexp.MustCompile(`(?i)\[char\]\s*\d+|\[char\[\]\]`)
+	psConcat    = lazy(`['"]\s*\+\s*['"]`)
+	psFormat    = lazy(`(?i)['"]\s*-f\s*['"(]|\{\d+\}\{\d+\}`)
+	psCharCodes = lazy(`(?i)\[char\]\s*\d+|\[char\[\]\]`)
 )
 
 func isPowerShell(p string) bool {

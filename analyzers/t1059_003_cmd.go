@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	"math"
-	"regexp"
 	"strings"
 )
 
@@ -40,19 +39,19 @@ var unusualParents = map[string]string{
 }
 
 var (
-	dosSubstring = regexp.MustCompile(`%[A-Za-z_][A-Za-z0-9_]*:~-?\d+(,-?\d+)?%`)
-	dosDelayed   = regexp.MustCompile(`![A-Za-z_][A-Za-z0-9_]*(:[^!]*)?!`)
-	dosForL      = regexp.MustCompile(`(?i)\bfor\s+/l\b`)
-	dosSet       = regexp.MustCompile(`(?i)\bset\s+"?[A-Za-z_]\w*=`)
+	dosSubstring = lazy(`%[A-Za-z_][A-Za-z0-9_]*:~-?\d+(,-?\d+)?%`)
+	dosDelayed   = lazy(`![A-Za-z_][A-Za-z0-9_]*(:[^!]*)?!`)
+	dosForL      = lazy(`(?i)\bfor\s+/l\b`)
+	dosSet       = lazy(`(?i)\bset\s+"?[A-Za-z_]\w*=`)
 
 	// adminShareOutput is how impacket's wmiexec and smbexec read back a
 	// command's output: redirected to a file on an administrative share.
-	adminShareOutput = regexp.MustCompile(`(?i)>\s*\\\\[^\s\\]+\\[a-z]?\w*\$\\`)
-	scheduledShell   = regexp.MustCompile(`(?i)\b(cmd|powershell|pwsh)(\.exe)?\b`)
-	taskCommand      = regexp.MustCompile(`(?is)<Command>\s*([^<]*?(?:cmd(?:\.exe)?|powershell(?:\.exe)?|%comspec%|\.bat|\.cmd))\s*</Command>\s*(?:<Arguments>([^<]*)</Arguments>)?`)
-	serviceShell     = regexp.MustCompile(`(?i)(cmd(\.exe)?|%comspec%)\s+/[ckq]|powershell(\.exe)?\s`)
-	urlArgument      = regexp.MustCompile(`(?i)https?://\S+`)
-	batchArgument    = regexp.MustCompile(`(?i)/[ck]\s+"?([^"\s]+\.(bat|cmd))`)
+	adminShareOutput = lazy(`(?i)>\s*\\\\[^\s\\]+\\[a-z]?\w*\$\\`)
+	scheduledShell   = lazy(`(?i)\b(cmd|powershell|pwsh)(\.exe)?\b`)
+	taskCommand      = lazy(`(?is)<Command>\s*([^<]*?(?:cmd(?:\.exe)?|powershell(?:\.exe)?|%comspec%|\.bat|\.cmd))\s*</Command>\s*(?:<Arguments>([^<]*)</Arguments>)?`)
+	serviceShell     = lazy(`(?i)(cmd(\.exe)?|%comspec%)\s+/[ckq]|powershell(\.exe)?\s`)
+	urlArgument      = lazy(`(?i)https?://\S+`)
+	batchArgument    = lazy(`(?i)/[ck]\s+"?([^"\s]+\.(bat|cmd))`)
 )
 
 // dosfuscation scores a command line from 0 to 100 on the devices of

@@ -3,6 +3,7 @@ package evtx
 import (
 	"encoding/binary"
 	"io"
+	"slices"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -89,9 +90,11 @@ type chunk struct {
 	base      int64 // file offset of buf[0]
 	names     map[uint32]string
 	templates map[uint32]*template
-	defs      parseStore // the templates' nodes
+	live      map[uint64]bool // ids of the records read, for carving
+	defs      parseStore      // the templates' nodes
 
 	in  *interner    // while the chunk is decoded (see text)
+	enc *encoding    // while the chunk is decoded for Encoded
 	src *chunkSource // where the chunk came from, for its records' XML
 }
 
@@ -119,10 +122,25 @@ func (s *chunkSource) chunk() *chunk {
 }
 
 func newChunk(buf []byte, base int64) *chunk {
-	c := &chunk{buf: buf, base: base, names: make(map[uint32]string), templates: make(map[uint32]*template)}
-	// A chunk holds a few dozen templates at most; small slabs waste less.
-	c.defs.nodes.size, c.defs.vals.size, c.defs.insts.size = 128, 32, 8
+	c := new(chunk)
+	c.reuse(buf, base)
 	return c
+}
+
+// reuse readies c for another chunk, keeping its maps and slabs: a chunk
+// worker decodes one chunk after another, and nothing taken from a chunk's
+// caches outlives its decoding but strings.
+func (c *chunk) reuse(buf []byte, base int64) {
+	c.buf, c.base = buf, base
+	if c.names == nil {
+		c.names = make(map[uint32]string)
+		c.templates = make(map[uint32]*template)
+		// A chunk holds a few dozen templates at most; small slabs waste less.
+		c.defs.nodes.size, c.defs.attrs.size, c.defs.vals.size, c.defs.insts.size = 128, 64, 32, 8
+	}
+	clear(c.names)
+	clear(c.templates)
+	c.defs.reset()
 }
 
 // cursor reads tokens from c.buf[pos:end].
@@ -140,15 +158,19 @@ type cursor struct {
 // chunk's store, never reset; a record's own BinXml is only needed until it
 // is expanded, so it goes to a store reset record after record.
 type parseStore struct {
-	stack []node // pieces of the elements still open
-	nodes slab[node]
-	vals  slab[value]
-	insts slab[instance]
+	stack  []node // pieces of the elements still open
+	nodes  slab[node]
+	astack []attr // attributes of the element being read
+	attrs  slab[attr]
+	vals   slab[value]
+	insts  slab[instance]
 }
 
 func (st *parseStore) reset() {
 	st.stack = st.stack[:0]
 	st.nodes.reset()
+	st.astack = st.astack[:0]
+	st.attrs.reset()
 	st.vals.reset()
 	st.insts.reset()
 }
@@ -162,15 +184,35 @@ func (st *parseStore) finish(mark int) []node {
 }
 
 // slab is a bump allocator for short-lived slices. A full slab is replaced,
-// not grown, so slices handed out earlier stay valid until reset.
+// not grown, so slices handed out earlier stay valid until reset; reset
+// keeps the full slabs for reuse, so that a decoder that goes from record
+// to record or chunk to chunk stops allocating once it has seen its largest.
 type slab[T any] struct {
 	buf  []T
-	size int // items per replacement, slabItems if 0
+	full [][]T // filled since the last reset
+	free [][]T // filled before it, to be handed out again
+	size int   // items per replacement, slabItems if 0
 }
 
 const slabItems = 1024
 
+// maxKeptSlabs bounds what a slab keeps for reuse, so one huge record or
+// chunk does not pin its memory for the decoder's lifetime.
+const maxKeptSlabs = 32
+
 func (s *slab[T]) grow(n int) {
+	if cap(s.buf) > 0 {
+		s.full = append(s.full, s.buf)
+	}
+	for len(s.free) > 0 {
+		b := s.free[len(s.free)-1]
+		s.free[len(s.free)-1] = nil
+		s.free = s.free[:len(s.free)-1]
+		if cap(b) >= n {
+			s.buf = b[:0]
+			return
+		}
+	}
 	size := s.size
 	if size == 0 {
 		size = slabItems
@@ -203,7 +245,17 @@ func (s *slab[T]) make(n int) []T {
 	return s.buf[m : m+n : m+n]
 }
 
-func (s *slab[T]) reset() { s.buf = s.buf[:0] }
+// reset makes every slice handed out invalid and the memory reusable.
+func (s *slab[T]) reset() {
+	s.buf = s.buf[:0]
+	for _, b := range s.full {
+		if len(s.free) < maxKeptSlabs {
+			s.free = append(s.free, b)
+		}
+	}
+	clear(s.full)
+	s.full = s.full[:0]
+}
 
 func (r *cursor) fail(format string, args ...any) error {
 	return formatErr(r.c.base+int64(r.pos), format, args...)
@@ -479,13 +531,20 @@ func (r *cursor) element() (node, error) {
 		if _, err := r.u32(); err != nil { // attribute list size
 			return node{}, err
 		}
+		// Attributes gather on a stack and move to a slab, as pieces do,
+		// rather than each element growing a slice of its own.
+		mark := len(r.st.astack)
 		for r.pos < r.end && r.c.buf[r.pos]&^tokHasMoreFlag == tokAttribute {
-			a, err := r.attribute()
-			if err != nil {
+			r.st.astack = append(r.st.astack, attr{})
+			if err := r.attribute(&r.st.astack[len(r.st.astack)-1]); err != nil {
+				clear(r.st.astack[mark:])
+				r.st.astack = r.st.astack[:mark]
 				return node{}, err
 			}
-			el.attrs = append(el.attrs, a)
 		}
+		el.attrs = r.st.attrs.take(r.st.astack[mark:])
+		clear(r.st.astack[mark:]) // the stack must not keep a record's strings alive
+		r.st.astack = r.st.astack[:mark]
 	}
 	end, err := r.u8()
 	if err != nil {
@@ -504,26 +563,30 @@ func (r *cursor) element() (node, error) {
 	return node{}, r.fail("binxml: element %q not closed (token 0x%02x)", name, end)
 }
 
-func (r *cursor) attribute() (attr, error) {
+// attribute reads an attribute into a, its pieces by way of the stack.
+func (r *cursor) attribute(a *attr) error {
 	r.pos++ // the attribute token
 	name, err := r.name()
 	if err != nil {
-		return attr{}, err
+		return err
 	}
-	a := attr{name: name}
+	a.name = name
+	mark := len(r.st.stack)
 	for r.pos < r.end {
 		switch r.c.buf[r.pos] &^ tokHasMoreFlag {
 		case tokValue, tokSubst, tokOptSubst, tokCharRef, tokEntityRef:
 			n, err := r.piece()
 			if err != nil {
-				return a, err
+				a.value = r.st.finish(mark)
+				return err
 			}
-			a.value = append(a.value, n)
+			r.st.stack = append(r.st.stack, n)
 			continue
 		}
 		break
 	}
-	return a, nil
+	a.value = r.st.finish(mark)
+	return nil
 }
 
 // templateInstance parses token 0x0C: the definition (inline or a
@@ -561,7 +624,10 @@ func (r *cursor) templateInstance() (*instance, error) {
 		if err := r.need(size); err != nil {
 			return nil, err
 		}
-		inst.values[i] = value{typ: d[2], data: r.c.buf[r.pos : r.pos+size], off: r.pos}
+		// Field by field: a value built whole and copied in stalled on
+		// store forwarding, a third of this function's time.
+		v := &inst.values[i]
+		v.typ, v.data, v.off = d[2], r.c.buf[r.pos:r.pos+size], r.pos
 		r.pos += size
 	}
 	return inst, nil
@@ -601,25 +667,50 @@ func (st *parseStore) instance(tmpl *template, count int) *instance {
 // decodeUTF16 converts little-endian UTF-16 to UTF-8; unpaired surrogates
 // become U+FFFD.
 func decodeUTF16(b []byte) string {
-	if isASCII16(b) {
-		out := make([]byte, len(b)/2)
-		i := 0
-		for ; i+4 <= len(out); i += 4 {
-			w := binary.LittleEndian.Uint64(b[2*i:])
-			out[i], out[i+1], out[i+2], out[i+3] = byte(w), byte(w>>16), byte(w>>32), byte(w>>48)
+	return ownedString(appendUTF16(make([]byte, 0, len(b)/2), b))
+}
+
+// appendUTF16 appends b, little-endian UTF-16, to dst as UTF-8. Event text
+// is nearly all ASCII, so it is converted eight units at a time in one
+// pass, until a unit of 0x80 or more sends the rest to the general loop.
+func appendUTF16(dst, b []byte) []byte {
+	const nonASCII = 0xff80ff80ff80ff80
+	n := len(b) / 2
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	out := dst[start:]
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		w0 := binary.LittleEndian.Uint64(b[2*i:])
+		w1 := binary.LittleEndian.Uint64(b[2*i+8:])
+		if (w0|w1)&nonASCII != 0 {
+			return appendUTF16Slow(dst[:start+i], b[2*i:])
 		}
-		for ; i < len(out); i++ {
-			out[i] = b[2*i]
-		}
-		return ownedString(out)
+		binary.LittleEndian.PutUint64(out[i:], uint64(pack4(w0))|uint64(pack4(w1))<<32)
 	}
-	out := make([]byte, 0, len(b)+len(b)/2)
+	for ; i < n; i++ {
+		if b[2*i] >= 0x80 || b[2*i+1] != 0 {
+			return appendUTF16Slow(dst[:start+i], b[2*i:])
+		}
+		out[i] = b[2*i]
+	}
+	return dst
+}
+
+// pack4 gathers the low bytes of four ASCII UTF-16 units.
+func pack4(w uint64) uint32 {
+	return uint32(w&0xff | w>>8&0xff00 | w>>16&0xff0000 | w>>24&0xff000000)
+}
+
+// appendUTF16Slow is appendUTF16 one unit at a time.
+func appendUTF16Slow(dst, b []byte) []byte {
+	dst = slices.Grow(dst, len(b)+len(b)/2)
 	for i := 0; i+1 < len(b); i += 2 {
 		u := rune(binary.LittleEndian.Uint16(b[i:]))
 		if utf16.IsSurrogate(u) && i+3 < len(b) {
 			u2 := rune(binary.LittleEndian.Uint16(b[i+2:]))
 			if d := utf16.DecodeRune(u, u2); d != utf8.RuneError {
-				out = utf8.AppendRune(out, d)
+				dst = utf8.AppendRune(dst, d)
 				i += 2
 				continue
 			}
@@ -627,26 +718,9 @@ func decodeUTF16(b []byte) string {
 		if utf16.IsSurrogate(u) {
 			u = utf8.RuneError
 		}
-		out = utf8.AppendRune(out, u)
+		dst = utf8.AppendRune(dst, u)
 	}
-	return ownedString(out)
-}
-
-// isASCII16 reports whether every UTF-16 unit in b is below 0x80, four
-// units at a time: event text is nearly all ASCII.
-func isASCII16(b []byte) bool {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if binary.LittleEndian.Uint64(b[i:])&0xff80ff80ff80ff80 != 0 {
-			return false
-		}
-	}
-	for ; i+1 < len(b); i += 2 {
-		if b[i] >= 0x80 || b[i+1] != 0 {
-			return false
-		}
-	}
-	return true
+	return dst
 }
 
 // ownedString turns b into a string without copying it, as strings.Builder

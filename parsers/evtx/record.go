@@ -94,11 +94,10 @@ type expander struct {
 	err    error // first nested-BinXml error, reported but not fatal
 	budget int   // nodes left to expand in this record
 
-	stack  []xnode
-	kids   slab[xnode]
-	astack []xattr
-	attrs  slab[xattr]
-	parse  parseStore // nested BinXml and the record's own fragment
+	stack []xnode
+	kids  slab[xnode]
+	attrs slab[xattr]
+	parse parseStore // nested BinXml and the record's own fragment
 }
 
 var expanders = sync.Pool{New: func() any { return new(expander) }}
@@ -112,7 +111,6 @@ const maxExpandedNodes = 1 << 16
 func (e *expander) reset(c *chunk) {
 	clear(e.stack)
 	e.stack = e.stack[:0]
-	e.astack = e.astack[:0]
 	e.kids.reset()
 	e.attrs.reset()
 	e.parse.reset()
@@ -139,15 +137,18 @@ func (e *expander) expand(nodes []node, vals []value) {
 		case nodeElement:
 			e.element(n, vals)
 		case nodeText:
-			e.stack = append(e.stack, xnode{text: n.text, kind: pieceText})
+			e.push().text = n.text
 		case nodeCDATA:
-			e.stack = append(e.stack, xnode{text: n.text, kind: pieceCDATA})
+			x := e.push()
+			x.text, x.kind = n.text, pieceCDATA
 		case nodeCharRef:
-			e.stack = append(e.stack, xnode{text: string(rune(n.index)), kind: pieceText})
+			e.push().text = string(rune(n.index))
 		case nodeEntityRef:
-			e.stack = append(e.stack, xnode{text: "&" + n.name + ";", kind: pieceRaw})
+			x := e.push()
+			x.text, x.kind = "&"+n.name+";", pieceRaw
 		case nodePI:
-			e.stack = append(e.stack, xnode{text: "<?" + n.name + " " + n.text + "?>", kind: pieceRaw})
+			x := e.push()
+			x.text, x.kind = "<?"+n.name+" "+n.text+"?>", pieceRaw
 		case nodeTemplate:
 			if n.inst != nil && n.inst.tmpl != nil {
 				e.expand(n.inst.tmpl.nodes, n.inst.values)
@@ -158,14 +159,33 @@ func (e *expander) expand(nodes []node, vals []value) {
 	}
 }
 
-func substValue(vals []value, i uint16) value {
-	if int(i) < len(vals) {
-		return vals[i]
-	}
-	return value{}
+// push appends a zero piece of text to the stack and returns it to be
+// filled in place. Pieces and elements are built where they end up: built
+// as values and appended, their copies stalled on store forwarding.
+func (e *expander) push() *xnode {
+	e.stack = append(e.stack, xnode{})
+	return &e.stack[len(e.stack)-1]
 }
 
-func (e *expander) subst(v value) {
+// pushElement appends an element to the stack.
+func (e *expander) pushElement(name string, attrs []xattr, kids []xnode) {
+	x := e.push()
+	x.name, x.attrs, x.kids = name, attrs, kids
+}
+
+// noValue is what a substitution with no value refers to; never written.
+var noValue value
+
+// substValue is the value substitution i refers to, by reference, which
+// spares copying it on the way.
+func substValue(vals []value, i uint16) *value {
+	if int(i) < len(vals) {
+		return &vals[i]
+	}
+	return &noValue
+}
+
+func (e *expander) subst(v *value) {
 	if v.isEmpty() {
 		return
 	}
@@ -173,11 +193,12 @@ func (e *expander) subst(v value) {
 		e.nested(v)
 		return
 	}
-	e.stack = append(e.stack, xnode{val: v, kind: pieceValue})
+	x := e.push()
+	x.val, x.kind = *v, pieceValue
 }
 
 // nested expands BinXml carried as a substitution value, in the same chunk.
-func (e *expander) nested(v value) {
+func (e *expander) nested(v *value) {
 	if e.depth >= maxDepth {
 		if e.err == nil {
 			e.err = formatErr(e.c.base+int64(v.off), "binxml: nested binxml deeper than %d", maxDepth)
@@ -195,17 +216,22 @@ func (e *expander) nested(v value) {
 }
 
 func (e *expander) element(n *node, vals []value) {
-	x := xnode{name: n.name}
+	var attrs []xattr
 	if len(n.attrs) > 0 {
-		mark := len(e.astack)
-		for _, a := range n.attrs {
-			if xa, ok := e.attribute(a, vals); ok {
-				e.astack = append(e.astack, xa)
+		// Room for every attribute, filled in place: those that come out
+		// empty are left off the end.
+		room := e.attrs.make(len(n.attrs))
+		k := 0
+		for i := range n.attrs {
+			if e.attribute(&n.attrs[i], vals, &room[k]) {
+				k++
+			} else {
+				room[k] = xattr{}
 			}
 		}
-		x.attrs = e.attrs.take(e.astack[mark:])
-		clear(e.astack[mark:])
-		e.astack = e.astack[:mark]
+		if k > 0 {
+			attrs = room[:k:k]
+		}
 	}
 	// An element whose content is a single substitution follows the
 	// substitution rules: an array repeats the element per item, and an
@@ -215,55 +241,57 @@ func (e *expander) element(n *node, vals []value) {
 		v := substValue(vals, s.index)
 		if v.isArray() && v.typ&^typeArray != typeBinary {
 			for _, item := range v.items() {
-				y := x
-				y.kids = e.kids.make(1)
-				y.kids[0] = xnode{val: item, kind: pieceValue}
-				e.stack = append(e.stack, y)
+				kids := e.kids.make(1)
+				kids[0].val, kids[0].kind = item, pieceValue
+				e.pushElement(n.name, attrs, kids)
 			}
 			return
 		}
-		if s.optional && v.isEmpty() && len(x.attrs) == 0 {
+		if s.optional && v.isEmpty() && len(attrs) == 0 {
 			return
 		}
 		// The usual <Name>%n</Name> with a plain value: what expand and
 		// subst would do, without the round trip through the stack.
 		if !v.isEmpty() && v.typ != typeBinXml {
+			var kids []xnode
 			if e.budget--; e.budget < 0 {
 				if e.err == nil {
 					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
 				}
 			} else {
-				x.kids = e.kids.make(1)
-				x.kids[0] = xnode{val: v, kind: pieceValue}
+				kids = e.kids.make(1)
+				kids[0].val, kids[0].kind = *v, pieceValue
 			}
-			e.stack = append(e.stack, x)
+			e.pushElement(n.name, attrs, kids)
 			return
 		}
 	}
 	mark := len(e.stack)
 	e.expand(n.children, vals)
-	x.kids = e.finish(mark)
-	e.stack = append(e.stack, x)
+	e.pushElement(n.name, attrs, e.finish(mark))
 }
 
-// attribute resolves an attribute's value; attributes whose value comes out
-// empty are not emitted.
-func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
+// attribute resolves an attribute's value into x, which is zero, and
+// reports whether it is emitted: attributes whose value comes out empty
+// are not.
+func (e *expander) attribute(a *attr, vals []value, x *xattr) bool {
+	x.name = a.name
 	if len(a.value) == 1 {
 		switch p := &a.value[0]; p.kind {
 		case nodeSubst:
 			v := substValue(vals, p.index)
 			if v.isEmpty() {
-				return xattr{}, false
+				return false
 			}
 			if v.typ == typeBinXml {
 				mark := len(e.stack)
 				e.nested(v)
-				text := renderXML(e.stack[mark:])
+				x.text = renderXML(e.stack[mark:])
 				e.finish(mark)
-				return xattr{name: a.name, text: text}, true
+				return true
 			}
-			return xattr{name: a.name, val: v, typed: true}, true
+			x.val, x.typed = *v, true
+			return true
 		case nodeText:
 			// The common literal value, without building it piece by piece;
 			// it still counts against the budget as expand would.
@@ -271,9 +299,10 @@ func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
 				if e.err == nil {
 					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
 				}
-				return xattr{}, false
+				return false
 			}
-			return xattr{name: a.name, text: p.text}, p.text != ""
+			x.text = p.text
+			return p.text != ""
 		}
 	}
 	mark := len(e.stack)
@@ -283,10 +312,8 @@ func (e *expander) attribute(a attr, vals []value) (xattr, bool) {
 		b.WriteString(e.c.plain(&e.stack[mark+i]))
 	}
 	e.finish(mark)
-	if b.Len() == 0 {
-		return xattr{}, false
-	}
-	return xattr{name: a.name, text: b.String()}, true
+	x.text = b.String()
+	return b.Len() > 0
 }
 
 func (a *xattr) String() string {
@@ -368,8 +395,14 @@ func (in *interner) ready() *interner {
 	return in
 }
 
-// text is v.String(), interned while the chunk is being decoded.
+// text is v.String(), interned while the chunk is being decoded, or in the
+// arena while it is being encoded.
 func (c *chunk) text(v value) string {
+	if c.enc != nil {
+		// Rendering in the arena costs less than looking the text up,
+		// whose map missed the cache: a seventh of the dump's time.
+		return c.enc.text(v)
+	}
 	in := c.in
 	if in == nil || len(v.data) > maxInterned {
 		return v.String()
@@ -640,23 +673,40 @@ func leUint64(b []byte) uint64 {
 // FieldKeys gives each field a unique key for maps and JSON: its name, or
 // "Data[i]" (i its position) for unnamed fields; a repeated name gets "#n".
 func FieldKeys(fields []Field) []string {
-	keys := make([]string, len(fields))
+	return AppendFieldKeys(make([]string, 0, len(fields)), fields)
+}
+
+// AppendFieldKeys is FieldKeys appending to dst, which lets a caller keep
+// the keys of a record on its stack.
+func AppendFieldKeys(dst []string, fields []Field) []string {
+	base := len(dst)
 	for i, f := range fields {
-		keys[i] = f.Name
-		if f.Name == "" {
-			keys[i] = "Data[" + strconv.Itoa(i) + "]"
+		k := f.Name
+		if k == "" {
+			k = "Data[" + strconv.Itoa(i) + "]"
 		}
+		dst = append(dst, k)
 	}
+	keys := dst[base:]
 	if len(fields) > 32 {
-		return numberRepeats(keys)
+		numberRepeats(keys)
+		return dst
 	}
 	// Few fields, as nearly every event has: comparing with the earlier
-	// names costs less than a map. Going backwards, the earlier keys are
-	// still unnumbered when a key counts its repeats among them.
+	// names costs less than a map, and comparing their lengths and end
+	// bytes first, packed in one word each, less than comparing strings.
+	// Going backwards, the earlier keys are still unnumbered when a key
+	// counts its repeats among them.
+	var sig [32]uint64
+	for i, k := range keys {
+		if k != "" {
+			sig[i] = uint64(len(k))<<16 | uint64(k[0])<<8 | uint64(k[len(k)-1])
+		}
+	}
 	for i := len(keys) - 1; i > 0; i-- {
 		n := 0
 		for j := 0; j < i; j++ {
-			if keys[j] == keys[i] {
+			if sig[j] == sig[i] && keys[j] == keys[i] {
 				n++
 			}
 		}
@@ -664,11 +714,11 @@ func FieldKeys(fields []Field) []string {
 			keys[i] = keys[i] + "#" + strconv.Itoa(n+1)
 		}
 	}
-	return keys
+	return dst
 }
 
 // numberRepeats appends "#n" to the n-th occurrence (n > 1) of a key.
-func numberRepeats(keys []string) []string {
+func numberRepeats(keys []string) {
 	seen := make(map[string]int, len(keys))
 	for i, k := range keys {
 		if n := seen[k]; n > 0 {
@@ -678,5 +728,4 @@ func numberRepeats(keys []string) []string {
 			seen[k] = 1
 		}
 	}
-	return keys
 }

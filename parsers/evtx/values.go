@@ -209,6 +209,90 @@ func (v value) String() string {
 	return strings.ToUpper(hex.EncodeToString(d))
 }
 
+// appendText appends v as String renders it, without allocating for the
+// commonest types: strings, integers and GUIDs. Others go through String.
+func appendText(dst []byte, v value) []byte {
+	d := v.data
+	le := binary.LittleEndian
+	switch v.typ {
+	case typeNull:
+		return dst
+	case typeString:
+		start := len(dst)
+		dst = appendUTF16(dst, d)
+		for len(dst) > start && dst[len(dst)-1] == 0 { // as strings.TrimRight(s, "\x00")
+			dst = dst[:len(dst)-1]
+		}
+		return dst
+	case typeInt8:
+		if len(d) >= 1 {
+			return strconv.AppendInt(dst, int64(int8(d[0])), 10)
+		}
+	case typeUint8:
+		if len(d) >= 1 {
+			return strconv.AppendUint(dst, uint64(d[0]), 10)
+		}
+	case typeInt16:
+		if len(d) >= 2 {
+			return strconv.AppendInt(dst, int64(int16(le.Uint16(d))), 10)
+		}
+	case typeUint16:
+		if len(d) >= 2 {
+			return strconv.AppendUint(dst, uint64(le.Uint16(d)), 10)
+		}
+	case typeInt32:
+		if len(d) >= 4 {
+			return strconv.AppendInt(dst, int64(int32(le.Uint32(d))), 10)
+		}
+	case typeUint32:
+		if len(d) >= 4 {
+			return strconv.AppendUint(dst, uint64(le.Uint32(d)), 10)
+		}
+	case typeInt64:
+		if len(d) >= 8 {
+			return strconv.AppendInt(dst, int64(le.Uint64(d)), 10)
+		}
+	case typeUint64:
+		if len(d) >= 8 {
+			return strconv.AppendUint(dst, le.Uint64(d), 10)
+		}
+	case typeGUID:
+		if len(d) >= 16 {
+			return appendGUID(dst, d)
+		}
+	case typeSizeT, typeHexInt32, typeHexInt64:
+		switch len(d) {
+		case 4:
+			return strconv.AppendUint(append(dst, "0x"...), uint64(le.Uint32(d)), 16)
+		case 8:
+			return strconv.AppendUint(append(dst, "0x"...), le.Uint64(d), 16)
+		}
+	case typeFileTime:
+		if len(d) >= 8 {
+			if ft := le.Uint64(d); ft != 0 {
+				return appendTime(dst, filetime(ft))
+			}
+		}
+	case typeSystemTime:
+		if t, ok := systemtime(d); ok {
+			return appendTime(dst, t)
+		}
+	case typeSID:
+		if b, ok := appendSID(dst, d); ok {
+			return b
+		}
+	}
+	return append(dst, v.String()...)
+}
+
+// appendTime is formatTime appending.
+func appendTime(dst []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return dst
+	}
+	return t.UTC().AppendFormat(dst, TimeLayout)
+}
+
 func latin1(b []byte) string {
 	out := make([]byte, 0, len(b)+len(b)/2)
 	for _, c := range b {
@@ -220,6 +304,10 @@ func latin1(b []byte) string {
 // formatGUID renders {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}; the first three
 // groups are little-endian.
 func formatGUID(d []byte) string {
+	return ownedString(appendGUID(make([]byte, 0, 38), d))
+}
+
+func appendGUID(out, d []byte) []byte {
 	const digits = "0123456789ABCDEF"
 	le := binary.LittleEndian
 	// The three little-endian groups are put in big-endian order, so that
@@ -229,7 +317,6 @@ func formatGUID(d []byte) string {
 	binary.BigEndian.PutUint16(be[4:], le.Uint16(d[4:]))
 	binary.BigEndian.PutUint16(be[6:], le.Uint16(d[6:]))
 	copy(be[8:], d[8:16])
-	out := make([]byte, 0, 38)
 	out = append(out, '{')
 	for i, c := range be {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
@@ -237,32 +324,36 @@ func formatGUID(d []byte) string {
 		}
 		out = append(out, digits[c>>4], digits[c&15])
 	}
-	return ownedString(append(out, '}'))
+	return append(out, '}')
 }
 
 // formatSID renders S-R-A-S1-…; the 6-byte authority is big-endian.
 func formatSID(d []byte) (string, bool) {
+	b, ok := appendSID(nil, d)
+	return ownedString(b), ok
+}
+
+func appendSID(dst, d []byte) ([]byte, bool) {
 	if len(d) < 8 {
-		return "", false
+		return dst, false
 	}
 	n := int(d[1])
 	if 8+4*n > len(d) {
-		return "", false
+		return dst, false
 	}
 	var auth uint64
 	for _, b := range d[2:8] {
 		auth = auth<<8 | uint64(b)
 	}
-	var b strings.Builder
-	b.WriteString("S-")
-	b.WriteString(strconv.Itoa(int(d[0])))
-	b.WriteByte('-')
-	b.WriteString(strconv.FormatUint(auth, 10))
+	dst = append(dst, "S-"...)
+	dst = strconv.AppendUint(dst, uint64(d[0]), 10)
+	dst = append(dst, '-')
+	dst = strconv.AppendUint(dst, auth, 10)
 	for i := 0; i < n; i++ {
-		b.WriteByte('-')
-		b.WriteString(strconv.FormatUint(uint64(binary.LittleEndian.Uint32(d[8+4*i:])), 10))
+		dst = append(dst, '-')
+		dst = strconv.AppendUint(dst, uint64(binary.LittleEndian.Uint32(d[8+4*i:])), 10)
 	}
-	return b.String(), true
+	return dst, true
 }
 
 // filetimeEpochDelta is the number of 100 ns intervals from 1601-01-01 to 1970-01-01.

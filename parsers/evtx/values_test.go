@@ -2,6 +2,7 @@ package evtx
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -63,5 +64,28 @@ func TestValueString(t *testing.T) {
 				t.Errorf("String() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAppendText checks appendText against String for every type, with
+// data of every length up to 20 bytes, arrays included.
+func TestAppendText(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for typ := 0; typ < 256; typ++ {
+		for n := 0; n <= 20; n++ {
+			for range 8 {
+				d := make([]byte, n)
+				for i := range d {
+					d[i] = byte(rng.IntN(256))
+					if rng.IntN(3) == 0 {
+						d[i] = 0
+					}
+				}
+				v := value{typ: byte(typ), data: d}
+				if got, want := string(appendText([]byte("x"), v)), "x"+v.String(); got != want {
+					t.Fatalf("type 0x%02x %x: got %q, want %q", typ, d, got, want)
+				}
+			}
+		}
 	}
 }
