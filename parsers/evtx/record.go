@@ -93,6 +93,7 @@ type expander struct {
 	depth  int
 	err    error // first nested-BinXml error, reported but not fatal
 	budget int   // nodes left to expand in this record
+	bytes  int   // value and text bytes left to refer to in this record
 
 	stack []xnode
 	kids  slab[xnode]
@@ -102,10 +103,16 @@ type expander struct {
 
 var expanders = sync.Pool{New: func() any { return new(expander) }}
 
-// maxExpandedNodes bounds one record's expansion: templates and nested
-// BinXml can refer to the same pieces many times over, which a hostile file
-// uses to make a small record expand exponentially.
-const maxExpandedNodes = 1 << 16
+// maxExpandedNodes and maxExpandedBytes bound one record's expansion:
+// templates and nested BinXml can refer to the same pieces and values many
+// times over, which a hostile file uses to make a small record expand
+// exponentially, or render one 64 KiB value thousands of times. A real
+// record refers to each value about once, so its bytes stay under the
+// chunk size; the byte bound leaves 32 times that.
+const (
+	maxExpandedNodes = 1 << 16
+	maxExpandedBytes = 32 * chunkSize
+)
 
 // reset readies e for a record of chunk c, dropping the previous record's tree.
 func (e *expander) reset(c *chunk) {
@@ -114,7 +121,25 @@ func (e *expander) reset(c *chunk) {
 	e.kids.reset()
 	e.attrs.reset()
 	e.parse.reset()
-	e.c, e.depth, e.err, e.budget = c, 0, nil, maxExpandedNodes
+	e.c, e.depth, e.err, e.budget, e.bytes = c, 0, nil, maxExpandedNodes, maxExpandedBytes
+}
+
+// spend takes nodes and bytes from the record's budget and reports whether
+// they were left; the first overrun is the record's error.
+func (e *expander) spend(nodes, bytes int) bool {
+	e.budget -= nodes
+	e.bytes -= bytes
+	if e.budget >= 0 && e.bytes >= 0 {
+		return true
+	}
+	if e.err == nil {
+		if e.budget < 0 {
+			e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
+		} else {
+			e.err = formatErr(e.c.base, "binxml: record expands to more than %d bytes of values", maxExpandedBytes)
+		}
+	}
+	return false
 }
 
 // finish moves the pieces pushed since mark off the stack.
@@ -126,13 +151,10 @@ func (e *expander) finish(mark int) []xnode {
 
 func (e *expander) expand(nodes []node, vals []value) {
 	for i := range nodes {
-		if e.budget--; e.budget < 0 {
-			if e.err == nil {
-				e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
-			}
+		n := &nodes[i]
+		if !e.spend(1, len(n.text)+len(n.name)) {
 			return
 		}
-		n := &nodes[i]
 		switch n.kind {
 		case nodeElement:
 			e.element(n, vals)
@@ -193,6 +215,9 @@ func (e *expander) subst(v *value) {
 		e.nested(v)
 		return
 	}
+	if !e.spend(0, len(v.data)) {
+		return
+	}
 	x := e.push()
 	x.val, x.kind = *v, pieceValue
 }
@@ -241,6 +266,9 @@ func (e *expander) element(n *node, vals []value) {
 		v := substValue(vals, s.index)
 		if v.isArray() && v.typ&^typeArray != typeBinary {
 			for _, item := range v.items() {
+				if !e.spend(1, len(item.data)) {
+					return
+				}
 				kids := e.kids.make(1)
 				kids[0].val, kids[0].kind = item, pieceValue
 				e.pushElement(n.name, attrs, kids)
@@ -254,11 +282,7 @@ func (e *expander) element(n *node, vals []value) {
 		// subst would do, without the round trip through the stack.
 		if !v.isEmpty() && v.typ != typeBinXml {
 			var kids []xnode
-			if e.budget--; e.budget < 0 {
-				if e.err == nil {
-					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
-				}
-			} else {
+			if e.spend(1, len(v.data)) {
 				kids = e.kids.make(1)
 				kids[0].val, kids[0].kind = *v, pieceValue
 			}
@@ -290,15 +314,15 @@ func (e *expander) attribute(a *attr, vals []value, x *xattr) bool {
 				e.finish(mark)
 				return true
 			}
+			if !e.spend(0, len(v.data)) {
+				return false
+			}
 			x.val, x.typed = *v, true
 			return true
 		case nodeText:
 			// The common literal value, without building it piece by piece;
 			// it still counts against the budget as expand would.
-			if e.budget--; e.budget < 0 {
-				if e.err == nil {
-					e.err = formatErr(e.c.base, "binxml: record expands to more than %d nodes", maxExpandedNodes)
-				}
+			if !e.spend(1, len(p.text)) {
 				return false
 			}
 			x.text = p.text
