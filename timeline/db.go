@@ -29,13 +29,19 @@ func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
+	var b [len(TimeLayout)]byte
+	return string(AppendTime(b[:0], t))
+}
+
+// AppendTime appends t in UTC in TimeLayout. Every event's time is
+// formatted: writing the fixed layout directly costs a third of what
+// time.Format's layout interpreter does.
+func AppendTime(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
-		return t.Format(TimeLayout) // wider years, which only a damaged record gives
+		return t.AppendFormat(dst, TimeLayout) // wider years, which only a damaged record gives
 	}
-	// Every event's time is formatted: writing the fixed layout directly
-	// costs a third of what time.Format's layout interpreter does.
 	hour, minute, sec := t.Clock()
 	var b [len(TimeLayout)]byte
 	digits(b[0:4], year)
@@ -52,7 +58,7 @@ func FormatTime(t time.Time) string {
 	b[19] = '.'
 	digits(b[20:27], t.Nanosecond()/100)
 	b[27] = 'Z'
-	return string(b[:])
+	return append(dst, b[:]...)
 }
 
 // digits writes v zero-padded into all of b.

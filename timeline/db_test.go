@@ -54,5 +54,8 @@ func TestFormatTimeMatchesTimeFormat(t *testing.T) {
 		if got, want := FormatTime(tm), tm.UTC().Format(TimeLayout); got != want {
 			t.Fatalf("FormatTime(%v) = %s, want %s", tm, got, want)
 		}
+		if got, want := AppendTime([]byte("x"), tm), "x"+tm.UTC().Format(TimeLayout); string(got) != want {
+			t.Fatalf("AppendTime(%v) = %s, want %s", tm, got, want)
+		}
 	}
 }

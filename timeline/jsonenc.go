@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"encoding/json"
+	"math/bits"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -102,6 +103,11 @@ func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Nearly every string is plain ASCII: find its end eight bytes
+		// at a time rather than testing each byte.
+		if i += plainPrefix(s[i:]); i == len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
 			if jsonPlain[b] {
@@ -147,4 +153,48 @@ func AppendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// plainPrefix is the length of the longest prefix of s that encoding/json
+// writes as is: printable ASCII but '"', '\\', '<', '>' and '&'.
+func plainPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if bad := escapeFlags(s[i : i+8]); bad != 0 {
+			return i + bits.TrailingZeros64(bad)/8
+		}
+	}
+	if i == len(s) {
+		return i
+	}
+	if len(s) >= 8 {
+		// The last eight bytes, overlapping plain ones already tested,
+		// which raise no flag.
+		if bad := escapeFlags(s[len(s)-8:]); bad != 0 {
+			return len(s) - 8 + bits.TrailingZeros64(bad)/8
+		}
+		return len(s)
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			break
+		}
+	}
+	return i
+}
+
+// escapeFlags sets the high bit of each byte of t, eight bytes, that JSON
+// escapes, and maybe of bytes above one: the classic tests for a byte
+// below a bound, (x - n) &^ x, and for a zero byte of x ^ c, flag
+// spuriously only above a true hit, so the lowest flag is the first byte
+// to escape.
+func escapeFlags(t string) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	w := uint64(t[7])<<56 | uint64(t[6])<<48 | uint64(t[5])<<40 | uint64(t[4])<<32 |
+		uint64(t[3])<<24 | uint64(t[2])<<16 | uint64(t[1])<<8 | uint64(t[0])
+	// '"' and '&' differ only in bit 2, '<' and '>' only in bit 1.
+	q := (w ^ '"'*ones) &^ (4 * ones)
+	a := (w ^ '<'*ones) &^ (2 * ones)
+	b := w ^ '\\'*ones
+	return (w | (w-0x20*ones)&^w | (q-ones)&^q | (a-ones)&^a | (b-ones)&^b) & highs
 }

@@ -69,7 +69,7 @@ func TestAppendJSONString(t *testing.T) {
 		for at := range 17 {
 			b := []byte("abcdefghijklmnopq")
 			b[at] = byte(c)
-			cases = append(cases, string(b))
+			cases = append(cases, string(b), string(b[:at+1]))
 		}
 	}
 	for _, s := range cases {

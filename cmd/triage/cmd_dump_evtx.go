@@ -6,13 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/bits"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"time"
-	"unicode/utf8"
 
 	"triage/parsers/evtx"
 	"triage/timeline"
@@ -119,17 +116,17 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 	b = append(b, `,"record_id":`...)
 	b = strconv.AppendUint(b, rec.ID, 10)
 	b = append(b, `,"time":"`...)
-	b = appendTime(b, rec.Time().UTC()) // digits and punctuation only
+	b = timeline.AppendTime(b, rec.Time()) // digits and punctuation only
 	b = append(b, `","event_id":`...)
 	b = strconv.AppendUint(b, uint64(rec.System.EventID), 10)
 	b = append(b, `,"provider":`...)
-	b = appendJSONString(b, rec.System.Provider)
+	b = timeline.AppendJSONString(b, rec.System.Provider)
 	b = append(b, `,"channel":`...)
-	b = appendJSONString(b, rec.System.Channel)
+	b = timeline.AppendJSONString(b, rec.System.Channel)
 	b = append(b, `,"computer":`...)
-	b = appendJSONString(b, rec.System.Computer)
+	b = timeline.AppendJSONString(b, rec.System.Computer)
 	b = append(b, `,"user_sid":`...)
-	b = appendJSONString(b, rec.System.UserID)
+	b = timeline.AppendJSONString(b, rec.System.UserID)
 	b = append(b, `,"level":`...)
 	b = strconv.AppendUint(b, uint64(rec.System.Level), 10)
 	b = append(b, `,"recovered":`...)
@@ -144,137 +141,9 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = timeline.AppendJSONString(b, k)
 		b = append(b, ':')
-		b = appendJSONString(b, rec.Data[i].Value)
+		b = timeline.AppendJSONString(b, rec.Data[i].Value)
 	}
 	return append(b, "}}\n"...)
-}
-
-// appendTime appends t in evtx.TimeLayout, which time's layout
-// interpreter took a fortieth of the dump to do.
-func appendTime(b []byte, t time.Time) []byte {
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, evtx.TimeLayout)
-	}
-	hour, min, sec := t.Clock()
-	b = appendDigits(b, year, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(month), 2)
-	b = append(b, '-')
-	b = appendDigits(b, day, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hour, 2)
-	b = append(b, ':')
-	b = appendDigits(b, min, 2)
-	b = append(b, ':')
-	b = appendDigits(b, sec, 2)
-	b = append(b, '.')
-	b = appendDigits(b, t.Nanosecond()/100, 7)
-	return append(b, 'Z')
-}
-
-// appendDigits appends n, which is not negative, zero-padded to width
-// digits, two at a time.
-func appendDigits(b []byte, n, width int) []byte {
-	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
-		"8081828384858687888990919293949596979899"
-	var d [8]byte
-	i := width
-	for ; i >= 2; i -= 2 {
-		p := n % 100 * 2
-		d[i-2], d[i-1] = pairs[p], pairs[p+1]
-		n /= 100
-	}
-	if i == 1 {
-		d[0] = byte('0' + n%10)
-	}
-	return append(b, d[:width]...)
-}
-
-// appendJSONString appends s as timeline.AppendJSONString does, byte for
-// byte (TestAppendJSONString checks), but copies runs of printable ASCII
-// found eight bytes at a time; that encoder tests each byte, which took a
-// tenth of the dump. Escaping ASCII is JSON's fixed table; anything beyond
-// ASCII goes to timeline's encoder, which validates UTF-8.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for {
-		i := plainPrefix(s)
-		b = append(b, s[:i]...)
-		s = s[i:]
-		if s == "" {
-			return append(b, '"')
-		}
-		c := s[0]
-		if c >= utf8.RuneSelf {
-			n := len(b)
-			b = timeline.AppendJSONString(b, s)
-			return append(b[:n], b[n+1:]...) // drop the quote it opened with
-		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default: // other control characters, and <, > and & as encoding/json escapes them for HTML
-			const hex = "0123456789abcdef"
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		}
-		s = s[1:]
-	}
-}
-
-// plainPrefix is the length of the longest prefix of s that encoding/json
-// writes as is: printable ASCII but '"', '\\', '<', '>' and '&'.
-func plainPrefix(s string) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		if bad := escapeFlags(s[i : i+8]); bad != 0 {
-			return i + bits.TrailingZeros64(bad)/8
-		}
-	}
-	if i == len(s) {
-		return i
-	}
-	if len(s) >= 8 {
-		// The last eight bytes, overlapping plain ones already tested,
-		// which raise no flag.
-		if bad := escapeFlags(s[len(s)-8:]); bad != 0 {
-			return len(s) - 8 + bits.TrailingZeros64(bad)/8
-		}
-		return len(s)
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			break
-		}
-	}
-	return i
-}
-
-// escapeFlags sets the high bit of each byte of t, eight bytes, that JSON
-// escapes, and maybe of bytes above one: the classic tests for a byte
-// below a bound, (x - n) &^ x, and for a zero byte of x ^ c, flag
-// spuriously only above a true hit, so the lowest flag is the first byte
-// to escape.
-func escapeFlags(t string) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	w := uint64(t[7])<<56 | uint64(t[6])<<48 | uint64(t[5])<<40 | uint64(t[4])<<32 |
-		uint64(t[3])<<24 | uint64(t[2])<<16 | uint64(t[1])<<8 | uint64(t[0])
-	// '"' and '&' differ only in bit 2, '<' and '>' only in bit 1.
-	q := (w ^ '"'*ones) &^ (4 * ones)
-	a := (w ^ '<'*ones) &^ (2 * ones)
-	b := w ^ '\\'*ones
-	return (w | (w-0x20*ones)&^w | (q-ones)&^q | (a-ones)&^a | (b-ones)&^b) & highs
 }

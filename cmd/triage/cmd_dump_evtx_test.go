@@ -1,16 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
-	"time"
 
 	"triage/internal/testcorpus"
 	"triage/parsers/evtx"
-	"triage/timeline"
 )
 
 // benchEVTXFiles are the logs scripts/bench-evtx.sh compares by default.
@@ -52,47 +53,72 @@ func BenchmarkDumpEVTX(b *testing.B) {
 	}
 }
 
-// TestAppendJSONString checks the fast path against timeline's encoder on
-// every byte at every position of a word, and on random strings.
-func TestAppendJSONString(t *testing.T) {
-	check := func(s string) {
-		t.Helper()
-		if got, want := appendJSONString(nil, s), timeline.AppendJSONString(nil, s); string(got) != string(want) {
-			t.Fatalf("%q: got %s, want %s", s, got, want)
+// TestDumpEVTX checks the command's contract: one JSON object per record
+// with the documented keys, damage on stderr with its offset and exit 0, a
+// file that is not EVTX named on stderr with exit 1, and usage errors 2.
+func TestDumpEVTX(t *testing.T) {
+	damaged := testcorpus.Dir(t, "evtx", "damaged")
+	truncated := filepath.Join(damaged, "plaso-System2-truncated.evtx")
+	notEVTX := filepath.Join(damaged, "not-evtx-16-bytes.evtx")
+
+	var stdout, stderr bytes.Buffer
+	if status := runDumpEVTX([]string{truncated}, &stdout, &stderr); status != exitOK {
+		t.Fatalf("truncated file: status %d, want %d; stderr %s", status, exitOK, stderr.String())
+	}
+	if !regexp.MustCompile(`(?m)^triage: ` + regexp.QuoteMeta(truncated) + `: .* at offset 0x[0-9a-f]+`).MatchString(stderr.String()) {
+		t.Errorf("stderr does not name the damage and its offset:\n%s", stderr.String())
+	}
+	f, err := evtx.Open(truncated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var ids []uint64
+	for rec := range f.Records() {
+		if rec != nil {
+			ids = append(ids, rec.ID)
 		}
 	}
-	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 17; pos++ {
-			b := []byte("abcdefghijklmnopq")
-			b[pos] = byte(c)
-			check(string(b[:pos+1]))
-			check(string(b))
-		}
+	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	if len(lines) != len(ids) || len(ids) == 0 {
+		t.Fatalf("%d lines for %d records", len(lines), len(ids))
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for range 10000 {
-		b := make([]byte, rng.IntN(40))
-		for i := range b {
-			b[i] = byte(0x20 + rng.IntN(0x60))
-			if rng.IntN(50) == 0 {
-				b[i] = byte(rng.IntN(256))
+	timeRE := regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$`)
+	for i, line := range lines {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		for _, k := range []string{"file", "record_id", "time", "event_id", "provider", "channel", "computer", "user_sid", "level", "data", "recovered"} {
+			if _, ok := obj[k]; !ok {
+				t.Fatalf("line %d has no %q: %s", i+1, k, line)
 			}
 		}
-		check(string(b))
-	}
-}
-
-// TestAppendTime checks the fixed-layout formatter against time's.
-func TestAppendTime(t *testing.T) {
-	times := []time.Time{{}, time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(60056, 5, 28, 5, 36, 10, 955161500, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}
-	rng := rand.New(rand.NewPCG(5, 6))
-	for range 10000 {
-		times = append(times, time.Unix(rng.Int64N(1<<35)-1<<34, rng.Int64N(1e9)).UTC())
-	}
-	for _, tm := range times {
-		if got, want := appendTime(nil, tm), tm.AppendFormat(nil, evtx.TimeLayout); string(got) != string(want) {
-			t.Fatalf("%v: got %s, want %s", tm, got, want)
+		if obj["file"] != truncated || uint64(obj["record_id"].(float64)) != ids[i] || !timeRE.MatchString(obj["time"].(string)) {
+			t.Fatalf("line %d: %s", i+1, line)
 		}
+		if _, ok := obj["data"].(map[string]any); !ok {
+			t.Fatalf("line %d: data is not an object", i+1)
+		}
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	if status := runDumpEVTX([]string{"--xml", truncated}, &stdout, &stderr); status != exitOK {
+		t.Fatalf("--xml: status %d", status)
+	}
+	if n := strings.Count(stdout.String(), "<Event xmlns="); n != len(ids) {
+		t.Errorf("--xml printed %d events, want %d", n, len(ids))
+	}
+
+	stderr.Reset()
+	if status := runDumpEVTX([]string{notEVTX}, io.Discard, &stderr); status != exitFail || !strings.HasPrefix(stderr.String(), "triage: "+notEVTX+": ") {
+		t.Errorf("not EVTX: status %d, stderr %q", status, stderr.String())
+	}
+	if status := runDumpEVTX(nil, io.Discard, io.Discard); status != exitUsage {
+		t.Errorf("no files: status %d, want %d", status, exitUsage)
+	}
+	if status := runDumpEVTX([]string{"--nosuchflag", truncated}, io.Discard, io.Discard); status != exitUsage {
+		t.Errorf("bad flag: status %d, want %d", status, exitUsage)
 	}
 }
