@@ -229,7 +229,11 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 	if err != nil {
 		log.Printf("error: %v", err)
 	}
-	printSummary(stdout, all)
+	spans, err := eventSpans(db)
+	if err != nil {
+		return exitFail, err
+	}
+	printSummary(stdout, all, spans)
 	report.ConsoleSummary(db, stdout)
 	m.Outputs = hashOutputs(o.out, append([]string{"timeline.db"}, outputs...), log)
 	if err := m.write(filepath.Join(o.out, "manifest.json")); err != nil {
@@ -385,9 +389,38 @@ func insertRun(db *sql.DB, m *manifest) error {
 	return err
 }
 
-func printSummary(w io.Writer, all []hostRun) {
+// eventSpans gives the first and last event time, to the second, of each
+// host and event source; events with no time (most history lines) are
+// left out.
+func eventSpans(db *sql.DB) (map[[2]string][2]string, error) {
+	rows, err := db.Query(`SELECT host, source, min(ts), max(ts) FROM events WHERE ts != '' GROUP BY host, source`)
+	if err != nil {
+		return nil, fmt.Errorf("event time range: %w", err)
+	}
+	defer rows.Close()
+	spans := map[[2]string][2]string{}
+	for rows.Next() {
+		var host, source, first, last string
+		if err := rows.Scan(&host, &source, &first, &last); err != nil {
+			return nil, err
+		}
+		spans[[2]string{host, source}] = [2]string{toSecond(first), toSecond(last)}
+	}
+	return spans, rows.Err()
+}
+
+// toSecond shortens a TimeLayout time to whole seconds, which is enough to
+// bound a host's activity and keeps the table narrow.
+func toSecond(ts string) string {
+	if len(ts) == len(timeline.TimeLayout) {
+		return ts[:19] + "Z"
+	}
+	return ts
+}
+
+func printSummary(w io.Writer, all []hostRun, spans map[[2]string][2]string) {
 	t := tablewriter.NewWriter(w)
-	t.Header("Host", "Kind", "Artifacts", "Records", "Recovered", "Errors", "Failed")
+	t.Header("Host", "Kind", "Artifacts", "Records", "Recovered", "Errors", "Failed", "First event UTC", "Last event UTC")
 	type agg struct{ artifacts, records, recovered, errors, failed int }
 	for _, hr := range all {
 		byKind := map[string]*agg{}
@@ -412,7 +445,8 @@ func printSummary(w io.Writer, all []hostRun) {
 		sort.Strings(kinds)
 		for _, k := range kinds {
 			g := byKind[k]
-			t.Append(hr.host, k, g.artifacts, g.records, g.recovered, g.errors, g.failed)
+			span := spans[[2]string{hr.host, k}]
+			t.Append(hr.host, k, g.artifacts, g.records, g.recovered, g.errors, g.failed, span[0], span[1])
 		}
 	}
 	t.Render()

@@ -92,6 +92,10 @@ func TestRunKAPE(t *testing.T) {
 	if !strings.Contains(stdout, "WIN-C89CFTIHC0I") {
 		t.Errorf("summary names no host:\n%s", stdout)
 	}
+	// The host's time range, from its first and last event log record.
+	if !strings.Contains(stdout, "2022-03-10T16:33:50Z") || !strings.Contains(stdout, "2022-03-10T21:42:44Z") {
+		t.Errorf("summary gives no time range for the host:\n%s", stdout)
+	}
 	// The evidence is byte-identical and untouched afterwards.
 	after := treeState(t, evidence)
 	if len(after) != len(before) {
