@@ -120,7 +120,8 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 	// Once the last event log is written, the indexes are built on another
 	// goroutine while the artifacts after it, mostly prefetch files whose
 	// decompression is much of the parsing but which hold few events, are
-	// parsed and held here; they are written once the indexes are done.
+	// parsed. Those parsed meanwhile are held here, since the writer's
+	// connection is the index build's until it ends, and written after it.
 	// Close would otherwise build the indexes on one core after the last
 	// insert, with the other idle.
 	early := -1
@@ -134,12 +135,36 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 	var indexed chan error
 	var held []*parsed
 	var rows []timeline.Artifact
+	// flush waits for the index build and writes what was held meanwhile.
+	flush := func() error {
+		err := <-indexed
+		indexed = nil
+		if err != nil {
+			return err
+		}
+		for _, p := range held {
+			row, err := writeArtifact(w, p, host, log, progress)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, row)
+		}
+		held = nil
+		return nil
+	}
 	i := 0
 	for p := range queue {
 		if indexed != nil {
-			hold(p)
-			held = append(held, p)
-			continue
+			// Hold only while the build runs, so memory stays bounded by
+			// what is parsed in that time, not by what follows.
+			if len(indexed) == 0 {
+				hold(p)
+				held = append(held, p)
+				continue
+			}
+			if err := flush(); err != nil {
+				return rows, err
+			}
 		}
 		row, err := writeArtifact(w, p, host, log, progress)
 		if err != nil {
@@ -153,16 +178,9 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 		i++
 	}
 	if indexed != nil {
-		if err := <-indexed; err != nil {
+		if err := flush(); err != nil {
 			return rows, err
 		}
-	}
-	for _, p := range held {
-		row, err := writeArtifact(w, p, host, log, progress)
-		if err != nil {
-			return rows, err
-		}
-		rows = append(rows, row)
 	}
 	return rows, nil
 }
