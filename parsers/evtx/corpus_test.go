@@ -235,7 +235,7 @@ func TestDecodeUTF16(t *testing.T) {
 
 func TestFormatGUID(t *testing.T) {
 	d := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xf}
-	if got, want := formatGUID(d), "{03020100-0504-0706-0809-0A0B0C0D0E0F}"; got != want {
+	if got, want := string(appendGUID(nil, d)), "{03020100-0504-0706-0809-0A0B0C0D0E0F}"; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }

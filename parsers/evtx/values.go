@@ -2,7 +2,6 @@ package evtx
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -113,105 +112,27 @@ func (v value) fixedItems(base byte, size int) []value {
 // String renders the value as Windows renders it in event XML. Arrays are
 // joined with ", "; element content repeats the element per item instead.
 func (v value) String() string {
-	if v.isArray() {
-		items := v.items()
-		parts := make([]string, len(items))
-		for i, it := range items {
-			parts[i] = it.String()
-		}
-		return strings.Join(parts, ", ")
+	if v.typ == typeString {
+		// The commonest value, decoded into a string of its exact size.
+		return strings.TrimRight(decodeUTF16(v.data), "\x00")
 	}
-	d := v.data
-	le := binary.LittleEndian
-	switch v.typ {
-	case typeNull:
-		return ""
-	case typeString:
-		return strings.TrimRight(decodeUTF16(d), "\x00")
-	case typeANSI:
-		return strings.TrimRight(latin1(d), "\x00")
-	case typeInt8:
-		if len(d) >= 1 {
-			return strconv.Itoa(int(int8(d[0])))
-		}
-	case typeUint8:
-		if len(d) >= 1 {
-			return strconv.Itoa(int(d[0]))
-		}
-	case typeInt16:
-		if len(d) >= 2 {
-			return strconv.Itoa(int(int16(le.Uint16(d))))
-		}
-	case typeUint16:
-		if len(d) >= 2 {
-			return strconv.Itoa(int(le.Uint16(d)))
-		}
-	case typeInt32:
-		if len(d) >= 4 {
-			return strconv.FormatInt(int64(int32(le.Uint32(d))), 10)
-		}
-	case typeUint32:
-		if len(d) >= 4 {
-			return strconv.FormatUint(uint64(le.Uint32(d)), 10)
-		}
-	case typeInt64:
-		if len(d) >= 8 {
-			return strconv.FormatInt(int64(le.Uint64(d)), 10)
-		}
-	case typeUint64:
-		if len(d) >= 8 {
-			return strconv.FormatUint(le.Uint64(d), 10)
-		}
-	case typeFloat32:
-		if len(d) >= 4 {
-			return strconv.FormatFloat(float64(math.Float32frombits(le.Uint32(d))), 'g', -1, 32)
-		}
-	case typeFloat64:
-		if len(d) >= 8 {
-			return strconv.FormatFloat(math.Float64frombits(le.Uint64(d)), 'g', -1, 64)
-		}
-	case typeBool:
-		for _, b := range d {
-			if b != 0 {
-				return "true"
-			}
-		}
-		return "false"
-	case typeBinary:
-		return strings.ToUpper(hex.EncodeToString(d))
-	case typeGUID:
-		if len(d) >= 16 {
-			return formatGUID(d)
-		}
-	case typeSizeT, typeHexInt32, typeHexInt64:
-		switch len(d) {
-		case 4:
-			return "0x" + strconv.FormatUint(uint64(le.Uint32(d)), 16)
-		case 8:
-			return "0x" + strconv.FormatUint(le.Uint64(d), 16)
-		}
-	case typeFileTime:
-		if len(d) >= 8 {
-			return formatFileTime(le.Uint64(d))
-		}
-	case typeSystemTime:
-		if t, ok := systemtime(d); ok {
-			return formatTime(t)
-		}
-	case typeSID:
-		if s, ok := formatSID(d); ok {
-			return s
-		}
-	case typeEvtHandle, typeEvtXml:
-		return strings.ToUpper(hex.EncodeToString(d))
-	}
-	// A value too short for its type: show the bytes rather than invent a value.
-	return strings.ToUpper(hex.EncodeToString(d))
+	var buf [64]byte // holds the text of every other type that is not long
+	return string(appendText(buf[:0], v))
 }
 
-// appendText appends v as String renders it, without allocating for the
-// commonest types: strings, integers and GUIDs. Others go through String.
+// appendText appends v as Windows renders it; items of an array are joined
+// with ", ". It is the one renderer of values: the dump and the interner
+// call it directly, without the string in between.
 func appendText(dst []byte, v value) []byte {
+	if v.isArray() {
+		for i, item := range v.items() {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = appendText(dst, item)
+		}
+		return dst
+	}
 	d := v.data
 	le := binary.LittleEndian
 	switch v.typ {
@@ -219,11 +140,13 @@ func appendText(dst []byte, v value) []byte {
 		return dst
 	case typeString:
 		start := len(dst)
-		dst = appendUTF16(dst, d)
-		for len(dst) > start && dst[len(dst)-1] == 0 { // as strings.TrimRight(s, "\x00")
-			dst = dst[:len(dst)-1]
+		return trimNULs(appendUTF16(dst, d), start)
+	case typeANSI:
+		start := len(dst)
+		for _, c := range d {
+			dst = utf8.AppendRune(dst, rune(c)) // Latin-1
 		}
-		return dst
+		return trimNULs(dst, start)
 	case typeInt8:
 		if len(d) >= 1 {
 			return strconv.AppendInt(dst, int64(int8(d[0])), 10)
@@ -256,6 +179,21 @@ func appendText(dst []byte, v value) []byte {
 		if len(d) >= 8 {
 			return strconv.AppendUint(dst, le.Uint64(d), 10)
 		}
+	case typeFloat32:
+		if len(d) >= 4 {
+			return strconv.AppendFloat(dst, float64(math.Float32frombits(le.Uint32(d))), 'g', -1, 32)
+		}
+	case typeFloat64:
+		if len(d) >= 8 {
+			return strconv.AppendFloat(dst, math.Float64frombits(le.Uint64(d)), 'g', -1, 64)
+		}
+	case typeBool:
+		for _, b := range d {
+			if b != 0 {
+				return append(dst, "true"...)
+			}
+		}
+		return append(dst, "false"...)
 	case typeGUID:
 		if len(d) >= 16 {
 			return appendGUID(dst, d)
@@ -269,9 +207,12 @@ func appendText(dst []byte, v value) []byte {
 		}
 	case typeFileTime:
 		if len(d) >= 8 {
+			// Zero is the epoch itself, as Windows shows it: the value is
+			// there, so it is not rendered as absent.
 			if ft := le.Uint64(d); ft != 0 {
 				return appendTime(dst, filetime(ft))
 			}
+			return appendTime(dst, time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC))
 		}
 	case typeSystemTime:
 		if t, ok := systemtime(d); ok {
@@ -282,10 +223,25 @@ func appendText(dst []byte, v value) []byte {
 			return b
 		}
 	}
-	return append(dst, v.String()...)
+	// Binary and handles, and a value too short for its type: show the
+	// bytes rather than invent a value.
+	const digits = "0123456789ABCDEF"
+	for _, c := range d {
+		dst = append(dst, digits[c>>4], digits[c&15])
+	}
+	return dst
 }
 
-// appendTime is formatTime appending.
+// trimNULs drops the NULs that end the text appended from start, as
+// strings.TrimRight(text, "\x00") would.
+func trimNULs(dst []byte, start int) []byte {
+	for len(dst) > start && dst[len(dst)-1] == 0 {
+		dst = dst[:len(dst)-1]
+	}
+	return dst
+}
+
+// appendTime appends t in TimeLayout; the zero time appends nothing.
 func appendTime(dst []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return dst
@@ -293,20 +249,8 @@ func appendTime(dst []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(dst, TimeLayout)
 }
 
-func latin1(b []byte) string {
-	out := make([]byte, 0, len(b)+len(b)/2)
-	for _, c := range b {
-		out = utf8.AppendRune(out, rune(c))
-	}
-	return ownedString(out)
-}
-
-// formatGUID renders {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}; the first three
+// appendGUID appends {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}; the first three
 // groups are little-endian.
-func formatGUID(d []byte) string {
-	return ownedString(appendGUID(make([]byte, 0, 38), d))
-}
-
 func appendGUID(out, d []byte) []byte {
 	const digits = "0123456789ABCDEF"
 	le := binary.LittleEndian
@@ -327,12 +271,8 @@ func appendGUID(out, d []byte) []byte {
 	return append(out, '}')
 }
 
-// formatSID renders S-R-A-S1-…; the 6-byte authority is big-endian.
-func formatSID(d []byte) (string, bool) {
-	b, ok := appendSID(nil, d)
-	return ownedString(b), ok
-}
-
+// appendSID appends S-R-A-S1-…; the 6-byte authority is big-endian. It
+// reports false, appending nothing, for a SID shorter than it claims.
 func appendSID(dst, d []byte) ([]byte, bool) {
 	if len(d) < 8 {
 		return dst, false
@@ -370,15 +310,6 @@ func filetime(ft uint64) time.Time {
 	return time.Unix(secs, nanos).UTC()
 }
 
-// formatFileTime renders a FILETIME value. Zero is the epoch itself, as
-// Windows shows it: the value is there, so it is not rendered as absent.
-func formatFileTime(ft uint64) string {
-	if ft == 0 {
-		return time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC).Format(TimeLayout)
-	}
-	return formatTime(filetime(ft))
-}
-
 func systemtime(d []byte) (time.Time, bool) {
 	if len(d) < 16 {
 		return time.Time{}, false
@@ -393,10 +324,3 @@ func systemtime(d []byte) (time.Time, bool) {
 
 // TimeLayout is how times are rendered: UTC with a FILETIME's 7 fractional digits.
 const TimeLayout = "2006-01-02T15:04:05.0000000Z"
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(TimeLayout)
-}
