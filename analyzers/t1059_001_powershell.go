@@ -33,15 +33,15 @@ func (*powerShell) Meta() Meta {
 }
 
 var (
-	encodedFlag  = lazy(`(?i)(?:^|\s)[-/]e(?:n(?:c(?:o(?:d(?:e(?:d(?:c(?:o(?:m(?:m(?:a(?:n(?:d)?)?)?)?)?)?)?)?)?)?)?)?)?\s+["']?([A-Za-z0-9+/=]{16,})`)
+	encodedFlag  = lazy(`(?i)(?:^|\s)` + psDash + `(?:ec|` + abbreviations("encodedcommand", 1) + `)\s+["']?([A-Za-z0-9+/=]{16,})`)
 	stealthFlags = []struct {
 		name string
 		re   *lazyRegexp
 	}{
-		{"-nop", lazy(`(?i)(?:^|\s)[-/]nop(?:rofile)?\b`)},
-		{"-w hidden", lazy(`(?i)(?:^|\s)[-/]w(?:i(?:n(?:d(?:o(?:w(?:s(?:t(?:y(?:l(?:e)?)?)?)?)?)?)?)?)?)?\s+(?:hidden|1)\b`)},
-		{"-noni", lazy(`(?i)(?:^|\s)[-/]noni(?:nteractive)?\b`)},
-		{"-ep bypass", lazy(`(?i)(?:^|\s)[-/](?:ep|ex|exec|executionpolicy)\s+(?:bypass|unrestricted)\b`)},
+		{"-nop", lazy(`(?i)(?:^|\s)` + psDash + abbreviations("noprofile", 3) + `\b`)},
+		{"-w hidden", lazy(`(?i)(?:^|\s)` + psDash + abbreviations("windowstyle", 1) + `\s+(?:hidden|1)\b`)},
+		{"-noni", lazy(`(?i)(?:^|\s)` + psDash + abbreviations("noninteractive", 4) + `\b`)},
+		{"-ep bypass", lazy(`(?i)(?:^|\s)` + psDash + `(?:ep|` + abbreviations("executionpolicy", 2) + `)\s+(?:bypass|unrestricted)\b`)},
 	}
 	iex = lazy(`(?i)\biex\b|invoke-expression|\|\s*&\s*\(`)
 
@@ -55,6 +55,21 @@ var (
 	psFormat    = lazy(`(?i)['"]\s*-f\s*['"(]|\{\d+\}\{\d+\}`)
 	psCharCodes = lazy(`(?i)\[char\]\s*\d+|\[char\[\]\]`)
 )
+
+// psDash is what PowerShell accepts before a parameter name: the hyphen,
+// the slash, and the en, em and horizontal-bar dashes, which attackers use
+// to slip past rules that look for "-enc".
+const psDash = `[-/\x{2013}\x{2014}\x{2015}]`
+
+// abbreviations gives a regexp for every prefix of word at least min long:
+// PowerShell takes any unambiguous abbreviation of a parameter.
+func abbreviations(word string, min int) string {
+	tail := ""
+	for i := len(word) - 1; i >= min; i-- {
+		tail = "(?:" + word[i:i+1] + tail + ")?"
+	}
+	return word[:min] + tail
+}
 
 func isPowerShell(p string) bool {
 	switch base(p) {
@@ -111,9 +126,13 @@ func commandLineFindings(e *Event) []Finding {
 		return nil
 	}
 	var out []Finding
+	script := userScript.FindString(cmd)
 	newFinding := func() Finding {
 		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, EventIDs: []int64{e.ID}, Confidence: "high"}
 		f.link(e)
+		if script != "" {
+			f.keys["file:"+base(script)] = true
+		}
 		return f
 	}
 	if m := encodedFlag.FindStringSubmatch(cmd); m != nil {
@@ -192,11 +211,11 @@ func commandLineFindings(e *Event) []Finding {
 		f.Matched, f.Features = cmd, map[string]any{"flags": flags}
 		out = append(out, f)
 	}
-	if m := userScript.FindString(cmd); m != "" && userWritable(m) && hasFlag(flags, "-ep bypass") && len(out) == 0 {
+	if script != "" && userWritable(script) && hasFlag(flags, "-ep bypass") && len(out) == 0 {
 		f := newFinding()
-		f.Severity, f.Title = "medium", "PowerShell bypasses the execution policy to run "+base(m)
+		f.Severity, f.Title = "medium", "PowerShell bypasses the execution policy to run "+base(script)
 		f.Rule = "-ExecutionPolicy Bypass with a script from a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData, C:\\TMP): how dropped scripts are run."
-		f.Matched, f.Features = cmd, map[string]any{"flags": flags, "script": m}
+		f.Matched, f.Features = cmd, map[string]any{"flags": flags, "script": script}
 		out = append(out, f)
 	}
 	if len(flags) >= 2 && len(out) == 0 {
