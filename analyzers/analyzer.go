@@ -54,7 +54,7 @@ type Finding struct {
 
 // Event is a timeline event as the analyzers read it.
 type Event struct {
-	ID                                  int64
+	ID, ArtifactID                      int64
 	TS                                  time.Time
 	Host, Source                        string
 	EventID, Level                      int
@@ -112,7 +112,7 @@ type Input struct {
 
 // Events returns the events matching a SQL condition, in id order.
 func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT id, ts, host, source, event_id, level, process, parent_process,
+	rows, err := in.db.QueryContext(ctx, `SELECT id, artifact_id, ts, host, source, event_id, level, process, parent_process,
 		command_line, script_block_id, user, channel, data FROM events WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 	for rows.Next() {
 		var e Event
 		var ts string
-		if err := rows.Scan(&e.ID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
+		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
 			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.data); err != nil {
 			return nil, err
 		}

@@ -214,5 +214,12 @@ func (f *Finding) link(e *Event) {
 	if e.ScriptBlockID != "" {
 		f.keys["script block:"+e.ScriptBlockID] = true
 	}
+	if e.Source == "evtx" && e.EventID == 4104 {
+		// The script file the block came from links it to the command
+		// line that ran that file.
+		if p := e.Field("Path"); p != "" {
+			f.keys["file:"+base(p)] = true
+		}
+	}
 	f.keys[fmt.Sprintf("event:%d", e.ID)] = true
 }

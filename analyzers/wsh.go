@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"triage/timeline"
 )
 
 // scriptLanguage is what tells VBScript from JScript activity.
 type scriptLanguage struct {
 	technique  Technique
+	name       string
 	id         string
 	extensions []string // script file extensions
 	engines    []string // engine DLLs
@@ -50,6 +53,7 @@ func (w *windowsScriptHost) mine(cmd string) bool {
 
 func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
+	var started []processStart
 	procs, err := in.Events(ctx, processEvents+` AND (lower(process) LIKE '%script.exe' OR lower(process) LIKE '%mshta.exe')`)
 	if err != nil {
 		return nil, err
@@ -77,8 +81,14 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 			f.Severity = "high"
 			f.Rule += " Its parent is " + base(e.ParentProcess) + "."
 		}
+		started = append(started, processStart{base(e.Process), len(out)})
 		out = append(out, f)
 	}
+	prefetched, err := w.prefetchRuns(ctx, in, out, started)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, prefetched...)
 	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7`)
 	if err != nil {
 		return nil, err
@@ -106,4 +116,105 @@ func (w *windowsScriptHost) engine(dll string) bool {
 		}
 	}
 	return false
+}
+
+// prefetchRuns finds script host runs of this language in prefetch. The
+// file list a prefetch file keeps for its program names the script engine
+// and often the script itself. A run that a process event of this analyzer
+// already reported (same host and program within timeline.SameStartWindow)
+// becomes more evidence for that finding; the other runs of one prefetch
+// file make one finding, since they share one file list.
+func (w *windowsScriptHost) prefetchRuns(ctx context.Context, in *Input, reported []Finding, started []processStart) ([]Finding, error) {
+	runs, err := in.Events(ctx, `source='prefetch' AND (upper(process) LIKE '%WSCRIPT.EXE' OR upper(process) LIKE '%CSCRIPT.EXE'
+		OR upper(process) LIKE '%MSHTA.EXE')`)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	byArtifact := map[int64]int{} // artifact id → index in out
+	for i := range runs {
+		e := &runs[i]
+		exe := base(e.Process)
+		if !scriptHosts[exe] {
+			continue
+		}
+		engine, scripts := w.fromFileList(e.Strings("files"))
+		if engine == "" && len(scripts) == 0 {
+			continue
+		}
+		if f := sameStart(reported, started, e, exe); f != nil {
+			f.EventIDs = append(f.EventIDs, e.ID)
+			f.link(e)
+			continue
+		}
+		if j, ok := byArtifact[e.ArtifactID]; ok {
+			f := &out[j]
+			f.EventIDs = append(f.EventIDs, e.ID)
+			f.Features["runs"] = toInt(f.Features["runs"]) + 1
+			if e.TS.Before(f.TS) {
+				f.TS = e.TS
+			}
+			continue
+		}
+		f := Finding{Host: e.Host, TS: e.TS, Technique: w.lang.technique, EventIDs: []int64{e.ID}, Confidence: "medium",
+			Severity: "low", Features: map[string]any{"runs": 1, "engine": engine, "scripts": scripts}}
+		f.link(e)
+		f.Title = fmt.Sprintf("%s ran %s (prefetch)", exe, w.lang.name)
+		f.Rule = fmt.Sprintf("The prefetch file of %s lists the %s engine or a %s script among the files the program used. "+
+			"The list covers all of its recorded runs, not one in particular.", exe, w.lang.name, w.lang.name)
+		f.Matched = strings.Join(append([]string{engine}, scripts...), "\n")
+		var writable []string
+		for _, s := range scripts {
+			f.keys["file:"+base(s)] = true
+			if userWritable(s) {
+				writable = append(writable, base(s))
+			}
+		}
+		if len(writable) > 0 {
+			f.Severity = "medium"
+			f.Title = fmt.Sprintf("%s ran a script from a user-writable folder (prefetch): %s", exe, strings.Join(writable, ", "))
+			f.Rule += " A script it used lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData), where droppers put them."
+		}
+		byArtifact[e.ArtifactID] = len(out)
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// fromFileList picks this language's engine DLL and scripts out of a
+// prefetch file list.
+func (w *windowsScriptHost) fromFileList(files []string) (engine string, scripts []string) {
+	for _, name := range files {
+		lower := strings.ToLower(name)
+		if engine == "" && w.engine(base(lower)) {
+			engine = name
+		}
+		for _, ext := range w.lang.extensions {
+			if strings.HasSuffix(lower, ext) {
+				scripts = append(scripts, name)
+				break
+			}
+		}
+	}
+	return engine, scripts
+}
+
+// processStart ties a finding to the program whose process event it came
+// from.
+type processStart struct {
+	exe     string
+	finding int
+}
+
+// sameStart returns the finding, among those from process events, that
+// reports the start a prefetch run time records.
+func sameStart(reported []Finding, started []processStart, run *Event, exe string) *Finding {
+	for _, s := range started {
+		f := &reported[s.finding]
+		d := f.TS.Sub(run.TS)
+		if s.exe == exe && f.Host == run.Host && d <= timeline.SameStartWindow && d >= -timeline.SameStartWindow {
+			return f
+		}
+	}
+	return nil
 }
