@@ -28,6 +28,7 @@ func (l *lazyRegexp) FindString(s string) string { return l.re().FindString(s) }
 func (l *lazyRegexp) FindStringSubmatch(s string) []string {
 	return l.re().FindStringSubmatch(s)
 }
+func (l *lazyRegexp) Split(s string, n int) []string         { return l.re().Split(s, n) }
 func (l *lazyRegexp) FindAllString(s string, n int) []string { return l.re().FindAllString(s, n) }
 func (l *lazyRegexp) FindAllStringIndex(s string, n int) [][]int {
 	return l.re().FindAllStringIndex(s, n)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -36,6 +37,61 @@ var unusualParents = map[string]string{
 	"postgres.exe": "database server", "oracle.exe": "database server",
 	"wscript.exe": "script host", "cscript.exe": "script host", "mshta.exe": "script host",
 	"wmiprvse.exe": "WMI provider host (remote WMI execution)",
+}
+
+// remoteServiceParents are the services remote-execution tools install on
+// the target to run commands; administrators use them too, so a shell they
+// start is worth a look but not proof.
+var remoteServiceParents = map[string]string{
+	"psexesvc.exe": "PsExec", "remcomsvc.exe": "RemCom", "csexecsvc.exe": "CSExec",
+}
+
+// discoveryCommands are what an intruder runs first to learn the host, its
+// users and its network, with the technique each one serves.
+var discoveryCommands = []struct {
+	re        *lazyRegexp
+	technique string
+}{
+	{lazy(`(?i)^(whoami|quser|qwinsta|query\s+user|klist)\b`), "T1033"},
+	{lazy(`(?i)^(systeminfo|hostname|ver)\b`), "T1082"},
+	{lazy(`(?i)^(ipconfig|arp\s+-a|route\s+print|nbtstat|nslookup)\b`), "T1016"},
+	{lazy(`(?i)^(netstat|net1?(\.exe)?\s+(session|use))\b`), "T1049"},
+	{lazy(`(?i)^(net1?(\.exe)?\s+(user|group|localgroup|accounts)|dsquery|nltest)\b`), "T1087"},
+	{lazy(`(?i)^(net1?(\.exe)?\s+(view|share))\b`), "T1135"},
+	{lazy(`(?i)^tasklist\b`), "T1057"},
+}
+
+// chainedCommands splits a cmd.exe line on &, &&, || and |; quoting is
+// ignored, which at worst splits a quoted argument.
+var chainedCommands = lazy(`\s*(?:&&|\|\||&|\|)\s*`)
+
+// discoveryChain returns the discovery commands in a chained command line
+// and the techniques they serve, sorted and unique.
+func discoveryChain(cmdLine string) (found []string, techniques []string) {
+	body := cmdLine
+	if i := strings.Index(strings.ToLower(body), "/c "); i >= 0 {
+		body = body[i+3:]
+	} else if i := strings.Index(strings.ToLower(body), "/k "); i >= 0 {
+		body = body[i+3:]
+	} else {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	for _, part := range chainedCommands.Split(body, -1) {
+		part = strings.TrimLeft(part, ` "'(@`)
+		for _, d := range discoveryCommands {
+			if m := d.re.FindString(part); m != "" {
+				found = append(found, m)
+				if !seen[d.technique] {
+					seen[d.technique] = true
+					techniques = append(techniques, d.technique)
+				}
+				break
+			}
+		}
+	}
+	sort.Strings(techniques)
+	return found, techniques
 }
 
 var (
@@ -98,6 +154,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			continue
 		}
 		parent := base(e.ParentProcess)
+		startFindings := len(out)
 		newFinding := func() Finding {
 			f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Confidence: "high", Matched: e.CommandLine}
 			f.link(e)
@@ -117,6 +174,16 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			f.Title = fmt.Sprintf("cmd.exe started by %s, a rare parent on this host (%d of %d)", parent, n, total)
 			f.Rule = "Parents that start cmd.exe in 2% or fewer of the host's cmd.exe starts stand out from its baseline."
 			f.Features = map[string]any{"parent": parent, "parent_count": n, "host_cmd_starts": total, "baseline": parents[e.Host]}
+			out = append(out, f)
+		}
+		if found, techniques := discoveryChain(e.CommandLine); len(found) >= 2 {
+			f := newFinding()
+			f.Severity, f.Confidence = "medium", "medium"
+			f.Title = fmt.Sprintf("cmd.exe /c chains %d discovery commands", len(found))
+			f.Rule = "One command line runs several reconnaissance commands in a row (" + strings.Join(found, ", ") +
+				"), as intruders do on a host they have just reached."
+			f.Features = map[string]any{"commands": found}
+			f.Related = techniques
 			out = append(out, f)
 		}
 		if adminShareOutput.MatchString(e.CommandLine) {
@@ -153,6 +220,25 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			f.Rule = fmt.Sprintf("The command shell ran %s.", describeMatches(ms))
 			f.Related = related(ms)
 			out = append(out, f)
+		}
+		if kind, ok := remoteServiceParents[parent]; ok {
+			// Said once per start: in the findings on what the shell did,
+			// or alone when nothing else stands out.
+			remote := fmt.Sprintf("%s installs this service on the target to run commands sent from another host; administrators use it too, attackers to move laterally.", kind)
+			if len(out) > startFindings {
+				for j := startFindings; j < len(out); j++ {
+					out[j].Rule += fmt.Sprintf(" The shell was started by %s: %s", parent, remote)
+					out[j].Related = related(nil, append(out[j].Related, "T1021.002", "T1569.002")...)
+				}
+			} else {
+				f := newFinding()
+				f.Severity, f.Confidence = "medium", "medium"
+				f.Title = fmt.Sprintf("cmd.exe started by %s (%s service: remote execution)", parent, kind)
+				f.Rule = remote
+				f.Features = map[string]any{"parent": e.ParentProcess}
+				f.Related = []string{"T1021.002", "T1569.002"}
+				out = append(out, f)
+			}
 		}
 	}
 	for i := range procs {
