@@ -50,6 +50,7 @@ type Finding struct {
 	incident int64
 	keys     map[string]bool
 	kinds    map[string]bool // recordKind of the events linked
+	started  string          // the program whose process start the finding is about, lowercase file name
 }
 
 // Event is a timeline event as the analyzers read it.
@@ -60,6 +61,7 @@ type Event struct {
 	EventID, Level                      int
 	Process, ParentProcess, CommandLine string
 	ScriptBlockID, User, Channel        string
+	Provider                            string
 	data                                string
 	fields                              map[string]any
 }
@@ -113,7 +115,7 @@ type Input struct {
 // Events returns the events matching a SQL condition, in id order.
 func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event, error) {
 	rows, err := in.db.QueryContext(ctx, `SELECT id, artifact_id, ts, host, source, event_id, level, process, parent_process,
-		command_line, script_block_id, user, channel, data FROM events WHERE `+where+` ORDER BY id`, args...)
+		command_line, script_block_id, user, channel, provider, data FROM events WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +125,7 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 		var e Event
 		var ts string
 		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
-			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.data); err != nil {
+			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &e.data); err != nil {
 			return nil, err
 		}
 		e.TS, _ = timeline.ParseTime(ts)

@@ -370,7 +370,7 @@ func TestSameStartRecordedTwice(t *testing.T) {
 			at(security4688(ps, cmd, shell), "2024-03-09T23:30:00.100Z"),
 			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.120Z"),
 			at(prefetch, "2024-03-09T23:30:00.130Z"),
-		}, 1, 2, "powershell.exe ran 1 time outside business hours"},
+		}, 1, 3, "powershell.exe ran 1 time outside business hours"},
 		{"two starts in one log", []ev{
 			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.100Z"),
 			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.900Z"),
@@ -468,5 +468,39 @@ func TestIncidentChains(t *testing.T) {
 		WHERE fe.finding_id = (SELECT id FROM findings WHERE title = 'wscript.exe ran a script from a user-writable folder')`).Scan(&sources)
 	if sources != "evtx,prefetch" {
 		t.Errorf("the wscript finding cites %q, want its Sysmon 1 record and its prefetch run", sources)
+	}
+}
+
+// TestPrefetchRunsJoinTheirStarts: two starts of one program 0.3 s apart
+// each cite the prefetch run time nearest to them, not both.
+func TestPrefetchRunsJoinTheirStarts(t *testing.T) {
+	reg := `cmd.exe /c vssadmin delete shadows /all /quiet`
+	at := func(e ev, ts string) ev { e.ts = ts; return e }
+	run := ev{source: "prefetch", process: `\VOLUME{1}\WINDOWS\SYSTEM32\CMD.EXE`}
+	db := newTimeline(t, []ev{
+		at(sysmon1(cmd, expl, reg), "2024-03-05T10:00:00.000Z"),
+		at(sysmon1(cmd, expl, reg), "2024-03-05T10:00:00.300Z"),
+		at(run, "2024-03-05T10:00:00.290Z"),
+		at(run, "2024-03-05T10:00:00.010Z"),
+		at(run, "2024-03-05T10:00:09.000Z"),
+	})
+	if _, err := Run(context.Background(), db, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT group_concat(fe.record_id, ',') FROM findings f JOIN finding_evidence fe ON fe.finding_id = f.id
+		WHERE f.title = 'cmd.exe /c shadow-copy-deletion' GROUP BY f.id ORDER BY f.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		got = append(got, s)
+	}
+	rows.Close()
+	// Record ids are the events' positions above, from 1.
+	if want := []string{"1,4", "2,3"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("evidence record ids %v, want %v", got, want)
 	}
 }

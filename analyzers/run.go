@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 			fs[i].analyzer = a.Meta().ID
 		}
 		all = append(all, fs...)
+	}
+	if err := attachPrefetchRuns(ctx, in, all); err != nil {
+		return Summary{}, fmt.Errorf("analyzers: prefetch runs: %w", err)
 	}
 	incidents := groupIncidents(all, opts.IncidentWindow)
 	return Summary{Findings: len(all), Incidents: len(incidents)}, write(ctx, db, all, incidents)
@@ -222,4 +226,59 @@ func (f *Finding) link(e *Event) {
 		}
 	}
 	f.keys[fmt.Sprintf("event:%d", e.ID)] = true
+	if f.started == "" && isProcessStart(e) {
+		f.started = base(e.Process)
+	}
+}
+
+func isProcessStart(e *Event) bool {
+	return e.Source == "evtx" && (e.EventID == 4688 && e.Provider == "Microsoft-Windows-Security-Auditing" ||
+		e.EventID == 1 && e.Provider == "Microsoft-Windows-Sysmon")
+}
+
+// sameStartFinding returns the finding, among fs, about the process start
+// that a prefetch run time records: the same program on the same host
+// within timeline.SameStartWindow.
+func sameStartFinding(fs []Finding, run *Event) *Finding {
+	exe := base(run.Process)
+	for i := range fs {
+		f := &fs[i]
+		if d := f.TS.Sub(run.TS).Abs(); f.started == exe && f.Host == run.Host && d <= timeline.SameStartWindow {
+			return f
+		}
+	}
+	return nil
+}
+
+// attachPrefetchRuns adds to each finding about a process start the
+// prefetch run time of that start, so that the finding cites the log
+// record and the prefetch file together. When one program started twice
+// within the window, each finding takes the run nearest its start.
+func attachPrefetchRuns(ctx context.Context, in *Input, all []Finding) error {
+	runs, err := in.Events(ctx, `source='prefetch'`)
+	if err != nil {
+		return err
+	}
+	byProgram := map[string][]*Event{} // host and program → its prefetch runs
+	for j := range runs {
+		k := runs[j].Host + "\x00" + base(runs[j].Process)
+		byProgram[k] = append(byProgram[k], &runs[j])
+	}
+	for i := range all {
+		f := &all[i]
+		if f.started == "" {
+			continue
+		}
+		var nearest *Event
+		for _, run := range byProgram[f.Host+"\x00"+f.started] {
+			if d := f.TS.Sub(run.TS).Abs(); d <= timeline.SameStartWindow && (nearest == nil || d < f.TS.Sub(nearest.TS).Abs()) {
+				nearest = run
+			}
+		}
+		if nearest != nil && !slices.Contains(f.EventIDs, nearest.ID) {
+			f.EventIDs = append(f.EventIDs, nearest.ID)
+			f.link(nearest)
+		}
+	}
+	return nil
 }

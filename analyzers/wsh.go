@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"triage/timeline"
 )
 
 // scriptLanguage is what tells VBScript from JScript activity.
@@ -53,7 +51,6 @@ func (w *windowsScriptHost) mine(cmd string) bool {
 
 func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
-	var started []processStart
 	procs, err := in.Events(ctx, processEvents+` AND (lower(process) LIKE '%script.exe' OR lower(process) LIKE '%mshta.exe')`)
 	if err != nil {
 		return nil, err
@@ -81,10 +78,9 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 			f.Severity = "high"
 			f.Rule += " Its parent is " + base(e.ParentProcess) + "."
 		}
-		started = append(started, processStart{base(e.Process), len(out)})
 		out = append(out, f)
 	}
-	prefetched, err := w.prefetchRuns(ctx, in, out, started)
+	prefetched, err := w.prefetchRuns(ctx, in, out)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +116,11 @@ func (w *windowsScriptHost) engine(dll string) bool {
 
 // prefetchRuns finds script host runs of this language in prefetch. The
 // file list a prefetch file keeps for its program names the script engine
-// and often the script itself. A run that a process event of this analyzer
-// already reported (same host and program within timeline.SameStartWindow)
-// becomes more evidence for that finding; the other runs of one prefetch
-// file make one finding, since they share one file list.
-func (w *windowsScriptHost) prefetchRuns(ctx context.Context, in *Input, reported []Finding, started []processStart) ([]Finding, error) {
+// and often the script itself. A run of a start that a process event of
+// this analyzer already reported is left to Run, which adds it to that
+// finding; the other runs of one prefetch file make one finding, since they
+// share one file list.
+func (w *windowsScriptHost) prefetchRuns(ctx context.Context, in *Input, reported []Finding) ([]Finding, error) {
 	runs, err := in.Events(ctx, `source='prefetch' AND (upper(process) LIKE '%WSCRIPT.EXE' OR upper(process) LIKE '%CSCRIPT.EXE'
 		OR upper(process) LIKE '%MSHTA.EXE')`)
 	if err != nil {
@@ -142,10 +138,8 @@ func (w *windowsScriptHost) prefetchRuns(ctx context.Context, in *Input, reporte
 		if engine == "" && len(scripts) == 0 {
 			continue
 		}
-		if f := sameStart(reported, started, e, exe); f != nil {
-			f.EventIDs = append(f.EventIDs, e.ID)
-			f.link(e)
-			continue
+		if sameStartFinding(reported, e) != nil {
+			continue // Run attaches the run to that finding
 		}
 		if j, ok := byArtifact[e.ArtifactID]; ok {
 			f := &out[j]
@@ -197,24 +191,4 @@ func (w *windowsScriptHost) fromFileList(files []string) (engine string, scripts
 		}
 	}
 	return engine, scripts
-}
-
-// processStart ties a finding to the program whose process event it came
-// from.
-type processStart struct {
-	exe     string
-	finding int
-}
-
-// sameStart returns the finding, among those from process events, that
-// reports the start a prefetch run time records.
-func sameStart(reported []Finding, started []processStart, run *Event, exe string) *Finding {
-	for _, s := range started {
-		f := &reported[s.finding]
-		d := f.TS.Sub(run.TS)
-		if s.exe == exe && f.Host == run.Host && d <= timeline.SameStartWindow && d >= -timeline.SameStartWindow {
-			return f
-		}
-	}
-	return nil
 }
