@@ -3,6 +3,7 @@ package report
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -48,6 +49,8 @@ type artifact struct {
 
 type evidence struct {
 	EventID  int64
+	TS       string
+	Record   string // the kind of record: the log and event id, or the artifact kind
 	Path     string
 	RecordID int64
 	SHA256   string
@@ -81,6 +84,7 @@ type incidentView struct {
 	Host, First, Last, Severity, Title string
 	Links                              []string
 	Findings                           []finding
+	Chain                              []evidence // every record its findings cite, in time order
 }
 
 type script struct {
@@ -245,8 +249,8 @@ func loadFindings(db *sql.DB, d *data) error {
 var rank = map[string]int{"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 func loadEvidence(db *sql.DB) (map[int64][]evidence, error) {
-	rows, err := db.Query(`SELECT fe.finding_id, fe.event_id, fe.artifact_path, fe.record_id, fe.artifact_sha256, e.summary
-		FROM finding_evidence fe JOIN events e ON e.id = fe.event_id ORDER BY fe.finding_id, fe.event_id`)
+	rows, err := db.Query(`SELECT fe.finding_id, fe.event_id, e.ts, e.source, e.channel, e.event_id, fe.artifact_path, fe.record_id,
+		fe.artifact_sha256, e.summary FROM finding_evidence fe JOIN events e ON e.id = fe.event_id ORDER BY fe.finding_id, fe.event_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -255,8 +259,14 @@ func loadEvidence(db *sql.DB) (map[int64][]evidence, error) {
 	for rows.Next() {
 		var id int64
 		var e evidence
-		if err := rows.Scan(&id, &e.EventID, &e.Path, &e.RecordID, &e.SHA256, &e.Summary); err != nil {
+		var source, channel string
+		var eventID int
+		if err := rows.Scan(&id, &e.EventID, &e.TS, &source, &channel, &eventID, &e.Path, &e.RecordID, &e.SHA256, &e.Summary); err != nil {
 			return nil, err
+		}
+		e.Record = source
+		if source == "evtx" {
+			e.Record = fmt.Sprintf("%s event %d", channel, eventID)
 		}
 		out[id] = append(out[id], e)
 	}
@@ -283,10 +293,34 @@ func loadIncidents(db *sql.DB, d *data) error {
 		}
 		json.Unmarshal([]byte(links), &in.Links)
 		in.Findings = byID[in.ID]
+		in.Chain = chain(in.Findings)
 		d.Incidents = append(d.Incidents, in)
 	}
 	sort.SliceStable(d.Incidents, func(i, j int) bool { return rank[d.Incidents[i].Severity] > rank[d.Incidents[j].Severity] })
 	return rows.Err()
+}
+
+// chain lists once each record the findings cite, in time order, so that
+// an incident shows the prefetch run, process events, script block and
+// batch file behind it side by side.
+func chain(fs []finding) []evidence {
+	seen := map[int64]bool{}
+	var out []evidence
+	for _, f := range fs {
+		for _, e := range f.Evidence {
+			if !seen[e.EventID] {
+				seen[e.EventID] = true
+				out = append(out, e)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].TS != out[j].TS {
+			return out[i].TS < out[j].TS
+		}
+		return out[i].EventID < out[j].EventID
+	})
+	return out
 }
 
 func loadScripts(db *sql.DB, d *data) error {

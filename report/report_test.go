@@ -82,6 +82,15 @@ func hostileTimeline(t *testing.T) *sql.DB {
 		db.Exec(`INSERT INTO finding_evidence (finding_id, event_id, artifact_path, record_id, artifact_sha256)
 			SELECT ?, e.id, a.path, e.record_id, a.sha256 FROM events e JOIN artifacts a ON a.id = e.artifact_id WHERE e.id = ?`, id, i+1)
 	}
+	// One incident holds the findings, so its evidence chain shows the
+	// hostile summaries too.
+	if _, err := db.Exec(`INSERT INTO incidents (id, host, first_ts, last_ts, severity, title, links) VALUES (1, 'host1', ?, ?, 'high', ?, '["file:x.bat"]')`,
+		timeline.FormatTime(ts), timeline.FormatTime(ts), "incident "+xss2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE findings SET incident_id = 1`); err != nil {
+		t.Fatal(err)
+	}
 	return db
 }
 
