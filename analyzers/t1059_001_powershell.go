@@ -112,7 +112,43 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 		out = append(out, scriptFindings(s)...)
 	}
 	unmanaged, err := unmanagedPowerShell(ctx, in)
-	return append(out, unmanaged...), err
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, unmanaged...)
+	lsass, err := lsassAccess(ctx, in)
+	return append(out, lsass...), err
+}
+
+// lsassAccess finds PowerShell opening the memory of lsass.exe (Sysmon 10),
+// which is how in-memory credential dumpers such as Invoke-Mimikatz read
+// passwords and hashes.
+func lsassAccess(ctx context.Context, in *Input) ([]Finding, error) {
+	opened, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=10 AND lower(data) LIKE '%lsass.exe%'`)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for i := range opened {
+		e := &opened[i]
+		source := e.Field("SourceImage")
+		if !isPowerShell(source) || base(e.Field("TargetImage")) != "lsass.exe" {
+			continue
+		}
+		trace := e.Field("CallTrace")
+		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Related: []string{"T1003.001"}, Severity: "high", Confidence: "high",
+			Title:   "PowerShell opened the memory of lsass.exe",
+			Rule:    "PowerShell asked for access to lsass.exe (Sysmon 10), the process that holds logon credentials; in-memory dumpers such as Invoke-Mimikatz do this.",
+			Matched: fmt.Sprintf("%s → %s, access %s", source, e.Field("TargetImage"), e.Field("GrantedAccess")), EventIDs: []int64{e.ID},
+			Features: map[string]any{"GrantedAccess": e.Field("GrantedAccess"), "call_trace_unknown_module": strings.Contains(trace, "UNKNOWN(")}}
+		if strings.Contains(trace, "UNKNOWN(") {
+			f.Rule += " The call came from code in no module on disk (UNKNOWN in the call trace): code loaded in memory."
+		}
+		f.link(e)
+		f.keys["image:"+base(source)] = true
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // commandLineFindings judges one PowerShell command line or history line.
@@ -462,7 +498,9 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 	}
 	for i := range unsigned {
 		e := &unsigned[i]
-		if !strings.EqualFold(e.Field("Signed"), "false") {
+		// Native images that NGen compiles on the host carry no signature
+		// of their own, so every PowerShell start loads unsigned ones.
+		if !strings.EqualFold(e.Field("Signed"), "false") || strings.Contains(strings.ToLower(e.Field("ImageLoaded")), `\assembly\nativeimages_`) {
 			continue
 		}
 		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "medium",

@@ -2,11 +2,14 @@ package analyzers
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"html"
 	"math"
 	"sort"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 var tCmd = Technique{"T1059.003", "Command and Scripting Interpreter: Windows Command Shell", "Execution"}
@@ -278,6 +281,15 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	if err != nil {
 		return nil, err
 	}
+	// Tools such as Tchopper install hundreds of services, one per piece of
+	// a payload: a burst of them on one host is one finding citing each.
+	type serviceBurst struct {
+		finding int
+		last    time.Time
+		names   []string
+	}
+	var bursts []*serviceBurst
+	burstOf := map[string]*serviceBurst{} // host → its latest burst
 	for i := range persisted {
 		e := &persisted[i]
 		f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Severity: "high", Confidence: "high"}
@@ -286,6 +298,15 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			if !serviceShell.MatchString(img) {
 				continue
 			}
+			if b := burstOf[e.Host]; b != nil && e.TS.Sub(b.last) <= in.Opts.IncidentWindow && e.TS.Sub(b.last) >= 0 {
+				b.last = e.TS
+				b.names = append(b.names, e.Field("ServiceName"))
+				out[b.finding].EventIDs = append(out[b.finding].EventIDs, e.ID)
+				out[b.finding].link(e)
+				continue
+			}
+			burstOf[e.Host] = &serviceBurst{finding: len(out), last: e.TS, names: []string{e.Field("ServiceName")}}
+			bursts = append(bursts, burstOf[e.Host])
 			f.Related = []string{"T1543.003", "T1569.002"}
 			f.Title = "Service installed to run a command shell: " + e.Field("ServiceName")
 			f.Rule = "A new service (7045) whose ImagePath runs cmd /c or PowerShell: how PsExec-style tools and smbexec run commands as SYSTEM."
@@ -305,6 +326,23 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		}
 		f.link(e)
 		out = append(out, f)
+	}
+	for _, b := range bursts {
+		if n := len(b.names); n > 1 {
+			f := &out[b.finding]
+			f.Title = fmt.Sprintf("%d services installed to run a command shell within %s, first %s", n,
+				b.last.Sub(f.TS).Round(time.Second), clip(b.names[0], 40))
+			f.Rule += fmt.Sprintf(" %d such services were installed on this host, each within %s of the one before: one finding cites them all.", n, in.Opts.IncidentWindow)
+			f.Features = map[string]any{"services": n, "service_names": b.names}
+			if text, complete, ok := joinedBase64Text(b.names); ok {
+				f.Decoded = text
+				f.Related = related(nil, append(f.Related, tObfuscated.ID)...)
+				f.Rule += fmt.Sprintf(" Joined in the order they were installed, the service names decode from base64 to %d bytes of text: a payload carried in service names, as Tchopper does.", len(text))
+				if !complete {
+					f.Rule += " The text breaks off there: a piece after it is missing from the log or out of order."
+				}
+			}
+		}
 	}
 	batches, err := in.Events(ctx, `source='batch'`)
 	if err != nil {
@@ -355,4 +393,41 @@ func batchFindings(e *Event) []Finding {
 		f.Matched = path
 	}
 	return []Finding{f}
+}
+
+// joinedBase64Text decodes names that, joined in order, form base64 text.
+// A missing or misordered piece shifts the bits of everything after it, so
+// the text is the part before the first byte that is not text; complete
+// says whether that is all of it.
+func joinedBase64Text(names []string) (text string, complete bool, ok bool) {
+	var joined strings.Builder
+	for _, n := range names {
+		if joined.Len()+len(n) > maxDecoded/3*4 {
+			break
+		}
+		joined.WriteString(n)
+	}
+	if joined.Len() < 64 {
+		return "", false, false
+	}
+	unpadded := strings.TrimRight(joined.String(), "=")
+	if len(unpadded)%4 == 1 {
+		unpadded = unpadded[:len(unpadded)-1] // a piece is missing: no whole byte is left in the last character
+	}
+	b, err := base64.RawStdEncoding.DecodeString(unpadded)
+	if err != nil {
+		return "", false, false
+	}
+	end := 0
+	for end < len(b) {
+		r, size := utf8.DecodeRune(b[end:])
+		if r == utf8.RuneError && size <= 1 || r < ' ' && r != '\t' && r != '\r' && r != '\n' {
+			break
+		}
+		end += size
+	}
+	if end < 48 {
+		return "", false, false
+	}
+	return string(b[:end]), end == len(b), true
 }
