@@ -552,3 +552,23 @@ func TestJoinedBase64Text(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnedBlockIsOneFinding: a script block logged in three parts, each
+// at Warning level, is one finding citing the three.
+func TestWarnedBlockIsOneFinding(t *testing.T) {
+	part := func(n int) ev {
+		return ev{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 3, data: map[string]any{"ScriptBlockId": "m",
+			"MessageNumber": fmt.Sprint(n), "MessageTotal": "3", "ScriptBlockText": fmt.Sprintf("part %d of Invoke-Mimikatz", n), "Path": `C:\TMP\m.ps1`}}
+	}
+	db := newTimeline(t, []ev{part(1), part(2), part(3)})
+	if _, err := Run(context.Background(), db, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var n, evidence int
+	var matched string
+	db.QueryRow(`SELECT count(*), max(matched) FROM findings WHERE title = 'Script block Windows logged as suspicious (4104 Warning): C:\TMP\m.ps1'`).Scan(&n, &matched)
+	db.QueryRow(`SELECT count(*) FROM finding_evidence`).Scan(&evidence)
+	if n != 1 || evidence != 3 || matched != "part 1 of Invoke-Mimikatz" {
+		t.Errorf("%d findings citing %d records, matched %q; want 1 citing 3, the first part", n, evidence, matched)
+	}
+}

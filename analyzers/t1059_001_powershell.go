@@ -95,13 +95,32 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 	if err != nil {
 		return nil, err
 	}
+	// One finding per script block: a long block is logged in many parts,
+	// each at Warning level, and is one script.
+	block := map[string]int{} // host and script block id → index in out
 	for i := range warned {
 		e := &warned[i]
+		key := e.Host + "\x00" + e.ScriptBlockID
+		if j, ok := block[key]; ok && e.ScriptBlockID != "" {
+			f := &out[j]
+			f.EventIDs = append(f.EventIDs, e.ID)
+			f.Features["parts_logged"] = toInt(f.Features["parts_logged"]) + 1
+			if e.Field("MessageNumber") == "1" {
+				f.Matched = clip(e.Field("ScriptBlockText"), 400)
+			}
+			continue
+		}
 		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "medium",
-			Title:   "Script block Windows logged as suspicious (4104 Warning)",
-			Rule:    "PowerShell logs a script block at Warning level when its own list of suspicious terms matches it.",
-			Matched: clip(e.Field("ScriptBlockText"), 400), EventIDs: []int64{e.ID}}
+			Title: "Script block Windows logged as suspicious (4104 Warning)",
+			Rule: "PowerShell logs a script block at Warning level when its own list of suspicious terms matches it. " +
+				"A block logged in several parts is one finding citing each part.",
+			Matched: clip(e.Field("ScriptBlockText"), 400), EventIDs: []int64{e.ID},
+			Features: map[string]any{"parts_logged": 1, "parts_total": e.Field("MessageTotal"), "script_block_id": e.ScriptBlockID}}
+		if p := e.Field("Path"); p != "" {
+			f.Title += ": " + p
+		}
 		f.link(e)
+		block[key] = len(out)
 		out = append(out, f)
 	}
 	scripts, err := in.Scripts(ctx)
