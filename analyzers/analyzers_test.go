@@ -398,14 +398,16 @@ func TestSameStartRecordedTwice(t *testing.T) {
 			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.120Z"),
 			at(prefetch, "2024-03-09T23:30:00.130Z"),
 		}, 1, 3, "powershell.exe ran 1 time outside business hours"},
+		// Two starts are two runs; their findings, saying the same thing
+		// within minutes, fold into one citing both.
 		{"two starts in one log", []ev{
 			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.100Z"),
 			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:00.900Z"),
-		}, 2, 1, "powershell.exe ran 2 times outside business hours"},
+		}, 1, 2, "powershell.exe ran 2 times outside business hours"},
 		{"records too far apart", []ev{
 			at(security4688(ps, cmd, shell), "2024-03-09T23:30:00Z"),
 			at(sysmon1(ps, cmd, shell), "2024-03-09T23:30:05Z"),
-		}, 2, 1, "powershell.exe ran 2 times outside business hours"},
+		}, 1, 2, "powershell.exe ran 2 times outside business hours"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -414,9 +416,9 @@ func TestSameStartRecordedTwice(t *testing.T) {
 				t.Fatal(err)
 			}
 			var n, evidence int
-			db.QueryRow(`SELECT count(*) FROM findings WHERE title = 'PowerShell reverse-shell'`).Scan(&n)
+			db.QueryRow(`SELECT count(*) FROM findings WHERE title LIKE 'PowerShell reverse-shell%'`).Scan(&n)
 			db.QueryRow(`SELECT count(*) FROM finding_evidence WHERE finding_id =
-				(SELECT min(id) FROM findings WHERE title = 'PowerShell reverse-shell')`).Scan(&evidence)
+				(SELECT min(id) FROM findings WHERE title LIKE 'PowerShell reverse-shell%')`).Scan(&evidence)
 			if n != tt.findings || evidence != tt.evidence {
 				t.Errorf("%d reverse-shell findings with %d evidence rows, want %d with %d", n, evidence, tt.findings, tt.evidence)
 			}
@@ -501,12 +503,11 @@ func TestIncidentChains(t *testing.T) {
 // TestPrefetchRunsJoinTheirStarts: two starts of one program 0.3 s apart
 // each cite the prefetch run time nearest to them, not both.
 func TestPrefetchRunsJoinTheirStarts(t *testing.T) {
-	reg := `cmd.exe /c vssadmin delete shadows /all /quiet`
 	at := func(e ev, ts string) ev { e.ts = ts; return e }
 	run := ev{source: "prefetch", process: `\VOLUME{1}\WINDOWS\SYSTEM32\CMD.EXE`}
 	db := newTimeline(t, []ev{
-		at(sysmon1(cmd, expl, reg), "2024-03-05T10:00:00.000Z"),
-		at(sysmon1(cmd, expl, reg), "2024-03-05T10:00:00.300Z"),
+		at(sysmon1(cmd, expl, `cmd.exe /c vssadmin delete shadows /all /quiet`), "2024-03-05T10:00:00.000Z"),
+		at(sysmon1(cmd, expl, `cmd.exe /c wmic shadowcopy delete /nointeractive`), "2024-03-05T10:00:00.300Z"),
 		at(run, "2024-03-05T10:00:00.290Z"),
 		at(run, "2024-03-05T10:00:00.010Z"),
 		at(run, "2024-03-05T10:00:09.000Z"),
@@ -570,5 +571,40 @@ func TestWarnedBlockIsOneFinding(t *testing.T) {
 	db.QueryRow(`SELECT count(*) FROM finding_evidence`).Scan(&evidence)
 	if n != 1 || evidence != 3 || matched != "part 1 of Invoke-Mimikatz" {
 		t.Errorf("%d findings citing %d records, matched %q; want 1 citing 3, the first part", n, evidence, matched)
+	}
+}
+
+// TestRepeatsFold: a server that starts cmd.exe for each piece of a payload
+// gives one finding that cites every start and quotes every command line.
+func TestRepeatsFold(t *testing.T) {
+	sql := `C:\Program Files\Microsoft SQL Server\MSSQL\Binn\sqlservr.exe`
+	var events []ev
+	for i := 0; i < 3; i++ {
+		events = append(events, sysmon1(cmd, sql, fmt.Sprintf(`cmd.exe /c echo TVqQAAMAAAAEAAAA%d >> %%TEMP%%\p.b64`, i)))
+	}
+	events = append(events, ev{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: sql, cmd: "cmd.exe /c whoami", ts: "2024-03-05T11:00:00Z"})
+	db := newTimeline(t, events)
+	if _, err := Run(context.Background(), db, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT f.title, f.matched, count(fe.event_id) FROM findings f JOIN finding_evidence fe ON fe.finding_id = f.id
+		WHERE f.title LIKE 'cmd.exe started by sqlservr.exe%' GROUP BY f.id ORDER BY f.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var title, matched string
+		var n int
+		rows.Scan(&title, &matched, &n)
+		got = append(got, fmt.Sprintf("%s | %d lines | %d records", title, strings.Count(matched, "\n")+1, n))
+	}
+	want := []string{
+		"cmd.exe started by sqlservr.exe (database server), 3 times within 2s | 3 lines | 3 records",
+		"cmd.exe started by sqlservr.exe (database server) | 1 lines | 1 records", // an hour later: a new finding
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -19,6 +19,10 @@ import (
 func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	opts.defaults()
 	in := &Input{db: db, Opts: opts}
+	runs, err := prefetchRunsByProgram(ctx, in)
+	if err != nil {
+		return Summary{}, fmt.Errorf("analyzers: prefetch runs: %w", err)
+	}
 	var all []Finding
 	for _, a := range Registry() {
 		fs, err := a.Analyze(ctx, in)
@@ -27,13 +31,12 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 		}
 		sort.SliceStable(fs, func(i, j int) bool { return less(&fs[i], &fs[j]) })
 		fs = mergeSameStarts(fs)
+		attachPrefetchRuns(fs, runs)
+		fs = foldRepeats(fs, opts.IncidentWindow)
 		for i := range fs {
 			fs[i].analyzer = a.Meta().ID
 		}
 		all = append(all, fs...)
-	}
-	if err := attachPrefetchRuns(ctx, in, all); err != nil {
-		return Summary{}, fmt.Errorf("analyzers: prefetch runs: %w", err)
 	}
 	incidents := groupIncidents(all, opts.IncidentWindow)
 	return Summary{Findings: len(all), Incidents: len(incidents)}, write(ctx, db, all, incidents)
@@ -165,7 +168,7 @@ func groupIncidents(all []Finding, window time.Duration) []incident {
 			}
 			sort.Strings(ts)
 			inc.title = fmt.Sprintf("%d findings on %s within %s: %s", len(cur), inc.host,
-				inc.last.Sub(inc.first).Round(time.Second), strings.Join(ts, ", "))
+				span(inc.last.Sub(inc.first)), strings.Join(ts, ", "))
 			out = append(out, inc)
 		}
 		cur, links = nil, map[string]bool{}
@@ -250,22 +253,28 @@ func sameStartFinding(fs []Finding, run *Event) *Finding {
 	return nil
 }
 
-// attachPrefetchRuns adds to each finding about a process start the
-// prefetch run time of that start, so that the finding cites the log
-// record and the prefetch file together. When one program started twice
-// within the window, each finding takes the run nearest its start.
-func attachPrefetchRuns(ctx context.Context, in *Input, all []Finding) error {
+// prefetchRunsByProgram indexes the prefetch run times by host and
+// program.
+func prefetchRunsByProgram(ctx context.Context, in *Input) (map[string][]*Event, error) {
 	runs, err := in.Events(ctx, `source='prefetch'`)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	byProgram := map[string][]*Event{} // host and program → its prefetch runs
+	byProgram := map[string][]*Event{}
 	for j := range runs {
 		k := runs[j].Host + "\x00" + base(runs[j].Process)
 		byProgram[k] = append(byProgram[k], &runs[j])
 	}
-	for i := range all {
-		f := &all[i]
+	return byProgram, nil
+}
+
+// attachPrefetchRuns adds to each finding about a process start the
+// prefetch run time of that start, so that the finding cites the log
+// record and the prefetch file together. When one program started twice
+// within the window, each finding takes the run nearest its start.
+func attachPrefetchRuns(fs []Finding, byProgram map[string][]*Event) {
+	for i := range fs {
+		f := &fs[i]
 		if f.started == "" {
 			continue
 		}
@@ -280,5 +289,4 @@ func attachPrefetchRuns(ctx context.Context, in *Input, all []Finding) error {
 			f.link(nearest)
 		}
 	}
-	return nil
 }

@@ -1,8 +1,10 @@
 package analyzers
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"triage/timeline"
 )
@@ -83,4 +85,58 @@ func (f *Finding) absorb(b *Finding) {
 	for k := range b.kinds {
 		f.kinds[k] = true
 	}
+}
+
+// foldRepeats makes findings that repeat one detection on one host (same
+// title, rule and severity), each within window of the one before, one
+// finding citing every record, with each distinct matched text on its own
+// line: a payload written to disk by 69 echo commands is one event for the
+// reader, not 69. fs must be sorted by less.
+func foldRepeats(fs []Finding, window time.Duration) []Finding {
+	type group struct {
+		finding int
+		last    time.Time
+		count   int
+		matched map[string]bool
+	}
+	open := map[[4]string]*group{}
+	var groups []*group
+	out := fs[:0]
+	for _, f := range fs {
+		key := [4]string{f.Host, f.Title, f.Rule, f.Severity}
+		if g := open[key]; g != nil && f.TS.Sub(g.last) <= window {
+			first := &out[g.finding]
+			first.absorb(&f)
+			g.last, g.count = f.TS, g.count+1
+			if !g.matched[f.Matched] {
+				g.matched[f.Matched] = true
+				first.Matched += "\n" + f.Matched
+			}
+			continue
+		}
+		g := &group{finding: len(out), last: f.TS, count: 1, matched: map[string]bool{f.Matched: true}}
+		open[key] = g
+		groups = append(groups, g)
+		out = append(out, f)
+	}
+	for _, g := range groups {
+		if g.count > 1 {
+			f := &out[g.finding]
+			f.Title += fmt.Sprintf(", %d times within %s", g.count, span(g.last.Sub(f.TS)))
+			if f.Features == nil {
+				f.Features = map[string]any{}
+			}
+			f.Features["repeats"] = g.count
+		}
+	}
+	return out
+}
+
+// span writes how long a burst lasted: to the millisecond under a second,
+// where rounding to seconds would say "0s".
+func span(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
 }

@@ -331,7 +331,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		if n := len(b.names); n > 1 {
 			f := &out[b.finding]
 			f.Title = fmt.Sprintf("%d services installed to run a command shell within %s, first %s", n,
-				b.last.Sub(f.TS).Round(time.Second), clip(b.names[0], 40))
+				span(b.last.Sub(f.TS)), clip(b.names[0], 40))
 			f.Rule += fmt.Sprintf(" %d such services were installed on this host, each within %s of the one before: one finding cites them all.", n, in.Opts.IncidentWindow)
 			f.Features = map[string]any{"services": n, "service_names": b.names}
 			if text, complete, ok := joinedBase64Text(b.names); ok {
