@@ -456,8 +456,8 @@ const maxDecoded = 1 << 20
 // decodePayload decodes base64 and, where it is gzip, decompresses it,
 // bounded; binary results are shown as a hex preview.
 func decodePayload(s string) (string, bool) {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
+	b, ok := decodeBase64(s)
+	if !ok {
 		return "", false
 	}
 	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
@@ -471,6 +471,18 @@ func decodePayload(s string) (string, bool) {
 		return string(b), true
 	}
 	return fmt.Sprintf("(%d bytes of binary data) %x…", len(b), b[:min(len(b), 64)]), true
+}
+
+// decodeBase64 decodes standard base64 with or without padding. Text
+// joined from pieces may carry padding inside or lack a final character;
+// what decodes up to there is kept.
+func decodeBase64(s string) ([]byte, bool) {
+	s = strings.TrimRight(s, "=")
+	if len(s)%4 == 1 {
+		s = s[:len(s)-1] // no whole byte is left in the last character
+	}
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	return b, err == nil
 }
 
 // decodeUTF16Base64 decodes an -EncodedCommand payload.

@@ -2,10 +2,11 @@ package analyzers
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"html"
 	"math"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -95,6 +96,87 @@ func discoveryChain(cmdLine string) (found []string, techniques []string) {
 	}
 	sort.Strings(techniques)
 	return found, techniques
+}
+
+// echoRedirect is one "echo text >> file" command of a chain.
+var echoRedirect = lazy(`(?i)^@?echo\s(.*?)\s*>>?\s*"?([^"&|<>]+?)"?\s*$`)
+
+// minEchoPieces is how many echo commands into one file make it a file
+// built piece by piece, the way droppers write a payload through a shell
+// that gives them no upload.
+const minEchoPieces = 3
+
+// echoBuiltFiles finds files that cmd.exe command lines wrote piece by
+// piece with echo, and shows what they held: base64 pieces are joined and
+// decoded, other pieces are the file's lines.
+func echoBuiltFiles(procs []Event) []Finding {
+	type built struct {
+		finding Finding
+		target  string
+		pieces  []string
+	}
+	var files []*built
+	byTarget := map[string]*built{}
+	for i := range procs {
+		e := &procs[i]
+		if base(e.Process) != "cmd.exe" || !strings.Contains(strings.ToLower(e.CommandLine), "echo") {
+			continue
+		}
+		body := e.CommandLine
+		if j := strings.Index(strings.ToLower(body), "/c "); j >= 0 {
+			body = body[j+3:]
+		}
+		for _, part := range chainedCommands.Split(strings.Trim(body, `" `), -1) {
+			m := echoRedirect.FindStringSubmatch(strings.TrimSpace(part))
+			if m == nil {
+				continue
+			}
+			key := e.Host + "\x00" + strings.ToLower(m[2])
+			b := byTarget[key]
+			if b == nil {
+				b = &built{finding: Finding{Host: e.Host, TS: e.TS, Technique: tCmd, Confidence: "high", Related: []string{tObfuscated.ID}}, target: m[2]}
+				byTarget[key] = b
+				files = append(files, b)
+			}
+			b.pieces = append(b.pieces, m[1])
+			if !slices.Contains(b.finding.EventIDs, e.ID) {
+				b.finding.EventIDs = append(b.finding.EventIDs, e.ID)
+				b.finding.link(e)
+				b.finding.keys["file:"+base(b.target)] = true
+			}
+		}
+	}
+	var out []Finding
+	for _, b := range files {
+		if len(b.pieces) < minEchoPieces {
+			continue
+		}
+		f := b.finding
+		target := b.target[strings.LastIndexAny(b.target, `\/`)+1:]
+		f.Severity = "medium"
+		f.Title = fmt.Sprintf("cmd.exe wrote %s in %d echo commands", target, len(b.pieces))
+		f.Rule = fmt.Sprintf("%d command lines wrote %s piece by piece with echo, the way a payload is dropped through a shell that cannot upload files.", len(f.EventIDs), target)
+		joined := strings.Join(b.pieces, "")
+		if decoded, ok := decodePayload(joined); ok && len(joined) >= 64 {
+			f.Decoded = decoded
+			f.Rule += " Joined, the pieces are base64"
+			if strings.HasPrefix(joined, "TVqQ") || strings.HasPrefix(joined, "TVpQ") {
+				f.Severity = "high"
+				f.Rule += " of a Windows executable (MZ header)"
+			}
+			f.Rule += "."
+		} else {
+			f.Decoded = strings.Join(b.pieces, "\n")
+		}
+		if ext := strings.ToLower(filepath.Ext(target)); slices.Contains([]string{".vbs", ".js", ".ps1", ".bat", ".cmd", ".hta", ".wsf"}, ext) {
+			f.Severity = "high"
+			f.Rule += " The file is a script, so what was written is code."
+		}
+		f.Matched = fmt.Sprintf("%d pieces, first: %s", len(b.pieces), clip(b.pieces[0], 200))
+		f.Features = map[string]any{"pieces": len(b.pieces), "file": b.target}
+		out = append(out, f)
+	}
+	return out
 }
 
 var (
@@ -244,6 +326,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			}
 		}
 	}
+	out = append(out, echoBuiltFiles(procs)...)
 	for i := range procs {
 		e := &procs[i]
 		if base(e.ParentProcess) == "cmd.exe" && base(e.Process) != "cmd.exe" {
@@ -410,12 +493,8 @@ func joinedBase64Text(names []string) (text string, complete bool, ok bool) {
 	if joined.Len() < 64 {
 		return "", false, false
 	}
-	unpadded := strings.TrimRight(joined.String(), "=")
-	if len(unpadded)%4 == 1 {
-		unpadded = unpadded[:len(unpadded)-1] // a piece is missing: no whole byte is left in the last character
-	}
-	b, err := base64.RawStdEncoding.DecodeString(unpadded)
-	if err != nil {
+	b, ok := decodeBase64(joined.String())
+	if !ok {
 		return "", false, false
 	}
 	end := 0
