@@ -65,6 +65,18 @@ var discoveryCommands = []struct {
 	{lazy(`(?i)^tasklist\b`), "T1057"},
 }
 
+// shellCommand returns what follows cmd.exe's /c or /k switch. The search
+// ignores ASCII case in place: lowering the line first would move the
+// offsets of a line that is not valid UTF-8.
+func shellCommand(cmdLine string) (string, bool) {
+	for i := 0; i+3 <= len(cmdLine); i++ {
+		if cmdLine[i] == '/' && (cmdLine[i+1]|0x20 == 'c' || cmdLine[i+1]|0x20 == 'k') && cmdLine[i+2] == ' ' {
+			return cmdLine[i+3:], true
+		}
+	}
+	return "", false
+}
+
 // chainedCommands splits a cmd.exe line on &, &&, || and |; quoting is
 // ignored, which at worst splits a quoted argument.
 var chainedCommands = lazy(`\s*(?:&&|\|\||&|\|)\s*`)
@@ -72,12 +84,8 @@ var chainedCommands = lazy(`\s*(?:&&|\|\||&|\|)\s*`)
 // discoveryChain returns the discovery commands in a chained command line
 // and the techniques they serve, sorted and unique.
 func discoveryChain(cmdLine string) (found []string, techniques []string) {
-	body := cmdLine
-	if i := strings.Index(strings.ToLower(body), "/c "); i >= 0 {
-		body = body[i+3:]
-	} else if i := strings.Index(strings.ToLower(body), "/k "); i >= 0 {
-		body = body[i+3:]
-	} else {
+	body, ok := shellCommand(cmdLine)
+	if !ok {
 		return nil, nil
 	}
 	seen := map[string]bool{}
@@ -122,9 +130,9 @@ func echoBuiltFiles(procs []Event) []Finding {
 		if base(e.Process) != "cmd.exe" || !strings.Contains(strings.ToLower(e.CommandLine), "echo") {
 			continue
 		}
-		body := e.CommandLine
-		if j := strings.Index(strings.ToLower(body), "/c "); j >= 0 {
-			body = body[j+3:]
+		body, ok := shellCommand(e.CommandLine)
+		if !ok {
+			body = e.CommandLine
 		}
 		for _, part := range chainedCommands.Split(strings.Trim(body, `" `), -1) {
 			m := echoRedirect.FindStringSubmatch(strings.TrimSpace(part))
