@@ -73,6 +73,25 @@ func newTimeline(t *testing.T, events []ev) *sql.DB {
 
 func str(v any) string { s, _ := v.(string); return s }
 
+// queryStrings returns the first column of every row of a query.
+func queryStrings(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 func repeat(e ev, n int) []ev {
 	out := make([]ev, n)
 	for i := range out {
@@ -525,18 +544,8 @@ func TestPrefetchRunsJoinTheirStarts(t *testing.T) {
 	if _, err := Run(context.Background(), db, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Query(`SELECT group_concat(fe.record_id, ',') FROM findings f JOIN finding_evidence fe ON fe.finding_id = f.id
+	got := queryStrings(t, db, `SELECT group_concat(fe.record_id, ',') FROM findings f JOIN finding_evidence fe ON fe.finding_id = f.id
 		WHERE f.title = 'cmd.exe /c shadow-copy-deletion' GROUP BY f.id ORDER BY f.id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		got = append(got, s)
-	}
-	rows.Close()
 	// Record ids are the events' positions above, from 1.
 	if want := []string{"1,4", "2,3"}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("evidence record ids %v, want %v", got, want)
@@ -597,19 +606,9 @@ func TestRepeatsFold(t *testing.T) {
 	if _, err := Run(context.Background(), db, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Query(`SELECT f.title, f.matched, count(fe.event_id) FROM findings f JOIN finding_evidence fe ON fe.finding_id = f.id
+	got := queryStrings(t, db, `SELECT f.title || ' | ' || (length(f.matched) - length(replace(f.matched, char(10), '')) + 1) || ' lines | ' ||
+		count(fe.event_id) || ' records' FROM findings f JOIN finding_evidence fe ON fe.finding_id = f.id
 		WHERE f.title LIKE 'cmd.exe started by sqlservr.exe%' GROUP BY f.id ORDER BY f.id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var title, matched string
-		var n int
-		rows.Scan(&title, &matched, &n)
-		got = append(got, fmt.Sprintf("%s | %d lines | %d records", title, strings.Count(matched, "\n")+1, n))
-	}
 	want := []string{
 		"cmd.exe started by sqlservr.exe (database server), 3 times within 2s | 3 lines | 3 records",
 		"cmd.exe started by sqlservr.exe (database server) | 1 lines | 1 records", // an hour later: a new finding
