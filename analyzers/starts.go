@@ -90,8 +90,8 @@ func (f *Finding) absorb(b *Finding) {
 // foldRepeats makes findings that repeat one detection on one host (same
 // title, rule and severity), each within window of the one before, one
 // finding citing every record, with each distinct matched text on its own
-// line: a payload written to disk by 69 echo commands is one event for the
-// reader, not 69. fs must be sorted by less.
+// line (up to maxFoldedMatched bytes): a payload written to disk by 69 echo
+// commands is one event for the reader, not 69. fs must be sorted by less.
 func foldRepeats(fs []Finding, window time.Duration) []Finding {
 	type group struct {
 		finding int
@@ -108,7 +108,7 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 			first := &out[g.finding]
 			first.absorb(&f)
 			g.last, g.count = f.TS, g.count+1
-			if !g.matched[f.Matched] {
+			if !g.matched[f.Matched] && len(first.Matched)+len(f.Matched) < maxFoldedMatched {
 				g.matched[f.Matched] = true
 				first.Matched += "\n" + f.Matched
 			}
@@ -127,10 +127,15 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 				f.Features = map[string]any{}
 			}
 			f.Features["repeats"] = g.count
+			f.Features["matched_texts_quoted"] = len(g.matched)
 		}
 	}
 	return out
 }
+
+// maxFoldedMatched bounds the matched texts a folded finding quotes; a
+// flood of distinct command lines is cited in full through its records.
+const maxFoldedMatched = 1 << 20
 
 // span writes how long a burst lasted: to the millisecond under a second,
 // where rounding to seconds would say "0s".

@@ -144,6 +144,7 @@ func (w *windowsScriptHost) prefetchRuns(ctx context.Context, in *Input, reporte
 		if j, ok := byArtifact[e.ArtifactID]; ok {
 			f := &out[j]
 			f.EventIDs = append(f.EventIDs, e.ID)
+			f.link(e)
 			f.Features["runs"] = toInt(f.Features["runs"]) + 1
 			if e.TS.Before(f.TS) {
 				f.TS = e.TS
@@ -156,7 +157,7 @@ func (w *windowsScriptHost) prefetchRuns(ctx context.Context, in *Input, reporte
 		f.Title = fmt.Sprintf("%s ran %s (prefetch)", exe, w.lang.name)
 		f.Rule = fmt.Sprintf("The prefetch file of %s lists the %s engine or a %s script among the files the program used. "+
 			"The list covers all of its recorded runs, not one in particular.", exe, w.lang.name, w.lang.name)
-		f.Matched = strings.Join(append([]string{engine}, scripts...), "\n")
+		f.Matched = strings.TrimPrefix(strings.Join(append([]string{engine}, scripts...), "\n"), "\n")
 		var writable []string
 		for _, s := range scripts {
 			f.keys["file:"+base(s)] = true
