@@ -122,6 +122,8 @@ func echoBuiltFiles(procs []Event) []Finding {
 		finding Finding
 		target  string
 		pieces  []string
+		lines   []string // the command lines, verbatim, up to maxFoldedMatched bytes
+		size    int
 	}
 	var files []*built
 	byTarget := map[string]*built{}
@@ -148,6 +150,9 @@ func echoBuiltFiles(procs []Event) []Finding {
 			}
 			b.pieces = append(b.pieces, m[1])
 			if !slices.Contains(b.finding.EventIDs, e.ID) {
+				if b.size += len(e.CommandLine) + 1; b.size <= maxFoldedMatched {
+					b.lines = append(b.lines, e.CommandLine)
+				}
 				b.finding.EventIDs = append(b.finding.EventIDs, e.ID)
 				b.finding.link(e)
 				b.finding.keys["file:"+base(b.target)] = true
@@ -180,7 +185,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 			f.Severity = "high"
 			f.Rule += " The file is a script, so what was written is code."
 		}
-		f.Matched = fmt.Sprintf("%d pieces, first: %s", len(b.pieces), clip(b.pieces[0], 200))
+		f.Matched = strings.Join(b.lines, "\n")
 		f.Features = map[string]any{"pieces": len(b.pieces), "file": b.target}
 		out = append(out, f)
 	}
