@@ -110,6 +110,10 @@ type Script struct {
 type Input struct {
 	db   *sql.DB
 	Opts Options
+
+	// prefetchRuns are every prefetch run time, in id order, loaded once
+	// by Run for the analyzers and for tying runs to process starts.
+	prefetchRuns []Event
 }
 
 // Events returns the events matching a SQL condition, in id order.

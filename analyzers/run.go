@@ -19,10 +19,11 @@ import (
 func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	opts.defaults()
 	in := &Input{db: db, Opts: opts}
-	runs, err := prefetchRunsByProgram(ctx, in)
-	if err != nil {
+	var err error
+	if in.prefetchRuns, err = in.Events(ctx, `source='prefetch'`); err != nil {
 		return Summary{}, fmt.Errorf("analyzers: prefetch runs: %w", err)
 	}
+	runs := runsByProgram(in.prefetchRuns)
 	var all []Finding
 	for _, a := range Registry() {
 		fs, err := a.Analyze(ctx, in)
@@ -253,19 +254,14 @@ func sameStartFinding(fs []Finding, run *Event) *Finding {
 	return nil
 }
 
-// prefetchRunsByProgram indexes the prefetch run times by host and
-// program.
-func prefetchRunsByProgram(ctx context.Context, in *Input) (map[string][]*Event, error) {
-	runs, err := in.Events(ctx, `source='prefetch'`)
-	if err != nil {
-		return nil, err
-	}
+// runsByProgram indexes prefetch run times by host and program.
+func runsByProgram(runs []Event) map[string][]*Event {
 	byProgram := map[string][]*Event{}
 	for j := range runs {
 		k := runs[j].Host + "\x00" + base(runs[j].Process)
 		byProgram[k] = append(byProgram[k], &runs[j])
 	}
-	return byProgram, nil
+	return byProgram
 }
 
 // attachPrefetchRuns adds to each finding about a process start the

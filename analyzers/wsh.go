@@ -80,11 +80,7 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 		}
 		out = append(out, f)
 	}
-	prefetched, err := w.prefetchRuns(ctx, in, out)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, prefetched...)
+	out = append(out, w.prefetchRuns(in, out)...)
 	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7`)
 	if err != nil {
 		return nil, err
@@ -120,12 +116,8 @@ func (w *windowsScriptHost) engine(dll string) bool {
 // this analyzer already reported is left to Run, which adds it to that
 // finding; the other runs of one prefetch file make one finding, since they
 // share one file list.
-func (w *windowsScriptHost) prefetchRuns(ctx context.Context, in *Input, reported []Finding) ([]Finding, error) {
-	runs, err := in.Events(ctx, `source='prefetch' AND (upper(process) LIKE '%WSCRIPT.EXE' OR upper(process) LIKE '%CSCRIPT.EXE'
-		OR upper(process) LIKE '%MSHTA.EXE')`)
-	if err != nil {
-		return nil, err
-	}
+func (w *windowsScriptHost) prefetchRuns(in *Input, reported []Finding) []Finding {
+	runs := in.prefetchRuns
 	var out []Finding
 	byArtifact := map[int64]int{} // artifact id → index in out
 	for i := range runs {
@@ -173,7 +165,7 @@ func (w *windowsScriptHost) prefetchRuns(ctx context.Context, in *Input, reporte
 		byArtifact[e.ArtifactID] = len(out)
 		out = append(out, f)
 	}
-	return out, nil
+	return out
 }
 
 // fromFileList picks this language's engine DLL and scripts out of a
