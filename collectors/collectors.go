@@ -58,11 +58,44 @@ type Evidence struct {
 	Format    string // folder, zip, file or image
 	HostHint  string // from the folder or file name
 	Artifacts []*Artifact
-	Skipped   []string // files that looked like artifacts but could not be read, with why
+	// Skipped lists every file under the root that is not an artifact
+	// examined, with why, so that nothing is left out silently.
+	Skipped []Skipped
 	// Image is the disk image the artifacts were read from (Format
 	// "image"): its format, files, stored and verified hashes and damage.
 	Image   *image.Image
 	closers []io.Closer
+}
+
+// SkipReason says why a file under an evidence root was not examined.
+type SkipReason string
+
+// Reasons a file is not examined. The manifest, the database and the report
+// use these words as they are.
+const (
+	SkipNotArtifact    SkipReason = "not-artifact"    // not a kind we read
+	SkipUnreadable     SkipReason = "unreadable"      // permission or I/O error
+	SkipTooLarge       SkipReason = "too-large"       // over a configured limit, named in Detail
+	SkipSymlink        SkipReason = "symlink"         // a link, never followed
+	SkipSpecial        SkipReason = "special-file"    // device, pipe, socket
+	SkipNameTooLong    SkipReason = "name-too-long"   //
+	SkipDuplicateEntry SkipReason = "duplicate-entry" // a zip entry name seen before
+	SkipExpansionLimit SkipReason = "expansion-limit" // a container's expansion bound was reached
+)
+
+// Skipped is one file under an evidence root that was not examined.
+type Skipped struct {
+	Path   string // slash-separated path relative to Root, as stored in the evidence
+	Size   int64  // as the container states it; -1 when unknown
+	Reason SkipReason
+	Detail string // the error or the limit, in words
+}
+
+func (s Skipped) String() string {
+	if s.Detail == "" {
+		return fmt.Sprintf("%s: %s", s.Path, s.Reason)
+	}
+	return fmt.Sprintf("%s: %s: %s", s.Path, s.Reason, s.Detail)
 }
 
 // Close releases the evidence's open containers.
@@ -147,12 +180,12 @@ func (ev *Evidence) walk(fsys fs.FS, prefix string, open func(string) (File, err
 	visit := func(p string, d fs.DirEntry) error {
 		info, err := d.Info()
 		if err != nil {
-			ev.Skipped = append(ev.Skipped, fmt.Sprintf("%s: %v", p, err))
+			ev.Skipped = append(ev.Skipped, Skipped{Path: path.Join(prefix, p), Size: -1, Reason: SkipUnreadable, Detail: err.Error()})
 			return nil
 		}
 		if info.Mode()&fs.ModeSymlink != 0 {
 			// A link may point outside the evidence: list it, never follow it.
-			ev.Skipped = append(ev.Skipped, fmt.Sprintf("%s: symbolic link, not followed", p))
+			ev.Skipped = append(ev.Skipped, Skipped{Path: path.Join(prefix, p), Size: -1, Reason: SkipSymlink, Detail: "symbolic link, not followed"})
 			return nil
 		}
 		if !info.Mode().IsRegular() {
@@ -160,7 +193,7 @@ func (ev *Evidence) walk(fsys fs.FS, prefix string, open func(string) (File, err
 		}
 		kind, err := classify(p, func() (File, error) { return open(p) })
 		if err != nil {
-			ev.Skipped = append(ev.Skipped, fmt.Sprintf("%s: %v", p, err))
+			ev.Skipped = append(ev.Skipped, Skipped{Path: path.Join(prefix, p), Size: -1, Reason: SkipUnreadable, Detail: err.Error()})
 			return nil
 		}
 		if kind == "" {
@@ -188,7 +221,7 @@ func (ev *Evidence) walk(fsys fs.FS, prefix string, open func(string) (File, err
 	}
 	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			ev.Skipped = append(ev.Skipped, fmt.Sprintf("%s: %v", p, err))
+			ev.Skipped = append(ev.Skipped, Skipped{Path: path.Join(prefix, p), Size: -1, Reason: SkipUnreadable, Detail: err.Error()})
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
