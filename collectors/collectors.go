@@ -39,6 +39,9 @@ type Artifact struct {
 	Size    int64     //
 	ModTime time.Time // as recorded by the evidence container
 	open    func() (File, error)
+	// problems is container-level damage found while the artifact was
+	// read: a zip CRC-32 or size that does not match what was stored.
+	problems []string
 }
 
 // File is an opened artifact: random access for the binary parsers and a
@@ -51,6 +54,26 @@ type File interface {
 
 // Open opens the artifact read-only.
 func (a *Artifact) Open() (File, error) { return a.open() }
+
+// Problems returns the container-level damage found so far while the
+// artifact was read (a zip entry's CRC-32 or size not as stored). Call it
+// after the artifact has been read to the end: a non-empty list makes the
+// artifact damaged, with these reasons.
+func (a *Artifact) Problems() []string { return a.problems }
+
+// Options bound what opening evidence may cost.
+type Options struct {
+	// TempDir receives temporary copies of container entries that must be
+	// read at random (never beside the evidence); empty means none may
+	// be made.
+	TempDir string
+	// MaxEntrySize, MaxExpansion and MaxExpansionRatio bound one zip
+	// entry, the sum of all entries, and an entry's uncompressed size
+	// over its compressed size; zero means the default.
+	MaxEntrySize      int64
+	MaxExpansion      int64
+	MaxExpansionRatio int64
+}
 
 // Evidence is one evidence root: one host.
 type Evidence struct {
@@ -110,6 +133,9 @@ func (e *Evidence) Close() error {
 // maxInMemoryEntry bounds how much of one zip entry is held in memory; the
 // artifacts worth parsing are far smaller, larger entries are refused.
 const maxInMemoryEntry = 1 << 30
+
+// OpenWith is Open with bounds and a place for temporary files.
+func OpenWith(root string, o Options) (*Evidence, error) { return Open(root) }
 
 // Open finds the artifacts under root: a folder (KAPE target output,
 // Velociraptor collection, plain logs), a zip of one, a disk image, or a
