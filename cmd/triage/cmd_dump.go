@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"triage/internal/printable"
 )
 
 func init() {
@@ -21,14 +23,24 @@ func runDump(args []string, stdout, stderr io.Writer) int {
 		formats = append(formats, f)
 	}
 	sort.Strings(formats)
+	fs := newVerbFlags("dump", strings.Join(formats, "|")+" [flags] FILE...",
+		"decodes each FILE of one artifact format and prints one JSON object per record;",
+		"'triage dump <format> --help' shows the format's flags")
 	if len(args) == 0 {
-		fmt.Fprintf(stderr, "usage: triage dump %s [flags] FILE...\n", strings.Join(formats, "|"))
+		fs.usage(stderr)
 		return exitUsage
 	}
-	dump, ok := dumpers[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "triage: dump: unknown format %q (want %s)\n", args[0], strings.Join(formats, ", "))
-		return exitUsage
+	if dump, ok := dumpers[args[0]]; ok {
+		return dump(args[1:], stdout, stderr)
 	}
-	return dump(args[1:], stdout, stderr)
+	if _, code, ok := fs.parse(args[:1], stdout, stderr); !ok {
+		return code // --help, or a flag dump does not have
+	}
+	fmt.Fprintf(stderr, "triage: dump: unknown format %q (want %s)\n", printable.Escape(args[0]), strings.Join(formats, ", "))
+	for _, f := range formats {
+		if strings.EqualFold(f, args[0]) || editDistance(strings.ToLower(args[0]), f) <= 2 {
+			fmt.Fprintf(stderr, "triage: hint: did you mean 'triage dump %s'?\n", f)
+		}
+	}
+	return exitUsage
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 
+	"triage/internal/printable"
 	"triage/parsers/evtx"
 	"triage/timeline"
 )
@@ -24,34 +24,47 @@ func init() { dumpers["evtx"] = runDumpEVTX }
 // took most of the dump's time; the bytes are the same as json.Marshal's.
 
 func runDumpEVTX(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dump evtx", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("dump evtx", "[flags] FILE...",
+		"prints one JSON object per record; data keys are the EventData names, unnamed <Data> as \"Data[i]\";",
+		"damage goes to stderr with its offset and decoding goes on")
 	asXML := fs.Bool("xml", false, "print each record's XML instead of JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: triage dump evtx [--xml] FILE...")
-		fmt.Fprintln(stderr, "prints one JSON object per record; data keys are the EventData names, unnamed <Data> as \"Data[i]\"")
+	files, code, ok := fs.parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
+	if len(files) == 0 {
+		return fs.fail(stderr, &usageError{msg: "no FILE to dump"})
 	}
 	defer tuneDumpGC()()
 	// Records come in runs of a chunk or so, which pass the buffer by;
 	// a larger one only cost page faults to a process that lives 20 ms.
 	w := bufio.NewWriterSize(stdout, 64<<10)
-	defer w.Flush()
 	status := exitOK
-	for _, name := range fs.Args() {
-		if err := dumpEVTXFile(w, stderr, name, *asXML); err != nil {
-			fmt.Fprintf(stderr, "triage: %s: %v\n", name, err)
+	for _, name := range files {
+		err := dumpEVTXFile(w, stderr, name, *asXML)
+		var we writeError
+		if errors.As(err, &we) {
+			fmt.Fprintf(stderr, "triage: dump evtx: %v\n", err)
+			return exitFail // every later write would fail the same way
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "triage: %s: %v\n", printable.Escape(name), printable.Escape(err.Error()))
 			status = exitFail
 		}
 	}
+	if err := w.Flush(); err != nil {
+		fmt.Fprintf(stderr, "triage: dump evtx: %v\n", writeError{err})
+		return exitFail
+	}
 	return status
 }
+
+// writeError is a failure to write the dump itself, as opposed to one
+// file that could not be read.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return "write standard output: " + e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
 
 func dumpEVTXFile(w *bufio.Writer, stderr io.Writer, name string, asXML bool) error {
 	f, err := evtx.Open(name)
@@ -68,12 +81,15 @@ func dumpEVTXFile(w *bufio.Writer, stderr io.Writer, name string, asXML bool) er
 	if asXML {
 		encode = func(b []byte, rec *evtx.Record) []byte { return append(b, rec.XML()...) }
 	}
+	shown := printable.Escape(name)
 	for records, err := range f.Encoded(encode) {
 		if err != nil {
-			fmt.Fprintf(stderr, "triage: %s: %v\n", name, trimPrefix(err))
+			fmt.Fprintf(stderr, "triage: %s: %s\n", shown, printable.Escape(trimPrefix(err)))
 			continue
 		}
-		w.Write(records)
+		if _, err := w.Write(records); err != nil {
+			return writeError{err}
+		}
 	}
 	return nil
 }

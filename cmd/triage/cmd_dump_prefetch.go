@@ -3,11 +3,11 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"time"
 
+	"triage/internal/printable"
 	"triage/parsers/prefetch"
 )
 
@@ -42,22 +42,22 @@ type dumpedPrefetch struct {
 }
 
 func runDumpPrefetch(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dump prefetch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: triage dump prefetch FILE...") }
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	fs := newVerbFlags("dump prefetch", "FILE...",
+		"prints one JSON object per prefetch file (versions 17 to 31, compressed or not);",
+		"a file read only in part still prints what was read, with its error")
+	files, code, ok := fs.parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
+	if len(files) == 0 {
+		return fs.fail(stderr, &usageError{msg: "no FILE to dump"})
 	}
 	w := bufio.NewWriter(stdout)
 	status := exitOK
-	for _, name := range fs.Args() {
+	for _, name := range files {
 		pf, err := prefetch.Open(name)
 		if err != nil {
-			fmt.Fprintf(stderr, "triage: %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "triage: %s: %s\n", printable.Escape(name), printable.Escape(err.Error()))
 			status = exitFail
 		}
 		if pf == nil || pf.Version == 0 {
@@ -69,10 +69,12 @@ func runDumpPrefetch(args []string, stdout, stderr io.Writer) int {
 		}
 		line, _ := json.Marshal(d)
 		w.Write(line)
-		w.WriteByte('\n')
+		if err := w.WriteByte('\n'); err != nil {
+			break // the writer keeps the error for Flush to report
+		}
 	}
 	if err := w.Flush(); err != nil {
-		fmt.Fprintf(stderr, "triage: dump prefetch: %v\n", err)
+		fmt.Fprintf(stderr, "triage: dump prefetch: %v\n", writeError{err})
 		return exitFail
 	}
 	return status

@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
+	"triage/internal/printable"
 	"triage/report"
 	"triage/timeline"
 )
@@ -18,47 +18,62 @@ func init() {
 }
 
 func runReport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	tz := fs.String("tz", "", "IANA time zone for local times (default: the run's)")
-	reportTime := fs.String("report-time", "", "RFC 3339 time to state as the report time")
+	fs := newVerbFlags("report", "[flags] DIR",
+		"re-renders report.html, the CSVs and scripts/ from DIR/timeline.db and refreshes their hashes in DIR/manifest.json;",
+		"DIR is the --out folder of a triage run")
+	tz := fs.String("tz", "", "IANA time `ZONE` for local times (default: the run's --tz)")
+	reportTime := fs.String("report-time", "", "time to state as the report time, as `RFC3339`")
 	pdf := fs.Bool("pdf", false, "also print report.pdf with headless chromium")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: triage report [flags] DIR")
-		fmt.Fprintln(stderr, "re-renders report.html, the CSVs and scripts/ from DIR/timeline.db and refreshes their hashes in DIR/manifest.json")
-		fs.PrintDefaults()
+	rest, code, ok := fs.parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
+	switch {
+	case len(rest) == 0:
+		return fs.fail(stderr, &usageError{msg: "no DIR to report on"})
+	case len(rest) > 1:
+		return fs.fail(stderr, &usageError{msg: fmt.Sprintf("one DIR only, got %d arguments", len(rest))})
+	}
+	var loc *time.Location
+	var when time.Time
+	var err error
+	if *tz != "" {
+		if loc, err = parseZone("tz", *tz); err != nil {
+			return fs.fail(stderr, err)
+		}
+	}
+	if *reportTime != "" {
+		if when, err = parseReportTime("report-time", *reportTime); err != nil {
+			return fs.fail(stderr, err)
+		}
+	}
+	dir := rest[0]
+	if _, err := os.Stat(filepath.Join(dir, "timeline.db")); err != nil {
+		reportUsageError(stderr, "triage: report: ", &usageError{msg: fmt.Sprintf("%s holds no timeline.db", dir),
+			hints: []string{"DIR is the --out folder of a triage run"}})
 		return exitUsage
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	dir := fs.Arg(0)
+	return checkedOutput(stdout, func(stdout io.Writer) int {
+		return renderReport(dir, loc, when, *pdf, stdout, stderr)
+	}, stderr, "report")
+}
+
+func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdout, stderr io.Writer) int {
 	db, err := timeline.Open(filepath.Join(dir, "timeline.db"))
 	if err != nil {
-		fmt.Fprintf(stderr, "triage: report: %v\n", err)
+		fmt.Fprintf(stderr, "triage: report: %s\n", printable.Escape(err.Error()))
 		return exitFail
 	}
 	defer db.Close()
-	zone := *tz
-	if zone == "" {
+	if loc == nil {
+		var zone string
 		db.QueryRow(`SELECT tz FROM runs ORDER BY id LIMIT 1`).Scan(&zone)
-	}
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		fmt.Fprintf(stderr, "triage: report: --tz %q: %v\n", zone, err)
-		return exitUsage
-	}
-	var when time.Time
-	if *reportTime != "" {
-		if when, err = time.Parse(time.RFC3339, *reportTime); err != nil {
-			fmt.Fprintf(stderr, "triage: report: --report-time: %v\n", err)
-			return exitUsage
+		if loc, err = time.LoadLocation(zone); err != nil {
+			fmt.Fprintf(stderr, "triage: report: the run's time zone %q: %v\n", printable.Escape(zone), err)
+			return exitFail
 		}
 	}
-	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: *pdf})
+	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: pdf})
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: %v\n", err) // the error names the report package already
 		return exitFail
@@ -67,7 +82,10 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "triage: report: manifest: %v\n", err)
 		return exitFail
 	}
-	report.ConsoleSummary(db, stdout)
+	if err := report.ConsoleSummary(db, stdout); err != nil {
+		fmt.Fprintf(stderr, "triage: report: summary: %v\n", err)
+		return exitFail
+	}
 	return exitOK
 }
 

@@ -7,23 +7,21 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"triage/analyzers"
 	"triage/collectors"
+	"triage/internal/printable"
 	"triage/parsers/evtx"
 	"triage/report"
 	"triage/timeline"
@@ -42,56 +40,59 @@ type runOptions struct {
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("run", "[flags] EVIDENCE...",
+		"each EVIDENCE is one host: a KAPE or Velociraptor folder, a zip of one, a folder of logs, a disk image or single files;",
+		"writes timeline.db, manifest.json, run.log and the report to --out")
 	var o runOptions
-	fs.StringVar(&o.out, "out", "", "output folder (default ./triage-<UTC timestamp>)")
-	fs.StringVar(&o.caseID, "case", "", "case identifier, stated in the report")
-	fs.StringVar(&o.examiner, "examiner", "", "examiner name, stated in the report")
-	fs.StringVar(&o.tz, "tz", "UTC", "IANA time zone of the host, for local times and business hours")
-	fs.StringVar(&o.host, "host", "", "host name (default: from the events' Computer field, else the folder name)")
-	fs.StringVar(&o.businessHours, "business-hours", "08-18", "business hours HH-HH in --tz, for the out-of-hours analytic")
-	fs.StringVar(&o.reportTime, "report-time", "", "RFC 3339 time to state as the run and report times, for byte-identical reruns")
+	fs.StringVar(&o.out, "out", "", "`DIR` to write the outputs to (default ./triage-<UTC timestamp>)")
+	fs.StringVar(&o.caseID, "case", "", "case `ID` to state in the manifest and report")
+	fs.StringVar(&o.examiner, "examiner", "", "examiner `NAME` to state in the manifest and report")
+	fs.StringVar(&o.tz, "tz", "UTC", "IANA time `ZONE` of the host (Europe/Berlin), for local times and business hours")
+	fs.StringVar(&o.host, "host", "", "host `NAME` (default: the events' Computer field, else the folder name)")
+	fs.StringVar(&o.businessHours, "business-hours", "08-18", "business hours as `HH-HH` in --tz for the out-of-hours analytic, 00 to 24; 22-06 spans midnight")
+	fs.StringVar(&o.reportTime, "report-time", "", "time to state as the run and report times, as `RFC3339` (2024-03-01T09:00:00Z), for byte-identical reruns")
 	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
 	fs.BoolVar(&o.force, "force", false, "write into an --out folder that already holds a run")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: triage run [flags] EVIDENCE...")
-		fmt.Fprintln(stderr, "each EVIDENCE is one host: a KAPE or Velociraptor folder, a zip of one, a folder of logs, a disk image or single files")
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "exit status: 0 run completed (damaged artifacts are listed), 1 nothing could be read, 2 usage error")
+	evidence, code, ok := fs.parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
+	if len(evidence) == 0 {
+		return fs.fail(stderr, &usageError{msg: "no EVIDENCE to examine"})
+	}
+	if err := o.validate(evidence); err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return fs.fail(stderr, err)
+		}
+		reportUsageError(stderr, "triage: run: ", err)
 		return exitUsage
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	if err := o.validate(fs.Args()); err != nil {
-		fmt.Fprintf(stderr, "triage: run: %v\n", err)
-		return exitUsage
-	}
-	code, err := execute(o, fs.Args(), append([]string{"triage", "run"}, args...), stdout, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "triage: run: %v\n", err)
-	}
-	return code
+	return checkedOutput(stdout, func(stdout io.Writer) int {
+		code, err := execute(o, evidence, append([]string{"triage", "run"}, args...), stdout, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "triage: run: %s\n", printable.Escape(err.Error()))
+		}
+		return code
+	}, stderr, "run")
 }
 
 func (o *runOptions) validate(evidence []string) error {
 	var err error
-	if o.location, err = time.LoadLocation(o.tz); err != nil {
-		return fmt.Errorf("--tz %q: %v", o.tz, err)
+	for _, f := range []struct{ name, value string }{{"case", o.caseID}, {"examiner", o.examiner}, {"host", o.host}} {
+		if err := plainText(f.name, f.value); err != nil {
+			return err
+		}
 	}
-	start, end, ok := strings.Cut(o.businessHours, "-")
-	o.bizStart, _ = strconv.Atoi(start)
-	o.bizEnd, _ = strconv.Atoi(end)
-	if !ok || o.bizStart < 0 || o.bizEnd > 24 || o.bizStart >= o.bizEnd {
-		return fmt.Errorf("--business-hours %q: want HH-HH, e.g. 08-18", o.businessHours)
+	if o.location, err = parseZone("tz", o.tz); err != nil {
+		return err
+	}
+	if o.bizStart, o.bizEnd, err = parseBusinessHours(o.businessHours); err != nil {
+		return err
 	}
 	if o.reportTime != "" {
-		if o.fixedTime, err = time.Parse(time.RFC3339, o.reportTime); err != nil {
-			return fmt.Errorf("--report-time: %v", err)
+		if o.fixedTime, err = parseReportTime("report-time", o.reportTime); err != nil {
+			return err
 		}
 	}
 	if o.out == "" {
@@ -111,11 +112,13 @@ func (o *runOptions) validate(evidence []string) error {
 		}
 		if within(out, root) {
 			// Never even with --force: evidence is not written to.
-			return fmt.Errorf("--out %s lies inside the evidence %s", o.out, ev)
+			return &usageError{msg: fmt.Sprintf("--out %s lies inside the evidence %s", o.out, ev),
+				hints: []string{"write the outputs to a folder outside every evidence root"}}
 		}
 	}
 	if _, err := os.Stat(filepath.Join(o.out, "timeline.db")); err == nil && !o.force {
-		return fmt.Errorf("--out %s already holds a run (use --force to replace it)", o.out)
+		return &usageError{msg: fmt.Sprintf("--out %s already holds a run", o.out),
+			hints: []string{"add --force to replace it, or choose another --out"}}
 	}
 	return nil
 }
@@ -159,11 +162,7 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 		return exitFail, err
 	}
 	defer logFile.Close()
-	interactive := isTerminal(stderr)
-	log := &runLog{w: logFile, now: o.now}
-	if !interactive {
-		log.console = stderr
-	}
+	log := &runLog{w: logFile, now: o.now, console: newConsole(stderr, isTerminal(stderr))}
 	log.Printf("triage %s (commit %s, %s) started: %s", version, toolCommit(), runtime.Version(), strings.Join(argv, " "))
 
 	db, err := timeline.Create(filepath.Join(o.out, "timeline.db"))
@@ -186,7 +185,7 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 	var all []hostRun
 	restoreGC := tuneGC()
 	for i, root := range evidence {
-		hr, err := collectHost(w, o, root, log, stderr, interactive, i == len(evidence)-1)
+		hr, err := collectHost(w, o, root, log, i == len(evidence)-1)
 		if err != nil {
 			log.Printf("error: evidence %s: %v", root, err)
 			m.EvidenceErrors = append(m.EvidenceErrors, fmt.Sprintf("%s: %v", root, err))
@@ -288,7 +287,7 @@ func logImage(log *runLog, mi manifestImage) {
 	}
 }
 
-func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, stderr io.Writer, interactive, last bool) (hostRun, error) {
+func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, last bool) (hostRun, error) {
 	ev, err := collectors.Open(root)
 	if err != nil {
 		return hostRun{}, err
@@ -311,18 +310,12 @@ func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, std
 	for _, a := range ev.Artifacts {
 		total += a.Size
 	}
-	progress := func(int64, int) {}
-	if interactive {
-		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr), progressbar.OptionShowBytes(true),
-			progressbar.OptionSetDescription(host), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish())
-		events, start := 0, time.Now()
-		progress = func(n int64, e int) {
-			events += e
-			bar.Describe(fmt.Sprintf("%s: %d events, %.0f/s", host, events, float64(events)/time.Since(start).Seconds()))
-			bar.Add64(n)
-		}
-		defer bar.Finish()
+	update, finish := log.console.startBar(total, host)
+	defer finish()
+	events, start := 0, time.Now()
+	progress := func(n int64, e int) {
+		events += e
+		update(n, fmt.Sprintf("%s: %d events, %.0f/s", host, events, float64(events)/time.Since(start).Seconds()))
 	}
 	// Indexes built during an earlier root's ingest would make every
 	// later root's inserts maintain them.
@@ -446,7 +439,7 @@ func printSummary(w io.Writer, all []hostRun, spans map[[2]string][2]string) {
 		for _, k := range kinds {
 			g := byKind[k]
 			span := spans[[2]string{hr.host, k}]
-			t.Append(hr.host, k, g.artifacts, g.records, g.recovered, g.errors, g.failed, span[0], span[1])
+			t.Append(printable.Escape(hr.host), k, g.artifacts, g.records, g.recovered, g.errors, g.failed, span[0], span[1])
 		}
 	}
 	t.Render()

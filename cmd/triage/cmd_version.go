@@ -33,6 +33,17 @@ func toolCommit() string {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintf(stdout, "triage %s (commit %s, %s)\n", version, toolCommit(), runtime.Version())
+	fs := newVerbFlags("version", "", "prints the version, the commit it was built from and the Go version")
+	rest, code, ok := fs.parse(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		return fs.fail(stderr, &usageError{msg: "version takes no arguments"})
+	}
+	if _, err := fmt.Fprintf(stdout, "triage %s (commit %s, %s)\n", version, toolCommit(), runtime.Version()); err != nil {
+		fmt.Fprintf(stderr, "triage: version: write standard output: %v\n", err)
+		return exitFail
+	}
 	return exitOK
 }

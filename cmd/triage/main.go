@@ -8,14 +8,38 @@ import (
 	"io"
 	"os"
 	"sort"
+	_ "time/tzdata" // --tz works the same on a machine without a zoneinfo database
+
+	"triage/internal/printable"
 )
 
-// Exit codes, documented in usage.
+// Exit statuses, each listed with its meaning in exitStatuses.
 const (
-	exitOK    = 0
-	exitFail  = 1
-	exitUsage = 2
+	exitOK          = 0
+	exitFail        = 1
+	exitUsage       = 2
+	exitInterrupted = 130 // 128 + SIGINT, as shells report it
 )
+
+// exitStatuses is the table every usage text ends with. A new status gets
+// its constant above and a row here, in numeric order.
+var exitStatuses = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "success (damaged evidence is reported, not fatal)"},
+	{exitFail, "failed: nothing could be read, or an output could not be written"},
+	{exitUsage, "usage error: a flag or argument is wrong, nothing was done"},
+	// A status for "completed, but not everything could be examined" goes here.
+	{exitInterrupted, "interrupted (SIGINT)"},
+}
+
+func printExitStatuses(w io.Writer) {
+	fmt.Fprintln(w, "exit status:")
+	for _, s := range exitStatuses {
+		fmt.Fprintf(w, "  %-4d %s\n", s.code, s.meaning)
+	}
+}
 
 // A verb is one subcommand; each lives in its own cmd_<verb>.go file.
 type verb struct {
@@ -32,34 +56,68 @@ func main() {
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		return writeUsage(stdout, stderr)
+	case "help":
+		if len(args) == 1 {
+			return writeUsage(stdout, stderr)
 		}
-		return exitOK
+		args = []string{args[1], "--help"}
 	}
 	v, ok := verbs[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "triage: unknown command %q\n", args[0])
-		fmt.Fprintln(stderr, "triage: hint: run 'triage help' for the list of commands")
+		fmt.Fprintf(stderr, "triage: unknown command %q\n", printable.Escape(args[0]))
+		if near := nearestVerb(args[0]); near != "" {
+			fmt.Fprintf(stderr, "triage: hint: did you mean 'triage %s'?\n", near)
+		}
+		fmt.Fprintln(stderr, "triage: hint: 'triage --help' lists the commands")
 		return exitUsage
 	}
 	return v.run(args[1:], stdout, stderr)
+}
+
+func writeUsage(stdout, stderr io.Writer) int {
+	ew := &errWriter{w: stdout}
+	usage(ew)
+	if ew.err != nil {
+		fmt.Fprintf(stderr, "triage: write usage: %v\n", ew.err)
+		return exitFail
+	}
+	return exitOK
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: triage <command> [flags] [args]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
+	for _, name := range verbNames() {
+		fmt.Fprintf(w, "  %-9s %s\n", name, verbs[name].summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "'triage <command> --help' shows a command's flags; flags go before the arguments.")
+	fmt.Fprintln(w)
+	printExitStatuses(w)
+}
+
+func verbNames() []string {
 	names := make([]string, 0, len(verbs))
 	for name := range verbs {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", name, verbs[name].summary)
+	return names
+}
+
+func nearestVerb(name string) string {
+	for _, v := range verbNames() {
+		if editDistance(name, v) <= 2 {
+			return v
+		}
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "exit status: 0 success (damaged evidence is reported, not fatal), 1 nothing could be read, 2 usage error")
+	return ""
 }
