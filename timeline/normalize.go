@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"math"
 	"path"
 	"slices"
 	"strconv"
@@ -86,6 +87,7 @@ func FromEVTX(host string, artifactID int64, rec *evtx.Record) Event {
 	default:
 		e.Summary = s.Provider + " event " + strconv.Itoa(int(s.EventID))
 	}
+	setAside(&e)
 	return e
 }
 
@@ -312,6 +314,7 @@ func FromPrefetch(host string, artifactID int64, pf *prefetch.File) []Event {
 		if shared {
 			e.raw = pre + strconv.Itoa(i) + post
 		}
+		setAside(&e)
 		out = append(out, e)
 	}
 	return out
@@ -335,23 +338,74 @@ func executablePath(pf *prefetch.File) string {
 // bound and the summary says so.
 func FromHistoryLine(host string, artifactID int64, winPath string, mtime time.Time, lineNo int, line string) Event {
 	user := profileUser(winPath)
-	return Event{
+	e := Event{
 		TS: mtime, Host: host, ArtifactID: artifactID, RecordID: int64(lineNo), Source: "history",
 		User: user, Process: "powershell.exe", CommandLine: line,
 		Summary: fmt.Sprintf("PSReadLine history of %s, line %d (time is the file's mtime, an upper bound): %s",
 			orUnknown(user), lineNo, clip(line)),
 		Data: map[string]any{"line": line, "line_number": lineNo, "ts_is_upper_bound": true, "history_file": winPath},
 	}
+	setAside(&e)
+	return e
 }
 
 // FromTextFile normalizes a batch or script file as one event at its mtime.
 func FromTextFile(host string, artifactID int64, source, winPath string, mtime time.Time, encoding, content string, lines int) Event {
-	return Event{
+	e := Event{
 		TS: mtime, Host: host, ArtifactID: artifactID, RecordID: 0, Source: source,
 		User: profileUser(winPath), Process: winPath,
 		Summary: fmt.Sprintf("%s file %s (%d lines; time is the file's mtime)", source, winPath, lines),
 		Data:    map[string]any{"content": content, "encoding": encoding, "lines": lines, "path": winPath},
 	}
+	setAside(&e)
+	return e
+}
+
+// The times an event can be placed at. The ts_ns column counts int64
+// nanoseconds from 1970, which reach from 1677-09-21 to 2262-04-11; beyond
+// them the count wraps and the event would sort among others at a time
+// nobody recorded. (ts itself would also sort wrong as text past 9999.) A
+// FILETIME reaches from 1601 to 30828, so a damaged or forged record can
+// hold any of those.
+var (
+	earliestTime = time.Unix(0, math.MinInt64).UTC()
+	latestTime   = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// RawTimeKey is the data key that keeps an event's recorded time when that
+// time cannot be placed on the timeline; its presence marks the event.
+const RawTimeKey = "raw_time"
+
+// Placeable reports whether t can be stored as an event's time: the zero
+// time (no time) or a time between 1677-09-21 and 2262-04-11.
+func Placeable(t time.Time) bool {
+	return t.IsZero() || !t.Before(earliestTime) && !t.After(latestTime)
+}
+
+// setAside takes an event whose recorded time cannot be placed out of the
+// time order: it keeps no time, like a history line, so every time range
+// and sort leaves it out, while its data keeps the recorded time under
+// RawTimeKey and its summary says what happened.
+func setAside(e *Event) {
+	if Placeable(e.TS) {
+		return
+	}
+	raw := e.TS.UTC().Format(TimeLayout)
+	e.TS = time.Time{}
+	e.Summary += " (recorded time " + raw + " is outside 1677–2262 and was set aside: the event has no place in the time order)"
+	if e.Data != nil {
+		e.Data[RawTimeKey] = raw
+		e.raw = "" // the shared encoding lacks the key; Data has everything
+		return
+	}
+	i, found := slices.BinarySearchFunc(e.fields, RawTimeKey, func(f field, k string) int { return strings.Compare(f.key, k) })
+	if found {
+		// A field of the record spells the key: the recorded time, which is
+		// ours to state, wins; the field is still in the evidence record.
+		e.fields[i].value = raw
+		return
+	}
+	e.fields = slices.Insert(e.fields, i, field{RawTimeKey, raw})
 }
 
 // profileUser takes the account name from a path under Users\<name>\.
