@@ -89,7 +89,7 @@ func TestImpossibleTimesAreSetAside(t *testing.T) {
 
 // TestImpossibleTimesKeepRangesRight: stored, the events leave ts and
 // ts_ns as for an event without time, so the time range that the console
-// summary (ts != '') and the report (ts_ns > 0) take is 2024's alone.
+// summary (ts != ”) and the report (ts_ns > 0) take is 2024's alone.
 func TestImpossibleTimesKeepRangesRight(t *testing.T) {
 	db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
 	if err != nil {
