@@ -5,8 +5,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-
-	"triage/internal/printable"
 )
 
 func init() {
@@ -36,7 +34,7 @@ func runDump(args []string, stdout, stderr io.Writer) int {
 	if _, code, ok := fs.parse(args[:1], stdout, stderr); !ok {
 		return code // --help, or a flag dump does not have
 	}
-	fmt.Fprintf(stderr, "triage: dump: unknown format %q (want %s)\n", printable.Escape(args[0]), strings.Join(formats, ", "))
+	fmt.Fprintf(stderr, "triage: dump: unknown format %q (want %s)\n", args[0], strings.Join(formats, ", "))
 	for _, f := range formats {
 		if strings.EqualFold(f, args[0]) || editDistance(strings.ToLower(args[0]), f) <= 2 {
 			fmt.Fprintf(stderr, "triage: hint: did you mean 'triage dump %s'?\n", f)

@@ -9,8 +9,6 @@ import (
 	"os"
 	"sort"
 	_ "time/tzdata" // --tz works the same on a machine without a zoneinfo database
-
-	"triage/internal/printable"
 )
 
 // Exit statuses, each listed with its meaning in exitStatuses.
@@ -71,7 +69,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	}
 	v, ok := verbs[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "triage: unknown command %q\n", printable.Escape(args[0]))
+		fmt.Fprintf(stderr, "triage: unknown command %q\n", args[0]) // %q escapes controls
 		if near := nearestVerb(args[0]); near != "" {
 			fmt.Fprintf(stderr, "triage: hint: did you mean 'triage %s'?\n", near)
 		}
