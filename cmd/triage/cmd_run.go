@@ -98,6 +98,9 @@ func (o *runOptions) validate(evidence []string) error {
 	if o.out == "" {
 		o.out = "triage-" + o.now().UTC().Format("20060102T150405Z")
 	}
+	if fi, err := os.Stat(o.out); err == nil && !fi.IsDir() {
+		return &usageError{msg: fmt.Sprintf("--out %s is a file, not a folder", o.out)}
+	}
 	out, err := filepath.Abs(o.out)
 	if err != nil {
 		return err
