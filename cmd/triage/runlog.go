@@ -78,8 +78,10 @@ func (c *console) logLine(line string) {
 }
 
 // mattersOnTerminal picks, from the log lines, the ones a terminal shows
-// above the bar: errors (damage, integrity, skipped files) and the lines
-// that say where the outputs went. Everything is in run.log.
+// above the bar: errors (integrity, skipped files, artifacts that could not
+// be read whole) and the line that says where the outputs went. A line
+// that must reach the examiner starts with one of these words; everything
+// is in run.log.
 func mattersOnTerminal(line string) bool {
 	lower := strings.ToLower(line)
 	for _, prefix := range []string{"error", "warning", "skipped", "not examined", "finished"} {
@@ -87,7 +89,9 @@ func mattersOnTerminal(line string) bool {
 			return true
 		}
 	}
-	return false
+	// An artifact's outcome line: a damaged or failed one is an error.
+	return strings.HasPrefix(lower, "parsed ") &&
+		(strings.Contains(lower, ", status failed") || strings.Contains(lower, ", status damaged"))
 }
 
 // startBar shows a progress bar of total bytes on a terminal; update adds

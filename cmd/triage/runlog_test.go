@@ -82,6 +82,7 @@ func TestConsolePrintsAboveTheBar(t *testing.T) {
 	update(10, "host: 7 events")
 	log.Printf("parsed %s (evtx): 7 events, status ok, 0 errors", "a.evtx")
 	log.Printf("error: skipped %s: too large", "b.evtx")
+	log.Printf("parsed %s (evtx): 3 events, status damaged, 2 errors", "c.evtx")
 	update(10, "host: 9 events")
 	log.Printf("finished: 1 artifacts readable, outputs in %s", "out")
 	finish()
@@ -98,6 +99,9 @@ func TestConsolePrintsAboveTheBar(t *testing.T) {
 	}
 	if after := s[i:]; !strings.Contains(after, "host: 7 events") {
 		t.Errorf("the bar was not drawn again after the line: %q", after)
+	}
+	if !strings.Contains(s, "triage: parsed c.evtx (evtx): 3 events, status damaged, 2 errors\n") {
+		t.Errorf("a damaged artifact is not on the terminal:\n%q", s)
 	}
 	if !strings.Contains(s, "triage: finished: 1 artifacts readable, outputs in out\n") {
 		t.Errorf("where the outputs went is not on the terminal:\n%q", s)
