@@ -69,17 +69,17 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 		var zone string
 		db.QueryRow(`SELECT tz FROM runs ORDER BY id LIMIT 1`).Scan(&zone)
 		if loc, err = time.LoadLocation(zone); err != nil {
-			fmt.Fprintf(stderr, "triage: report: the run's time zone %q: %v\n", printable.Escape(zone), err)
+			fmt.Fprintf(stderr, "triage: report: the run's time zone %q: %v\n", zone, err)
 			return exitFail
 		}
 	}
 	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: pdf})
 	if err != nil {
-		fmt.Fprintf(stderr, "triage: %v\n", err) // the error names the report package already
+		fmt.Fprintf(stderr, "triage: %s\n", printable.Escape(err.Error())) // the error names the report package already
 		return exitFail
 	}
 	if err := refreshManifest(dir, outputs); err != nil {
-		fmt.Fprintf(stderr, "triage: report: manifest: %v\n", err)
+		fmt.Fprintf(stderr, "triage: report: manifest: %s\n", printable.Escape(err.Error()))
 		return exitFail
 	}
 	if err := report.ConsoleSummary(db, stdout); err != nil {
