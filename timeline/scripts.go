@@ -95,7 +95,7 @@ func assemble(parts []part) assembled {
 		if p.total > s.expected {
 			s.expected = p.total
 		}
-		if s.first == "" || p.ts < s.first {
+		if p.ts != "" && (s.first == "" || p.ts < s.first) { // a part without a time bounds nothing
 			s.first = p.ts
 		}
 		if p.ts > s.last {

@@ -134,6 +134,42 @@ func TestImpossibleTimesKeepRangesRight(t *testing.T) {
 	}
 }
 
+// TestImpossibleTimeLeavesScriptRangeAlone: a script block part whose
+// time was set aside does not blank the script's first time.
+func TestImpossibleTimeLeavesScriptRangeAlone(t *testing.T) {
+	db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, err := NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Artifact{Host: "h", Path: "ps.evtx", Kind: "evtx"}
+	if _, err := w.AddArtifact(&a); err != nil {
+		t.Fatal(err)
+	}
+	part := func(id uint64, n string, ts time.Time) Event {
+		return FromEVTX("h", a.ID, &evtx.Record{ID: id, System: evtx.System{Provider: providerPowerShell, EventID: 4104, TimeCreated: ts},
+			Data: []evtx.Field{{Name: "MessageNumber", Value: n}, {Name: "MessageTotal", Value: "2"},
+				{Name: "ScriptBlockText", Value: "part" + n}, {Name: "ScriptBlockId", Value: "{b}"}}})
+	}
+	if err := w.AddEvents([]Event{part(1, "1", year2024), part(2, "2", year30828)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var first, last string
+	if err := db.QueryRow(`SELECT first_ts, last_ts FROM scripts`).Scan(&first, &last); err != nil {
+		t.Fatal(err)
+	}
+	if want := "2024-03-05T10:00:00.0000000Z"; first != want || last != want {
+		t.Errorf("script time range %q to %q, want %s for both", first, last, want)
+	}
+}
+
 // TestRawTimeKeyWinsOverARecordField: a record whose EventData names a
 // field raw_time cannot pass its own value off as the recorded time.
 func TestRawTimeKeyWinsOverARecordField(t *testing.T) {
