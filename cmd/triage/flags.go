@@ -212,37 +212,6 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.msg }
 
-// errWriter remembers the first error of the writes through it, so that
-// output that is written in many small pieces is checked once at the end.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
-}
-
-// checkedOutput wraps a verb's stdout so that its run can be checked for
-// write errors once it returns: a summary or a dump that could not be
-// written is a failure, not a success with nothing shown.
-func checkedOutput(stdout io.Writer, run func(stdout io.Writer) int, stderr io.Writer, verb string) int {
-	ew := &errWriter{w: stdout}
-	code := run(ew)
-	if ew.err != nil {
-		fmt.Fprintf(stderr, "triage: %s: write standard output: %v\n", verb, ew.err)
-		if code == exitOK {
-			code = exitFail
-		}
-	}
-	return code
-}
-
 // parseZone loads an IANA time zone, with a hint for the usual mistakes:
 // a name in the wrong case, a UTC offset, or Local.
 func parseZone(flagName, s string) (*time.Location, error) {
