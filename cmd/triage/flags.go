@@ -53,7 +53,10 @@ func (v *verbFlags) parse(args []string, stdout, stderr io.Writer) (rest []strin
 		return rest, exitOK, true // what follows -- is never a flag
 	}
 	for _, a := range rest {
-		if len(a) > 1 && a[0] == '-' {
+		switch {
+		case a == "-h" || a == "-help" || a == "--help":
+			return v.parse([]string{a}, stdout, stderr) // help asked for at the end of a line
+		case len(a) > 1 && a[0] == '-':
 			return nil, v.fail(stderr, v.misplaced(a)), false
 		}
 	}
