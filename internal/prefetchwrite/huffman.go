@@ -91,6 +91,9 @@ func (m *matcher) tokens(start, end int) []token {
 				}
 				if n > bestLen {
 					bestLen, bestOff = n, i-c
+					if n == limit {
+						break // no candidate can do better
+					}
 				}
 				cand = m.prev[c]
 			}

@@ -50,3 +50,11 @@ func FuzzCompress(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkCompress(b *testing.B) {
+	src := bytes.Repeat([]byte(`\VOLUME{01d2a3b4c5d6e7f8-1234abcd}\WINDOWS\SYSTEM32\CMD.EXE `), 1000)
+	b.SetBytes(int64(len(src)))
+	for range b.N {
+		CompressHuffman(src)
+	}
+}
