@@ -178,16 +178,14 @@ type File struct {
 // Files returns the tree's files sorted by path.
 func Files() ([]File, error) {
 	var out []File
-	logs := eventLogs()
+	logs := Logs()
 	names := make([]string, 0, len(logs))
 	for name := range logs {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		evs := logs[name]
-		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
-		b, err := evtxwrite.Bytes(evs)
+		b, err := evtxwrite.Bytes(logs[name])
 		if err != nil {
 			return nil, fmt.Errorf("demo: %s: %w", name, err)
 		}
@@ -212,6 +210,16 @@ func Files() ([]File, error) {
 	text("C/Windows/System32/GroupPolicy/Machine/Scripts/Startup/map-drives.bat", mapDrives, Day.AddDate(0, -2, 3).Add(9*time.Hour))
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// Logs returns the events of each log file, by file name, in the order
+// they are written (time order): record i+1 of a log is its event i.
+func Logs() map[string][]evtxwrite.Event {
+	logs := eventLogs()
+	for _, evs := range logs {
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
+	}
+	return logs
 }
 
 // collected is when the logs were collected: their modification time.

@@ -185,3 +185,65 @@ func utf16le(s string) []byte {
 	}
 	return b
 }
+
+// String renders the value as Windows does in an event's XML: decimal
+// integers, 0x-prefixed lower-case hex for hex integers, upper-case hex for
+// binary, {GUID} in upper case, times in UTC with 7 fractional digits.
+func (v Value) String() string {
+	le := binary.LittleEndian
+	d := v.data
+	switch v.typ {
+	case typeNull, typeString:
+		units := make([]uint16, len(d)/2)
+		for i := range units {
+			units[i] = le.Uint16(d[2*i:])
+		}
+		return string(utf16.Decode(units))
+	case typeUint8:
+		return strconv.FormatUint(uint64(d[0]), 10)
+	case typeUint16:
+		return strconv.FormatUint(uint64(le.Uint16(d)), 10)
+	case typeUint32:
+		return strconv.FormatUint(uint64(le.Uint32(d)), 10)
+	case typeUint64:
+		return strconv.FormatUint(le.Uint64(d), 10)
+	case typeInt32:
+		return strconv.FormatInt(int64(int32(le.Uint32(d))), 10)
+	case typeInt64:
+		return strconv.FormatInt(int64(le.Uint64(d)), 10)
+	case typeHexInt32:
+		return "0x" + strconv.FormatUint(uint64(le.Uint32(d)), 16)
+	case typeHexInt64:
+		return "0x" + strconv.FormatUint(le.Uint64(d), 16)
+	case typeBool:
+		return strconv.FormatBool(le.Uint32(d) != 0)
+	case typeBinary:
+		return strings.ToUpper(hex.EncodeToString(d))
+	case typeGUID:
+		return fmt.Sprintf("{%08X-%04X-%04X-%X-%X}", le.Uint32(d), le.Uint16(d[4:]), le.Uint16(d[6:]), d[8:10], d[10:16])
+	case typeFileTime:
+		return fromFiletime(le.Uint64(d)).Format(timeLayout)
+	case typeSystemTime:
+		f := func(i int) int { return int(le.Uint16(d[2*i:])) }
+		return time.Date(f(0), time.Month(f(1)), f(3), f(4), f(5), f(6), f(7)*int(time.Millisecond), time.UTC).Format(timeLayout)
+	case typeSID:
+		var auth uint64
+		for _, c := range d[2:8] {
+			auth = auth<<8 | uint64(c)
+		}
+		s := fmt.Sprintf("S-%d-%d", d[0], auth)
+		for i := 0; i < int(d[1]); i++ {
+			s += "-" + strconv.FormatUint(uint64(le.Uint32(d[8+4*i:])), 10)
+		}
+		return s
+	}
+	return hex.EncodeToString(d)
+}
+
+// timeLayout is how Windows renders times: UTC, 7 fractional digits.
+const timeLayout = "2006-01-02T15:04:05.0000000Z"
+
+func fromFiletime(ft uint64) time.Time {
+	const epochDiff = 116444736000000000
+	return time.Unix(0, 0).UTC().Add(time.Duration(int64(ft)-epochDiff) * 100)
+}
