@@ -136,6 +136,9 @@ func TestWriterDifferential(t *testing.T) {
 // whose events are as realistic as the writer gets: CR LF and tabs in
 // the engine events' text, XML in a task's content, multi-part blocks.
 func TestDemoLogsDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs python-evtx on the demo's logs (about 20 s); skipped with -short")
+	}
 	files, err := demo.Files()
 	if err != nil {
 		t.Fatal(err)
