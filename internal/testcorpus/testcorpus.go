@@ -1,6 +1,11 @@
 // Package testcorpus locates the shared test corpus, ../shared/corpus beside
-// the repository root, for the tests of every stage. Tests read it in place;
-// when it is missing they fail, they do not skip.
+// the repository root, for the tests of every stage. Tests read it in place.
+//
+// A fresh clone has no corpus beside it: the tests that need it then skip
+// with a one-line reason, and the rest (the writers' differential tests, the
+// demo evidence run through every stage) still test the pipeline end to end.
+// CI sets TRIAGE_REQUIRE_CORPUS=1, which turns those skips into failures, so
+// that the corpus tests always run there.
 package testcorpus
 
 import (
@@ -9,8 +14,11 @@ import (
 	"testing"
 )
 
-// Dir returns the corpus folder joined with elem, failing the test when the
-// repository root or that folder cannot be found.
+// RequireEnv names the variable that makes a missing corpus a failure.
+const RequireEnv = "TRIAGE_REQUIRE_CORPUS"
+
+// Dir returns the corpus folder joined with elem. When the folder is
+// missing it skips the test, or fails it if RequireEnv is set to 1.
 func Dir(t testing.TB, elem ...string) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -28,7 +36,10 @@ func Dir(t testing.TB, elem ...string) string {
 	}
 	path := filepath.Join(append([]string{dir, "..", "shared", "corpus"}, elem...)...)
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("test corpus missing: %v (the tests read ../shared/corpus beside the repository)", err)
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("test corpus missing (%s=1): %v (the tests read ../shared/corpus beside the repository)", RequireEnv, err)
+		}
+		t.Skipf("test corpus not found at %s: skipped (set %s=1 to fail instead)", path, RequireEnv)
 	}
 	return path
 }
