@@ -338,16 +338,22 @@ func (f *storedFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // streamFile is a deflated entry read without a temporary copy: reads go
-// forward through the inflater, and a read before the current position
-// inflates again from the start. Text is read from the start to the end,
-// so each pass inflates the entry once.
+// forward through the inflater, the last streamWindow bytes are kept so
+// that a parser reading back within a chunk does not start over, and a read
+// before that inflates again from the start. Text is read from the start to
+// the end, so each pass inflates the entry once.
 type streamFile struct {
 	entry *zipEntry
 	size  int64
 	mu    sync.Mutex
 	v     *verifier // nil until the first read
-	pos   int64     // position of v
+	pos   int64     // bytes read from v
+	win   []byte    // the bytes just before pos, at most streamWindow of them
 }
+
+// streamWindow is what a streamFile keeps behind its position: an event
+// log chunk is 64 KiB.
+const streamWindow = 1 << 20
 
 func (f *streamFile) Read(p []byte) (int, error) {
 	f.mu.Lock()
@@ -357,6 +363,7 @@ func (f *streamFile) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+	f.win = f.win[:0] // a stream reader does not read back
 	n, err := f.v.Read(p)
 	f.pos += int64(n)
 	return n, err
@@ -368,24 +375,64 @@ func (f *streamFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.v == nil || off < f.pos {
+	n := 0
+	winStart := f.pos - int64(len(f.win))
+	switch {
+	case f.v != nil && off >= winStart && off < f.pos:
+		n = copy(p, f.win[off-winStart:])
+	case f.v == nil || off < winStart:
 		if err := f.rewind(); err != nil {
 			return 0, err
 		}
 	}
-	if off > f.pos {
-		k, err := io.CopyN(io.Discard, f.v, off-f.pos)
-		f.pos += k
-		if err != nil {
-			return 0, err
+	for n < len(p) {
+		if gap := off + int64(n) - f.pos; gap > 0 {
+			if err := f.skip(gap); err != nil {
+				return n, err
+			}
+			continue
+		}
+		k, err := f.v.Read(p[n:])
+		f.remember(p[n : n+k])
+		f.pos += int64(k)
+		n += k
+		if err != nil && n < len(p) {
+			return n, err
 		}
 	}
-	n, err := io.ReadFull(f.v, p)
-	f.pos += int64(n)
-	if err == io.ErrUnexpectedEOF {
-		err = io.EOF
+	return n, nil
+}
+
+// skip reads n bytes forward, keeping the last of them in the window.
+func (f *streamFile) skip(n int64) error {
+	buf := make([]byte, min(n, 32<<10))
+	for n > 0 {
+		k, err := f.v.Read(buf[:min(n, int64(len(buf)))])
+		f.remember(buf[:k])
+		f.pos += int64(k)
+		n -= int64(k)
+		if err != nil {
+			return err
+		}
 	}
-	return n, err
+	return nil
+}
+
+// remember keeps b as the last bytes read, within streamWindow.
+func (f *streamFile) remember(b []byte) {
+	if len(b) >= streamWindow {
+		f.win = append(f.win[:0], b[len(b)-streamWindow:]...)
+		return
+	}
+	if f.win == nil {
+		f.win = make([]byte, 0, 2*streamWindow)
+	}
+	if len(f.win)+len(b) > cap(f.win) {
+		keep := streamWindow - len(b)
+		copy(f.win, f.win[len(f.win)-keep:])
+		f.win = f.win[:keep]
+	}
+	f.win = append(f.win, b...)
 }
 
 func (f *streamFile) rewind() error {
@@ -396,7 +443,7 @@ func (f *streamFile) rewind() error {
 	if err != nil {
 		return err
 	}
-	f.v, f.pos = v, 0
+	f.v, f.pos, f.win = v, 0, f.win[:0]
 	return nil
 }
 
