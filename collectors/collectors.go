@@ -88,7 +88,10 @@ type Options struct {
 	TempDir string
 	// MaxEntrySize, MaxExpansion and MaxExpansionRatio bound one zip
 	// entry, the sum of all entries, and an entry's uncompressed size
-	// over its compressed size; zero means the default.
+	// over its compressed size; zero means the default
+	// (DefaultMaxEntrySize, DefaultMaxExpansion, DefaultMaxExpansionRatio).
+	// An entry past a bound is Skipped as too-large or expansion-limit,
+	// with the limit in its Detail.
 	MaxEntrySize      int64
 	MaxExpansion      int64
 	MaxExpansionRatio int64
