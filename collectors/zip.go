@@ -89,8 +89,11 @@ func (ev *Evidence) addZipEntry(zf *zip.File, archive io.ReaderAt, archiveSize i
 	name, size := zf.Name, declaredSize(zf)
 	mode := zf.Mode()
 	switch {
-	case strings.HasSuffix(name, "/") || mode.IsDir():
+	case (strings.HasSuffix(name, "/") || mode.IsDir()) && zf.UncompressedSize64 == 0:
 		return // a folder: its files are entries of their own
+	case strings.HasSuffix(name, "/") || mode.IsDir():
+		ev.skip(name, size, SkipNotArtifact, "a folder entry that holds data")
+		return
 	case mode&fs.ModeSymlink != 0:
 		ev.skip(name, size, SkipSymlink, "symbolic link entry, not followed")
 		return

@@ -112,6 +112,8 @@ func TestZipEntryKinds(t *testing.T) {
 		{name: "C/enc.ps1", data: []byte("xxxx"), raw: true, method: zip.Deflate, flags: 1, declared: 4},
 		{name: "C/bzip2.ps1", data: []byte("BZh9"), raw: true, method: 12, declared: 4},
 		{name: "C/readme.md", data: []byte("# hi")},
+		{name: "C/folder/", data: nil},
+		{name: "C/hidden/", data: []byte("data in a folder entry"), raw: true, method: zip.Store, declared: 22, crc: crc32.ChecksumIEEE([]byte("data in a folder entry"))},
 	})
 	ev, err := Open(z)
 	if err != nil {
@@ -127,6 +129,7 @@ func TestZipEntryKinds(t *testing.T) {
 		"C/enc.ps1":   string(SkipUnreadable),
 		"C/bzip2.ps1": string(SkipUnreadable),
 		"C/readme.md": string(SkipNotArtifact),
+		"C/hidden/":   string(SkipNotArtifact),
 	}
 	for p, how := range want {
 		if got[p] != how {
