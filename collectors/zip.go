@@ -91,9 +91,11 @@ func (ev *Evidence) addZipEntry(zf *zip.File, archive io.ReaderAt, archiveSize i
 	switch {
 	case (strings.HasSuffix(name, "/") || mode.IsDir()) && zf.UncompressedSize64 == 0:
 		return // a folder: its files are entries of their own
-	case strings.HasSuffix(name, "/") || mode.IsDir():
+	case strings.HasSuffix(name, "/"):
 		ev.skip(name, size, SkipNotArtifact, "a folder entry that holds data")
 		return
+	// An entry with data and a folder attribute but a file's name is read
+	// as a file: an attribute must not hide an event log.
 	case mode&fs.ModeSymlink != 0:
 		ev.skip(name, size, SkipSymlink, "symbolic link entry, not followed")
 		return

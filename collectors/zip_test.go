@@ -113,6 +113,7 @@ func TestZipEntryKinds(t *testing.T) {
 		{name: "C/bzip2.ps1", data: []byte("BZh9"), raw: true, method: 12, declared: 4},
 		{name: "C/readme.md", data: []byte("# hi")},
 		{name: "C/folder/", data: nil},
+		{name: "C/Logs/Security.evtx", data: evtxHead, mode: fs.ModeDir | 0o755}, // a folder attribute does not hide it
 		{name: "C/hidden/", data: []byte("data in a folder entry"), raw: true, method: zip.Store, declared: 22, crc: crc32.ChecksumIEEE([]byte("data in a folder entry"))},
 	})
 	ev, err := Open(z)
@@ -122,14 +123,15 @@ func TestZipEntryKinds(t *testing.T) {
 	defer ev.Close()
 	got := accounted(t, ev)
 	want := map[string]string{
-		latin1:        "artifact",
-		"C/link.ps1":  string(SkipSymlink),
-		"C/fifo.bat":  string(SkipSpecial),
-		long:          string(SkipNameTooLong),
-		"C/enc.ps1":   string(SkipUnreadable),
-		"C/bzip2.ps1": string(SkipUnreadable),
-		"C/readme.md": string(SkipNotArtifact),
-		"C/hidden/":   string(SkipNotArtifact),
+		latin1:                 "artifact",
+		"C/link.ps1":           string(SkipSymlink),
+		"C/fifo.bat":           string(SkipSpecial),
+		long:                   string(SkipNameTooLong),
+		"C/enc.ps1":            string(SkipUnreadable),
+		"C/bzip2.ps1":          string(SkipUnreadable),
+		"C/readme.md":          string(SkipNotArtifact),
+		"C/hidden/":            string(SkipNotArtifact),
+		"C/Logs/Security.evtx": "artifact",
 	}
 	for p, how := range want {
 		if got[p] != how {
