@@ -16,44 +16,45 @@ var (
 	historySuffix = "_history.txt"
 )
 
-// classify decides an artifact's kind. Binary kinds are told by their
-// signature wherever they lie and whatever their name; text kinds by name,
-// and then only if the content is text.
-func classify(p string, open func() (File, error)) (Kind, error) {
+// headSize is how much of a file classification reads.
+const headSize = 512
+
+// classify decides an artifact's kind from the first bytes of its content
+// and its path. Binary kinds are told by their signature wherever they lie
+// and whatever their name, or by their extension when the signature is
+// damaged. Text kinds are told by path and name alone, whatever the content:
+// an attacker's script padded with NUL bytes or written as UTF-16 without a
+// byte order mark is still a script, and the text decoder decides how to
+// read it.
+func classify(p string, head []byte) Kind {
 	name := strings.ToLower(path.Base(p))
-	f, err := open()
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return "", err
-	}
-	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, evtxMagic):
-		return EVTX, nil
+		return EVTX
 	case len(head) >= 8 && bytes.Equal(head[4:8], sccaMagic), bytes.HasPrefix(head, mamMagic):
-		return Prefetch, nil
+		return Prefetch
 	case strings.HasSuffix(name, ".evtx"):
-		return EVTX, nil // damaged beyond its signature: the parser reports why
+		return EVTX // damaged beyond its signature: the parser reports why
 	case strings.HasSuffix(name, ".pf"):
-		return Prefetch, nil // e.g. an all-zero .pf: the parser says it is not prefetch
-	}
-	if !isText(head) {
-		return "", nil
-	}
-	switch {
-	case strings.HasSuffix(name, historySuffix) && strings.Contains(strings.ToLower(p), "psreadline"):
-		return History, nil
+		return Prefetch // e.g. an all-zero .pf: the parser says it is not prefetch
+	case isHistory(p, name):
+		return History
 	case hasSuffix(name, batchSuffix):
-		return Batch, nil
+		return Batch
 	case hasSuffix(name, scriptSuffix):
-		return Script, nil
+		return Script
 	}
-	return "", nil
+	return ""
+}
+
+// isHistory recognises PSReadLine's history files: ConsoleHost_history.txt
+// and the per-host files beside it, in a PSReadLine folder or, when a
+// collection flattened the tree, by the default name alone.
+func isHistory(p, name string) bool {
+	if !strings.HasSuffix(name, historySuffix) {
+		return false
+	}
+	return name == "consolehost_history.txt" || strings.Contains(strings.ToLower(p), "psreadline")
 }
 
 func hasSuffix(name string, suffixes []string) bool {
@@ -65,11 +66,13 @@ func hasSuffix(name string, suffixes []string) bool {
 	return false
 }
 
-// isText accepts UTF-16 with a byte order mark, and otherwise any content
-// without NUL bytes in its first block.
-func isText(head []byte) bool {
-	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
-		return true
+// readHead reads up to headSize bytes from the start of r; a short file is
+// not an error.
+func readHead(r io.Reader) ([]byte, error) {
+	head := make([]byte, headSize)
+	n, err := io.ReadFull(r, head)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
 	}
-	return bytes.IndexByte(head, 0) < 0
+	return head[:n], err
 }

@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"triage/collectors/image"
@@ -41,7 +42,8 @@ type Artifact struct {
 	open    func() (File, error)
 	// problems is container-level damage found while the artifact was
 	// read: a zip CRC-32 or size that does not match what was stored.
-	problems []string
+	problemsMu sync.Mutex
+	problems   []string
 }
 
 // File is an opened artifact: random access for the binary parsers and a
@@ -59,7 +61,24 @@ func (a *Artifact) Open() (File, error) { return a.open() }
 // artifact was read (a zip entry's CRC-32 or size not as stored). Call it
 // after the artifact has been read to the end: a non-empty list makes the
 // artifact damaged, with these reasons.
-func (a *Artifact) Problems() []string { return a.problems }
+func (a *Artifact) Problems() []string {
+	a.problemsMu.Lock()
+	defer a.problemsMu.Unlock()
+	return append([]string(nil), a.problems...)
+}
+
+// addProblem records container damage once, however often the artifact is
+// read through.
+func (a *Artifact) addProblem(p string) {
+	a.problemsMu.Lock()
+	defer a.problemsMu.Unlock()
+	for _, q := range a.problems {
+		if q == p {
+			return
+		}
+	}
+	a.problems = append(a.problems, p)
+}
 
 // Options bound what opening evidence may cost.
 type Options struct {
@@ -69,7 +88,10 @@ type Options struct {
 	TempDir string
 	// MaxEntrySize, MaxExpansion and MaxExpansionRatio bound one zip
 	// entry, the sum of all entries, and an entry's uncompressed size
-	// over its compressed size; zero means the default.
+	// over its compressed size; zero means the default
+	// (DefaultMaxEntrySize, DefaultMaxExpansion, DefaultMaxExpansionRatio).
+	// An entry past a bound is Skipped as too-large or expansion-limit,
+	// with the limit in its Detail.
 	MaxEntrySize      int64
 	MaxExpansion      int64
 	MaxExpansionRatio int64
@@ -88,6 +110,13 @@ type Evidence struct {
 	// "image"): its format, files, stored and verified hashes and damage.
 	Image   *image.Image
 	closers []io.Closer
+	opts    Options
+	// expanded is the sum of the declared sizes of the zip entries taken
+	// as artifacts, bounded by opts.MaxExpansion.
+	expanded int64
+	// temp lists the temporary copies of zip entries, removed by Close.
+	tempMu sync.Mutex
+	temp   []string
 }
 
 // SkipReason says why a file under an evidence root was not examined.
@@ -121,35 +150,45 @@ func (s Skipped) String() string {
 	return fmt.Sprintf("%s: %s: %s", s.Path, s.Reason, s.Detail)
 }
 
-// Close releases the evidence's open containers.
+// Close releases the evidence's open containers and removes the temporary
+// copies made of its zip entries.
 func (e *Evidence) Close() error {
 	var errs []error
 	for _, c := range e.closers {
 		errs = append(errs, c.Close())
 	}
+	e.closers = nil
+	e.tempMu.Lock()
+	for _, t := range e.temp {
+		errs = append(errs, os.Remove(t))
+	}
+	e.temp = nil
+	e.tempMu.Unlock()
 	return errors.Join(errs...)
 }
 
-// maxInMemoryEntry bounds how much of one zip entry is held in memory; the
-// artifacts worth parsing are far smaller, larger entries are refused.
-const maxInMemoryEntry = 1 << 30
+// MaxPathLength bounds the path of a file under an evidence root, in bytes.
+// It is Windows' longest path (32,767 UTF-16 units): a longer path cannot
+// come from a Windows host, and holding it would let one crafted name swell
+// the manifest, the database and the report. Such a file is listed as
+// name-too-long.
+const MaxPathLength = 32767
 
-// OpenWith is Open with bounds and a place for temporary files.
-func OpenWith(root string, o Options) (*Evidence, error) { return Open(root) }
-
-// Open finds the artifacts under root: a folder (KAPE target output,
-// Velociraptor collection, plain logs), a zip of one, a disk image, or a
-// single artifact file.
-func Open(root string) (*Evidence, error) {
+// OpenWith finds the artifacts under root, as Open does, within the bounds
+// of o and with o.TempDir for the temporary copies of zip entries that are
+// read at random.
+func OpenWith(root string, o Options) (*Evidence, error) {
 	st, err := os.Stat(root)
 	if err != nil {
 		return nil, err
 	}
-	ev := &Evidence{Root: root, HostHint: hostHint(root)}
+	ev := &Evidence{Root: root, HostHint: hostHint(root), opts: o.withDefaults()}
 	switch {
 	case st.IsDir():
 		ev.Format = "folder"
-		err = ev.walk(os.DirFS(root), "", func(p string) (File, error) { return os.Open(filepath.Join(root, filepath.FromSlash(p))) })
+		err = ev.openFolder(root)
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("collectors: %s: not a folder or a regular file (%s)", root, st.Mode().Type())
 	case isZip(root):
 		ev.Format = "zip"
 		err = ev.openZip(root)
@@ -157,7 +196,7 @@ func Open(root string) (*Evidence, error) {
 		// no artifacts of its own: read the image inside it instead.
 		if err == nil && len(ev.Artifacts) == 0 && image.Detect(root) {
 			ev.Close()
-			ev = &Evidence{Root: root, HostHint: hostHint(root), Format: "image"}
+			ev = &Evidence{Root: root, HostHint: hostHint(root), Format: "image", opts: ev.opts}
 			err = ev.openImage(root)
 		}
 	case image.Detect(root):
@@ -165,19 +204,23 @@ func Open(root string) (*Evidence, error) {
 		err = ev.openImage(root)
 	default:
 		ev.Format = "file"
-		dir, name := filepath.Split(root)
-		if dir == "" {
-			dir = "."
-		}
-		err = ev.walk(os.DirFS(dir), "", func(p string) (File, error) { return os.Open(filepath.Join(dir, p)) }, name)
+		err = ev.openSingle(root)
 	}
 	if err != nil {
 		ev.Close()
 		return nil, err
 	}
-	sort.Slice(ev.Artifacts, func(i, j int) bool { return ev.Artifacts[i].Path < ev.Artifacts[j].Path })
+	sort.SliceStable(ev.Artifacts, func(i, j int) bool { return ev.Artifacts[i].Path < ev.Artifacts[j].Path })
+	sort.SliceStable(ev.Skipped, func(i, j int) bool { return ev.Skipped[i].Path < ev.Skipped[j].Path })
 	return ev, nil
 }
+
+// Open finds the artifacts under root: a folder (KAPE target output,
+// Velociraptor collection, plain logs), a zip of one, a disk image, or a
+// single artifact file. It is OpenWith with the default bounds and no
+// temporary folder: a deflated zip entry read at random is then inflated
+// again from its start for every backward read, slow but in bounded memory.
+func Open(root string) (*Evidence, error) { return OpenWith(root, Options{}) }
 
 func hostHint(root string) string {
 	base := filepath.Base(filepath.Clean(root))
@@ -200,111 +243,67 @@ func isZip(p string) bool {
 	return n == 4 && bytes.Equal(head, []byte("PK\x03\x04"))
 }
 
-// walk classifies every file of fsys (or only the names given) and records
-// the artifacts; prefix is prepended to their paths (an image's volume).
-func (ev *Evidence) walk(fsys fs.FS, prefix string, open func(string) (File, error), only ...string) error {
-	visit := func(p string, d fs.DirEntry) error {
-		info, err := d.Info()
-		if err != nil {
-			ev.Skipped = append(ev.Skipped, Skipped{Path: path.Join(prefix, p), Size: -1, Reason: SkipUnreadable, Detail: err.Error()})
-			return nil
-		}
-		if info.Mode()&fs.ModeSymlink != 0 {
-			// A link may point outside the evidence: list it, never follow it.
-			ev.Skipped = append(ev.Skipped, Skipped{Path: path.Join(prefix, p), Size: -1, Reason: SkipSymlink, Detail: "symbolic link, not followed"})
-			return nil
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		kind, err := classify(p, func() (File, error) { return open(p) })
-		if err != nil {
-			ev.Skipped = append(ev.Skipped, Skipped{Path: path.Join(prefix, p), Size: -1, Reason: SkipUnreadable, Detail: err.Error()})
-			return nil
-		}
-		if kind == "" {
-			return nil
-		}
-		full := path.Join(prefix, p)
-		ev.Artifacts = append(ev.Artifacts, &Artifact{
-			Root: ev.Root, Path: full, WinPath: WindowsPath(full), Kind: kind,
-			Size: info.Size(), ModTime: info.ModTime().UTC(),
-			open: func() (File, error) { return open(p) },
-		})
-		return nil
+// skip lists a file that is not examined.
+func (ev *Evidence) skip(p string, size int64, reason SkipReason, detail string) {
+	ev.Skipped = append(ev.Skipped, Skipped{Path: p, Size: size, Reason: reason, Detail: detail})
+}
+
+// skipErr lists a file that could not be read, with the reason the error
+// gives.
+func (ev *Evidence) skipErr(p string, size int64, err error) {
+	reason := SkipUnreadable
+	if errors.Is(err, syscall.ENAMETOOLONG) {
+		reason = SkipNameTooLong
 	}
-	if len(only) > 0 {
-		for _, name := range only {
-			d, err := fs.Stat(fsys, name)
-			if err != nil {
-				return err
-			}
-			if err := visit(name, fs.FileInfoToDirEntry(d)); err != nil {
-				return err
-			}
-		}
-		return nil
+	ev.skip(p, size, reason, err.Error())
+}
+
+// addFile classifies one regular file from its first bytes and records it
+// as an artifact or as not examined.
+func (ev *Evidence) addFile(p string, size int64, mtime time.Time, open func() (File, error)) {
+	if len(p) > MaxPathLength {
+		ev.skip(p, size, SkipNameTooLong, fmt.Sprintf("path of %d bytes, over the %d-byte limit", len(p), MaxPathLength))
+		return
 	}
-	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			ev.Skipped = append(ev.Skipped, Skipped{Path: path.Join(prefix, p), Size: -1, Reason: SkipUnreadable, Detail: err.Error()})
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		return visit(p, d)
+	f, err := open()
+	if err != nil {
+		ev.skipErr(p, size, err)
+		return
+	}
+	head, err := readHead(f)
+	f.Close()
+	if err != nil {
+		ev.skipErr(p, size, err)
+		return
+	}
+	kind := classify(p, head)
+	if kind == "" {
+		ev.skip(p, size, SkipNotArtifact, "")
+		return
+	}
+	ev.Artifacts = append(ev.Artifacts, &Artifact{
+		Root: ev.Root, Path: p, WinPath: WindowsPath(p), Kind: kind,
+		Size: size, ModTime: mtime.UTC(), open: open,
 	})
 }
 
-func (ev *Evidence) openZip(root string) error {
-	zr, err := zip.OpenReader(root)
-	if err != nil {
-		return fmt.Errorf("collectors: %s: %w", root, err)
-	}
-	ev.closers = append(ev.closers, zr)
-	return ev.walk(zr, "", func(p string) (File, error) { return openZipEntry(&zr.Reader, p) })
-}
-
-// openZipEntry inflates one entry into memory, since parsers need random
-// access; the entry's declared size is checked before allocating.
-func openZipEntry(zr *zip.Reader, name string) (File, error) {
-	f, err := zr.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > maxInMemoryEntry {
-		return nil, fmt.Errorf("collectors: zip entry %s of %d bytes is too large to read into memory", name, st.Size())
-	}
-	buf := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, fmt.Errorf("collectors: zip entry %s: %w", name, err)
-	}
-	return nopCloser{bytes.NewReader(buf)}, nil
-}
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
-
 func (ev *Evidence) openImage(root string) error {
-	im, err := image.Open(root)
+	im, err := image.OpenWith(root, image.Options{TempDir: ev.opts.TempDir})
 	if err != nil {
 		return err
 	}
 	ev.Image = im
 	ev.closers = append(ev.closers, im)
 	for _, v := range im.Volumes {
-		fsys := v.FS
-		err := ev.walk(fsys, v.Name, func(p string) (File, error) {
+		ev.walkFS(v.FS, v.Name)
+	}
+	return nil
+}
+
+// walkFS lists every file of an image volume under prefix.
+func (ev *Evidence) walkFS(fsys fs.FS, prefix string) {
+	open := func(p string) func() (File, error) {
+		return func() (File, error) {
 			f, err := fsys.Open(p)
 			if err != nil {
 				return nil, err
@@ -315,12 +314,66 @@ func (ev *Evidence) openImage(root string) error {
 				return nil, fmt.Errorf("collectors: %s: image file has no random access", p)
 			}
 			return file, nil
-		})
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		full := path.Join(prefix, p)
+		if err != nil {
+			if d != nil && d.IsDir() {
+				ev.skipErr(full+"/", -1, fmt.Errorf("folder not listed: %w", err))
+				return fs.SkipDir
+			}
+			ev.skipErr(full, -1, err)
+			return nil
+		}
+		if d.IsDir() {
+			if len(full) > MaxPathLength {
+				ev.skip(full+"/", -1, SkipNameTooLong, fmt.Sprintf("folder path of %d bytes, over the %d-byte limit; its files were not listed", len(full), MaxPathLength))
+				return fs.SkipDir
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			ev.skipErr(full, -1, err)
+			return nil
+		}
+		if !ev.regular(full, info) {
+			return nil
+		}
+		ev.addFile(full, info.Size(), info.ModTime(), open(p))
+		return nil
+	})
+}
+
+// regular reports whether info is a regular file, and lists it as skipped
+// when it is not: a link is never followed (it may point outside the
+// evidence), a device or pipe never read (it may never end).
+func (ev *Evidence) regular(p string, info fs.FileInfo) bool {
+	mode := info.Mode()
+	switch {
+	case mode.IsRegular():
+		return true
+	case mode&fs.ModeSymlink != 0:
+		ev.skip(p, -1, SkipSymlink, "symbolic link, not followed")
+	default:
+		ev.skip(p, -1, SkipSpecial, fileType(mode))
+	}
+	return false
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	}
+	return fmt.Sprintf("not a regular file (mode %s)", m)
 }
 
 // WindowsPath turns a collection path into the path the file had on the

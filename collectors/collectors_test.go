@@ -73,10 +73,10 @@ func TestLayouts(t *testing.T) {
 		{"plain folder", map[string][]byte{
 			"logs/Security.evtx": evtxHead,
 			"a.cmd":              []byte("dir\r\n"),
-			"binary.bat":         {0x4d, 0x5a, 0, 0}, // not text: not a batch file
+			"binary.bat":         {0x4d, 0x5a, 0, 0}, // collected by name whatever it holds
 		}, map[Kind][]found{
 			EVTX:  {{"logs/Security.evtx", `logs\Security.evtx`}},
-			Batch: {{"a.cmd", `a.cmd`}},
+			Batch: {{"a.cmd", `a.cmd`}, {"binary.bat", `binary.bat`}},
 		}},
 	}
 	for _, tt := range tests {

@@ -3,19 +3,76 @@ package report
 import (
 	"database/sql"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
 )
 
-// safeCell neutralizes a cell a spreadsheet would run as a formula: one that
-// starts with = + - @, a tab or a carriage return gets a leading apostrophe,
-// which Excel and Timeline Explorer show as text.
+// maxCell is the most characters (UTF-16 units) an Excel cell holds; a
+// longer cell is cut, or Excel cuts it without a word.
+const maxCell = 32767
+
+// nulMark stands for a NUL byte in a cell: a raw NUL ends the text for many
+// readers of CSV, and U+2400 SYMBOL FOR NULL cannot be taken for a path
+// character or for data the way an escape like "\x00" can.
+const nulMark = "\u2400"
+
+// safeCell makes one cell safe to open in a spreadsheet. A NUL byte is
+// shown as nulMark. A cell longer than Excel holds is cut with a visible
+// marker saying where and how long the text was; the full text stays in
+// timeline.db. A cell a spreadsheet would run as a formula (one that starts
+// with = + - @, a tab or a carriage return) gets a leading apostrophe, which
+// Excel and Timeline Explorer show as text.
 func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	s = strings.ReplaceAll(s, "\x00", nulMark)
+	formula := s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
+	room := maxCell
+	if formula {
+		room--
+	}
+	s = capCell(s, room)
+	if formula {
 		return "'" + s
 	}
 	return s
+}
+
+// capCell cuts s to at most room UTF-16 units, marker included.
+func capCell(s string, room int) string {
+	if len(s) <= room {
+		return s // even all ASCII, within bounds
+	}
+	units, total := 0, utf16Len(s)
+	if total <= room {
+		return s
+	}
+	marker := func(at int) string {
+		return fmt.Sprintf(" [… cut here at character %d of %d: the full text is in timeline.db]", at, total)
+	}
+	keep := room - utf16Len(marker(room))
+	for i, r := range s {
+		w := 1
+		if r > 0xffff {
+			w = 2
+		}
+		if units+w > keep {
+			return s[:i] + marker(units)
+		}
+		units += w
+	}
+	return s
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r > 0xffff {
+			n++
+		}
+	}
+	return n
 }
 
 // newCSV writes RFC 4180 CSV with a UTF-8 byte order mark, which Excel needs

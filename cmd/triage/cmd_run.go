@@ -291,7 +291,8 @@ func logImage(log *runLog, mi manifestImage) {
 }
 
 func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, last bool) (hostRun, error) {
-	ev, err := collectors.Open(root)
+	// Deflated zip entries read at random are copied under --out.
+	ev, err := collectors.OpenWith(root, collectors.Options{TempDir: o.out})
 	if err != nil {
 		return hostRun{}, err
 	}
@@ -306,8 +307,16 @@ func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, las
 		host = hostFromEvents(ev)
 	}
 	log.Printf("evidence %s (%s): host %s, %d artifacts", root, ev.Format, host, len(ev.Artifacts))
+	notArtifacts := 0
 	for _, s := range ev.Skipped {
+		if s.Reason == collectors.SkipNotArtifact {
+			notArtifacts++
+			continue
+		}
 		log.Printf("error: skipped %s", s)
+	}
+	if notArtifacts > 0 {
+		log.Printf("evidence %s: %d files of kinds not examined", root, notArtifacts)
 	}
 	var total int64
 	for _, a := range ev.Artifacts {

@@ -277,26 +277,48 @@ func parseArtifact(p *parsed, host string) {
 			row.Status = statusFor(row.Records)
 		}
 	case collectors.History:
-		t, err := textfile.Read(io.NewSectionReader(f, 0, p.artifact.Size), p.artifact.Size)
+		t, err := textfile.NewReader(io.NewSectionReader(f, 0, p.artifact.Size))
 		if err != nil {
 			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
 			return
 		}
-		row.Flags["encoding"] = t.Encoding
-		for i, line := range t.Lines() {
-			p.emit(timeline.FromHistoryLine(host, 0, p.artifact.WinPath, p.artifact.ModTime, i+1, line))
+		row.Flags["encoding"] = t.Encoding()
+		cut := 0
+		for line, err := range t.Lines() {
+			if err != nil {
+				row.Errors = append(row.Errors, err.Error())
+				row.Status = statusFor(row.Records)
+				break
+			}
+			if line.Part > 0 {
+				cut++
+			}
+			p.emit(timeline.FromHistoryLine(host, 0, p.artifact.WinPath, p.artifact.ModTime, line.Number, line.Text))
 			row.Records++
 		}
+		if cut > 0 {
+			row.Flags["long_line_parts"] = cut
+		}
 	case collectors.Batch, collectors.Script:
-		t, err := textfile.Read(io.NewSectionReader(f, 0, p.artifact.Size), p.artifact.Size)
+		t, err := textfile.NewReader(io.NewSectionReader(f, 0, p.artifact.Size))
 		if err != nil {
 			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
 			return
 		}
-		row.Flags["encoding"] = t.Encoding
-		p.emit(timeline.FromTextFile(host, 0, string(p.artifact.Kind), p.artifact.WinPath, p.artifact.ModTime,
-			t.Encoding, t.Content, len(t.Lines())))
-		row.Records = 1
+		row.Flags["encoding"] = t.Encoding()
+		for piece, err := range t.Pieces() {
+			if err != nil {
+				row.Errors = append(row.Errors, err.Error())
+				row.Status = statusFor(row.Records)
+				break
+			}
+			p.emit(timeline.FromTextFile(host, 0, string(p.artifact.Kind), p.artifact.WinPath, p.artifact.ModTime,
+				t.Encoding(), piece.Text, piece.LastLine-piece.FirstLine+1))
+			row.Records++
+		}
+		if row.Records > 1 {
+			row.Flags["pieces"] = row.Records
+		}
 	}
 }
 

@@ -209,7 +209,7 @@ func TestRunHostileHistoryAndUnreadableFile(t *testing.T) {
 		t.Errorf("broken log: status %q errors %s", status, errs)
 	}
 	log, _ := os.ReadFile(filepath.Join(out, "run.log"))
-	if !strings.Contains(string(log), "Gone.evtx: symbolic link, not followed") {
+	if !strings.Contains(string(log), "Gone.evtx: symlink: symbolic link, not followed") {
 		t.Errorf("run.log does not list the unreadable link:\n%s", log)
 	}
 }

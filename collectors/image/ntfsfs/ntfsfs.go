@@ -86,16 +86,18 @@ func (f *FS) list(record int64) (entries []*ntfs.FileInfo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("ntfsfs: MFT record %d: %w", record, err)
 	}
+	// Names that differ only in case (the POSIX namespace allows them)
+	// are distinct files and are all listed; an exact repeat, which only a
+	// damaged index gives, is listed once.
 	seen := map[string]bool{}
 	for _, info := range ntfs.ListDir(f.ctx, dir) {
 		if strings.Contains(info.Name, ":") || info.Name == "." || info.Name == "" {
 			continue
 		}
-		key := strings.ToLower(info.Name)
-		if seen[key] {
+		if seen[info.Name] {
 			continue
 		}
-		seen[key] = true
+		seen[info.Name] = true
 		entries = append(entries, info)
 	}
 	if len(f.dirs) >= maxCachedDirs {
@@ -119,11 +121,18 @@ func (f *FS) lookup(name string) (info *ntfs.FileInfo, record int64, err error) 
 		if err != nil {
 			return nil, 0, err
 		}
+		// The exact name first, so that names differing only in case each
+		// open their own file; then any case, as Windows looks names up.
 		var found *ntfs.FileInfo
 		for _, e := range entries {
-			if strings.EqualFold(e.Name, part) {
+			if e.Name == part {
 				found = e
 				break
+			}
+		}
+		for _, e := range entries {
+			if found == nil && strings.EqualFold(e.Name, part) {
+				found = e
 			}
 		}
 		if found == nil {
