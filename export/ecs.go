@@ -64,9 +64,9 @@ func (enc ecsEncoder) event(dst []byte, e *eventRow) []byte {
 	dst = str(key(append(dst, '{'), "@timestamp"), tsOrEpoch(e.ts))
 	dst = field(dst, "message", e.summary)
 	dst = append(dst, `,"ecs":{"version":"`+ECSVersion+`"},"event":{"kind":"event","module":"triage"`...)
-	dst = field(dst, "dataset", append(append(make([]byte, 0, 24), "triage."...), e.source...))
+	dst = prefixed(append(dst, `,"dataset":`...), "triage.", e.source)
 	if e.eventID != 0 || string(e.source) == "evtx" {
-		dst = str(key(append(dst, ','), "code"), appendInt(nil, e.eventID))
+		dst = quotedInt(key(append(dst, ','), "code"), e.eventID)
 	}
 	if len(e.provider) > 0 {
 		dst = field(dst, "provider", e.provider)
@@ -158,8 +158,8 @@ func ecsWinlog(dst []byte, e *eventRow) []byte {
 	dst = str(dst, e.channel)
 	dst = field(dst, "provider_name", e.provider)
 	dst = field(dst, "computer_name", e.computer)
-	dst = str(key(append(dst, ','), "event_id"), appendInt(nil, e.eventID))
-	dst = str(key(append(dst, ','), "record_id"), appendInt(nil, e.recordID))
+	dst = quotedInt(key(append(dst, ','), "event_id"), e.eventID)
+	dst = quotedInt(key(append(dst, ','), "record_id"), e.recordID)
 	dst = stringObject(key(append(dst, ','), "event_data"), e.data)
 	return append(dst, '}')
 }

@@ -388,3 +388,35 @@ func TestECSMapping(t *testing.T) {
 		t.Error("an unknown platform gave a mapping")
 	}
 }
+
+func TestIsJSONAgreesWithEncodingJSON(t *testing.T) {
+	for _, s := range []string{`{}`, `{"a":"b"}`, `{"a":"b","c":"d\"\\\/\b\f\n\r\t\u00e9"}`, `{"a":1}`, `{"a":"b",}`,
+		`{"a":"b"`, `{"a" :"b"}`, `{"a":"\x"}`, `{"a":"\u12"}`, "{\"a\":\"\x01\"}", `{"a":"b"}}`, `{"a"}`, `{,}`,
+		`{"a":"b""c":"d"}`, `{"a":["x"]}`, `[]`, `{"a":"b"} `, `{"\u00zz":""}`} {
+		if got, want := isJSON([]byte(s), s[0]), json.Valid([]byte(s)); got != want {
+			t.Errorf("isJSON(%q) = %v, json.Valid %v", s, got, want)
+		}
+	}
+}
+
+func FuzzIsJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":"b"}`, `{"a":1,"b":[1,{"c":null}]}`, `{"a":"\u00e9\n"}`, `{"a":"b",}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		want := json.Valid(b) && utf8.Valid(b) && b[0] == '{'
+		if got := isJSON(b, '{'); got != want {
+			t.Fatalf("isJSON(%q) = %v, want %v", b, got, want)
+		}
+		if want {
+			// Every member the walker finds re-encodes to an object that parses.
+			out := stringObject(nil, b)
+			if !json.Valid(out) || !utf8.Valid(out) {
+				t.Fatalf("stringObject(%q) = %q, not JSON", b, out)
+			}
+		}
+	})
+}

@@ -62,7 +62,7 @@ func (timesketchEncoder) event(dst []byte, e *eventRow) []byte {
 		desc = "No Time Recorded"
 	}
 	dst = timesketchTime(dst, e.ts, e.tsNS, desc)
-	dst = field(dst, "data_type", append(append(make([]byte, 0, 24), "triage:"...), e.source...))
+	dst = prefixed(append(dst, `,"data_type":`...), "triage:", e.source)
 	dst = field(dst, "ts", e.ts)
 	dst = field(dst, "hostname", e.host)
 	dst = field(dst, "source_name", e.source)
