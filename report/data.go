@@ -42,6 +42,9 @@ type runInfo struct {
 
 type artifact struct {
 	Host, Path, Kind, SHA256, MD5, Status, Flags, Errors string
+	// HashAnchor is set on the first artifact with its SHA-256: the row
+	// the compact hashes elsewhere in the report link to.
+	HashAnchor bool
 	Size                                                 int64
 	Records, Recovered, ErrorCount                       int
 	Missing                                              int64
@@ -120,6 +123,7 @@ func loadArtifacts(db *sql.DB, d *data) error {
 	}
 	defer rows.Close()
 	hosts := map[string]bool{}
+	anchored := map[string]bool{}
 	for rows.Next() {
 		var a artifact
 		var errs string
@@ -131,6 +135,8 @@ func loadArtifacts(db *sql.DB, d *data) error {
 		json.Unmarshal([]byte(errs), &list)
 		a.Errors = strings.Join(list, "\n")
 		a.Flags = flagText(a.Flags)
+		a.HashAnchor = !anchored[a.SHA256]
+		anchored[a.SHA256] = true
 		d.Artifacts = append(d.Artifacts, a)
 		hosts[a.Host] = true
 	}
