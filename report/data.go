@@ -27,6 +27,7 @@ type data struct {
 	Activity    chart
 	Heatmap     heatmap
 	AttackRows  []attackRow
+	Fleet       fleetView
 	loc         *time.Location
 }
 
@@ -44,10 +45,10 @@ type artifact struct {
 	Host, Path, Kind, SHA256, MD5, Status, Flags, Errors string
 	// HashAnchor is set on the first artifact with its SHA-256: the row
 	// the compact hashes elsewhere in the report link to.
-	HashAnchor bool
-	Size                                                 int64
-	Records, Recovered, ErrorCount                       int
-	Missing                                              int64
+	HashAnchor                     bool
+	Size                           int64
+	Records, Recovered, ErrorCount int
+	Missing                        int64
 }
 
 type evidence struct {
@@ -107,7 +108,7 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(argv), &d.Run.CommandLine)
 	json.Unmarshal([]byte(evid), &d.Run.Evidence)
 	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadCharts} {
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadCharts, loadFleet} {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}

@@ -23,6 +23,8 @@ var tmpl = sync.OnceValue(func() *template.Template {
 		"hashDigits": func() int { return compactHashDigits },
 		"path":       breakablePath,
 		"timeBreak":  timeBreak,
+		"fleetRows":  func() int { return fleetRowsShown },
+		"fleetLimit": func() int { return maxFleetValues },
 	}).Parse(reportTemplate))
 })
 
