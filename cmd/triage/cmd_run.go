@@ -483,13 +483,29 @@ func hashOutputs(dir string, names []string, log *runLog) []manifestOutput {
 	var out []manifestOutput
 	sort.Strings(names)
 	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		// Streamed: timeline.db and timeline.csv of a large case are
+		// larger than the memory a run may use.
+		sum, size, err := sha256File(filepath.Join(dir, name))
 		if err != nil {
 			log.Printf("error: hash output %s: %v", name, err)
 			continue
 		}
-		sum := sha256.Sum256(b)
-		out = append(out, manifestOutput{Path: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(b))})
+		out = append(out, manifestOutput{Path: name, SHA256: sum, Size: size})
 	}
 	return out
+}
+
+// sha256File is the SHA-256 of the file at path, in hex, and its size.
+func sha256File(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
