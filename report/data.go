@@ -13,22 +13,23 @@ import (
 
 // data is everything the report shows, loaded once, in stable order.
 type data struct {
-	Generated   string
-	TZ          string
-	Run         runInfo
-	Hosts       []string
-	First, Last string
-	Artifacts   []artifact
-	Findings    []finding
-	ByTechnique []techniqueGroup
-	Severities  []severityCount
-	Incidents   []incidentView
-	Scripts     []script
-	Activity    chart
-	Heatmap     heatmap
-	AttackRows  []attackRow
-	Fleet       fleetView
-	loc         *time.Location
+	Generated    string
+	TZ           string
+	Run          runInfo
+	Hosts        []string
+	First, Last  string
+	Artifacts    []artifact
+	Findings     []finding
+	ByTechnique  []techniqueGroup
+	Severities   []severityCount
+	Incidents    []incidentView
+	Scripts      []script
+	Activity     chart
+	Heatmap      heatmap
+	AttackRows   []attackRow
+	Fleet        fleetView
+	Completeness completeness
+	loc          *time.Location
 }
 
 type attackRow struct {
@@ -144,6 +145,7 @@ func loadArtifacts(db *sql.DB, d *data) error {
 	for h := range hosts {
 		d.Hosts = append(d.Hosts, h)
 	}
+	d.Completeness = summarizeCompleteness(d.Artifacts)
 	sort.Strings(d.Hosts)
 	return rows.Err()
 }

@@ -99,3 +99,33 @@ func TestFleetTablesAreBounded(t *testing.T) {
 		t.Errorf("%d rows, %d more, %d uncompared", len(tb.Rows), tb.More, tb.Uncompared)
 	}
 }
+
+func TestCompletenessSummarizesCleanArtifactsOfLargeCases(t *testing.T) {
+	var all []artifact
+	for i := 0; i < completenessRowsListed+100; i++ {
+		a := artifact{Host: fmt.Sprintf("WS%02d", i%3), Kind: "evtx", Status: "ok", Flags: "dirty", Records: 2}
+		switch i {
+		case 7:
+			a.Status = "damaged"
+		case 8:
+			a.Missing = 3
+		case 9:
+			a.Flags = "dirty, no_crc"
+		}
+		all = append(all, a)
+	}
+	c := summarizeCompleteness(all)
+	if len(c.Rows) != 3 || c.Omitted != len(all)-3 || len(c.Clean) != 3 {
+		t.Fatalf("%d rows, %d omitted, %d totals", len(c.Rows), c.Omitted, len(c.Clean))
+	}
+	sum := 0
+	for _, k := range c.Clean {
+		sum += k.Artifacts
+	}
+	if sum != c.Omitted {
+		t.Errorf("totals count %d artifacts, %d omitted", sum, c.Omitted)
+	}
+	if small := summarizeCompleteness(all[:10]); len(small.Rows) != 10 || small.Clean != nil {
+		t.Errorf("a small case is listed whole: %+v", small)
+	}
+}
