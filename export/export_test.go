@@ -308,6 +308,43 @@ func TestECSDocuments(t *testing.T) {
 func TestJSONLColumns(t *testing.T) {
 	db, _ := buildTimeline(t)
 	lines, _ := exportLines(t, db, Options{Format: JSONL})
+	// Every line has every column of its type, each of the column's type.
+	kinds := map[string]map[string]string{
+		"event": {"id": "n", "ts": "s", "ts_ns": "n", "host": "s", "artifact_path": "s", "artifact_kind": "s",
+			"artifact_sha256": "s", "record_id": "n", "source": "s", "event_id": "n", "channel": "s", "provider": "s",
+			"computer": "s", "user": "s", "level": "n", "process": "s", "parent_process": "s", "command_line": "s",
+			"script_block_id": "s", "recovered": "b", "summary": "s", "data": "o"},
+		"finding": {"id": "n", "analyzer": "s", "host": "s", "ts": "s", "ts_ns": "n", "technique_id": "s",
+			"technique_name": "s", "tactic": "s", "related": "a", "severity": "s", "confidence": "s", "title": "s",
+			"rule": "s", "matched": "s", "decoded": "s", "score": "n", "features": "os", "incident_id": "n",
+			"evidence": "a", "evidence_count": "n"},
+	}
+	for i, line := range lines {
+		m := decode(t, line)
+		want, ok := kinds[m["type"].(string)]
+		if !ok || len(m) != len(want)+1 {
+			t.Errorf("line %d: type %v with %d fields", i, m["type"], len(m))
+			continue
+		}
+		for k, typ := range want {
+			var got string
+			switch m[k].(type) {
+			case string:
+				got = "s"
+			case json.Number:
+				got = "n"
+			case bool:
+				got = "b"
+			case map[string]any:
+				got = "o"
+			case []any:
+				got = "a"
+			}
+			if got == "" || !strings.Contains(typ, got) {
+				t.Errorf("line %d: %s is %T, want %s", i, k, m[k], typ)
+			}
+		}
+	}
 	first := decode(t, lines[1])
 	data, _ := first["data"].(map[string]any)
 	if first["type"] != "event" || data["Hostile"] != strings.ToValidUTF8(hostile, "\ufffd\ufffd") || data["Count"] != json.Number("3") {
