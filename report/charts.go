@@ -17,6 +17,77 @@ type chart struct {
 	Total int
 }
 
+// axisCharWidth is the advance of a digit at the axis's 11px, about the
+// same in DejaVu Sans and Arial; labels are spaced by it so none overlap.
+const axisCharWidth = 7.0
+
+// writeTimeAxis labels the buckets of a bar chart under the bars they name:
+// each label is centred on its bar, with a tick, and labels are spread so
+// that they never overlap: the first bar always named, the last where its
+// label fits. Hourly buckets show the hour, with the date under the first
+// label of each day.
+func writeTimeAxis(b *strings.Builder, first time.Time, step time.Duration, buckets int, left, bw, h, w float64) {
+	hourly := step < 24*time.Hour
+	label := func(t time.Time) string {
+		if hourly {
+			return t.Format("15:04")
+		}
+		return t.Format("2006-01-02")
+	}
+	labelW := float64(len(label(first)))*axisCharWidth + 10
+	stride := int(labelW/bw) + 1
+	if hourly {
+		// Hours on the quarter of the day where they fit, so the labels read as a clock.
+		for _, s := range []int{1, 2, 3, 6, 12, 24} {
+			if float64(s)*bw >= labelW {
+				stride = s
+				break
+			}
+		}
+	}
+	named := func(i int) bool {
+		switch {
+		case i == 0:
+			return true
+		case hourly:
+			return first.Add(time.Duration(i)*step).Hour()%stride == 0
+		}
+		return i%stride == 0
+	}
+	lastX := -1e9
+	var dateShown string
+	for i := 0; i < buckets; i++ {
+		cx := left + (float64(i)+0.5)*bw
+		isLast := i == buckets-1
+		if !named(i) && !isLast {
+			continue
+		}
+		t := first.Add(time.Duration(i) * step)
+		// Centred under its bar, or, near a side of the chart, starting or
+		// ending at the bar's edge so that it stays inside.
+		anchor, x, start := "middle", cx, cx-labelW/2
+		switch {
+		case cx-labelW/2 < 0:
+			anchor, x = "start", maxf(cx-bw/2, 0)
+			start = x
+		case cx+labelW/2 > w:
+			anchor, x = "end", minf(cx+bw/2, w)
+			start = x - labelW
+		}
+		// A label that would run into the one before is left out.
+		if start < lastX {
+			continue
+		}
+		fmt.Fprintf(b, `<line x1="%.2f" y1="%.0f" x2="%.2f" y2="%.0f" stroke="#888"/>`, cx, h, cx, h+4)
+		fmt.Fprintf(b, `<text x="%.2f" y="%.0f" font-size="11" text-anchor="%s">%s</text>`, x, h+17, anchor, label(t))
+		if d := t.Format("2006-01-02"); hourly && d != dateShown {
+			fmt.Fprintf(b, `<text x="%.2f" y="%.0f" font-size="11" text-anchor="%s" fill="#5f6368">%s</text>`, x, h+31, anchor, d)
+			dateShown = d
+		}
+		lastX = start + labelW
+	}
+}
+
 // heatmap is interpreter runs by weekday and hour in the report's zone.
 type heatmap struct {
 	SVG   template.HTML
@@ -85,7 +156,7 @@ func activityChart(times []time.Time) chart {
 			}
 		}
 	}
-	const w, h, left, bottom = 900.0, 180.0, 40.0, 30.0
+	const w, h, left, bottom = 900.0, 180.0, 40.0, 44.0
 	bw := (w - left) / float64(days)
 	// A run spanning one or two buckets would otherwise draw a solid block
 	// across the page and read as heavy activity.
@@ -102,8 +173,7 @@ func activityChart(times []time.Time) chart {
 		fmt.Fprintf(&b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="#3465a4"><title>%s: %d</title></rect>`,
 			left+float64(i)*bw, h-bh, maxf(bw-1, 1), bh, first.Add(time.Duration(i)*step).Format(label), n)
 	}
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11">%s</text>`, left, h+18, first.Format(label))
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11" text-anchor="end">%s</text>`, w, h+18, first.Add(time.Duration(days-1)*step).Format(label))
+	writeTimeAxis(&b, first, step, days, left, bw, h, w)
 	b.WriteString(`</svg>`)
 	c.SVG = template.HTML(b.String()) // built only from numbers and dates above
 	return c

@@ -13,21 +13,23 @@ import (
 
 // data is everything the report shows, loaded once, in stable order.
 type data struct {
-	Generated   string
-	TZ          string
-	Run         runInfo
-	Hosts       []string
-	First, Last string
-	Artifacts   []artifact
-	Findings    []finding
-	ByTechnique []techniqueGroup
-	Severities  []severityCount
-	Incidents   []incidentView
-	Scripts     []script
-	Activity    chart
-	Heatmap     heatmap
-	AttackRows  []attackRow
-	loc         *time.Location
+	Generated    string
+	TZ           string
+	Run          runInfo
+	Hosts        []string
+	First, Last  string
+	Artifacts    []artifact
+	Findings     []finding
+	ByTechnique  []techniqueGroup
+	Severities   []severityCount
+	Incidents    []incidentView
+	Scripts      []script
+	Activity     chart
+	Heatmap      heatmap
+	AttackRows   []attackRow
+	Fleet        fleetView
+	Completeness completeness
+	loc          *time.Location
 }
 
 type attackRow struct {
@@ -42,9 +44,12 @@ type runInfo struct {
 
 type artifact struct {
 	Host, Path, Kind, SHA256, MD5, Status, Flags, Errors string
-	Size                                                 int64
-	Records, Recovered, ErrorCount                       int
-	Missing                                              int64
+	// HashAnchor is set on the first artifact with its SHA-256: the row
+	// the compact hashes elsewhere in the report link to.
+	HashAnchor                     bool
+	Size                           int64
+	Records, Recovered, ErrorCount int
+	Missing                        int64
 }
 
 type evidence struct {
@@ -104,7 +109,7 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(argv), &d.Run.CommandLine)
 	json.Unmarshal([]byte(evid), &d.Run.Evidence)
 	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadCharts} {
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadCharts, loadFleet} {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}
@@ -120,6 +125,7 @@ func loadArtifacts(db *sql.DB, d *data) error {
 	}
 	defer rows.Close()
 	hosts := map[string]bool{}
+	anchored := map[string]bool{}
 	for rows.Next() {
 		var a artifact
 		var errs string
@@ -131,12 +137,15 @@ func loadArtifacts(db *sql.DB, d *data) error {
 		json.Unmarshal([]byte(errs), &list)
 		a.Errors = strings.Join(list, "\n")
 		a.Flags = flagText(a.Flags)
+		a.HashAnchor = !anchored[a.SHA256]
+		anchored[a.SHA256] = true
 		d.Artifacts = append(d.Artifacts, a)
 		hosts[a.Host] = true
 	}
 	for h := range hosts {
 		d.Hosts = append(d.Hosts, h)
 	}
+	d.Completeness = summarizeCompleteness(d.Artifacts)
 	sort.Strings(d.Hosts)
 	return rows.Err()
 }

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
-
-	"github.com/olekukonko/tablewriter"
 )
 
 // Options control rendering.
@@ -98,32 +96,4 @@ func writeScripts(dir string, d *data) ([]string, error) {
 		out = append(out, name)
 	}
 	return out, nil
-}
-
-// ConsoleSummary prints a table of findings by technique and severity.
-func ConsoleSummary(db *sql.DB, w io.Writer) error {
-	rows, err := db.Query(`SELECT technique_id, technique_name,
-		sum(severity='critical'), sum(severity='high'), sum(severity='medium'), sum(severity='low'), sum(severity='informational'), count(*)
-		FROM findings GROUP BY technique_id, technique_name ORDER BY technique_id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	t := tablewriter.NewWriter(w)
-	t.Header("Technique", "Name", "Critical", "High", "Medium", "Low", "Info", "Total")
-	n := 0
-	for rows.Next() {
-		var id, name string
-		var c, h, m, l, i, total int
-		if err := rows.Scan(&id, &name, &c, &h, &m, &l, &i, &total); err != nil {
-			return err
-		}
-		t.Append(id, name, c, h, m, l, i, total)
-		n++
-	}
-	if n == 0 {
-		fmt.Fprintln(w, "no findings")
-		return rows.Err()
-	}
-	return t.Render()
 }

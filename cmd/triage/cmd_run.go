@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
 	"golang.org/x/term"
 
 	"triage/analyzers"
@@ -423,40 +422,6 @@ func toSecond(ts string) string {
 	return ts
 }
 
-func printSummary(w io.Writer, all []hostRun, spans map[[2]string][2]string) {
-	t := tablewriter.NewWriter(w)
-	t.Header("Host", "Kind", "Artifacts", "Records", "Recovered", "Errors", "Failed", "First event UTC", "Last event UTC")
-	type agg struct{ artifacts, records, recovered, errors, failed int }
-	for _, hr := range all {
-		byKind := map[string]*agg{}
-		for _, a := range hr.rows {
-			g := byKind[a.Kind]
-			if g == nil {
-				g = &agg{}
-				byKind[a.Kind] = g
-			}
-			g.artifacts++
-			g.records += a.Records
-			g.recovered += a.Recovered
-			g.errors += len(a.Errors)
-			if a.Status == "failed" {
-				g.failed++
-			}
-		}
-		kinds := make([]string, 0, len(byKind))
-		for k := range byKind {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		for _, k := range kinds {
-			g := byKind[k]
-			span := spans[[2]string{hr.host, k}]
-			t.Append(printable.Escape(hr.host), k, g.artifacts, g.records, g.recovered, g.errors, g.failed, span[0], span[1])
-		}
-	}
-	t.Render()
-}
-
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -523,13 +488,29 @@ func hashOutputs(dir string, names []string, log *runLog) []manifestOutput {
 	var out []manifestOutput
 	sort.Strings(names)
 	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		// Streamed: timeline.db and timeline.csv of a large case are
+		// larger than the memory a run may use.
+		sum, size, err := sha256File(filepath.Join(dir, name))
 		if err != nil {
 			log.Printf("error: hash output %s: %v", name, err)
 			continue
 		}
-		sum := sha256.Sum256(b)
-		out = append(out, manifestOutput{Path: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(b))})
+		out = append(out, manifestOutput{Path: name, SHA256: sum, Size: size})
 	}
 	return out
+}
+
+// sha256File is the SHA-256 of the file at path, in hex, and its size.
+func sha256File(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

@@ -20,6 +20,7 @@ var stage = map[string]int{
 	"timeline":   2,
 	"analyzers":  3,
 	"report":     4,
+	"export":     4,
 }
 
 // allowed lists, for each stage, the stages whose packages it may import.
@@ -29,6 +30,7 @@ var allowed = map[string][]string{
 	"timeline":   {"timeline", "parsers"},
 	"analyzers":  {"analyzers", "timeline"},
 	"report":     {"report", "timeline"},
+	"export":     {"export", "timeline"},
 }
 
 func TestPackagesFollowTheDataFlow(t *testing.T) {

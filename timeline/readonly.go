@@ -1,0 +1,39 @@
+package timeline
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+)
+
+// OpenReadOnly opens an existing timeline database for reading only, as
+// the stages that hand a finished case on (export) do: SQLite refuses any
+// write through it, so a reader cannot change the case it reads.
+func OpenReadOnly(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	// A URI, so that mode=ro reaches SQLite; the path is escaped in it.
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro&_foreign_keys=off&_query_only=1"}
+	db, err := sql.Open("sqlite3", u.String())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	var v int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	if v != SchemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("%w %d (want %d)", ErrSchemaVersion, v, SchemaVersion)
+	}
+	return db, nil
+}
