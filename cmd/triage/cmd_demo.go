@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,24 +18,18 @@ func init() {
 // on it with DIR as the output folder, through the run verb itself, so the
 // demo shows exactly what a run on real evidence does.
 func runDemo(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "triage-demo", "folder for the evidence (DIR/evidence) and the run's output")
-	reportTime := fs.String("report-time", "", "RFC 3339 time to state as the run and report times, for byte-identical reruns")
+	fs := newVerbFlags("demo", "[--out DIR] [--report-time RFC3339] [--force]",
+		"writes a synthetic KAPE collection of one workstation (an intrusion among ordinary activity) under DIR/evidence,",
+		"then runs 'triage run --out DIR DIR/evidence' on it; the same binary writes the same evidence bytes")
+	out := fs.String("out", "triage-demo", "`DIR` for the evidence (DIR/evidence) and the run's output")
+	reportTime := fs.String("report-time", "", "time to state as the run and report times, as `RFC3339`, for byte-identical reruns")
 	force := fs.Bool("force", false, "replace a previous demo in --out")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: triage demo [--out DIR] [--report-time RFC3339] [--force]")
-		fmt.Fprintln(stderr, "writes a synthetic KAPE collection of one workstation (an intrusion among ordinary activity) under DIR/evidence,")
-		fmt.Fprintln(stderr, "then runs 'triage run --out DIR DIR/evidence' on it; the same binary writes the same evidence bytes")
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "exit status: as triage run: 0 run completed, 1 nothing could be read, 2 usage error")
+	rest, code, ok := fs.parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return exitUsage
+	if len(rest) != 0 {
+		return fs.fail(stderr, &usageError{msg: "demo takes no arguments"})
 	}
 	evidence := filepath.Join(*out, "evidence")
 	if _, err := os.Stat(evidence); err == nil {
@@ -65,7 +58,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if *force {
 		runArgs = append(runArgs, "--force")
 	}
-	code := runRun(append(runArgs, evidence), stdout, stderr)
+	code = runRun(append(runArgs, evidence), stdout, stderr)
 	if code == exitOK {
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(*out, "report.html"))
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,8 +17,9 @@ func init() {
 }
 
 func runExport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("export", "--format timesketch|ecs|jsonl [flags] DIR",
+		"streams the events of DIR/timeline.db, then its findings, one JSON document a line, in time order;",
+		"triage export --ecs-mapping opensearch|elasticsearch prints the index body for the ecs documents")
 	format := fs.String("format", "", "timesketch, ecs or jsonl (required)")
 	host := fs.String("host", "", "only this host's events and findings")
 	since := fs.String("since", "", "only what happened at or after this time (RFC 3339, or a UTC date 2006-01-02)")
@@ -27,13 +27,9 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	output := fs.String("output", "", "write to this file instead of stdout")
 	index := fs.String("bulk-index", "", "with --format ecs, an index action line naming this index before each document (for _bulk)")
 	mapping := fs.String("ecs-mapping", "", "print the index body (settings, mappings) for the ecs documents on opensearch or elasticsearch, and exit")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: triage export --format timesketch|ecs|jsonl [flags] DIR\n       triage export --ecs-mapping opensearch|elasticsearch")
-		fmt.Fprintln(stderr, "streams the events of DIR/timeline.db, then its findings, one JSON document a line, in time order")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	rest, code, ok := fs.parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if *mapping != "" {
 		body, err := export.ECSMapping(*mapping)
@@ -44,9 +40,11 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", body)
 		return exitOK
 	}
-	if fs.NArg() != 1 || *format == "" {
-		fs.Usage()
-		return exitUsage
+	switch {
+	case *format == "":
+		return fs.fail(stderr, &usageError{msg: "--format is required", hints: []string{"--format timesketch, --format ecs or --format jsonl"}})
+	case len(rest) != 1:
+		return fs.fail(stderr, &usageError{msg: fmt.Sprintf("one DIR only, got %d arguments", len(rest))})
 	}
 	o := export.Options{Format: export.Format(*format), Host: *host, BulkIndex: *index}
 	var err error
@@ -58,7 +56,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "triage: export: --until: %v\n", err)
 		return exitUsage
 	}
-	db, err := timeline.OpenReadOnly(filepath.Join(fs.Arg(0), "timeline.db"))
+	db, err := timeline.OpenReadOnly(filepath.Join(rest[0], "timeline.db"))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: export: %v\n", err)
 		fmt.Fprintln(stderr, "triage: hint: DIR is the --out folder of a triage run")
