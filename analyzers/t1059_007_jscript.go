@@ -1,7 +1,9 @@
 package analyzers
 
+import "triage/timeline"
+
 var jscript = scriptLanguage{
-	technique:  Technique{"T1059.007", "Command and Scripting Interpreter: JavaScript", "Execution"},
+	technique:  timeline.MustTechnique("T1059.007"),
 	name:       "JScript",
 	id:         "t1059.007-jscript",
 	extensions: []string{".js", ".jse", ".hta"},

@@ -10,7 +10,7 @@ import (
 	"triage/timeline"
 )
 
-var tInterpreter = Technique{"T1059", "Command and Scripting Interpreter", "Execution"}
+var tInterpreter = timeline.MustTechnique("T1059")
 
 // genericInterpreters finds interpreter runs outside business hours in the
 // host's time zone, and the first run of each interpreter on each host.
@@ -20,7 +20,7 @@ var _ Analyzer = (*genericInterpreters)(nil)
 
 func (*genericInterpreters) Meta() Meta {
 	return Meta{
-		ID: "t1059-interpreters", Technique: tInterpreter, Severity: "low",
+		ID: "t1059-interpreters", Technique: tInterpreter, Severity: timeline.SeverityLow,
 		Description: "Interpreters (PowerShell, cmd, wscript, cscript, mshta) run outside business hours in the host's " +
 			"time zone, and the first run of each interpreter seen on the host.",
 		References: []string{"https://attack.mitre.org/techniques/T1059/"},
@@ -31,10 +31,7 @@ var interpreters = map[string]bool{"powershell.exe": true, "pwsh.exe": true, "po
 	"wscript.exe": true, "cscript.exe": true, "mshta.exe": true}
 
 func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
-	events, err := in.Events(ctx, processEvents+` OR source='prefetch'`)
-	if err != nil {
-		return nil, err
-	}
+	events := mergeByID(in.processStarts, in.prefetchRuns)
 	loc := in.Opts.Location
 	var out []Finding
 	type hostExe struct{ host, exe string }
@@ -49,8 +46,7 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	lastRun := map[dayKey]time.Time{}
 	var nightOrder []dayKey
 	var starts timeline.StartSet
-	for i := range events {
-		e := &events[i]
+	for _, e := range events {
 		exe := base(e.Process)
 		if !interpreters[exe] || e.TS.IsZero() {
 			continue
@@ -71,7 +67,7 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 		dk := dayKey{e.Host, exe, local.Format("2006-01-02")}
 		f := nights[dk]
 		if f == nil {
-			f = &Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, Severity: "low", Confidence: "low",
+			f = &Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, Severity: timeline.SeverityLow, Confidence: "low",
 				Rule: fmt.Sprintf("Business hours are %02d:00–%02d:00, Monday to Friday, in %s; interpreter runs outside them deserve a look. "+
 					"A start recorded by several of 4688, Sysmon 1 and prefetch within 2 s counts as one run.",
 					in.Opts.BusinessStart, in.Opts.BusinessEnd, loc),
@@ -79,12 +75,11 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 			nights[dk] = f
 			nightOrder = append(nightOrder, dk)
 		}
-		f.link(e)
 		if f.Matched == "" {
 			f.Matched = e.CommandLine
 		}
 		if len(f.EventIDs) < maxEvidence {
-			f.EventIDs = append(f.EventIDs, e.ID)
+			f.cite(e)
 		}
 		f.Features["records"] = toInt(f.Features["records"]) + 1
 		if newStart {
@@ -114,11 +109,10 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	sort.SliceStable(order, func(i, j int) bool { return firstSeen[order[i]].ID < firstSeen[order[j]].ID })
 	for _, k := range order {
 		e := firstSeen[k]
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, EventIDs: []int64{e.ID}, Severity: "informational",
+		f := cited(e, Finding{Technique: tInterpreter, Severity: timeline.SeverityInformational,
 			Confidence: "medium", Title: fmt.Sprintf("%s first seen on %s", k.exe, k.host),
 			Rule:    "The earliest run of this interpreter in the host's prefetch and process events: when it came into use.",
-			Matched: e.CommandLine, Features: map[string]any{"source": e.Source}}
-		f.link(e)
+			Matched: e.CommandLine, Features: map[string]any{"source": e.Source}})
 		out = append(out, f)
 	}
 	return out, nil
@@ -151,4 +145,20 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// mergeByID merges two lists of events in id order into one.
+func mergeByID(a, b []Event) []*Event {
+	out := make([]*Event, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		if j == len(b) || i < len(a) && a[i].ID < b[j].ID {
+			out = append(out, &a[i])
+			i++
+		} else {
+			out = append(out, &b[j])
+			j++
+		}
+	}
+	return out
 }

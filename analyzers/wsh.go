@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"triage/timeline"
 )
 
 // scriptLanguage is what tells VBScript from JScript activity.
@@ -25,7 +27,7 @@ var _ Analyzer = (*windowsScriptHost)(nil)
 
 func (w *windowsScriptHost) Meta() Meta {
 	return Meta{
-		ID: w.lang.id, Technique: w.lang.technique, Severity: "high",
+		ID: w.lang.id, Technique: w.lang.technique, Severity: timeline.SeverityHigh,
 		Description: "wscript, cscript and mshta runs from process events and prefetch, scripts run from user-writable " +
 			"paths, and the script engine loaded by processes that are not script hosts.",
 		References: []string{"https://attack.mitre.org/techniques/" + strings.ReplaceAll(w.lang.technique.ID, ".", "/") + "/"},
@@ -51,31 +53,25 @@ func (w *windowsScriptHost) mine(cmd string) bool {
 
 func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
-	procs, err := in.Events(ctx, processEvents+` AND (lower(process) LIKE '%script.exe' OR lower(process) LIKE '%mshta.exe')`)
-	if err != nil {
-		return nil, err
-	}
-	for i := range procs {
-		e := &procs[i]
-		if !scriptHosts[base(e.Process)] || !w.mine(e.CommandLine) {
+	for _, e := range in.startsOf(func(image string) bool { return scriptHosts[image] }) {
+		if !w.mine(e.CommandLine) {
 			continue
 		}
-		f := Finding{Host: e.Host, TS: e.TS, Technique: w.lang.technique, EventIDs: []int64{e.ID}, Confidence: "high",
-			Severity: "low", Matched: e.CommandLine, Related: related(matchContent(e.CommandLine))}
-		f.link(e)
+		f := cited(e, Finding{Technique: w.lang.technique, Confidence: "high",
+			Severity: timeline.SeverityLow, Matched: e.CommandLine, Related: related(matchContent(e.CommandLine))})
 		f.Title = fmt.Sprintf("%s ran a script", base(e.Process))
 		f.Rule = "A Windows Script Host or mshta process ran script code."
 		lower := strings.ToLower(e.CommandLine)
 		switch {
 		case base(e.Process) == "mshta.exe" && (strings.Contains(lower, "http") || strings.Contains(lower, w.lang.mshtaWord)):
-			f.Severity, f.Title = "high", "mshta.exe ran inline or remote script"
+			f.Severity, f.Title = timeline.SeverityHigh, "mshta.exe ran inline or remote script"
 			f.Rule = "mshta was given script code or a URL on its command line, a common way to run a payload past application controls."
 		case userWritable(e.CommandLine):
-			f.Severity, f.Title = "medium", fmt.Sprintf("%s ran a script from a user-writable folder", base(e.Process))
+			f.Severity, f.Title = timeline.SeverityMedium, fmt.Sprintf("%s ran a script from a user-writable folder", base(e.Process))
 			f.Rule = "The script lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData), where droppers put them."
 		}
 		if unusualParents[base(e.ParentProcess)] == "Office" || unusualParents[base(e.ParentProcess)] == "browser" {
-			f.Severity = "high"
+			f.Severity = timeline.SeverityHigh
 			f.Rule += " Its parent is " + base(e.ParentProcess) + "."
 		}
 		out = append(out, f)
@@ -91,11 +87,10 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 		if !w.engine(dll) || engineHosts[base(e.Process)] {
 			continue
 		}
-		f := Finding{Host: e.Host, TS: e.TS, Technique: w.lang.technique, EventIDs: []int64{e.ID}, Confidence: "medium",
-			Severity: "medium", Matched: e.Field("ImageLoaded"),
+		f := cited(e, Finding{Technique: w.lang.technique, Confidence: "medium",
+			Severity: timeline.SeverityMedium, Matched: e.Field("ImageLoaded"),
 			Title: fmt.Sprintf("%s loaded the %s engine (%s)", base(e.Process), w.lang.technique.Name[strings.LastIndex(w.lang.technique.Name, " ")+1:], dll),
-			Rule:  "A process that is not a script host loaded a script engine DLL (Sysmon 7): script code running inside another program."}
-		f.link(e)
+			Rule:  "A process that is not a script host loaded a script engine DLL (Sysmon 7): script code running inside another program."})
 		out = append(out, f)
 	}
 	return out, nil
@@ -135,17 +130,15 @@ func (w *windowsScriptHost) prefetchRuns(in *Input, reported []Finding) []Findin
 		}
 		if j, ok := byArtifact[e.ArtifactID]; ok {
 			f := &out[j]
-			f.EventIDs = append(f.EventIDs, e.ID)
-			f.link(e)
+			f.cite(e)
 			f.Features["runs"] = toInt(f.Features["runs"]) + 1
 			if e.TS.Before(f.TS) {
 				f.TS = e.TS
 			}
 			continue
 		}
-		f := Finding{Host: e.Host, TS: e.TS, Technique: w.lang.technique, EventIDs: []int64{e.ID}, Confidence: "medium",
-			Severity: "low", Features: map[string]any{"runs": 1, "engine": engine, "scripts": scripts}}
-		f.link(e)
+		f := cited(e, Finding{Technique: w.lang.technique, Confidence: "medium",
+			Severity: timeline.SeverityLow, Features: map[string]any{"runs": 1, "engine": engine, "scripts": scripts}})
 		f.Title = fmt.Sprintf("%s ran %s (prefetch)", exe, w.lang.name)
 		f.Rule = fmt.Sprintf("The prefetch file of %s lists the %s engine or a %s script among the files the program used. "+
 			"The list covers all of its recorded runs, not one in particular.", exe, w.lang.name, w.lang.name)
@@ -158,7 +151,7 @@ func (w *windowsScriptHost) prefetchRuns(in *Input, reported []Finding) []Findin
 			}
 		}
 		if len(writable) > 0 {
-			f.Severity = "medium"
+			f.Severity = timeline.SeverityMedium
 			f.Title = fmt.Sprintf("%s ran a script from a user-writable folder (prefetch): %s", exe, strings.Join(writable, ", "))
 			f.Rule += " A script it used lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData), where droppers put them."
 		}
