@@ -36,7 +36,7 @@ type Finding struct {
 	Technique  Technique
 	Related    []string // further technique ids the evidence shows
 	Severity   timeline.Severity
-	Confidence string   // low, medium, high
+	Confidence string // low, medium, high
 	Title      string
 	Rule       string // why it fired, one sentence
 	Matched    string // the text that matched, verbatim

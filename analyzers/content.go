@@ -81,7 +81,6 @@ func related(ms []contentMatch, extra ...string) []string {
 	return out
 }
 
-
 // ruleNames joins the names of the matched rules for a finding's title.
 func ruleNames(ms []contentMatch) string {
 	names := make([]string, len(ms))

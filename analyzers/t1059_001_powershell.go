@@ -88,7 +88,9 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 	if err != nil {
 		return nil, err
 	}
-	cmds := in.startsOf(func(image string) bool { return strings.Contains(image, "powershell") || strings.Contains(image, "pwsh") })
+	cmds := in.startsOf(func(image string) bool {
+		return strings.Contains(image, "powershell") || strings.Contains(image, "pwsh")
+	})
 	for i := range logged {
 		cmds = append(cmds, &logged[i])
 	}
@@ -119,7 +121,7 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 			Title: "Script block Windows logged as suspicious (4104 Warning)",
 			Rule: "PowerShell logs a script block at Warning level when its own list of suspicious terms matches it. " +
 				"A block logged in several parts is one finding citing each part.",
-			Matched: clip(e.Field("ScriptBlockText"), 400),
+			Matched:  clip(e.Field("ScriptBlockText"), 400),
 			Features: map[string]any{"parts_logged": 1, "parts_total": e.Field("MessageTotal"), "script_block_id": e.ScriptBlockID}})
 		if p := e.Field("Path"); p != "" {
 			f.Title += ": " + p
@@ -160,9 +162,9 @@ func lsassAccess(ctx context.Context, in *Input) ([]Finding, error) {
 		}
 		trace := e.Field("CallTrace")
 		f := cited(e, Finding{Technique: tPowerShell, Related: []string{"T1003.001"}, Severity: timeline.SeverityHigh, Confidence: "high",
-			Title:   "PowerShell opened the memory of lsass.exe",
-			Rule:    "PowerShell asked for access to lsass.exe (Sysmon 10), the process that holds logon credentials; in-memory dumpers such as Invoke-Mimikatz do this.",
-			Matched: fmt.Sprintf("%s → %s, access %s", source, e.Field("TargetImage"), e.Field("GrantedAccess")),
+			Title:    "PowerShell opened the memory of lsass.exe",
+			Rule:     "PowerShell asked for access to lsass.exe (Sysmon 10), the process that holds logon credentials; in-memory dumpers such as Invoke-Mimikatz do this.",
+			Matched:  fmt.Sprintf("%s → %s, access %s", source, e.Field("TargetImage"), e.Field("GrantedAccess")),
 			Features: map[string]any{"GrantedAccess": e.Field("GrantedAccess"), "call_trace_unknown_module": strings.Contains(trace, "UNKNOWN(")}})
 		if strings.Contains(trace, "UNKNOWN(") {
 			f.Rule += " The call came from code in no module on disk (UNKNOWN in the call trace): code loaded in memory."

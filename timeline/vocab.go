@@ -36,25 +36,25 @@ type Category int
 
 // Categories, in no order that means anything.
 const (
-	CategoryOther         Category = iota
-	CategoryProcessStart           // Security 4688, Sysmon 1
-	CategoryProcessEnd             // Security 4689, Sysmon 5
-	CategoryModuleLoad             // Sysmon 7
-	CategoryProcessAccess          // Sysmon 10
-	CategoryRegistryValue          // Sysmon 12, 13, 14
-	CategoryScriptBlock            // PowerShell 4104
-	CategoryPipeline               // PowerShell 4103, Windows PowerShell 800
-	CategoryEngineStart            // Windows PowerShell 400
-	CategoryEngineStop             // Windows PowerShell 403
-	CategoryServiceInstall         // System 7045
-	CategoryTaskRegistered         // Security 4698, 4702
-	CategoryWMIConsumer            // WMI-Activity 5861
-	CategorySQLServer              // Application 15457, 15281, 33205 (MSSQL)
-	CategoryRemoteShell            // WinRM 91, 142, 169: a remote shell or its user
-	CategoryPrefetchRun            // one run time of a prefetch file
-	CategoryHistoryLine            // one line of a PSReadLine history
-	CategoryBatchFile              // a batch file's content
-	CategoryScriptFile             // a script file's content
+	CategoryOther          Category = iota
+	CategoryProcessStart            // Security 4688, Sysmon 1
+	CategoryProcessEnd              // Security 4689, Sysmon 5
+	CategoryModuleLoad              // Sysmon 7
+	CategoryProcessAccess           // Sysmon 10
+	CategoryRegistryValue           // Sysmon 12, 13, 14
+	CategoryScriptBlock             // PowerShell 4104
+	CategoryPipeline                // PowerShell 4103, Windows PowerShell 800
+	CategoryEngineStart             // Windows PowerShell 400
+	CategoryEngineStop              // Windows PowerShell 403
+	CategoryServiceInstall          // System 7045
+	CategoryTaskRegistered          // Security 4698, 4702
+	CategoryWMIConsumer             // WMI-Activity 5861
+	CategorySQLServer               // Application 15457, 15281, 33205 (MSSQL)
+	CategoryRemoteShell             // WinRM 91, 142, 169: a remote shell or its user
+	CategoryPrefetchRun             // one run time of a prefetch file
+	CategoryHistoryLine             // one line of a PSReadLine history
+	CategoryBatchFile               // a batch file's content
+	CategoryScriptFile              // a script file's content
 	numCategories
 )
 
@@ -85,7 +85,7 @@ var evtxCategories = map[categoryKey]Category{
 	{providerSysmon, 12}: CategoryRegistryValue, {providerSysmon, 13}: CategoryRegistryValue, {providerSysmon, 14}: CategoryRegistryValue,
 	{providerPowerShell, 4104}: CategoryScriptBlock, {providerPowerShell, 4103}: CategoryPipeline,
 	{providerClassicPS, 800}: CategoryPipeline, {providerClassicPS, 400}: CategoryEngineStart, {providerClassicPS, 403}: CategoryEngineStop,
-	{ProviderSCM, 7045}: CategoryServiceInstall,
+	{ProviderSCM, 7045}:      CategoryServiceInstall,
 	{providerSecurity, 4698}: CategoryTaskRegistered, {providerSecurity, 4702}: CategoryTaskRegistered,
 	{ProviderWMI, 5861}: CategoryWMIConsumer,
 	{ProviderWinRM, 91}: CategoryRemoteShell, {ProviderWinRM, 142}: CategoryRemoteShell, {ProviderWinRM, 169}: CategoryRemoteShell,
