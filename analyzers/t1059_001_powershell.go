@@ -95,7 +95,13 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 		cmds = append(cmds, &logged[i])
 	}
 	for _, e := range cmds {
-		out = append(out, commandLineFindings(e)...)
+		fs := commandLineFindings(e)
+		if e.Source == timeline.SourceHistory {
+			for i := range fs {
+				historyTimeIsUpperBound(&fs[i])
+			}
+		}
+		out = append(out, fs...)
 		out = append(out, engineFindings(e)...)
 	}
 	warned, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-PowerShell' AND event_id=4104 AND level=3`)
@@ -117,10 +123,11 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 			}
 			continue
 		}
-		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityMedium, Confidence: "medium",
+		severity, why := warnedBlockSeverity(e.Field("Path"), e.Field("ScriptBlockText"))
+		f := cited(e, Finding{Technique: tPowerShell, Severity: severity, Confidence: "medium",
 			Title: "Script block Windows logged as suspicious (4104 Warning)",
-			Rule: "PowerShell logs a script block at Warning level when its own list of suspicious terms matches it. " +
-				"A block logged in several parts is one finding citing each part.",
+			Rule: "PowerShell logs a script block at Warning level when its own list of suspicious terms matches it; " + why +
+				" A block logged in several parts is one finding citing each part; what the block does is judged on the reassembled script.",
 			Matched:  clip(e.Field("ScriptBlockText"), 400),
 			Features: map[string]any{"parts_logged": 1, "parts_total": e.Field("MessageTotal"), "script_block_id": e.ScriptBlockID}})
 		if p := e.Field("Path"); p != "" {
@@ -143,6 +150,46 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 	out = append(out, unmanaged...)
 	lsass, err := lsassAccess(ctx, in)
 	return append(out, lsass...), err
+}
+
+// historyTimeIsUpperBound says, in a finding from a PSReadLine history
+// line, that its time is the history file's modification time: the file
+// keeps no time per line, so the command ran at that time or before it.
+func historyTimeIsUpperBound(f *Finding) {
+	f.Title += " (PSReadLine history, run at or before " + f.TS.UTC().Format("2006-01-02 15:04:05") + " UTC)"
+	f.Rule += " PSReadLine keeps no time per line: the time given is when the history file was last written, an upper bound for when the command ran, not the time it ran."
+	if f.Features == nil {
+		f.Features = map[string]any{}
+	}
+	f.Features["time_is_upper_bound"] = true
+}
+
+// vendorScriptPlaces hold scripts that package managers, Windows and
+// signed vendor modules install; PowerShell's Warning flag fires on their
+// ordinary use of Add-Type, reflection or encoding.
+var vendorScriptPlaces = []string{`\chocolatey\`, `\posh-git\`, `\windowspowershell\modules\`, `\powershell\modules\`,
+	`\windows\diagnostics\`, `\windows	emp\sdiag_`, `\program files\`, `\program files (x86)\`, `\windows\system32\`, `\windows\syswow64\`}
+
+// vendorScriptMarks are texts of generated or signed vendor scripts: CDXML
+// CIM modules, Authenticode signature blocks and troubleshooting packs.
+var vendorScriptMarks = []string{"microsoft.powershell.cmdletization", "# sig # begin signature block",
+	"$cmdletizationclass", "troubleshootingpack", "chocolatey"}
+
+// warnedBlockSeverity rates a script block Windows flagged at Warning
+// level by where it comes from: the flag fires on vendor modules and
+// package-manager scripts every day, so the flag alone is low, a vendor
+// script informational, and a script from a user-writable folder medium.
+func warnedBlockSeverity(path, text string) (timeline.Severity, string) {
+	lowerPath := strings.ToLower(path)
+	head := strings.ToLower(text[:min(len(text), 4096)])
+	tail := strings.ToLower(text[max(0, len(text)-4096):])
+	switch {
+	case containsAny(lowerPath, vendorScriptPlaces) || containsAny(head, vendorScriptMarks) || containsAny(tail, vendorScriptMarks):
+		return timeline.SeverityInformational, "the block is a signed, generated or package-manager script from an installed place, which the flag often marks."
+	case path != "" && userWritable(path):
+		return timeline.SeverityMedium, "the script lies in a folder any user can write to."
+	}
+	return timeline.SeverityLow, "the flag alone, without a finding on the content, is weak evidence."
 }
 
 // lsassAccess finds PowerShell opening the memory of lsass.exe (Sysmon 10),
@@ -503,6 +550,15 @@ func decodeUTF16Base64(s string) (string, bool) {
 	return string(utf16.Decode(u)), true
 }
 
+// powerShellEngineHosts are Windows programs that load the PowerShell engine in
+// normal work: the troubleshooting host runs diagnostic packs, the C#
+// compiler references it when PowerShell compiles Add-Type code, the
+// remoting host runs remote sessions (reported as remoting), and Server
+// Manager and the configuration manager agent run PowerShell for their
+// tasks.
+var powerShellEngineHosts = map[string]bool{"sdiagnhost.exe": true, "csc.exe": true, "wsmprovhost.exe": true,
+	"servermanager.exe": true, "ccmexec.exe": true}
+
 // unmanagedPowerShell finds processes other than PowerShell's own that load
 // System.Management.Automation: PowerShell run from inside another program.
 func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
@@ -514,7 +570,7 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 	}
 	for i := range loads {
 		e := &loads[i]
-		if isPowerShell(e.Process) || !strings.Contains(strings.ToLower(e.Field("ImageLoaded")), "system.management.automation") {
+		if isPowerShell(e.Process) || powerShellEngineHosts[base(e.Process)] || !strings.Contains(strings.ToLower(e.Field("ImageLoaded")), "system.management.automation") {
 			continue
 		}
 		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityHigh, Confidence: "medium",
@@ -541,13 +597,16 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 			Matched: e.Field("ImageLoaded")})
 		out = append(out, f)
 	}
-	runs, err := in.Events(ctx, `source='prefetch' AND upper(data) LIKE '%SYSTEM.MANAGEMENT.AUTOMATION%' AND record_id=0`)
-	if err != nil {
-		return nil, err
-	}
-	for i := range runs {
-		e := &runs[i]
-		if isPowerShell(e.Process) || isPowerShell(e.Field("executable")) {
+	// One finding per prefetch file, on its first run listed: the file
+	// list is the same for all its runs.
+	seen := map[int64]bool{}
+	for i := range in.prefetchRuns {
+		e := &in.prefetchRuns[i]
+		if seen[e.ArtifactID] {
+			continue
+		}
+		seen[e.ArtifactID] = true
+		if !strings.Contains(strings.ToUpper(e.data), "SYSTEM.MANAGEMENT.AUTOMATION") || isPowerShell(e.Process) || isPowerShell(e.Field("executable")) || powerShellEngineHosts[base(e.Process)] || powerShellEngineHosts[strings.ToLower(e.Field("executable"))] {
 			continue
 		}
 		var dll string
