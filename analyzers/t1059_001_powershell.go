@@ -266,11 +266,10 @@ func commandLineFindings(e *Event) []Finding {
 		}
 		out = append(out, f)
 	}
-	if parent := base(e.ParentProcess); unusualParents[parent] != "" && isPowerShell(e.Process) {
-		f := newFinding()
-		f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("PowerShell started by %s (%s)", parent, unusualParents[parent])
-		f.Rule = "Office, browsers, servers, script hosts and the WMI provider host do not start PowerShell in normal use."
-		f.Matched, f.Features = cmd, map[string]any{"parent": e.ParentProcess}
+	if f, ok := parentFinding(e, tPowerShell, "PowerShell"); ok && isPowerShell(e.Process) {
+		if script != "" {
+			f.keys["file:"+base(script)] = true
+		}
 		out = append(out, f)
 	}
 	if namedPipe.MatchString(cmd) {

@@ -256,12 +256,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			f := cited(e, Finding{Technique: tCmd, Confidence: "high", Matched: e.CommandLine})
 			return f
 		}
-		if kind, ok := unusualParents[parent]; ok {
-			f := newFinding()
-			f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("cmd.exe started by %s (%s)", parent, kind)
-			f.Rule = fmt.Sprintf("A %s process should not start a command shell; this is how malicious documents, exploited servers and script droppers run commands.", kind)
-			f.Features = map[string]any{"parent": e.ParentProcess, "parent_kind": kind}
-			f.Related = related(matchContent(e.CommandLine))
+		if f, ok := parentFinding(e, tCmd, "cmd.exe"); ok {
 			out = append(out, f)
 		} else if n, total := parents[e.Host][parent], totals[e.Host]; parent != "" && total >= 10 && n*50 <= total && !reportedRare[e.Host+parent] {
 			reportedRare[e.Host+parent] = true
@@ -317,6 +312,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			f.Related = related(ms)
 			out = append(out, f)
 		}
+		out = append(out, shellTricks(e)...)
 		if kind, ok := remoteServiceParents[parent]; ok {
 			// Said once per start: in the findings on what the shell did,
 			// or alone when nothing else stands out.
@@ -338,6 +334,8 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		}
 	}
 	out = append(out, echoBuiltFiles(procs)...)
+	out = append(out, shellRuns(procs, in.Opts.Location)...)
+	out = append(out, newShellParents(procs)...)
 	for i := range procs {
 		e := &procs[i]
 		if base(e.ParentProcess) == "cmd.exe" && base(e.Process) != "cmd.exe" {

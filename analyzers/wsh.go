@@ -70,9 +70,10 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 			f.Severity, f.Title = timeline.SeverityMedium, fmt.Sprintf("%s ran a script from a user-writable folder", base(e.Process))
 			f.Rule = "The script lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData), where droppers put them."
 		}
-		if unusualParents[base(e.ParentProcess)] == "Office" || unusualParents[base(e.ParentProcess)] == "browser" {
-			f.Severity = timeline.SeverityHigh
-			f.Rule += " Its parent is " + base(e.ParentProcess) + "."
+		if k, ok := suspiciousParent(e); ok {
+			f.Severity = max(f.Severity, k.severity)
+			f.Rule += fmt.Sprintf(" Its parent is %s, a %s.", base(e.ParentProcess), k.kind)
+			f.Related = related(nil, append(f.Related, k.related...)...)
 		}
 		out = append(out, f)
 	}

@@ -166,6 +166,7 @@ type Technique struct {
 var techniques = func() map[string]Technique {
 	m := map[string]Technique{}
 	for _, t := range []Technique{
+		{"T1003", "OS Credential Dumping", "Credential Access"},
 		{"T1003.001", "OS Credential Dumping: LSASS Memory", "Credential Access"},
 		{"T1016", "System Network Configuration Discovery", "Discovery"},
 		{"T1021.002", "Remote Services: SMB/Windows Admin Shares", "Lateral Movement"},
@@ -175,9 +176,11 @@ var techniques = func() map[string]Technique {
 		{"T1027.004", "Obfuscated Files or Information: Compile After Delivery", "Defense Evasion"},
 		{"T1027.010", "Obfuscated Files or Information: Command Obfuscation", "Defense Evasion"},
 		{"T1033", "System Owner/User Discovery", "Discovery"},
+		{"T1036.005", "Masquerading: Match Legitimate Name or Location", "Defense Evasion"},
 		{"T1047", "Windows Management Instrumentation", "Execution"},
 		{"T1049", "System Network Connections Discovery", "Discovery"},
 		{"T1053.005", "Scheduled Task/Job: Scheduled Task", "Execution"},
+		{"T1055", "Process Injection", "Defense Evasion"},
 		{"T1057", "Process Discovery", "Discovery"},
 		{"T1059", "Command and Scripting Interpreter", "Execution"},
 		{"T1059.001", "Command and Scripting Interpreter: PowerShell", "Execution"},
@@ -202,6 +205,9 @@ var techniques = func() map[string]Technique {
 		{"T1135", "Network Share Discovery", "Discovery"},
 		{"T1136", "Create Account", "Persistence"},
 		{"T1140", "Deobfuscate/Decode Files or Information", "Defense Evasion"},
+		{"T1190", "Exploit Public-Facing Application", "Initial Access"},
+		{"T1202", "Indirect Command Execution", "Defense Evasion"},
+		{"T1218.001", "System Binary Proxy Execution: Compiled HTML File", "Defense Evasion"},
 		{"T1218.005", "System Binary Proxy Execution: Mshta", "Defense Evasion"},
 		{"T1218.010", "System Binary Proxy Execution: Regsvr32", "Defense Evasion"},
 		{"T1218.011", "System Binary Proxy Execution: Rundll32", "Defense Evasion"},
@@ -213,6 +219,7 @@ var techniques = func() map[string]Technique {
 		{"T1546.008", "Event Triggered Execution: Accessibility Features", "Persistence"},
 		{"T1547.001", "Boot or Logon Autostart Execution: Registry Run Keys / Startup Folder", "Persistence"},
 		{"T1548.002", "Abuse Elevation Control Mechanism: Bypass User Account Control", "Privilege Escalation"},
+		{"T1557.001", "Adversary-in-the-Middle: LLMNR/NBT-NS Poisoning and SMB Relay", "Credential Access"},
 		{"T1558.003", "Steal or Forge Kerberos Tickets: Kerberoasting", "Credential Access"},
 		{"T1562.001", "Impair Defenses: Disable or Modify Tools", "Defense Evasion"},
 		{"T1562.004", "Impair Defenses: Disable or Modify System Firewall", "Defense Evasion"},
