@@ -21,14 +21,20 @@ var _ Analyzer = (*genericInterpreters)(nil)
 func (*genericInterpreters) Meta() Meta {
 	return Meta{
 		ID: "t1059-interpreters", Technique: tInterpreter, Severity: timeline.SeverityLow,
-		Description: "Interpreters (PowerShell, cmd, wscript, cscript, mshta) run outside business hours in the host's " +
-			"time zone, and the first run of each interpreter seen on the host.",
+		Description: "Interpreters (the timeline's list: PowerShell, cmd, the script hosts, Python, WSL, Node, AutoIt, Lua, " +
+			"Java, Perl, Ruby, WMIC) run outside business hours in the host's time zone, and the first run of each seen on the host.",
 		References: []string{"https://attack.mitre.org/techniques/T1059/"},
 	}
 }
 
-var interpreters = map[string]bool{"powershell.exe": true, "pwsh.exe": true, "powershell_ise.exe": true, "cmd.exe": true,
-	"wscript.exe": true, "cscript.exe": true, "mshta.exe": true}
+// interpreters is the timeline's list of interpreters, by image name.
+var interpreters = func() map[string]bool {
+	m := map[string]bool{}
+	for _, i := range timeline.Interpreters {
+		m[i.Image] = true
+	}
+	return m
+}()
 
 func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	events := mergeByID(in.processStarts, in.prefetchRuns)
