@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"sort"
 	"strings"
 	"time"
 
@@ -81,6 +82,26 @@ func (e *Event) Field(name string) string {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
+}
+
+// dataText is every text field of the event's data, one per line, in key
+// order: what a pattern over the whole record reads, without the escaping
+// of the JSON column.
+func (e *Event) dataText() string {
+	e.Field("")
+	keys := make([]string, 0, len(e.fields))
+	for k := range e.fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if v, ok := e.fields[k].(string); ok {
+			b.WriteString(v)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // Strings returns a data field holding a list of strings.

@@ -2,6 +2,7 @@ package analyzers
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"context"
 	"encoding/base64"
@@ -149,7 +150,21 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 	}
 	out = append(out, unmanaged...)
 	lsass, err := lsassAccess(ctx, in)
-	return append(out, lsass...), err
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, lsass...)
+	policy, err := policyChanges(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, policy...)
+	remote, err := winRMShells(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, remote...)
+	return append(out, compiledCode(in)...), nil
 }
 
 // historyTimeIsUpperBound says, in a finding from a PSReadLine history
@@ -228,6 +243,9 @@ func commandLineFindings(e *Event) []Finding {
 	if e.EventID == 4103 && e.Source == "evtx" {
 		// The pipeline's commands are in Payload; the command line is the host.
 		cmd = e.Field("Payload")
+		if rebuilt := pipelineAsCommands(cmd); rebuilt != "" {
+			cmd = rebuilt
+		}
 	}
 	if cmd == "" {
 		return nil
@@ -303,19 +321,25 @@ func commandLineFindings(e *Event) []Finding {
 		}
 		if hasIEX {
 			f.Severity = timeline.SeverityHigh
+			if m := knownInstaller.FindString(cmd); m != "" {
+				f.Severity = timeline.SeverityMedium
+				f.Rule += fmt.Sprintf(" It downloads and runs %s, the published installer of a package manager or runtime: medium, as administrators run it; check who did.", m)
+			}
 		}
 		f.Title = "PowerShell " + ruleNames(ms)
 		f.Rule = fmt.Sprintf("The command line contains %s (%s).", ruleNames(ms), describeMatches(ms))
 		f.Matched, f.Related = cmd, related(ms)
 		f.Features = map[string]any{"iex": hasIEX, "flags": flags}
 		out = append(out, f)
-	} else if hasIEX && (len(flags) > 0 || e.Source == "history") {
+	} else if hasIEX {
+		// MITRE's analytic names IEX alone: text run as code.
 		f := newFinding()
 		f.Severity, f.Title = timeline.SeverityMedium, "PowerShell Invoke-Expression"
 		f.Rule = "The command runs text as code with Invoke-Expression (IEX)."
 		f.Matched, f.Features = cmd, map[string]any{"flags": flags}
 		out = append(out, f)
 	}
+	out = append(out, powerShellLaunchTraits(e, cmd, newFinding)...)
 	if script != "" && userWritable(script) && hasFlag(flags, "-ep bypass") && len(out) == 0 {
 		f := newFinding()
 		f.Severity, f.Title = timeline.SeverityMedium, "PowerShell bypasses the execution policy to run "+base(script)
@@ -389,6 +413,29 @@ func scriptFindings(s Script) []Finding {
 		f.Title = fmt.Sprintf("Obfuscated PowerShell script block (score %d/100)", score)
 		f.Rule = "The reassembled script scores high on obfuscation features: backticks, concatenation and format operators, char-code arrays, random case and entropy."
 		f.Matched, f.Related = clip(s.Text, 2000), []string{tObfuscated.ID}
+		out = append(out, f)
+	}
+	if decoded, found := unpackedPayloads(s.Text); found > 0 {
+		inner := matchContent(decoded)
+		f := newFinding()
+		f.Severity, f.Confidence = timeline.SeverityMedium, "high"
+		if runsPayload.MatchString(s.Text) {
+			f.Severity = timeline.SeverityHigh
+		}
+		for _, m := range inner {
+			f.Severity = max(f.Severity, m.rule.severity)
+		}
+		f.Title = "PowerShell script block unpacks a base64 payload"
+		if len(inner) > 0 {
+			f.Title += ": " + ruleNames(inner)
+		}
+		f.Rule = fmt.Sprintf("The reassembled script block %s decodes %d FromBase64String literal(s), inflating gzip or deflate streams, "+
+			"as stagers and packed tools do; the unpacked text is shown decoded and was checked like any script.", s.BlockID, found)
+		if len(inner) > 0 {
+			f.Rule += " It contains " + describeMatches(inner) + "."
+		}
+		f.Matched, f.Decoded = matchedLines(s.Text, []contentMatch{{matched: firstPayload(s.Text)}}), decoded
+		f.Related = related(inner, tObfuscated.ID, "T1140")
 		out = append(out, f)
 	}
 	if len(ms) > 0 {
@@ -513,6 +560,13 @@ func decodePayload(s string) (string, bool) {
 			if inflated, err := io.ReadAll(io.LimitReader(zr, maxDecoded)); len(inflated) > 0 && (err == nil || err == io.ErrUnexpectedEOF) {
 				b = inflated
 			}
+		}
+	} else if !utf8.Valid(b) {
+		// DeflateStream payloads are raw deflate, with no header to tell
+		// them by: one that inflates to text is taken.
+		inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(b)), maxDecoded))
+		if len(inflated) > 0 && (err == nil || err == io.ErrUnexpectedEOF) && utf8.Valid(inflated) && bytes.IndexByte(inflated, 0) < 0 {
+			b = inflated
 		}
 	}
 	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {

@@ -400,6 +400,12 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			f.Title = "Service installed to run a command shell: " + e.Field("ServiceName")
 			f.Rule = "A new service (7045) whose ImagePath runs cmd /c or PowerShell: how PsExec-style tools and smbexec run commands as SYSTEM."
 			f.Matched = img
+			if pipeEcho.MatchString(img) {
+				f.Title = "Service installed to write into a named pipe (getsystem): " + e.Field("ServiceName")
+				f.Related = append(f.Related, "T1134.001")
+				f.Rule += " This one echoes into a named pipe (\\\\.\\pipe\\…), as Meterpreter's getsystem does to steal the service's SYSTEM token."
+			}
+			decodeCarrier(&f, img)
 		} else {
 			m := taskCommand.FindStringSubmatch(e.Field("TaskContent"))
 			if m == nil {
@@ -412,6 +418,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			if userWritable(m[1]) {
 				f.Rule += " The batch file lies in a user-writable folder."
 			}
+			decodeCarrier(&f, f.Matched)
 		}
 		out = append(out, f)
 	}
@@ -432,6 +439,11 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			}
 		}
 	}
+	sql, err := xpCmdShell(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, sql...)
 	batches, err := in.Events(ctx, `source='batch'`)
 	if err != nil {
 		return nil, err

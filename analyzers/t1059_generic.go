@@ -1,7 +1,9 @@
 package analyzers
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"fmt"
 	"sort"
 	"strings"
@@ -37,7 +39,13 @@ var interpreters = func() map[string]bool {
 }()
 
 func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
-	events := mergeByID(in.processStarts, in.prefetchRuns)
+	// Windows PowerShell's 400 records an engine start: a run of PowerShell
+	// that a log of PowerShell alone still shows.
+	engines, err := in.Events(ctx, `source='evtx' AND provider='`+timeline.ProviderClassicPS+`' AND event_id=400`)
+	if err != nil {
+		return nil, err
+	}
+	events := mergeByID(in.processStarts, in.prefetchRuns, engines)
 	loc := in.Opts.Location
 	var out []Finding
 	type hostExe struct{ host, exe string }
@@ -54,6 +62,9 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	var starts timeline.StartSet
 	for _, e := range events {
 		exe := base(e.Process)
+		if e.Category == timeline.CategoryEngineStart && !strings.Contains(exe, ".") {
+			exe += ".exe" // HostApplication "powershell -v 2" names no extension
+		}
 		if !interpreters[exe] || e.TS.IsZero() {
 			continue
 		}
@@ -121,7 +132,13 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 			Matched: e.CommandLine, Features: map[string]any{"source": e.Source}})
 		out = append(out, f)
 	}
-	return out, nil
+	late, err := scriptsOutsideHours(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, late...)
+	consumers, err := wmiConsumers(ctx, in)
+	return append(out, consumers...), err
 }
 
 // maxEvidence bounds the events cited by one aggregated finding; the
@@ -153,18 +170,14 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// mergeByID merges two lists of events in id order into one.
-func mergeByID(a, b []Event) []*Event {
-	out := make([]*Event, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		if j == len(b) || i < len(a) && a[i].ID < b[j].ID {
-			out = append(out, &a[i])
-			i++
-		} else {
-			out = append(out, &b[j])
-			j++
+// mergeByID merges lists of events into one in id order.
+func mergeByID(lists ...[]Event) []*Event {
+	var out []*Event
+	for _, l := range lists {
+		for i := range l {
+			out = append(out, &l[i])
 		}
 	}
+	slices.SortStableFunc(out, func(a, b *Event) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }

@@ -16,6 +16,12 @@ type scriptLanguage struct {
 	extensions []string // script file extensions
 	engines    []string // engine DLLs
 	mshtaWord  string   // what an mshta command line says for this language
+	// engineSwitch is the //E: switch that makes a script host run any
+	// file as this language, whatever its extension.
+	engineSwitch *lazyRegexp
+	// scriptlets says whether this language's analyzer reports scriptlet
+	// (.sct) loading, which either language can fill; one of them does.
+	scriptlets bool
 }
 
 // windowsScriptHost finds wscript, cscript and mshta running scripts of one
@@ -48,8 +54,20 @@ func (w *windowsScriptHost) mine(cmd string) bool {
 			return true
 		}
 	}
-	return w.lang.mshtaWord != "" && strings.Contains(cmd, w.lang.mshtaWord)
+	if w.lang.scriptlets && strings.Contains(cmd, "mshta") && !strings.Contains(cmd, "vbscript:") &&
+		(strings.Contains(cmd, "http") || mshtaEmbedding.MatchString(cmd)) {
+		return true // an HTA by URL or COM: JScript unless it says otherwise
+	}
+	return w.lang.mshtaWord != "" && strings.Contains(cmd, w.lang.mshtaWord) || w.lang.engineSwitch.MatchString(cmd)
 }
+
+var (
+	// scriptInStream is a script in an alternate data stream of another
+	// file (file.txt:x.vbs), where it leaves no file of its own.
+	scriptInStream = lazy(`(?i)[^\\/:\s"]+\.\w{1,5}:[^\\/:\s"]+\.(?:vbs|vbe|js|jse|wsf)\b`)
+	mshtaEmbedding = lazy(`(?i)(?:^|\s)[-/]embedding\b`)
+	scriptletLoad  = lazy(`(?i)/i:\s*"?\S*(?:\.sct|scrobj)|scrobj\.dll|getobject\(\s*["']script:`)
+)
 
 func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
@@ -63,6 +81,20 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 		f.Rule = "A Windows Script Host or mshta process ran script code."
 		lower := strings.ToLower(e.CommandLine)
 		switch {
+		case scriptInStream.MatchString(e.CommandLine):
+			f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("%s ran a script hidden in an alternate data stream", base(e.Process))
+			f.Rule = "The script is a named stream of another file (file.txt:x.vbs): it has no directory entry of its own, which hides it from listings and many scanners."
+			f.Related = related(nil, append(f.Related, "T1564.004")...)
+		case w.lang.engineSwitch.MatchString(e.CommandLine) && strings.Contains(lower, ".encode"):
+			f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("%s ran an encoded %s script (//E:%s.Encode)", base(e.Process), w.lang.name, w.lang.name)
+			f.Rule = "The script host was told to decode and run a script encoded with the Script Encoder, which hides its text from review."
+			f.Related = related(nil, append(f.Related, tObfuscated.ID)...)
+		case w.lang.engineSwitch.MatchString(e.CommandLine):
+			f.Severity, f.Title = timeline.SeverityMedium, fmt.Sprintf("%s forced to run a file as %s (//E:)", base(e.Process), w.lang.name)
+			f.Rule = "The //E: switch makes the script host run a file of any extension as script, so that a payload can pass as a text or log file."
+		case base(e.Process) == "mshta.exe" && mshtaEmbedding.MatchString(e.CommandLine):
+			f.Severity, f.Title = timeline.SeverityMedium, "mshta.exe started through COM (-Embedding)"
+			f.Rule = "mshta -Embedding is an HTA started by COM activation, as documents and DCOM lateral movement do."
 		case base(e.Process) == "mshta.exe" && (strings.Contains(lower, "http") || strings.Contains(lower, w.lang.mshtaWord)):
 			f.Severity, f.Title = timeline.SeverityHigh, "mshta.exe ran inline or remote script"
 			f.Rule = "mshta was given script code or a URL on its command line, a common way to run a payload past application controls."
@@ -77,8 +109,10 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 		}
 		out = append(out, f)
 	}
+	out = append(out, w.proxiedScripts(in)...)
 	out = append(out, w.prefetchRuns(in, out)...)
-	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7`)
+	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
+		AND (lower(data) LIKE '%script%.dll%' OR lower(data) LIKE '%chakra.dll%')`)
 	if err != nil {
 		return nil, err
 	}
@@ -178,4 +212,28 @@ func (w *windowsScriptHost) fromFileList(files []string) (engine string, scripts
 		}
 	}
 	return engine, scripts
+}
+
+// proxiedScripts finds script run by system programs that are not script
+// hosts: rundll32 given javascript: or vbscript: code (its "mshtml,
+// RunHTMLApplication" trick), and regsvr32 or a GetObject loading a
+// scriptlet (.sct through scrobj.dll, "Squiblydoo").
+func (w *windowsScriptHost) proxiedScripts(in *Input) []Finding {
+	var out []Finding
+	for _, e := range in.processStarts {
+		exe, lower := base(e.Process), strings.ToLower(e.CommandLine)
+		switch {
+		case exe == "rundll32.exe" && strings.Contains(lower, w.lang.mshtaWord):
+			out = append(out, cited(&e, Finding{Technique: w.lang.technique, Severity: timeline.SeverityHigh, Confidence: "high",
+				Matched: e.CommandLine, Related: related(matchContent(e.CommandLine), "T1218.011"),
+				Title: "rundll32.exe ran " + w.lang.name + " given on its command line",
+				Rule:  "rundll32 was given " + w.lang.mshtaWord + " code, which it runs through mshtml: script run by a signed system binary to get past application controls."}))
+		case w.lang.scriptlets && (exe == "regsvr32.exe" || scriptHosts[exe] || exe == "rundll32.exe") && scriptletLoad.MatchString(e.CommandLine):
+			out = append(out, cited(&e, Finding{Technique: w.lang.technique, Severity: timeline.SeverityHigh, Confidence: "high",
+				Matched: e.CommandLine, Related: related(matchContent(e.CommandLine), "T1218.010"),
+				Title: exe + " loaded a scriptlet (.sct)",
+				Rule:  "A COM scriptlet was loaded through scrobj.dll (regsvr32 /i:…sct, or GetObject(\"script:…\")): script run by a signed system binary, often from a URL."}))
+		}
+	}
+	return out
 }
