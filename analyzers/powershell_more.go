@@ -27,7 +27,7 @@ var (
 	serverMode = lazy(`(?i)(?:^|\s)-s\s+-nologo\s+-noprofile\b`)
 	// cmdlineFile is the response file csc.exe is given when PowerShell's
 	// Add-Type (or a tool doing as it does) compiles C# in the temp folder.
-	cmdlineFile = lazy(`(?i)@"?([^"]*\\temp\\[^"\\]+\.cmdline)"?`)
+	cmdlineFile   = lazy(`(?i)@"?([^"]*\\temp\\[^"\\]+\.cmdline)"?`)
 	packedLiteral = lazy(`(?i)frombase64string\(\s*['"]([A-Za-z0-9+/=\s]{40,})['"]`)
 )
 

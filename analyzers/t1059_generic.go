@@ -3,8 +3,8 @@ package analyzers
 import (
 	"cmp"
 	"context"
-	"slices"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
