@@ -241,7 +241,7 @@ func TestAnalyzers(t *testing.T) {
 		{"batch in the recycle bin", []ev{{source: "batch", process: `C:\$Recycle.Bin\S-1-5-21-1\$R1.bat`, data: map[string]any{"content": "@echo off\r\necho hi\r\n"}}},
 			"T1059.003", "low", "Batch file $r1.bat"},
 		{"dosfuscation", []ev{security4688(cmd, expl, `cmd /v:on /c "set a=po^wer^sh^ell&&set b=%a:~0,3%&&call !a! %b:~1,2% %x:~-3,1% ^e^c^h^o"`)},
-			"T1059.003", "medium", ""},
+			"T1059.003", "high", ""},
 		{"shadow deletion", []ev{security4688(cmd, expl, `cmd.exe /c vssadmin delete shadows /all /quiet`)},
 			"T1059.003", "high", "cmd.exe /c shadow-copy-deletion"},
 		{"antivirus exclusion", []ev{security4688(cmd, expl, `"cmd.exe" /c REG ADD "HKLM\SOFTWARE\Wow6432Node\Symantec\Symantec Endpoint Protection\AV\Exclusions\Domain Controller" /f`)},

@@ -57,6 +57,11 @@ func shellTricks(e *Event) []Finding {
 		f.keys["file:"+base(m[1])] = true
 		out = append(out, f)
 	}
+	if len(line) > longLine {
+		out = append(out, cited(e, Finding{Technique: tCmd, Severity: timeline.SeverityLow, Confidence: "low", Matched: line,
+			Title: fmt.Sprintf("Long cmd.exe command line (%d characters)", len(line)),
+			Rule:  fmt.Sprintf("DeepBlueCLI's check: a command line over %d characters carries a script or payload rather than a command.", longLine)}))
+	}
 	if decoded, ok := carriedPowerShell(line); ok && strings.Contains(strings.ToLower(line), "powershell") {
 		ms := matchContent(decoded)
 		f := cited(e, Finding{Technique: tCmd, Severity: timeline.SeverityHigh, Confidence: "high", Matched: line, Decoded: decoded,

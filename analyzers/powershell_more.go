@@ -75,6 +75,12 @@ func powerShellLaunchTraits(e *Event, cmd string, newFinding func() Finding) []F
 		f.Rule = "-Version 2 starts the 2.0 engine, which predates script block logging and AMSI: a downgrade to run unseen."
 		out = append(out, f)
 	}
+	if len(cmd) > longLine {
+		f := newFinding()
+		f.Severity, f.Confidence, f.Title, f.Matched = timeline.SeverityLow, "low", fmt.Sprintf("Long PowerShell command line (%d characters)", len(cmd)), cmd
+		f.Rule = fmt.Sprintf("DeepBlueCLI's check: a command line over %d characters carries a script or payload rather than a command.", longLine)
+		out = append(out, f)
+	}
 	if serverMode.MatchString(cmd) {
 		f := newFinding()
 		f.Severity, f.Confidence, f.Title, f.Matched = timeline.SeverityMedium, "medium", "PowerShell started in server mode (remoting)", cmd

@@ -46,7 +46,7 @@ var (
 		{"-noni", lazy(`(?i)(?:^|\s)` + psDash + abbreviations("noninteractive", 4) + `\b`)},
 		{"-ep bypass", lazy(`(?i)(?:^|\s)` + psDash + `(?:ep|` + abbreviations("executionpolicy", 2) + `)\s+(?:bypass|unrestricted)\b`)},
 	}
-	iex = lazy(`(?i)\biex\b|invoke-expression|\|\s*&\s*\(`)
+	iex = lazy(`(?i)\biex\b|invoke-expression|\|\s*&\s*\(|\$env:comspec\s*\[\s*4\s*,|\$pshome\s*\[\s*\d+\s*\]\s*\+\s*\$pshome|&\s*\(\s*(?:gcm|get-command)\s+['"]?\*?i\??\*?e?\??\*?x`)
 
 	inlinePayload = lazy(`(?i)frombase64string\(\s*['"]([A-Za-z0-9+/=]{20,})['"]`)
 	runsPayload   = lazy(`(?i)gzipstream|deflatestream|\biex\b|invoke-expression|scriptblock\]::create|::load\(`)
@@ -312,7 +312,7 @@ func commandLineFindings(e *Event) []Finding {
 		}
 	}
 	ms := matchContent(cmd)
-	hasIEX := iex.MatchString(cmd)
+	hasIEX := iex.MatchString(withoutEscapes(cmd))
 	if len(ms) > 0 {
 		f := newFinding()
 		f.Severity = timeline.SeverityInformational
@@ -404,7 +404,7 @@ func scriptFindings(s Script) []Finding {
 		}
 		return f
 	}
-	if score >= 50 {
+	if score >= 40 {
 		f := newFinding()
 		f.Severity, f.Score, f.Features = timeline.SeverityMedium, score, features
 		if score >= 75 {
@@ -523,11 +523,21 @@ func obfuscationScore(text string) (int, map[string]any) {
 	if entropy > 5.2 {
 		score += math.Min(15, (entropy-5.2)*20)
 	}
-	s := int(math.Round(math.Min(100, score)))
-	return s, map[string]any{
+	bonus, signals := signalScore(text, psSignals)
+	score += float64(bonus)
+	features := map[string]any{
 		"backticks": backticks, "concatenations": concat, "format_operators": format, "char_codes": charCodes,
 		"case_flip_ratio": math.Round(caseFlips*1000) / 1000, "entropy": math.Round(entropy*1000) / 1000, "length": len(text),
 	}
+	if ratio, low := symbolRatio(text); low {
+		score += 30
+		features["plain_character_ratio"] = ratio
+		signals = append(signals, "mostly punctuation")
+	}
+	if len(signals) > 0 {
+		features["signals"] = signals
+	}
+	return int(math.Round(math.Min(100, score))), features
 }
 
 func shannon(s string) float64 {

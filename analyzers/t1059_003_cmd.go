@@ -224,9 +224,14 @@ func dosfuscation(cmd string) (int, map[string]any) {
 	sets := len(dosSet.FindAllString(cmd, -1))
 	score := math.Min(30, float64(carets)*3) + math.Min(30, float64(subs)*6) + math.Min(20, float64(delayed)*4) +
 		math.Min(15, float64(forL)*15) + math.Min(15, float64(sets)*3)
-	return int(math.Min(100, score)), map[string]any{
+	bonus, signals := signalScore(cmd, dosSignals)
+	features := map[string]any{
 		"carets": carets, "substrings": subs, "delayed_expansion": delayed, "for_l": forL, "set_commands": sets,
 	}
+	if len(signals) > 0 {
+		features["signals"] = signals
+	}
+	return int(math.Min(100, score+float64(bonus))), features
 }
 
 func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
