@@ -19,6 +19,9 @@ import (
 func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	opts.defaults()
 	in := &Input{db: db, Opts: opts}
+	if err := timeline.BuildPowerShellSessions(ctx, db); err != nil {
+		return Summary{}, fmt.Errorf("analyzers: PowerShell sessions: %w", err)
+	}
 	var err error
 	if in.prefetchRuns, err = in.Events(ctx, `source='prefetch'`); err != nil {
 		return Summary{}, fmt.Errorf("analyzers: prefetch runs: %w", err)

@@ -380,7 +380,7 @@ func engineFindings(e *Event) []Finding {
 			Matched: e.Field("HostApplication"), Features: map[string]any{"EngineVersion": v}})
 		out = append(out, f)
 	}
-	if h := e.Field("HostName"); strings.EqualFold(h, "ServerRemoteHost") || base(e.Process) == "wsmprovhost.exe" {
+	if h := e.Field("HostName"); timeline.RemoteSession(h, e.Field("HostApplication")) || base(e.Process) == "wsmprovhost.exe" {
 		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityMedium, Confidence: "high",
 			Title:   "PowerShell remoting session (ServerRemoteHost)",
 			Rule:    "Event 400 with HostName ServerRemoteHost: commands were run on this host from another one over WinRM.",

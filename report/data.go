@@ -24,6 +24,7 @@ type data struct {
 	Severities  []severityCount
 	Incidents   []incidentView
 	Scripts     []script
+	Sessions    []session
 	Activity    chart
 	Heatmap     heatmap
 	AttackRows  []attackRow
@@ -104,7 +105,7 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(argv), &d.Run.CommandLine)
 	json.Unmarshal([]byte(evid), &d.Run.Evidence)
 	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadCharts} {
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts} {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}
@@ -367,4 +368,35 @@ func (d *data) local(ts string) string {
 		return ""
 	}
 	return t.In(d.loc).Format("2006-01-02 15:04:05 MST")
+}
+
+type session struct {
+	Host, Start, End, Duration, HostName, HostApplication, EngineVersion string
+	Remote                                                               bool
+}
+
+// loadSessions reads the PowerShell sessions the analyzers derived; a
+// timeline from before the table existed has none.
+func loadSessions(db *sql.DB, d *data) error {
+	rows, err := db.Query(`SELECT host, start_ts, end_ts, duration_ms, host_name, host_application, engine_version, remote
+		FROM powershell_sessions ORDER BY host, start_ts, id`)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return nil
+		}
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s session
+		var ms int64
+		if err := rows.Scan(&s.Host, &s.Start, &s.End, &ms, &s.HostName, &s.HostApplication, &s.EngineVersion, &s.Remote); err != nil {
+			return err
+		}
+		if ms >= 0 {
+			s.Duration = (time.Duration(ms) * time.Millisecond).String()
+		}
+		d.Sessions = append(d.Sessions, s)
+	}
+	return rows.Err()
 }
