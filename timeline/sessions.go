@@ -31,9 +31,9 @@ const sessionsSchema = `CREATE TABLE IF NOT EXISTS powershell_sessions (
 // Session is one PowerShell engine session.
 type Session struct {
 	Host, HostID, HostName, HostApplication, EngineVersion string
-	Start, End                                            time.Time
-	Remote                                                bool
-	StartEventID, EndEventID                              int64
+	Start, End                                             time.Time
+	Remote                                                 bool
+	StartEventID, EndEventID                               int64
 }
 
 // RemoteSession reports whether an engine with the given HostName and
