@@ -63,8 +63,18 @@ type Event struct {
 	ScriptBlockID, User, Channel        string
 	Provider                            string
 	Category                            timeline.Category
+	imageName                           string // lowercase file name of Process, once asked for
 	data                                string
 	fields                              map[string]any
+}
+
+// image is the lowercase file name of the event's process, computed once:
+// the analyzers ask for it of every process start many times.
+func (e *Event) image() string {
+	if e.imageName == "" {
+		e.imageName = base(e.Process)
+	}
+	return e.imageName
 }
 
 // Field returns a data field as text ("" when absent).
@@ -158,6 +168,7 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 		}
 		e.TS, _ = timeline.ParseTime(ts)
 		e.Category = timeline.CategoryOf(e.Source, e.Provider, e.EventID)
+		e.imageName = base(e.Process)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -203,7 +214,7 @@ const processEvents = `((source='` + timeline.SourceEVTX + `' AND event_id=4688 
 func (in *Input) startsOf(keep func(image string) bool) []*Event {
 	var out []*Event
 	for i := range in.processStarts {
-		if keep(base(in.processStarts[i].Process)) {
+		if keep(in.processStarts[i].image()) {
 			out = append(out, &in.processStarts[i])
 		}
 	}

@@ -90,7 +90,7 @@ func shellRuns(procs []Event, loc *time.Location) []Finding {
 	var order []key
 	for i := range procs {
 		e := &procs[i]
-		if base(e.Process) != "cmd.exe" || !shellSwitch.MatchString(e.CommandLine) || e.TS.IsZero() {
+		if e.image() != "cmd.exe" || !shellSwitch.MatchString(e.CommandLine) || e.TS.IsZero() {
 			continue
 		}
 		k := key{e.Host, base(e.ParentProcess), e.TS.In(loc).Format("2006-01-02")}
@@ -136,7 +136,7 @@ const newParentWindow = 30 * 24 * time.Hour
 func newShellParents(procs []Event) []Finding {
 	last := map[string]time.Time{}
 	for i := range procs {
-		if e := &procs[i]; base(e.Process) == "cmd.exe" && e.TS.After(last[e.Host]) {
+		if e := &procs[i]; e.image() == "cmd.exe" && e.TS.After(last[e.Host]) {
 			last[e.Host] = e.TS
 		}
 	}
@@ -147,7 +147,7 @@ func newShellParents(procs []Event) []Finding {
 	var order []key
 	for i := range procs {
 		e := &procs[i]
-		if base(e.Process) != "cmd.exe" || e.ParentProcess == "" || e.TS.IsZero() {
+		if e.image() != "cmd.exe" || e.ParentProcess == "" || e.TS.IsZero() {
 			continue
 		}
 		dayStart := last[e.Host].Add(-24 * time.Hour)

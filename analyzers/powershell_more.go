@@ -110,10 +110,10 @@ func policyChanges(ctx context.Context, in *Input) ([]Finding, error) {
 		switch {
 		case strings.HasSuffix(lowerKey, `\executionpolicy`) && (strings.Contains(lowerValue, "bypass") || strings.Contains(lowerValue, "unrestricted")):
 			f.Severity, f.Title = timeline.SeverityMedium, "PowerShell execution policy set to "+value+" in the registry"
-			f.Rule = fmt.Sprintf("%s wrote the execution policy (Sysmon %d): scripts run from then on without the policy's checks.", base(e.Process), e.EventID)
+			f.Rule = fmt.Sprintf("%s wrote the execution policy (Sysmon %d): scripts run from then on without the policy's checks.", e.image(), e.EventID)
 		case strings.HasSuffix(lowerKey, `\__pslockdownpolicy`):
 			f.Severity, f.Title = timeline.SeverityMedium, "PowerShell language mode changed in the registry (__PSLockdownPolicy)"
-			f.Rule = fmt.Sprintf("%s changed __PSLockdownPolicy (Sysmon %d), the variable that puts PowerShell in Constrained Language mode; removing it or setting 0 gives back Full Language.", base(e.Process), e.EventID)
+			f.Rule = fmt.Sprintf("%s changed __PSLockdownPolicy (Sysmon %d), the variable that puts PowerShell in Constrained Language mode; removing it or setting 0 gives back Full Language.", e.image(), e.EventID)
 			f.Related = append(f.Related, tDisableSec.ID)
 		default:
 			continue
@@ -181,7 +181,7 @@ func unpackedPayloads(text string) (string, int) {
 	var parts []string
 	for _, m := range packedLiteral.FindAllStringSubmatch(text, 8) {
 		literal := strings.Join(strings.Fields(m[1]), "")
-		if decoded, ok := decodePayload(literal); ok && !strings.HasPrefix(decoded, "(") {
+		if decoded, ok := decodePayload(literal); ok && !strings.Contains(decoded, " bytes of binary data) ") {
 			parts = append(parts, decoded)
 		} else if u, ok := decodeUTF16Base64(literal); ok && isText(u) {
 			parts = append(parts, u)

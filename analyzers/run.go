@@ -255,7 +255,7 @@ func (f *Finding) link(e *Event) {
 	}
 	f.keys[fmt.Sprintf("event:%d", e.ID)] = true
 	if f.started == "" && isProcessStart(e) {
-		f.started = base(e.Process)
+		f.started = e.image()
 	}
 }
 

@@ -45,7 +45,7 @@ func scriptsOutsideHours(ctx context.Context, in *Input) ([]Finding, error) {
 	byDay := map[key]*Finding{}
 	scripts := map[key]map[string]bool{}
 	var order []key
-	for _, e := range mergeByID(in.processStarts, logged) {
+	for _, e := range append(in.startsOf(func(string) bool { return true }), pointers(logged)...) {
 		if e.TS.IsZero() || !outsideBusinessHours(e.TS, o.Location, o.BusinessStart, o.BusinessEnd) {
 			continue
 		}
@@ -57,6 +57,9 @@ func scriptsOutsideHours(ctx context.Context, in *Input) ([]Finding, error) {
 			text = e.Field("Script Name")
 		default:
 			text = e.CommandLine
+		}
+		if !hasScriptExtension(text) {
+			continue
 		}
 		m := lateScript.FindString(text)
 		if m == "" {
@@ -93,4 +96,32 @@ func scriptsOutsideHours(ctx context.Context, in *Input) ([]Finding, error) {
 		out = append(out, *f)
 	}
 	return out, nil
+}
+
+// pointers lists pointers to the events of a slice.
+func pointers(events []Event) []*Event {
+	out := make([]*Event, len(events))
+	for i := range events {
+		out[i] = &events[i]
+	}
+	return out
+}
+
+// hasScriptExtension is a cheap test for lateScript: a dot followed by one
+// of its extensions, any case.
+func hasScriptExtension(s string) bool {
+	for i := strings.IndexByte(s, '.'); i >= 0 && i+2 < len(s)+0; {
+		rest := s[i+1:]
+		for _, ext := range []string{"ps1", "sh", "py", "rb", "js", "vbs"} {
+			if len(rest) >= len(ext) && strings.EqualFold(rest[:len(ext)], ext) {
+				return true
+			}
+		}
+		j := strings.IndexByte(rest, '.')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return false
 }

@@ -380,7 +380,7 @@ func engineFindings(e *Event) []Finding {
 			Matched: e.Field("HostApplication"), Features: map[string]any{"EngineVersion": v}})
 		out = append(out, f)
 	}
-	if h := e.Field("HostName"); timeline.RemoteSession(h, e.Field("HostApplication")) || base(e.Process) == "wsmprovhost.exe" {
+	if h := e.Field("HostName"); timeline.RemoteSession(h, e.Field("HostApplication")) || e.image() == "wsmprovhost.exe" {
 		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityMedium, Confidence: "high",
 			Title:   "PowerShell remoting session (ServerRemoteHost)",
 			Rule:    "Event 400 with HostName ServerRemoteHost: commands were run on this host from another one over WinRM.",
@@ -633,11 +633,11 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 	}
 	for i := range loads {
 		e := &loads[i]
-		if isPowerShell(e.Process) || powerShellEngineHosts[base(e.Process)] || !strings.Contains(strings.ToLower(e.Field("ImageLoaded")), "system.management.automation") {
+		if isPowerShell(e.Process) || powerShellEngineHosts[e.image()] || !strings.Contains(strings.ToLower(e.Field("ImageLoaded")), "system.management.automation") {
 			continue
 		}
 		f := cited(e, Finding{Technique: tPowerShell, Severity: timeline.SeverityHigh, Confidence: "medium",
-			Title:   "Unmanaged PowerShell: " + base(e.Process) + " loaded System.Management.Automation",
+			Title:   "Unmanaged PowerShell: " + e.image() + " loaded System.Management.Automation",
 			Rule:    "A process that is not powershell.exe, pwsh.exe or the ISE loaded the PowerShell engine (Sysmon 7), as tools that run PowerShell without powershell.exe do.",
 			Matched: e.Field("ImageLoaded")})
 		out = append(out, f)
@@ -669,7 +669,7 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 			continue
 		}
 		seen[e.ArtifactID] = true
-		if !strings.Contains(strings.ToUpper(e.data), "SYSTEM.MANAGEMENT.AUTOMATION") || isPowerShell(e.Process) || isPowerShell(e.Field("executable")) || powerShellEngineHosts[base(e.Process)] || powerShellEngineHosts[strings.ToLower(e.Field("executable"))] {
+		if !strings.Contains(strings.ToUpper(e.data), "SYSTEM.MANAGEMENT.AUTOMATION") || isPowerShell(e.Process) || isPowerShell(e.Field("executable")) || powerShellEngineHosts[e.image()] || powerShellEngineHosts[strings.ToLower(e.Field("executable"))] {
 			continue
 		}
 		var dll string

@@ -131,7 +131,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 	byTarget := map[string]*built{}
 	for i := range procs {
 		e := &procs[i]
-		if base(e.Process) != "cmd.exe" || !strings.Contains(strings.ToLower(e.CommandLine), "echo") {
+		if e.image() != "cmd.exe" || !strings.Contains(strings.ToLower(e.CommandLine), "echo") {
 			continue
 		}
 		body, ok := shellCommand(e.CommandLine)
@@ -241,7 +241,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	parents := map[string]map[string]int{}
 	totals := map[string]int{}
 	for _, e := range procs {
-		if base(e.Process) == "cmd.exe" && e.ParentProcess != "" {
+		if e.image() == "cmd.exe" && e.ParentProcess != "" {
 			if parents[e.Host] == nil {
 				parents[e.Host] = map[string]int{}
 			}
@@ -252,7 +252,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	reportedRare := map[string]bool{}
 	for i := range procs {
 		e := &procs[i]
-		if base(e.Process) != "cmd.exe" {
+		if e.image() != "cmd.exe" {
 			continue
 		}
 		parent := base(e.ParentProcess)
@@ -343,7 +343,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	out = append(out, newShellParents(procs)...)
 	for i := range procs {
 		e := &procs[i]
-		if base(e.ParentProcess) == "cmd.exe" && base(e.Process) != "cmd.exe" {
+		if base(e.ParentProcess) == "cmd.exe" && e.image() != "cmd.exe" {
 			ms := matchContent(e.CommandLine)
 			url := urlArgument.FindString(e.CommandLine)
 			if len(ms) > 0 || url != "" {
@@ -353,17 +353,17 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 					f.Severity = max(f.Severity, m.rule.severity)
 				}
 				if len(ms) > 0 {
-					f.Title = fmt.Sprintf("cmd.exe ran %s: %s", base(e.Process), ruleNames(ms))
+					f.Title = fmt.Sprintf("cmd.exe ran %s: %s", e.image(), ruleNames(ms))
 					f.Rule = fmt.Sprintf("A program started from the command shell did %s.", describeMatches(ms))
 				} else {
 					f.Severity, f.Related = timeline.SeverityMedium, []string{tDownload.ID}
-					f.Title = fmt.Sprintf("cmd.exe had %s fetch a URL", base(e.Process))
+					f.Title = fmt.Sprintf("cmd.exe had %s fetch a URL", e.image())
 					f.Rule = fmt.Sprintf("A program started from the command shell was given the URL %s.", clip(url, 200))
 				}
 				out = append(out, f)
 			}
 		}
-		if exe := base(e.Process); (exe == "at.exe" || exe == "schtasks.exe") && scheduledShell.MatchString(e.CommandLine) {
+		if exe := e.image(); (exe == "at.exe" || exe == "schtasks.exe") && scheduledShell.MatchString(e.CommandLine) {
 			f := cited(e, Finding{Technique: tCmd, Related: []string{tSchTask.ID},
 				Severity: timeline.SeverityMedium, Confidence: "medium", Matched: e.CommandLine,
 				Title: "Command shell scheduled with " + exe,

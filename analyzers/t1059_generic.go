@@ -61,7 +61,7 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	var nightOrder []dayKey
 	var starts timeline.StartSet
 	for _, e := range events {
-		exe := base(e.Process)
+		exe := e.image()
 		if e.Category == timeline.CategoryEngineStart && !strings.Contains(exe, ".") {
 			exe += ".exe" // HostApplication "powershell -v 2" names no extension
 		}

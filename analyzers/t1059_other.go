@@ -76,6 +76,7 @@ var (
 	// wslInstall is WSL being enabled, the first step to running Linux
 	// tools that Windows logging does not see.
 	wslInstall = lazy(`(?i)dism(\.exe)?"?\s+.{0,40}/enable-feature\s+.{0,40}(microsoft-windows-subsystem-linux|virtualmachineplatform)|enable-windowsoptionalfeature\s+.{0,80}microsoft-windows-subsystem-linux|wsl(\.exe)?"?\s+--(install|set-default-version)\b`)
+	wslInstallers = map[string]bool{"dism.exe": true, "wsl.exe": true, "powershell.exe": true, "pwsh.exe": true}
 	// b64Exec is inline code decoding base64 to run it.
 	b64Exec = lazy(`(?i)(?:b64decode|base64\.decode|buffer\.from|decode64|frombase64string)\(\s*['"]([A-Za-z0-9+/=]{16,})['"]`)
 )
@@ -86,7 +87,7 @@ func (o *otherInterpreter) Analyze(ctx context.Context, in *Input) ([]Finding, e
 		out = append(out, o.startFindings(e)...)
 	}
 	if o == unixShells {
-		for _, e := range in.startsOf(func(image string) bool { return true }) {
+		for _, e := range in.startsOf(func(image string) bool { return wslInstallers[image] }) {
 			if m := wslInstall.FindString(e.CommandLine); m != "" {
 				out = append(out, cited(e, Finding{Technique: o.technique, Severity: timeline.SeverityMedium, Confidence: "high",
 					Matched: e.CommandLine, Related: []string{"T1202"}, Title: "Windows Subsystem for Linux enabled",
@@ -99,7 +100,7 @@ func (o *otherInterpreter) Analyze(ctx context.Context, in *Input) ([]Finding, e
 
 // startFindings judges one start of the interpreter.
 func (o *otherInterpreter) startFindings(e *Event) []Finding {
-	exe := base(e.Process)
+	exe := e.image()
 	line := e.CommandLine
 	var out []Finding
 	if f, ok := parentFinding(e, o.technique, exe); ok {
@@ -227,7 +228,7 @@ func (o *otherInterpreter) prefetchRuns(runs []Event) []Finding {
 	byArtifact := map[int64]int{}
 	for i := range runs {
 		e := &runs[i]
-		exe := base(e.Process)
+		exe := e.image()
 		if !o.images[exe] {
 			continue
 		}

@@ -77,29 +77,29 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 		}
 		f := cited(e, Finding{Technique: w.lang.technique, Confidence: "high",
 			Severity: timeline.SeverityLow, Matched: e.CommandLine, Related: related(matchContent(e.CommandLine))})
-		f.Title = fmt.Sprintf("%s ran a script", base(e.Process))
+		f.Title = fmt.Sprintf("%s ran a script", e.image())
 		f.Rule = "A Windows Script Host or mshta process ran script code."
 		lower := strings.ToLower(e.CommandLine)
 		switch {
 		case scriptInStream.MatchString(e.CommandLine):
-			f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("%s ran a script hidden in an alternate data stream", base(e.Process))
+			f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("%s ran a script hidden in an alternate data stream", e.image())
 			f.Rule = "The script is a named stream of another file (file.txt:x.vbs): it has no directory entry of its own, which hides it from listings and many scanners."
 			f.Related = related(nil, append(f.Related, "T1564.004")...)
 		case w.lang.engineSwitch.MatchString(e.CommandLine) && strings.Contains(lower, ".encode"):
-			f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("%s ran an encoded %s script (//E:%s.Encode)", base(e.Process), w.lang.name, w.lang.name)
+			f.Severity, f.Title = timeline.SeverityHigh, fmt.Sprintf("%s ran an encoded %s script (//E:%s.Encode)", e.image(), w.lang.name, w.lang.name)
 			f.Rule = "The script host was told to decode and run a script encoded with the Script Encoder, which hides its text from review."
 			f.Related = related(nil, append(f.Related, tObfuscated.ID)...)
 		case w.lang.engineSwitch.MatchString(e.CommandLine):
-			f.Severity, f.Title = timeline.SeverityMedium, fmt.Sprintf("%s forced to run a file as %s (//E:)", base(e.Process), w.lang.name)
+			f.Severity, f.Title = timeline.SeverityMedium, fmt.Sprintf("%s forced to run a file as %s (//E:)", e.image(), w.lang.name)
 			f.Rule = "The //E: switch makes the script host run a file of any extension as script, so that a payload can pass as a text or log file."
-		case base(e.Process) == "mshta.exe" && mshtaEmbedding.MatchString(e.CommandLine):
+		case e.image() == "mshta.exe" && mshtaEmbedding.MatchString(e.CommandLine):
 			f.Severity, f.Title = timeline.SeverityMedium, "mshta.exe started through COM (-Embedding)"
 			f.Rule = "mshta -Embedding is an HTA started by COM activation, as documents and DCOM lateral movement do."
-		case base(e.Process) == "mshta.exe" && (strings.Contains(lower, "http") || strings.Contains(lower, w.lang.mshtaWord)):
+		case e.image() == "mshta.exe" && (strings.Contains(lower, "http") || strings.Contains(lower, w.lang.mshtaWord)):
 			f.Severity, f.Title = timeline.SeverityHigh, "mshta.exe ran inline or remote script"
 			f.Rule = "mshta was given script code or a URL on its command line, a common way to run a payload past application controls."
 		case userWritable(e.CommandLine):
-			f.Severity, f.Title = timeline.SeverityMedium, fmt.Sprintf("%s ran a script from a user-writable folder", base(e.Process))
+			f.Severity, f.Title = timeline.SeverityMedium, fmt.Sprintf("%s ran a script from a user-writable folder", e.image())
 			f.Rule = "The script lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData), where droppers put them."
 		}
 		if k, ok := suspiciousParent(e); ok {
@@ -119,12 +119,12 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 	for i := range loads {
 		e := &loads[i]
 		dll := base(e.Field("ImageLoaded"))
-		if !w.engine(dll) || engineHosts[base(e.Process)] {
+		if !w.engine(dll) || engineHosts[e.image()] {
 			continue
 		}
 		f := cited(e, Finding{Technique: w.lang.technique, Confidence: "medium",
 			Severity: timeline.SeverityMedium, Matched: e.Field("ImageLoaded"),
-			Title: fmt.Sprintf("%s loaded the %s engine (%s)", base(e.Process), w.lang.technique.Name[strings.LastIndex(w.lang.technique.Name, " ")+1:], dll),
+			Title: fmt.Sprintf("%s loaded the %s engine (%s)", e.image(), w.lang.technique.Name[strings.LastIndex(w.lang.technique.Name, " ")+1:], dll),
 			Rule:  "A process that is not a script host loaded a script engine DLL (Sysmon 7): script code running inside another program."})
 		out = append(out, f)
 	}
@@ -152,7 +152,7 @@ func (w *windowsScriptHost) prefetchRuns(in *Input, reported []Finding) []Findin
 	byArtifact := map[int64]int{} // artifact id → index in out
 	for i := range runs {
 		e := &runs[i]
-		exe := base(e.Process)
+		exe := e.image()
 		if !scriptHosts[exe] {
 			continue
 		}
@@ -220,16 +220,18 @@ func (w *windowsScriptHost) fromFileList(files []string) (engine string, scripts
 // scriptlet (.sct through scrobj.dll, "Squiblydoo").
 func (w *windowsScriptHost) proxiedScripts(in *Input) []Finding {
 	var out []Finding
-	for _, e := range in.processStarts {
-		exe, lower := base(e.Process), strings.ToLower(e.CommandLine)
+	for _, e := range in.startsOf(func(image string) bool {
+		return image == "rundll32.exe" || image == "regsvr32.exe" || scriptHosts[image]
+	}) {
+		exe, lower := e.image(), strings.ToLower(e.CommandLine)
 		switch {
 		case exe == "rundll32.exe" && strings.Contains(lower, w.lang.mshtaWord):
-			out = append(out, cited(&e, Finding{Technique: w.lang.technique, Severity: timeline.SeverityHigh, Confidence: "high",
+			out = append(out, cited(e, Finding{Technique: w.lang.technique, Severity: timeline.SeverityHigh, Confidence: "high",
 				Matched: e.CommandLine, Related: related(matchContent(e.CommandLine), "T1218.011"),
 				Title: "rundll32.exe ran " + w.lang.name + " given on its command line",
 				Rule:  "rundll32 was given " + w.lang.mshtaWord + " code, which it runs through mshtml: script run by a signed system binary to get past application controls."}))
 		case w.lang.scriptlets && (exe == "regsvr32.exe" || scriptHosts[exe] || exe == "rundll32.exe") && scriptletLoad.MatchString(e.CommandLine):
-			out = append(out, cited(&e, Finding{Technique: w.lang.technique, Severity: timeline.SeverityHigh, Confidence: "high",
+			out = append(out, cited(e, Finding{Technique: w.lang.technique, Severity: timeline.SeverityHigh, Confidence: "high",
 				Matched: e.CommandLine, Related: related(matchContent(e.CommandLine), "T1218.010"),
 				Title: exe + " loaded a scriptlet (.sct)",
 				Rule:  "A COM scriptlet was loaded through scrobj.dll (regsvr32 /i:…sct, or GetObject(\"script:…\")): script run by a signed system binary, often from a URL."}))
