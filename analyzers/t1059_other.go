@@ -75,7 +75,7 @@ var (
 	wmicNode   = lazy(`(?i)/node:\s*"?([^\s"]+)`)
 	// wslInstall is WSL being enabled, the first step to running Linux
 	// tools that Windows logging does not see.
-	wslInstall = lazy(`(?i)dism(\.exe)?"?\s+.{0,40}/enable-feature\s+.{0,40}(microsoft-windows-subsystem-linux|virtualmachineplatform)|enable-windowsoptionalfeature\s+.{0,80}microsoft-windows-subsystem-linux|wsl(\.exe)?"?\s+--(install|set-default-version)\b`)
+	wslInstall    = lazy(`(?i)dism(\.exe)?"?\s+.{0,40}/enable-feature\s+.{0,40}(microsoft-windows-subsystem-linux|virtualmachineplatform)|enable-windowsoptionalfeature\s+.{0,80}microsoft-windows-subsystem-linux|wsl(\.exe)?"?\s+--(install|set-default-version)\b`)
 	wslInstallers = map[string]bool{"dism.exe": true, "wsl.exe": true, "powershell.exe": true, "pwsh.exe": true}
 	// b64Exec is inline code decoding base64 to run it.
 	b64Exec = lazy(`(?i)(?:b64decode|base64\.decode|buffer\.from|decode64|frombase64string)\(\s*['"]([A-Za-z0-9+/=]{16,})['"]`)
