@@ -190,6 +190,19 @@ var vendorScriptPlaces = []string{`\chocolatey\`, `\posh-git\`, `\windowspowersh
 var vendorScriptMarks = []string{"microsoft.powershell.cmdletization", "# sig # begin signature block",
 	"$cmdletizationclass", "troubleshootingpack", "chocolatey"}
 
+// adminOnlyPlaces are the vendor places only administrators can write to.
+var adminOnlyPlaces = []string{`\program files\`, `\program files (x86)\`, `\windows\system32\`, `\windows\syswow64\`,
+	`\windows\diagnostics\`, `\programdata\chocolatey\`}
+
+// installedVendorScript reports whether a script block is a vendor's: from
+// a place only administrators write to, or signed or generated. A module
+// folder in the user's documents is not enough, since anyone can drop one.
+func installedVendorScript(path, text string) bool {
+	head := strings.ToLower(text[:min(len(text), 4096)])
+	tail := strings.ToLower(text[max(0, len(text)-4096):])
+	return containsAny(strings.ToLower(path), adminOnlyPlaces) || containsAny(head, vendorScriptMarks) || containsAny(tail, vendorScriptMarks)
+}
+
 // warnedBlockSeverity rates a script block Windows flagged at Warning
 // level by where it comes from: the flag fires on vendor modules and
 // package-manager scripts every day, so the flag alone is low, a vendor
@@ -452,6 +465,17 @@ func scriptFindings(s Script) []Finding {
 		f.Matched, f.Related, f.Score, f.Features = matchedLines(s.Text, ms), related(ms), score, features
 		out = append(out, f)
 	}
+	// A signed, generated or installed vendor script names these things in
+	// its own code (a troubleshooting pack writing minidumps, a module
+	// that manages services): at most medium, said in the finding.
+	if installedVendorScript(s.Path, s.Text) {
+		for i := range out {
+			if out[i].Severity > timeline.SeverityMedium {
+				out[i].Severity = timeline.SeverityMedium
+				out[i].Rule += " The block is a signed, generated or installed vendor script, so it is rated medium at most: check that the file is the vendor's."
+			}
+		}
+	}
 	return out
 }
 
@@ -617,10 +641,10 @@ func decodeUTF16Base64(s string) (string, bool) {
 // normal work: the troubleshooting host runs diagnostic packs, the C#
 // compiler references it when PowerShell compiles Add-Type code, the
 // remoting host runs remote sessions (reported as remoting), and Server
-// Manager and the configuration manager agent run PowerShell for their
-// tasks.
+// Manager, the configuration manager agent and the monitoring agent
+// (MonitoringHost, HealthService) run PowerShell for their tasks.
 var powerShellEngineHosts = map[string]bool{"sdiagnhost.exe": true, "csc.exe": true, "wsmprovhost.exe": true,
-	"servermanager.exe": true, "ccmexec.exe": true}
+	"servermanager.exe": true, "ccmexec.exe": true, "monitoringhost.exe": true, "healthservice.exe": true}
 
 // unmanagedPowerShell finds processes other than PowerShell's own that load
 // System.Management.Automation: PowerShell run from inside another program.

@@ -27,6 +27,14 @@ func TestPowerShellFalsePositives(t *testing.T) {
 			"T1059.001", "!low", ""},
 		{"4104 warning of a troubleshooting pack", []ev{warned("w5", `C:\Windows\diagnostics\system\Networking\DiagPackage.ps1`, "Import-LocalizedData; [Reflection.Assembly]::LoadWithPartialName('x')")},
 			"T1059.001", "!low", ""},
+		{"troubleshooting pack writing a minidump is medium at most", []ev{{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 5, data: map[string]any{
+			"ScriptBlockId": "v1", "MessageNumber": "1", "MessageTotal": "1", "Path": `C:\Windows\diagnostics\system\AERO\CL_Utility.ps1`,
+			"ScriptBlockText": "[DllImport(\"dbghelp.dll\")] static extern bool MiniDumpWriteDump(IntPtr h, int pid, IntPtr f, int t, IntPtr e, IntPtr u, IntPtr c);"}}},
+			"T1059.001", "!high", ""},
+		{"the same text from Temp is high", []ev{{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 5, data: map[string]any{
+			"ScriptBlockId": "v2", "MessageNumber": "1", "MessageTotal": "1", "Path": `C:\Users\bob\AppData\Local\Temp\d.ps1`,
+			"ScriptBlockText": "[DllImport(\"dbghelp.dll\")] static extern bool MiniDumpWriteDump(IntPtr h, int pid, IntPtr f, int t, IntPtr e, IntPtr u, IntPtr c);"}}},
+			"T1059.001", "high", `PowerShell script block: credential-theft (C:\Users\bob\AppData\Local\Temp\d.ps1)`},
 		{"sdiagnhost prefetch names the engine", []ev{prefetchWith("SDIAGNHOST.EXE", sma)}, "T1059.001", "", ""},
 		{"csc prefetch names the engine", []ev{prefetchWith("CSC.EXE", sma)}, "T1059.001", "", ""},
 		{"another program's prefetch names the engine", []ev{prefetchWith("EVIL.EXE", sma)},
