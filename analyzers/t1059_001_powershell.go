@@ -186,9 +186,8 @@ var vendorScriptPlaces = []string{`\chocolatey\`, `\posh-git\`, `\windowspowersh
 	`\windows\diagnostics\`, `\windows	emp\sdiag_`, `\program files\`, `\program files (x86)\`, `\windows\system32\`, `\windows\syswow64\`}
 
 // vendorScriptMarks are texts of generated or signed vendor scripts: CDXML
-// CIM modules, Authenticode signature blocks and troubleshooting packs.
-var vendorScriptMarks = []string{"microsoft.powershell.cmdletization", "# sig # begin signature block",
-	"$cmdletizationclass", "troubleshootingpack", "chocolatey"}
+// CIM modules and Authenticode signature blocks.
+var vendorScriptMarks = []string{"microsoft.powershell.cmdletization", "# sig # begin signature block", "$cmdletizationclass"}
 
 // adminOnlyPlaces are the vendor places only administrators can write to.
 var adminOnlyPlaces = []string{`\program files\`, `\program files (x86)\`, `\windows\system32\`, `\windows\syswow64\`,
