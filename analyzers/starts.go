@@ -103,7 +103,7 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 	var groups []*group
 	out := fs[:0]
 	for _, f := range fs {
-		key := [4]string{f.Host, f.Title, f.Rule, f.Severity}
+		key := [4]string{f.Host, f.Title, f.Rule, f.Severity.String()}
 		if g := open[key]; g != nil && f.TS.Sub(g.last) <= window {
 			first := &out[g.finding]
 			first.absorb(&f)

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"triage/timeline"
 )
 
-var tCmd = Technique{"T1059.003", "Command and Scripting Interpreter: Windows Command Shell", "Execution"}
+var tCmd = timeline.MustTechnique("T1059.003")
 
 // commandShell finds cmd.exe started by unusual parents, DOSfuscation,
 // suspicious /c chains, and batch files by their place and content.
@@ -23,7 +25,7 @@ var _ Analyzer = (*commandShell)(nil)
 
 func (*commandShell) Meta() Meta {
 	return Meta{
-		ID: "t1059.003-cmd", Technique: tCmd, Severity: "high",
+		ID: "t1059.003-cmd", Technique: tCmd, Severity: timeline.SeverityHigh,
 		Description: "cmd.exe from Office, browsers, servers and script hosts; parents that rarely start cmd on this host; " +
 			"DOSfuscation scores; suspicious /c chains; batch files in user-writable places and what they do.",
 		References: []string{"https://attack.mitre.org/techniques/T1059/003/"},
@@ -129,7 +131,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 	byTarget := map[string]*built{}
 	for i := range procs {
 		e := &procs[i]
-		if base(e.Process) != "cmd.exe" || !strings.Contains(strings.ToLower(e.CommandLine), "echo") {
+		if e.image() != "cmd.exe" || !strings.Contains(strings.ToLower(e.CommandLine), "echo") {
 			continue
 		}
 		body, ok := shellCommand(e.CommandLine)
@@ -144,6 +146,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 			key := e.Host + "\x00" + strings.ToLower(m[2])
 			b := byTarget[key]
 			if b == nil {
+				// The finding cites each command line below, once.
 				b = &built{finding: Finding{Host: e.Host, TS: e.TS, Technique: tCmd, Confidence: "high", Related: []string{tObfuscated.ID}}, target: m[2]}
 				byTarget[key] = b
 				files = append(files, b)
@@ -153,8 +156,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 				if b.size += len(e.CommandLine) + 1; b.size <= maxFoldedMatched {
 					b.lines = append(b.lines, e.CommandLine)
 				}
-				b.finding.EventIDs = append(b.finding.EventIDs, e.ID)
-				b.finding.link(e)
+				b.finding.cite(e)
 				b.finding.keys["file:"+base(b.target)] = true
 			}
 		}
@@ -166,7 +168,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 		}
 		f := b.finding
 		target := b.target[strings.LastIndexAny(b.target, `\/`)+1:]
-		f.Severity = "medium"
+		f.Severity = timeline.SeverityMedium
 		f.Title = fmt.Sprintf("cmd.exe wrote %s in %d echo commands", target, len(b.pieces))
 		f.Rule = fmt.Sprintf("%d command lines wrote %s piece by piece with echo, the way a payload is dropped through a shell that cannot upload files.", len(f.EventIDs), target)
 		joined := strings.Join(b.pieces, "")
@@ -174,7 +176,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 			f.Decoded = decoded
 			f.Rule += " Joined, the pieces are base64"
 			if strings.HasPrefix(joined, "TVqQ") || strings.HasPrefix(joined, "TVpQ") {
-				f.Severity = "high"
+				f.Severity = timeline.SeverityHigh
 				f.Rule += " of a Windows executable (MZ header)"
 			}
 			f.Rule += "."
@@ -182,7 +184,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 			f.Decoded = strings.Join(b.pieces, "\n")
 		}
 		if ext := strings.ToLower(filepath.Ext(target)); slices.Contains([]string{".vbs", ".js", ".ps1", ".bat", ".cmd", ".hta", ".wsf"}, ext) {
-			f.Severity = "high"
+			f.Severity = timeline.SeverityHigh
 			f.Rule += " The file is a script, so what was written is code."
 		}
 		f.Matched = strings.Join(b.lines, "\n")
@@ -222,22 +224,24 @@ func dosfuscation(cmd string) (int, map[string]any) {
 	sets := len(dosSet.FindAllString(cmd, -1))
 	score := math.Min(30, float64(carets)*3) + math.Min(30, float64(subs)*6) + math.Min(20, float64(delayed)*4) +
 		math.Min(15, float64(forL)*15) + math.Min(15, float64(sets)*3)
-	return int(math.Min(100, score)), map[string]any{
+	bonus, signals := signalScore(cmd, dosSignals)
+	features := map[string]any{
 		"carets": carets, "substrings": subs, "delayed_expansion": delayed, "for_l": forL, "set_commands": sets,
 	}
+	if len(signals) > 0 {
+		features["signals"] = signals
+	}
+	return int(math.Min(100, score+float64(bonus))), features
 }
 
 func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
-	procs, err := in.Events(ctx, processEvents)
-	if err != nil {
-		return nil, err
-	}
+	procs := in.processStarts
 	var out []Finding
 	// The baseline: how often each parent starts cmd.exe on each host.
 	parents := map[string]map[string]int{}
 	totals := map[string]int{}
 	for _, e := range procs {
-		if base(e.Process) == "cmd.exe" && e.ParentProcess != "" {
+		if e.image() == "cmd.exe" && e.ParentProcess != "" {
 			if parents[e.Host] == nil {
 				parents[e.Host] = map[string]int{}
 			}
@@ -248,27 +252,21 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	reportedRare := map[string]bool{}
 	for i := range procs {
 		e := &procs[i]
-		if base(e.Process) != "cmd.exe" {
+		if e.image() != "cmd.exe" {
 			continue
 		}
 		parent := base(e.ParentProcess)
 		startFindings := len(out)
 		newFinding := func() Finding {
-			f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Confidence: "high", Matched: e.CommandLine}
-			f.link(e)
+			f := cited(e, Finding{Technique: tCmd, Confidence: "high", Matched: e.CommandLine})
 			return f
 		}
-		if kind, ok := unusualParents[parent]; ok {
-			f := newFinding()
-			f.Severity, f.Title = "high", fmt.Sprintf("cmd.exe started by %s (%s)", parent, kind)
-			f.Rule = fmt.Sprintf("A %s process should not start a command shell; this is how malicious documents, exploited servers and script droppers run commands.", kind)
-			f.Features = map[string]any{"parent": e.ParentProcess, "parent_kind": kind}
-			f.Related = related(matchContent(e.CommandLine))
+		if f, ok := parentFinding(e, tCmd, "cmd.exe"); ok {
 			out = append(out, f)
 		} else if n, total := parents[e.Host][parent], totals[e.Host]; parent != "" && total >= 10 && n*50 <= total && !reportedRare[e.Host+parent] {
 			reportedRare[e.Host+parent] = true
 			f := newFinding()
-			f.Severity, f.Confidence = "low", "low"
+			f.Severity, f.Confidence = timeline.SeverityLow, "low"
 			f.Title = fmt.Sprintf("cmd.exe started by %s, a rare parent on this host (%d of %d)", parent, n, total)
 			f.Rule = "Parents that start cmd.exe in 2% or fewer of the host's cmd.exe starts stand out from its baseline."
 			f.Features = map[string]any{"parent": parent, "parent_count": n, "host_cmd_starts": total, "baseline": parents[e.Host]}
@@ -276,7 +274,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		}
 		if found, techniques := discoveryChain(e.CommandLine); len(found) >= 2 {
 			f := newFinding()
-			f.Severity, f.Confidence = "medium", "medium"
+			f.Severity, f.Confidence = timeline.SeverityMedium, "medium"
 			f.Title = fmt.Sprintf("cmd.exe /c chains %d discovery commands", len(found))
 			f.Rule = "One command line runs several reconnaissance commands in a row (" + strings.Join(found, ", ") +
 				"), as intruders do on a host they have just reached."
@@ -286,22 +284,22 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		}
 		if adminShareOutput.MatchString(e.CommandLine) {
 			f := newFinding()
-			f.Severity, f.Title = "high", "cmd.exe output redirected to an administrative share (remote execution)"
+			f.Severity, f.Title = timeline.SeverityHigh, "cmd.exe output redirected to an administrative share (remote execution)"
 			f.Rule = "The command writes its output to \\\\host\\ADMIN$ or C$, as impacket's wmiexec and smbexec do to read results back remotely."
 			out = append(out, f)
 		}
 		if m := batchArgument.FindStringSubmatch(e.CommandLine); m != nil && userWritable(m[1]) {
 			f := newFinding()
-			f.Severity, f.Title = "medium", "cmd.exe ran a batch file from a user-writable folder: "+base(m[1])
+			f.Severity, f.Title = timeline.SeverityMedium, "cmd.exe ran a batch file from a user-writable folder: "+base(m[1])
 			f.Rule = "The batch file lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData)."
 			f.keys["file:"+base(m[1])] = true
 			out = append(out, f)
 		}
 		if score, features := dosfuscation(e.CommandLine); score >= 40 {
 			f := newFinding()
-			f.Severity, f.Score, f.Features = "medium", score, features
+			f.Severity, f.Score, f.Features = timeline.SeverityMedium, score, features
 			if score >= 70 {
-				f.Severity = "high"
+				f.Severity = timeline.SeverityHigh
 			}
 			f.Title = fmt.Sprintf("DOSfuscated command line (score %d/100)", score)
 			f.Rule = "The command line uses the devices of DOSfuscation: carets, %VAR:~n,m% substrings, !delayed! expansion, FOR /L loops and set concatenation."
@@ -310,15 +308,16 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		}
 		if ms := matchContent(e.CommandLine); len(ms) > 0 {
 			f := newFinding()
-			f.Severity = "low"
+			f.Severity = timeline.SeverityLow
 			for _, m := range ms {
-				f.Severity = maxSeverity(f.Severity, m.rule.severity)
+				f.Severity = max(f.Severity, m.rule.severity)
 			}
 			f.Title = "cmd.exe /c " + ruleNames(ms)
 			f.Rule = fmt.Sprintf("The command shell ran %s.", describeMatches(ms))
 			f.Related = related(ms)
 			out = append(out, f)
 		}
+		out = append(out, shellTricks(e)...)
 		if kind, ok := remoteServiceParents[parent]; ok {
 			// Said once per start: in the findings on what the shell did,
 			// or alone when nothing else stands out.
@@ -330,7 +329,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 				}
 			} else {
 				f := newFinding()
-				f.Severity, f.Confidence = "medium", "medium"
+				f.Severity, f.Confidence = timeline.SeverityMedium, "medium"
 				f.Title = fmt.Sprintf("cmd.exe started by %s (%s service: remote execution)", parent, kind)
 				f.Rule = remote
 				f.Features = map[string]any{"parent": e.ParentProcess}
@@ -340,35 +339,35 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		}
 	}
 	out = append(out, echoBuiltFiles(procs)...)
+	out = append(out, shellRuns(procs, in.Opts.Location)...)
+	out = append(out, newShellParents(procs)...)
 	for i := range procs {
 		e := &procs[i]
-		if base(e.ParentProcess) == "cmd.exe" && base(e.Process) != "cmd.exe" {
+		if base(e.ParentProcess) == "cmd.exe" && e.image() != "cmd.exe" {
 			ms := matchContent(e.CommandLine)
 			url := urlArgument.FindString(e.CommandLine)
 			if len(ms) > 0 || url != "" {
-				f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Severity: "low", Confidence: "medium",
-					Matched: e.CommandLine, Related: related(ms)}
+				f := cited(e, Finding{Technique: tCmd, Severity: timeline.SeverityLow, Confidence: "medium",
+					Matched: e.CommandLine, Related: related(ms)})
 				for _, m := range ms {
-					f.Severity = maxSeverity(f.Severity, m.rule.severity)
+					f.Severity = max(f.Severity, m.rule.severity)
 				}
 				if len(ms) > 0 {
-					f.Title = fmt.Sprintf("cmd.exe ran %s: %s", base(e.Process), ruleNames(ms))
+					f.Title = fmt.Sprintf("cmd.exe ran %s: %s", e.image(), ruleNames(ms))
 					f.Rule = fmt.Sprintf("A program started from the command shell did %s.", describeMatches(ms))
 				} else {
-					f.Severity, f.Related = "medium", []string{tDownload.ID}
-					f.Title = fmt.Sprintf("cmd.exe had %s fetch a URL", base(e.Process))
+					f.Severity, f.Related = timeline.SeverityMedium, []string{tDownload.ID}
+					f.Title = fmt.Sprintf("cmd.exe had %s fetch a URL", e.image())
 					f.Rule = fmt.Sprintf("A program started from the command shell was given the URL %s.", clip(url, 200))
 				}
-				f.link(e)
 				out = append(out, f)
 			}
 		}
-		if exe := base(e.Process); (exe == "at.exe" || exe == "schtasks.exe") && scheduledShell.MatchString(e.CommandLine) {
-			f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, Related: []string{tSchTask.ID}, EventIDs: []int64{e.ID},
-				Severity: "medium", Confidence: "medium", Matched: e.CommandLine,
+		if exe := e.image(); (exe == "at.exe" || exe == "schtasks.exe") && scheduledShell.MatchString(e.CommandLine) {
+			f := cited(e, Finding{Technique: tCmd, Related: []string{tSchTask.ID},
+				Severity: timeline.SeverityMedium, Confidence: "medium", Matched: e.CommandLine,
 				Title: "Command shell scheduled with " + exe,
-				Rule:  "A scheduled job runs a command interpreter, which gives a shell under the scheduler's account (often SYSTEM)."}
-			f.link(e)
+				Rule:  "A scheduled job runs a command interpreter, which gives a shell under the scheduler's account (often SYSTEM)."})
 			out = append(out, f)
 		}
 	}
@@ -388,7 +387,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	burstOf := map[string]*serviceBurst{} // host → its latest burst
 	for i := range persisted {
 		e := &persisted[i]
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Severity: "high", Confidence: "high"}
+		f := cited(e, Finding{Technique: tCmd, Severity: timeline.SeverityHigh, Confidence: "high"})
 		if e.EventID == 7045 {
 			img := e.Field("ImagePath")
 			if !serviceShell.MatchString(img) {
@@ -397,8 +396,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			if b := burstOf[e.Host]; b != nil && e.TS.Sub(b.last) <= in.Opts.IncidentWindow && e.TS.Sub(b.last) >= 0 {
 				b.last = e.TS
 				b.names = append(b.names, e.Field("ServiceName"))
-				out[b.finding].EventIDs = append(out[b.finding].EventIDs, e.ID)
-				out[b.finding].link(e)
+				out[b.finding].cite(e)
 				continue
 			}
 			burstOf[e.Host] = &serviceBurst{finding: len(out), last: e.TS, names: []string{e.Field("ServiceName")}}
@@ -407,6 +405,12 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			f.Title = "Service installed to run a command shell: " + e.Field("ServiceName")
 			f.Rule = "A new service (7045) whose ImagePath runs cmd /c or PowerShell: how PsExec-style tools and smbexec run commands as SYSTEM."
 			f.Matched = img
+			if pipeEcho.MatchString(img) {
+				f.Title = "Service installed to write into a named pipe (getsystem): " + e.Field("ServiceName")
+				f.Related = append(f.Related, "T1134.001")
+				f.Rule += " This one echoes into a named pipe (\\\\.\\pipe\\…), as Meterpreter's getsystem does to steal the service's SYSTEM token."
+			}
+			decodeCarrier(&f, img)
 		} else {
 			m := taskCommand.FindStringSubmatch(e.Field("TaskContent"))
 			if m == nil {
@@ -419,8 +423,8 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			if userWritable(m[1]) {
 				f.Rule += " The batch file lies in a user-writable folder."
 			}
+			decodeCarrier(&f, f.Matched)
 		}
-		f.link(e)
 		out = append(out, f)
 	}
 	for _, b := range bursts {
@@ -440,6 +444,11 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			}
 		}
 	}
+	sql, err := xpCmdShell(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, sql...)
 	batches, err := in.Events(ctx, `source='batch'`)
 	if err != nil {
 		return nil, err
@@ -459,23 +468,22 @@ func batchFindings(e *Event) []Finding {
 	if len(ms) == 0 && !writable && score < 40 {
 		return nil
 	}
-	f := Finding{Host: e.Host, TS: e.TS, Technique: tCmd, EventIDs: []int64{e.ID}, Confidence: "medium",
-		Severity: "informational", Score: score, Features: features}
-	f.link(e)
+	f := cited(e, Finding{Technique: tCmd, Confidence: "medium",
+		Severity: timeline.SeverityInformational, Score: score, Features: features})
 	f.keys["file:"+base(path)] = true
 	var why []string
 	if writable {
-		f.Severity = "low"
+		f.Severity = timeline.SeverityLow
 		why = append(why, "it lies in a user-writable folder")
 	}
 	for _, m := range ms {
-		f.Severity = maxSeverity(f.Severity, m.rule.severity)
+		f.Severity = max(f.Severity, m.rule.severity)
 	}
 	if len(ms) > 0 {
 		why = append(why, "it contains "+describeMatches(ms))
 	}
 	if score >= 40 {
-		f.Severity = maxSeverity(f.Severity, "medium")
+		f.Severity = max(f.Severity, timeline.SeverityMedium)
 		why = append(why, fmt.Sprintf("its DOSfuscation score is %d/100", score))
 	}
 	f.Related = related(ms)

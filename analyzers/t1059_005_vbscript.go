@@ -1,10 +1,14 @@
 package analyzers
 
+import "triage/timeline"
+
 var vbscript = scriptLanguage{
-	technique:  Technique{"T1059.005", "Command and Scripting Interpreter: Visual Basic", "Execution"},
-	name:       "VBScript",
-	id:         "t1059.005-vbscript",
-	extensions: []string{".vbs", ".vbe", ".wsf"},
-	engines:    []string{"vbscript.dll"},
-	mshtaWord:  "vbscript:",
+	technique:    timeline.MustTechnique("T1059.005"),
+	name:         "VBScript",
+	id:           "t1059.005-vbscript",
+	extensions:   []string{".vbs", ".vbe", ".wsf"},
+	engines:      []string{"vbscript.dll"},
+	engineSwitch: lazy(`(?i)//?e:(?:vbs|vbscript|vbe)(?:\.encode)?\b`),
+	scriptlets:   false,
+	mshtaWord:    "vbscript:",
 }

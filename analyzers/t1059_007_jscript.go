@@ -1,10 +1,14 @@
 package analyzers
 
+import "triage/timeline"
+
 var jscript = scriptLanguage{
-	technique:  Technique{"T1059.007", "Command and Scripting Interpreter: JavaScript", "Execution"},
-	name:       "JScript",
-	id:         "t1059.007-jscript",
-	extensions: []string{".js", ".jse", ".hta"},
-	engines:    []string{"jscript.dll", "jscript9.dll", "chakra.dll"},
-	mshtaWord:  "javascript:",
+	technique:    timeline.MustTechnique("T1059.007"),
+	name:         "JScript",
+	id:           "t1059.007-jscript",
+	extensions:   []string{".js", ".jse", ".hta"},
+	engines:      []string{"jscript.dll", "jscript9.dll", "chakra.dll"},
+	engineSwitch: lazy(`(?i)//?e:(?:js|jscript|jse|javascript)(?:\.encode)?\b`),
+	scriptlets:   true,
+	mshtaWord:    "javascript:",
 }

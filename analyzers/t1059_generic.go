@@ -1,8 +1,10 @@
 package analyzers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -10,7 +12,7 @@ import (
 	"triage/timeline"
 )
 
-var tInterpreter = Technique{"T1059", "Command and Scripting Interpreter", "Execution"}
+var tInterpreter = timeline.MustTechnique("T1059")
 
 // genericInterpreters finds interpreter runs outside business hours in the
 // host's time zone, and the first run of each interpreter on each host.
@@ -20,21 +22,30 @@ var _ Analyzer = (*genericInterpreters)(nil)
 
 func (*genericInterpreters) Meta() Meta {
 	return Meta{
-		ID: "t1059-interpreters", Technique: tInterpreter, Severity: "low",
-		Description: "Interpreters (PowerShell, cmd, wscript, cscript, mshta) run outside business hours in the host's " +
-			"time zone, and the first run of each interpreter seen on the host.",
+		ID: "t1059-interpreters", Technique: tInterpreter, Severity: timeline.SeverityLow,
+		Description: "Interpreters (the timeline's list: PowerShell, cmd, the script hosts, Python, WSL, Node, AutoIt, Lua, " +
+			"Java, Perl, Ruby, WMIC) run outside business hours in the host's time zone, and the first run of each seen on the host.",
 		References: []string{"https://attack.mitre.org/techniques/T1059/"},
 	}
 }
 
-var interpreters = map[string]bool{"powershell.exe": true, "pwsh.exe": true, "powershell_ise.exe": true, "cmd.exe": true,
-	"wscript.exe": true, "cscript.exe": true, "mshta.exe": true}
+// interpreters is the timeline's list of interpreters, by image name.
+var interpreters = func() map[string]bool {
+	m := map[string]bool{}
+	for _, i := range timeline.Interpreters {
+		m[i.Image] = true
+	}
+	return m
+}()
 
 func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
-	events, err := in.Events(ctx, processEvents+` OR source='prefetch'`)
+	// Windows PowerShell's 400 records an engine start: a run of PowerShell
+	// that a log of PowerShell alone still shows.
+	engines, err := in.Events(ctx, `source='evtx' AND provider='`+timeline.ProviderClassicPS+`' AND event_id=400`)
 	if err != nil {
 		return nil, err
 	}
+	events := mergeByID(in.processStarts, in.prefetchRuns, engines)
 	loc := in.Opts.Location
 	var out []Finding
 	type hostExe struct{ host, exe string }
@@ -49,9 +60,11 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	lastRun := map[dayKey]time.Time{}
 	var nightOrder []dayKey
 	var starts timeline.StartSet
-	for i := range events {
-		e := &events[i]
-		exe := base(e.Process)
+	for _, e := range events {
+		exe := e.image()
+		if e.Category == timeline.CategoryEngineStart && !strings.Contains(exe, ".") {
+			exe += ".exe" // HostApplication "powershell -v 2" names no extension
+		}
 		if !interpreters[exe] || e.TS.IsZero() {
 			continue
 		}
@@ -63,15 +76,14 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 			}
 			firstSeen[k] = e
 		}
-		local := e.TS.In(loc)
-		weekend := local.Weekday() == 0 || local.Weekday() == 6
-		if inBusinessHours(local.Hour(), in.Opts.BusinessStart, in.Opts.BusinessEnd) && !weekend {
+		if !outsideBusinessHours(e.TS, loc, in.Opts.BusinessStart, in.Opts.BusinessEnd) {
 			continue
 		}
+		local := e.TS.In(loc)
 		dk := dayKey{e.Host, exe, local.Format("2006-01-02")}
 		f := nights[dk]
 		if f == nil {
-			f = &Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, Severity: "low", Confidence: "low",
+			f = &Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, Severity: timeline.SeverityLow, Confidence: "low",
 				Rule: fmt.Sprintf("Business hours are %02d:00–%02d:00, Monday to Friday, in %s; interpreter runs outside them deserve a look. "+
 					"A start recorded by several of 4688, Sysmon 1 and prefetch within 2 s counts as one run.",
 					in.Opts.BusinessStart, in.Opts.BusinessEnd, loc),
@@ -79,12 +91,11 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 			nights[dk] = f
 			nightOrder = append(nightOrder, dk)
 		}
-		f.link(e)
 		if f.Matched == "" {
 			f.Matched = e.CommandLine
 		}
 		if len(f.EventIDs) < maxEvidence {
-			f.EventIDs = append(f.EventIDs, e.ID)
+			f.cite(e)
 		}
 		f.Features["records"] = toInt(f.Features["records"]) + 1
 		if newStart {
@@ -114,14 +125,19 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	sort.SliceStable(order, func(i, j int) bool { return firstSeen[order[i]].ID < firstSeen[order[j]].ID })
 	for _, k := range order {
 		e := firstSeen[k]
-		f := Finding{Host: e.Host, TS: e.TS, Technique: tInterpreter, EventIDs: []int64{e.ID}, Severity: "informational",
+		f := cited(e, Finding{Technique: tInterpreter, Severity: timeline.SeverityInformational,
 			Confidence: "medium", Title: fmt.Sprintf("%s first seen on %s", k.exe, k.host),
 			Rule:    "The earliest run of this interpreter in the host's prefetch and process events: when it came into use.",
-			Matched: e.CommandLine, Features: map[string]any{"source": e.Source}}
-		f.link(e)
+			Matched: e.CommandLine, Features: map[string]any{"source": e.Source}})
 		out = append(out, f)
 	}
-	return out, nil
+	late, err := scriptsOutsideHours(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, late...)
+	consumers, err := wmiConsumers(ctx, in)
+	return append(out, consumers...), err
 }
 
 // maxEvidence bounds the events cited by one aggregated finding; the
@@ -161,4 +177,16 @@ func inBusinessHours(hour, start, end int) bool {
 		return hour >= start && hour < end
 	}
 	return hour >= start || hour < end
+}
+
+// mergeByID merges lists of events into one in id order.
+func mergeByID(lists ...[]Event) []*Event {
+	var out []*Event
+	for _, l := range lists {
+		for i := range l {
+			out = append(out, &l[i])
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *Event) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }

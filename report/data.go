@@ -24,6 +24,7 @@ type data struct {
 	Severities   []severityCount
 	Incidents    []incidentView
 	Scripts      []script
+	Sessions     []session
 	Activity     chart
 	Heatmap      heatmap
 	AttackRows   []attackRow
@@ -109,7 +110,7 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(argv), &d.Run.CommandLine)
 	json.Unmarshal([]byte(evid), &d.Run.Evidence)
 	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadCharts, loadFleet} {
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet} {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}
@@ -194,6 +195,7 @@ func loadFindings(db *sql.DB, d *data) error {
 			return err
 		}
 		json.Unmarshal([]byte(related), &f.Related)
+		f.TechniqueName = techniqueName(f.TechniqueID, f.TechniqueName)
 		if f.Features == "{}" {
 			f.Features = ""
 		}
@@ -202,11 +204,11 @@ func loadFindings(db *sql.DB, d *data) error {
 		d.Findings = append(d.Findings, f)
 		g := groups[f.TechniqueID]
 		if g == nil {
-			g = &techniqueGroup{ID: f.TechniqueID, Name: f.TechniqueName}
+			g = &techniqueGroup{ID: f.TechniqueID, Name: techniqueName(f.TechniqueID, f.TechniqueName)}
 			groups[f.TechniqueID] = g
 		}
 		g.Findings = append(g.Findings, f)
-		if f.Severity == "high" || f.Severity == "critical" {
+		if rank[f.Severity] >= timeline.SeverityHigh {
 			g.High++
 		}
 		sev[f.Severity]++
@@ -225,13 +227,13 @@ func loadFindings(db *sql.DB, d *data) error {
 	sort.Slice(d.ByTechnique, func(i, j int) bool { return d.ByTechnique[i].ID < d.ByTechnique[j].ID })
 	// The T1059 family is always listed; related techniques follow as found.
 	listed := map[string]bool{}
-	for _, a := range attackView {
+	for _, id := range attackView {
 		n := 0
-		if g := groups[a.ID]; g != nil {
+		if g := groups[id]; g != nil {
 			n = len(g.Findings)
 		}
-		d.AttackRows = append(d.AttackRows, attackRow{a.ID, a.Name, n})
-		listed[a.ID] = true
+		d.AttackRows = append(d.AttackRows, attackRow{id, timeline.ShortTechniqueName(id), n})
+		listed[id] = true
 	}
 	related := map[string]int{}
 	for _, f := range d.Findings {
@@ -247,15 +249,31 @@ func loadFindings(db *sql.DB, d *data) error {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		d.AttackRows = append(d.AttackRows, attackRow{id, relatedNames[id] + " (seen inside interpreter activity)", related[id]})
+		d.AttackRows = append(d.AttackRows, attackRow{id, techniqueName(id, id) + " (seen inside interpreter activity)", related[id]})
 	}
-	for _, s := range []string{"critical", "high", "medium", "low", "informational"} {
-		d.Severities = append(d.Severities, severityCount{s, sev[s]})
+	for _, s := range timeline.Severities {
+		d.Severities = append(d.Severities, severityCount{s.String(), sev[s.String()]})
 	}
 	return rows.Err()
 }
 
-var rank = map[string]int{"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+// rank orders severities by their names as stored.
+var rank = func() map[string]timeline.Severity {
+	m := map[string]timeline.Severity{}
+	for _, s := range timeline.Severities {
+		m[s.String()] = s
+	}
+	return m
+}()
+
+// techniqueName is the name the timeline's technique table gives id, or
+// else the name stored with the finding.
+func techniqueName(id, stored string) string {
+	if t, ok := timeline.LookupTechnique(id); ok {
+		return t.Name
+	}
+	return stored
+}
 
 func loadEvidence(db *sql.DB) (map[int64][]evidence, error) {
 	rows, err := db.Query(`SELECT fe.finding_id, fe.event_id, e.ts, e.source, e.channel, e.event_id, fe.artifact_path, fe.record_id,
@@ -359,4 +377,35 @@ func (d *data) local(ts string) string {
 		return ""
 	}
 	return t.In(d.loc).Format("2006-01-02 15:04:05 MST")
+}
+
+type session struct {
+	Host, Start, End, Duration, HostName, HostApplication, EngineVersion string
+	Remote                                                               bool
+}
+
+// loadSessions reads the PowerShell sessions the analyzers derived; a
+// timeline from before the table existed has none.
+func loadSessions(db *sql.DB, d *data) error {
+	rows, err := db.Query(`SELECT host, start_ts, end_ts, duration_ms, host_name, host_application, engine_version, remote
+		FROM powershell_sessions ORDER BY host, start_ts, id`)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return nil
+		}
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s session
+		var ms int64
+		if err := rows.Scan(&s.Host, &s.Start, &s.End, &ms, &s.HostName, &s.HostApplication, &s.EngineVersion, &s.Remote); err != nil {
+			return err
+		}
+		if ms >= 0 {
+			s.Duration = (time.Duration(ms) * time.Millisecond).String()
+		}
+		d.Sessions = append(d.Sessions, s)
+	}
+	return rows.Err()
 }

@@ -43,23 +43,9 @@ func writeHTML(w io.Writer, d *data) error {
 }
 
 // attackView is the T1059 sub-techniques the report always lists, found
-// or not, so a reader sees what was looked for.
-var attackView = []struct{ ID, Name string }{
-	{"T1059", "Command and Scripting Interpreter"},
-	{"T1059.001", "PowerShell"},
-	{"T1059.003", "Windows Command Shell"},
-	{"T1059.005", "Visual Basic"},
-	{"T1059.007", "JavaScript"},
-}
-
-// relatedNames names the techniques the analyzers tag inside scripts.
-var relatedNames = map[string]string{
-	"T1027": "Obfuscated Files or Information", "T1105": "Ingress Tool Transfer",
-	"T1070.001": "Clear Windows Event Logs", "T1490": "Inhibit System Recovery",
-	"T1562.001": "Disable or Modify Tools", "T1562.010": "Downgrade Attack", "T1136": "Create Account",
-	"T1547.001": "Registry Run Keys / Startup Folder", "T1053.005": "Scheduled Task",
-	"T1543.003": "Windows Service", "T1569.002": "Service Execution",
-}
+// or not, so a reader sees what was looked for; names come from the
+// timeline's technique table.
+var attackView = []string{"T1059", "T1059.001", "T1059.003", "T1059.004", "T1059.005", "T1059.006", "T1059.007", "T1059.010", "T1059.011"}
 
 // compactHashDigits is how many hex digits of a SHA-256 a table cell shows:
 // 48 bits, enough to tell the artifacts of a case apart at a glance. The

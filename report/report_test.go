@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	csvpkg "encoding/csv"
 	"flag"
@@ -66,8 +67,13 @@ func hostileTimeline(t *testing.T) *sql.DB {
 	add("C/Windows/System32/winevt/Logs/PowerShell.evtx", "evtx", timeline.Event{Source: "evtx", EventID: 4104, RecordID: 7,
 		Provider: "Microsoft-Windows-PowerShell", ScriptBlockID: "sb1", Summary: "script",
 		Data: map[string]any{"ScriptBlockText": hostile, "MessageNumber": "1", "MessageTotal": "2", "ScriptBlockId": "sb1"}},
-		timeline.Event{Source: "evtx", EventID: 1, RecordID: 8, Provider: "Microsoft-Windows-Sysmon", Process: `C:\Windows\System32\cmd.exe`, CommandLine: xlsx, Summary: "cmd"})
+		timeline.Event{Source: "evtx", EventID: 1, RecordID: 8, Provider: "Microsoft-Windows-Sysmon", Process: `C:\Windows\System32\cmd.exe`, CommandLine: xlsx, Summary: "cmd"},
+		timeline.Event{Source: "evtx", EventID: 400, RecordID: 9, Provider: "PowerShell", Summary: "engine",
+			Data: map[string]any{"HostId": "h1", "HostName": "ServerRemoteHost", "HostApplication": xss1, "EngineVersion": "5.1"}})
 	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := timeline.BuildPowerShellSessions(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	for i, matched := range []string{hostile, xlsx, xss2} {

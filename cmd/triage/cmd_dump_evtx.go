@@ -17,8 +17,10 @@ import (
 
 func init() { dumpers["evtx"] = runDumpEVTX }
 
-// The JSON shape of one record, in key order: file, record_id, time,
-// event_id, provider, channel, computer, user_sid, level, recovered, chunk,
+// The JSON shape of one record, in key order: file, record_id (the
+// EventRecordID Windows shows, as the timeline uses; the header's number
+// where the record has none), record_number (the record header's number,
+// which differs from it in exported logs), time, event_id, provider, channel, computer, user_sid, level, recovered, chunk,
 // offset, then data with the EventData keys in document order. It is
 // written by hand (see appendRecordJSON) because encoding/json's reflection
 // took most of the dump's time; the bytes are the same as json.Marshal's.
@@ -130,6 +132,8 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 	b = append(b, `{"file":`...)
 	b = append(b, file...)
 	b = append(b, `,"record_id":`...)
+	b = strconv.AppendUint(b, recordID(rec), 10)
+	b = append(b, `,"record_number":`...)
 	b = strconv.AppendUint(b, rec.ID, 10)
 	b = append(b, `,"time":"`...)
 	b = timeline.AppendTime(b, rec.Time()) // digits and punctuation only
@@ -162,4 +166,14 @@ func appendRecordJSON(b, file []byte, rec *evtx.Record) []byte {
 		b = timeline.AppendJSONString(b, rec.Data[i].Value)
 	}
 	return append(b, "}}\n"...)
+}
+
+// recordID is the EventRecordID of the record's System element, the number
+// Event Viewer shows and the timeline keeps; a record without one falls
+// back to the header's number.
+func recordID(rec *evtx.Record) uint64 {
+	if rec.System.EventRecordID != 0 {
+		return rec.System.EventRecordID
+	}
+	return rec.ID
 }

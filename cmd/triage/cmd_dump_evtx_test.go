@@ -73,10 +73,10 @@ func TestDumpEVTX(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var ids []uint64
+	var ids, numbers []uint64
 	for rec := range f.Records() {
 		if rec != nil {
-			ids = append(ids, rec.ID)
+			ids, numbers = append(ids, recordID(rec)), append(numbers, rec.ID)
 		}
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
@@ -89,12 +89,12 @@ func TestDumpEVTX(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &obj); err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
-		for _, k := range []string{"file", "record_id", "time", "event_id", "provider", "channel", "computer", "user_sid", "level", "data", "recovered"} {
+		for _, k := range []string{"file", "record_id", "record_number", "time", "event_id", "provider", "channel", "computer", "user_sid", "level", "data", "recovered"} {
 			if _, ok := obj[k]; !ok {
 				t.Fatalf("line %d has no %q: %s", i+1, k, line)
 			}
 		}
-		if obj["file"] != truncated || uint64(obj["record_id"].(float64)) != ids[i] || !timeRE.MatchString(obj["time"].(string)) {
+		if obj["file"] != truncated || uint64(obj["record_id"].(float64)) != ids[i] || uint64(obj["record_number"].(float64)) != numbers[i] || !timeRE.MatchString(obj["time"].(string)) {
 			t.Fatalf("line %d: %s", i+1, line)
 		}
 		if _, ok := obj["data"].(map[string]any); !ok {
