@@ -3,9 +3,7 @@ package timeline
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -102,9 +100,6 @@ const (
 	VALUES (?,?,?,?,?,?,?,?,?)`
 	finishArtifact = `UPDATE artifacts SET status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
 	first_record=?, last_record=?, missing_records=? WHERE id=?`
-	insertEvent = `INSERT INTO events (ts, ts_ns, host, artifact_id, record_id, source, event_id,
-	channel, provider, computer, user, level, process, parent_process, command_line, script_block_id,
-	recovered, summary, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 )
 
 // Writer inserts rows in batched transactions with prepared statements. It
@@ -113,17 +108,14 @@ const (
 //
 // The writer holds one connection until Close. Events bypass database/sql,
 // whose argument conversion, locking and result bookkeeping cost as much as
-// SQLite's own insert: they are packed and handed to SQLite a batch per cgo
-// call (rowInserter), or, if the driver's handle cannot be reached, bound
-// through the driver's own prepared statement.
+// SQLite's own insert: they go straight to the driver connection's prepared
+// multi-row statements (rowInserter), inside Conn.Raw.
 type Writer struct {
 	db       *sql.DB
 	conn     *sql.Conn
 	artifact *sql.Stmt
 	finish   *sql.Stmt
-	rows     *rowInserter           // on conn's SQLite handle; nil when the driver hides it
-	event    driver.StmtExecContext // of conn's driver connection: used only inside conn.Raw
-	args     []driver.NamedValue
+	rows     *rowInserter // of conn's driver connection: used only inside conn.Raw
 	pending  int
 	indexed  bool // the events indexes exist: BuildIndexes ran
 }
@@ -135,25 +127,11 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{db: db, conn: conn, args: make([]driver.NamedValue, 19)}
-	for i := range w.args {
-		w.args[i].Ordinal = i + 1
-	}
+	w := &Writer{db: db, conn: conn}
 	err = conn.Raw(func(dc any) error {
 		var err error
-		if w.rows, err = newRowInserter(dc, insertEvent, eventKinds); err != nil && err != errNoRawConn {
-			return err
-		}
-		stmt, err := dc.(driver.Conn).Prepare(insertEvent)
-		if err != nil {
-			return err
-		}
-		var ok bool
-		if w.event, ok = stmt.(driver.StmtExecContext); !ok {
-			stmt.Close()
-			return errors.New("timeline: the sqlite3 driver's statements lack ExecContext")
-		}
-		return nil
+		w.rows, err = newRowInserter(dc)
+		return err
 	})
 	if err == nil {
 		w.artifact, err = conn.PrepareContext(ctx, insertArtifact)
@@ -178,13 +156,10 @@ func (w *Writer) closeStmts() {
 			s.Close()
 		}
 	}
-	if w.event != nil {
-		w.conn.Raw(func(any) error { return w.event.(driver.Stmt).Close() })
-	}
 	if w.rows != nil {
 		w.conn.Raw(func(any) error { w.rows.close(); return nil })
 	}
-	w.artifact, w.finish, w.event, w.rows = nil, nil, nil, nil
+	w.artifact, w.finish, w.rows = nil, nil, nil
 }
 
 func (w *Writer) commit() error {
@@ -235,7 +210,7 @@ func (w *Writer) AddEvent(e *Event) error {
 func (w *Writer) AddEvents(events []Event) error {
 	for len(events) > 0 {
 		n := min(len(events), batchSize-w.pending)
-		if err := w.conn.Raw(func(any) error { return w.insert(events[:n]) }); err != nil {
+		if err := w.conn.Raw(func(any) error { return w.rows.insert(events[:n]) }); err != nil {
 			return err
 		}
 		events = events[n:]
@@ -246,78 +221,6 @@ func (w *Writer) AddEvents(events []Event) error {
 		}
 	}
 	return nil
-}
-
-func (w *Writer) insert(events []Event) error {
-	if w.rows != nil {
-		return w.insertRows(events)
-	}
-	ctx := context.Background()
-	a := w.args
-	for i := range events {
-		e := &events[i]
-		if !e.encoded {
-			if err := e.Encode(); err != nil {
-				return err
-			}
-		}
-		a[0].Value, a[1].Value, a[2].Value, a[3].Value = e.ts, UnixNano(e.TS), e.Host, e.ArtifactID
-		a[4].Value, a[5].Value, a[6].Value, a[7].Value = e.RecordID, e.Source, int64(e.EventID), e.Channel
-		a[8].Value, a[9].Value, a[10].Value, a[11].Value = e.Provider, e.Computer, e.User, int64(e.Level)
-		a[12].Value, a[13].Value, a[14].Value, a[15].Value = e.Process, e.ParentProcess, e.CommandLine, e.ScriptBlockID
-		a[16].Value, a[17].Value, a[18].Value = e.Recovered, e.Summary, e.data
-		if _, err := w.event.ExecContext(ctx, a); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// eventKinds are insertEvent's parameter types, for rowInserter.
-const eventKinds = "titiitittttittttitt"
-
-// insertRows packs the events' values in insertEvent's order and inserts
-// them with a cgo call per megabyte or so.
-func (w *Writer) insertRows(events []Event) error {
-	b := &w.rows.buf
-	for i := range events {
-		e := &events[i]
-		if !e.encoded {
-			if err := e.Encode(); err != nil {
-				return err
-			}
-		}
-		recovered := int64(0)
-		if e.Recovered {
-			recovered = 1
-		}
-		b.text(e.ts)
-		b.int(UnixNano(e.TS))
-		b.text(e.Host)
-		b.int(e.ArtifactID)
-		b.int(e.RecordID)
-		b.text(e.Source)
-		b.int(int64(e.EventID))
-		b.text(e.Channel)
-		b.text(e.Provider)
-		b.text(e.Computer)
-		b.text(e.User)
-		b.int(int64(e.Level))
-		b.text(e.Process)
-		b.text(e.ParentProcess)
-		b.text(e.CommandLine)
-		b.text(e.ScriptBlockID)
-		b.int(recovered)
-		b.text(e.Summary)
-		b.text(e.data)
-		b.end()
-		if len(b.b) >= 1<<20 {
-			if err := w.rows.insert(); err != nil {
-				return err
-			}
-		}
-	}
-	return w.rows.insert()
 }
 
 // BuildIndexes builds the events indexes before Close, which otherwise
