@@ -34,12 +34,16 @@ func hostileTimeline(t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Exec(`INSERT INTO runs (tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence, started_ts, finished_ts)
-		VALUES ('test', 'abc', 'go', '["triage","run"]', ?, 'examiner', '["ev"]', '2024-01-02T03:04:05.0000000Z', '2024-01-02T03:04:06.0000000Z')`, xss1); err != nil {
+	if _, err := db.Exec(`INSERT INTO runs (tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence, started_ts, finished_ts, status)
+		VALUES ('test', 'abc', 'go', '["triage","run"]', ?, 'examiner', '["ev"]', '2024-01-02T03:04:05.0000000Z', '2024-01-02T03:04:06.0000000Z', 'complete')`, xss1); err != nil {
 		t.Fatal(err)
 	}
 	w, err := timeline.NewWriter(db)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddSkipped(timeline.Skipped{Host: "host1", EvidenceRoot: "ev", Path: "C/" + xss1 + ".dat", Size: 12,
+		Reason: "not-artifact", Detail: xss2}); err != nil {
 		t.Fatal(err)
 	}
 	ts := time.Date(2024, 1, 1, 22, 30, 0, 0, time.UTC)

@@ -29,6 +29,14 @@ type Artifact struct {
 	MissingRecords int64
 }
 
+// Skipped is one row of the skipped table: a file under an evidence root
+// that was not examined, and why.
+type Skipped struct {
+	Host, EvidenceRoot, Path string
+	Size                     int64 // -1 when unknown
+	Reason, Detail           string
+}
+
 // Event is one row of the events table.
 type Event struct {
 	TS            time.Time
@@ -100,6 +108,7 @@ const (
 	VALUES (?,?,?,?,?,?,?,?,?)`
 	finishArtifact = `UPDATE artifacts SET status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
 	first_record=?, last_record=?, missing_records=? WHERE id=?`
+	insertSkipped = `INSERT INTO skipped (host, evidence_root, path, size, reason, detail) VALUES (?,?,?,?,?,?)`
 )
 
 // Writer inserts rows in batched transactions with prepared statements. It
@@ -115,6 +124,7 @@ type Writer struct {
 	conn     *sql.Conn
 	artifact *sql.Stmt
 	finish   *sql.Stmt
+	skipped  *sql.Stmt
 	rows     *rowInserter // of conn's driver connection: used only inside conn.Raw
 	pending  int
 	indexed  bool // the events indexes exist: BuildIndexes ran
@@ -140,6 +150,9 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 		w.finish, err = conn.PrepareContext(ctx, finishArtifact)
 	}
 	if err == nil {
+		w.skipped, err = conn.PrepareContext(ctx, insertSkipped)
+	}
+	if err == nil {
 		_, err = conn.ExecContext(ctx, "BEGIN")
 	}
 	if err != nil {
@@ -151,7 +164,7 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 }
 
 func (w *Writer) closeStmts() {
-	for _, s := range []*sql.Stmt{w.artifact, w.finish} {
+	for _, s := range []*sql.Stmt{w.artifact, w.finish, w.skipped} {
 		if s != nil {
 			s.Close()
 		}
@@ -159,7 +172,7 @@ func (w *Writer) closeStmts() {
 	if w.rows != nil {
 		w.conn.Raw(func(any) error { w.rows.close(); return nil })
 	}
-	w.artifact, w.finish, w.rows = nil, nil, nil
+	w.artifact, w.finish, w.skipped, w.rows = nil, nil, nil, nil
 }
 
 func (w *Writer) commit() error {
@@ -201,6 +214,12 @@ func (w *Writer) FinishArtifact(a *Artifact) error {
 	return err
 }
 
+// AddSkipped records a file that was not examined.
+func (w *Writer) AddSkipped(s Skipped) error {
+	_, err := w.skipped.Exec(s.Host, s.EvidenceRoot, s.Path, s.Size, s.Reason, s.Detail)
+	return err
+}
+
 // AddEvent inserts an event.
 func (w *Writer) AddEvent(e *Event) error {
 	return w.AddEvents([]Event{*e})
@@ -239,6 +258,17 @@ func (w *Writer) BuildIndexes() error {
 	}
 	w.indexed = true
 	return nil
+}
+
+// Abandon commits what is written and releases the connection, without the
+// indexes, the script reassembly and the full-text indexes Close builds: for
+// a run that stops early, whose timeline is kept as evidence of what was
+// done but is marked incomplete.
+func (w *Writer) Abandon() error {
+	w.closeStmts()
+	err := w.commit()
+	w.conn.Close()
+	return err
 }
 
 // Close commits what is pending, builds the events indexes unless

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"triage/ingest"
 	"triage/report"
 	"triage/timeline"
 )
@@ -27,6 +27,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: triage report [flags] DIR")
 		fmt.Fprintln(stderr, "re-renders report.html, the CSVs and scripts/ from DIR/timeline.db and refreshes their hashes in DIR/manifest.json")
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "exit status: 0 the run is complete and clean; 1 the run is incomplete (the report says so at its top) or the report failed; 2 usage error; 3 the run is complete but not clean")
 	}
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -36,7 +37,19 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	dir := fs.Arg(0)
-	db, err := timeline.Open(filepath.Join(dir, "timeline.db"))
+	if _, err := os.Stat(filepath.Join(dir, ingest.TimelineName)); os.IsNotExist(err) {
+		if _, perr := os.Stat(filepath.Join(dir, ingest.PartialTimelineName)); perr == nil {
+			status := timeline.RunInProgress
+			if m, err := ingest.ReadManifest(filepath.Join(dir, ingest.ManifestName)); err == nil {
+				status = m.Status
+			}
+			fmt.Fprintf(stderr, "triage: report: the run in %s did not complete (manifest status %s): it left only %s, which may be damaged\n",
+				dir, status, ingest.PartialTimelineName)
+			fmt.Fprintln(stderr, "triage: hint: run triage run again on the evidence, with --force to replace this run")
+			return exitFail
+		}
+	}
+	db, err := timeline.Open(filepath.Join(dir, ingest.TimelineName))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: report: %v\n", err)
 		return exitFail
@@ -58,6 +71,18 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	if *pdf {
+		if err := report.CheckPDF(); err != nil {
+			fmt.Fprintf(stderr, "triage: report: %v\n", err)
+			fmt.Fprintln(stderr, "triage: hint: install chromium (apt-get install chromium) or run without --pdf")
+			return exitFail
+		}
+	}
+	status, detail, err := timeline.RunState(db)
+	if err != nil {
+		fmt.Fprintf(stderr, "triage: report: %v\n", err)
+		return exitFail
+	}
 	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: *pdf})
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: %v\n", err) // the error names the report package already
@@ -68,24 +93,32 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	report.ConsoleSummary(db, stdout)
+	if status != timeline.RunComplete {
+		fmt.Fprintf(stderr, "triage: report: INCOMPLETE RUN: the run in %s is %s (%s); the report says so at its top\n", dir, status, detail)
+		return exitFail
+	}
+	var notClean string
+	db.QueryRow(`SELECT not_clean FROM runs ORDER BY id LIMIT 1`).Scan(&notClean)
+	if notClean != "" && notClean != "[]" {
+		fmt.Fprintf(stderr, "triage: report: the run in %s is complete but not clean: %s\n", dir, notClean)
+		return exitNotClean
+	}
 	return exitOK
 }
 
 // refreshManifest rewrites only the manifest's outputs, keeping the record
 // of the run itself as it was.
 func refreshManifest(dir string, outputs []string) error {
-	path := filepath.Join(dir, "manifest.json")
-	b, err := os.ReadFile(path)
+	path := filepath.Join(dir, ingest.ManifestName)
+	m, err := ingest.ReadManifest(path)
 	if os.IsNotExist(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
+	if m.Outputs, err = ingest.HashOutputs(dir, append([]string{ingest.TimelineName}, outputs...)); err != nil {
 		return err
 	}
-	m.Outputs = hashOutputs(dir, append([]string{"timeline.db"}, outputs...), &runLog{w: io.Discard, now: time.Now})
-	return m.write(path)
+	return m.Write(path)
 }

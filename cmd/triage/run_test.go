@@ -6,16 +6,13 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
-	"triage/collectors"
+	"triage/ingest"
 	"triage/internal/testcorpus"
 	"triage/parsers/evtx"
 	"triage/timeline"
@@ -47,12 +44,12 @@ func treeState(t *testing.T, root string) map[string]string {
 	return out
 }
 
-func readManifest(t *testing.T, dir string) manifest {
+func readManifest(t *testing.T, dir string) ingest.Manifest {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m manifest
+	var m ingest.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -209,8 +206,21 @@ func TestRunHostileHistoryAndUnreadableFile(t *testing.T) {
 		t.Errorf("broken log: status %q errors %s", status, errs)
 	}
 	log, _ := os.ReadFile(filepath.Join(out, "run.log"))
-	if !strings.Contains(string(log), "Gone.evtx: symbolic link, not followed") {
-		t.Errorf("run.log does not list the unreadable link:\n%s", log)
+	if !strings.Contains(string(log), "Gone.evtx: symlink: symbolic link, not followed") {
+		t.Errorf("run.log does not list the link:\n%s", log)
+	}
+	// The link is in the skipped table, the manifest and the report.
+	const gone = "C/Windows/System32/winevt/Logs/Gone.evtx"
+	if n := count(t, db, `SELECT count(*) FROM skipped WHERE path=? AND reason='symlink' AND size=-1`, gone); n != 1 {
+		t.Errorf("%d skipped rows for the link", n)
+	}
+	m := readManifest(t, out)
+	if len(m.Skipped) != 1 || m.Skipped[0].Path != gone || m.Skipped[0].Reason != "symlink" || m.SkippedByReason["symlink"] != 1 {
+		t.Errorf("manifest skipped %+v, by reason %v", m.Skipped, m.SkippedByReason)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if i := strings.Index(string(html), `<section id="not-examined">`); i < 0 || !strings.Contains(string(html[i:]), gone) {
+		t.Error("report.html has no Not examined section listing the link")
 	}
 }
 
@@ -321,37 +331,3 @@ func TestRunTwiceIsByteIdentical(t *testing.T) {
 	}
 }
 
-// TestIngestWriterFailureFreesParsers: when the writer fails, ingest returns
-// the error and its producer and parser goroutines exit rather than block
-// on sends nobody receives.
-func TestIngestWriterFailureFreesParsers(t *testing.T) {
-	ev, err := collectors.Open(testcorpus.Dir(t, "kape", "APTSIM-WIN10"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ev.Close()
-	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
-		t.Fatal(err)
-	}
-	w, err := timeline.NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := runtime.NumGoroutine()
-	log := &runLog{w: io.Discard, now: time.Now}
-	if _, err := ingest(w, "h", ev.Artifacts, log, func(int64, int) {}, true); err == nil {
-		t.Fatal("ingest succeeded with every event insert failing")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after a failed ingest, %d before", n, before)
-	}
-}
