@@ -310,4 +310,3 @@ func parseArtifact(p *parsed, host string) {
 // hashFailed starts the error of an artifact that could not be read for
 // hashing: such an artifact was not examined at all.
 const hashFailed = "hash: "
-

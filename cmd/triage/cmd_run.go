@@ -399,7 +399,9 @@ type progress struct {
 	bytes       int64
 }
 
-func newProgress(w io.Writer, interactive bool) *progress { return &progress{w: w, interactive: interactive} }
+func newProgress(w io.Writer, interactive bool) *progress {
+	return &progress{w: w, interactive: interactive}
+}
 
 func (p *progress) update(s ingest.Progress) {
 	if !p.interactive {

@@ -330,4 +330,3 @@ func TestRunTwiceIsByteIdentical(t *testing.T) {
 		}
 	}
 }
-
