@@ -12,6 +12,7 @@ import (
 type rehash struct {
 	sha256, md5 string
 	err         error
+	skipped     bool // the run was stopped before this artifact was hashed again
 }
 
 // rehashInBackground hashes every artifact that was written again, on its
@@ -28,7 +29,7 @@ func rehashInBackground(ctx context.Context, hosts []*Host, before func()) <-cha
 			out[i] = make([]rehash, min(len(h.Artifacts), len(h.files)))
 			for j := range out[i] {
 				r := &out[i][j]
-				if r.err = ctx.Err(); r.err == nil {
+				if r.skipped = ctx.Err() != nil; !r.skipped {
 					r.sha256, r.md5, r.err = hashArtifact(h.files[j])
 				}
 			}
@@ -85,6 +86,8 @@ func (r *Result) Verify(db *sql.DB, logf func(string, ...any)) ([]Artifact, erro
 // integrityError compares an artifact's hashes before and after the run.
 func integrityError(row timeline.Artifact, r rehash) string {
 	switch {
+	case r.skipped:
+		return "" // the run is marked interrupted instead
 	case row.SHA256 == "" && r.err != nil:
 		return "" // never read at all: the artifact is failed, not changed
 	case r.err != nil:

@@ -131,25 +131,43 @@ func (ins *rowInserter) insert(events []Event) error {
 				}
 			}
 			for _, c := range eventColumns {
-				if c.int != nil {
-					args[k].Value = c.int(e)
-				} else {
-					args[k].Value = c.text(e)
-				}
+				setValue(&args[k], c, e)
 				k++
 			}
 		}
 		err := ins.exec(stmt, args)
-		clear(args) // the values keep the events' strings alive otherwise
-		for i := range args {
-			args[i].Ordinal = i + 1
-		}
 		if err != nil {
 			return fmt.Errorf("timeline: insert %d events: %w", n, err)
 		}
 		events = events[n:]
 	}
 	return nil
+}
+
+// setValue sets a parameter to column c of e. A value equal to the one the
+// parameter held for the statement before is kept rather than boxed again:
+// host, channel, provider and the like repeat from row to row, and boxing
+// each of them was most of the writer's allocations.
+func setValue(arg *driver.NamedValue, c column, e *Event) {
+	if c.int != nil {
+		v := c.int(e)
+		if old, ok := arg.Value.(int64); !ok || old != v {
+			arg.Value = v
+		}
+		return
+	}
+	v := c.text(e)
+	if old, ok := arg.Value.(string); !ok || old != v {
+		arg.Value = v
+	}
+}
+
+// release drops the parameters' values, which keep the last events' text
+// alive otherwise.
+func (ins *rowInserter) release() {
+	for i := range ins.args {
+		ins.args[i].Value = nil
+	}
 }
 
 // exec runs an INSERT through QueryContext, the driver's single-crossing
@@ -171,6 +189,7 @@ func (ins *rowInserter) exec(stmt *sqlite3.SQLiteStmt, args []driver.NamedValue)
 }
 
 func (ins *rowInserter) close() {
+	ins.release()
 	for _, s := range []*sqlite3.SQLiteStmt{ins.many, ins.one} {
 		if s != nil {
 			s.Close()

@@ -273,6 +273,9 @@ func (r *run) execute(ctx context.Context, stderr io.Writer, interactive bool) (
 	if r.m.Artifacts, err = res.Verify(db, r.log.Printf); err != nil {
 		return exitFail, err
 	}
+	if ctx.Err() != nil {
+		return r.interrupted(res)
+	}
 	r.record(res)
 	r.m.FinishedUTC = timeline.FormatTime(r.o.now().UTC())
 	r.m.Status = timeline.RunComplete
@@ -306,11 +309,15 @@ func (r *run) execute(ctx context.Context, stderr io.Writer, interactive bool) (
 	}
 	readable := res.Readable()
 	r.log.Printf("finished: %d artifacts readable, outputs in %s", readable, r.o.out)
+	// The run is complete and recorded so from here: what follows is said,
+	// not recorded again as a failure.
 	switch {
 	case readable == 0:
-		return exitFail, errors.New("nothing could be read")
+		fmt.Fprintln(stderr, "triage: run: nothing could be read")
+		return exitFail, nil
 	case renderErr != nil:
-		return exitFail, renderErr
+		fmt.Fprintf(stderr, "triage: run: %v\n", renderErr)
+		return exitFail, nil
 	case len(r.m.NotClean) > 0:
 		for _, why := range r.m.NotClean {
 			r.log.Printf("not clean: %s", why)

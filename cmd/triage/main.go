@@ -61,5 +61,5 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", name, verbs[name].summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "exit status: 0 success (damaged evidence is reported, not fatal), 1 nothing could be read, 2 usage error")
+	fmt.Fprintln(w, exitStatusHelp)
 }
