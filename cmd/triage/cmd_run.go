@@ -74,6 +74,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	// second one kills the process as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // restores the default: the next signal ends the process
+	}()
 	code, err := execute(ctx, o, fs.Args(), append([]string{"triage", "run"}, args...), stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: run: %v\n", err)
