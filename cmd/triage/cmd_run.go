@@ -209,6 +209,7 @@ func execute(ctx context.Context, o runOptions, evidence, argv []string, stdout,
 		CommandLine: argv, Case: o.caseID, Examiner: o.examiner, TimeZone: o.tz, BusinessHours: o.businessHours,
 		StartedUTC: timeline.FormatTime(o.now().UTC()), Status: timeline.RunInProgress, Evidence: evidence,
 		NotClean: []string{}, Artifacts: []ingest.Artifact{}, Skipped: []ingest.Skipped{}, SkippedByReason: map[string]int{},
+		Outputs: []ingest.Output{},
 	}}
 	code, err := r.execute(ctx, stderr, interactive)
 	switch {
@@ -217,6 +218,11 @@ func execute(ctx context.Context, o runOptions, evidence, argv []string, stdout,
 	case err != nil:
 		log.Printf("error: %v", err)
 		r.fail(err)
+		if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "disk is full") {
+			fmt.Fprintf(stderr, "triage: run: %v\n", err)
+			fmt.Fprintf(stderr, "triage: hint: the disk of --out %s is full; the run is incomplete and left timeline.db.partial: free space and run again with --force\n", o.out)
+			return code, nil
+		}
 	}
 	return code, err
 }

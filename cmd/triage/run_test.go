@@ -611,7 +611,7 @@ func TestRunFullDisk(t *testing.T) {
 	}
 	defer exec.Command("umount", out).Run()
 	code, _, stderr := runCLI(t, "run", "--out", out, testcorpus.Dir(t, "kape", "APTSIM-WIN10"))
-	if code != exitFail {
+	if code != exitFail || !strings.Contains(stderr, "triage: hint:") {
 		t.Fatalf("exit %d on a full disk: %s", code, stderr)
 	}
 	for _, name := range []string{"timeline.db", "report.html", "findings.csv", "timeline.csv"} {
@@ -636,5 +636,16 @@ func TestRunPDFWithoutChromium(t *testing.T) {
 	code, _, stderr := runCLI(t, "run", "--pdf", "--out", out, evidence)
 	if code != exitFail || !strings.Contains(stderr, "chromium") || !strings.Contains(stderr, "triage: hint:") {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestUsageStatesExitStatuses(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"run", "--help"}} {
+		_, stdout, stderr := runCLI(t, args...)
+		for _, want := range []string{"0 complete and clean", "1 failed", "2 usage error", "3 complete but not clean", "130 interrupted"} {
+			if !strings.Contains(stdout+stderr, want) {
+				t.Errorf("%v: usage does not state %q", args, want)
+			}
+		}
 	}
 }
