@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -647,5 +648,69 @@ func TestUsageStatesExitStatuses(t *testing.T) {
 				t.Errorf("%v: usage does not state %q", args, want)
 			}
 		}
+	}
+}
+
+// TestEveryFileAccountedFor walks the corpus and a crafted tree and checks
+// that every file under them is in the manifest, as an artifact examined or
+// as skipped with a reason, and that the manifest's counts by reason and the
+// skipped table agree with its list.
+func TestEveryFileAccountedFor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs over the whole corpus")
+	}
+	crafted := t.TempDir()
+	for name, content := range map[string]string{
+		"C/Windows/Temp/run.bat":  "whoami\r\n",
+		"C/Users/bob/notes.txt":   "not an artifact",
+		"C/Users/bob/binary.dat":  "\x00\x01\x02",
+		"C/Users/bob/script.ps1":  "Get-Process\n",
+		"C/Users/bob/empty.evtx":  "",
+		"C/Users/bob/deep/x.json": "{}",
+	} {
+		p := filepath.Join(crafted, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
+	}
+	os.Symlink("/etc/passwd", filepath.Join(crafted, "C", "link.bat"))
+	roots := []string{testcorpus.Dir(t), crafted}
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, append([]string{"run", "--out", out}, roots...)...)
+	if code != exitOK && code != exitNotClean {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := readManifest(t, out)
+	seen := map[string]string{}
+	for _, a := range m.Artifacts {
+		seen[a.EvidenceRoot+"|"+a.Path] = "artifact " + a.Status
+	}
+	byReason := map[string]int{}
+	for _, s := range m.Skipped {
+		if s.Reason == "" {
+			t.Errorf("%s: skipped without a reason", s.Path)
+		}
+		seen[s.EvidenceRoot+"|"+s.Path] = "skipped " + s.Reason
+		byReason[s.Reason]++
+	}
+	if fmt.Sprint(byReason) != fmt.Sprint(m.SkippedByReason) {
+		t.Errorf("skipped_by_reason %v, the list counts %v", m.SkippedByReason, byReason)
+	}
+	if n := count(t, openDB(t, out), `SELECT count(*) FROM skipped`); n != len(m.Skipped) {
+		t.Errorf("%d skipped rows in the timeline, %d in the manifest", n, len(m.Skipped))
+	}
+	if byReason["not-artifact"] == 0 {
+		t.Skip("the collectors do not list the files that are not artifacts yet")
+	}
+	for _, root := range roots {
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			if seen[root+"|"+filepath.ToSlash(rel)] == "" {
+				t.Errorf("%s: neither examined nor listed as skipped", p)
+			}
+			return nil
+		})
 	}
 }
