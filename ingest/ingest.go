@@ -144,10 +144,17 @@ func ingestRoot(ctx context.Context, w *timeline.Writer, root string, o Options,
 		h.Name = hostFromEvents(ev)
 	}
 	o.Logf("evidence %s (%s): host %s, %d artifacts, %d files not examined", root, ev.Format, h.Name, len(ev.Artifacts), len(ev.Skipped))
+	// Files that are not artifacts are the many (an image holds hundreds
+	// of thousands): they are counted here and listed in the manifest and
+	// the skipped table, not logged one by one.
+	notArtifacts := 0
 	for _, s := range ev.Skipped {
-		if lost(s.Reason) {
+		switch {
+		case s.Reason == collectors.SkipNotArtifact:
+			notArtifacts++
+		case lost(s.Reason):
 			o.Logf("error: not examined: %s", s)
-		} else {
+		default:
 			o.Logf("not examined: %s", s)
 		}
 		err := w.AddSkipped(timeline.Skipped{Host: h.Name, EvidenceRoot: root, Path: s.Path, Size: s.Size,
@@ -155,6 +162,9 @@ func ingestRoot(ctx context.Context, w *timeline.Writer, root string, o Options,
 		if err != nil {
 			return h, err
 		}
+	}
+	if notArtifacts > 0 {
+		o.Logf("evidence %s: %d files of kinds not examined", root, notArtifacts)
 	}
 	p := Progress{Host: h.Name, Artifacts: len(ev.Artifacts)}
 	for _, a := range ev.Artifacts {
