@@ -30,7 +30,14 @@ type data struct {
 	AttackRows   []attackRow
 	Fleet        fleetView
 	Completeness completeness
-	loc          *time.Location
+	// Integrity lists the artifacts that changed during the run.
+	Integrity []integrityProblem
+	// Skipped lists the files not examined, at most maxSkippedShown of
+	// them; SkippedCut says how many more there are.
+	Skipped         []skipped
+	SkippedByReason []reasonCount
+	SkippedCut      int
+	loc             *time.Location
 }
 
 type attackRow struct {
@@ -41,7 +48,26 @@ type attackRow struct {
 type runInfo struct {
 	Version, Commit, GoVersion, Case, Examiner, Started, Finished, BusinessHours string
 	CommandLine, Evidence                                                        []string
+	Status, StatusDetail                                                         string
+	Incomplete                                                                   bool     // the run did not complete
+	NotClean                                                                     []string // why a complete run is not clean
 }
+
+type integrityProblem struct{ Host, Path, Problem string }
+
+type skipped struct {
+	Host, Path, Reason, Detail string
+	Size                       int64
+}
+
+type reasonCount struct {
+	Reason string
+	Count  int
+}
+
+// maxSkippedShown bounds the not-examined list in the report: a disk image
+// holds hundreds of thousands of files that are not artifacts.
+const maxSkippedShown = 2000
 
 type artifact struct {
 	Host, Path, Kind, SHA256, MD5, Status, Flags, Errors string
@@ -100,17 +126,22 @@ type script struct {
 
 func load(db *sql.DB, opts Options) (*data, error) {
 	d := &data{Generated: timeline.FormatTime(opts.ReportTime.UTC()), TZ: opts.Location.String(), loc: opts.Location}
-	var argv, evid string
+	var argv, evid, notClean string
 	err := db.QueryRow(`SELECT tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence,
-		started_ts, finished_ts, business_hours FROM runs ORDER BY id LIMIT 1`).Scan(&d.Run.Version, &d.Run.Commit,
-		&d.Run.GoVersion, &argv, &d.Run.Case, &d.Run.Examiner, &evid, &d.Run.Started, &d.Run.Finished, &d.Run.BusinessHours)
-	if err != nil && err != sql.ErrNoRows {
+		started_ts, finished_ts, business_hours, status, status_detail, not_clean FROM runs ORDER BY id LIMIT 1`).Scan(&d.Run.Version, &d.Run.Commit,
+		&d.Run.GoVersion, &argv, &d.Run.Case, &d.Run.Examiner, &evid, &d.Run.Started, &d.Run.Finished, &d.Run.BusinessHours,
+		&d.Run.Status, &d.Run.StatusDetail, &notClean)
+	if err == sql.ErrNoRows {
+		d.Run.Status, d.Run.StatusDetail = string(timeline.RunInProgress), "the timeline records no run"
+	} else if err != nil {
 		return nil, err
 	}
 	json.Unmarshal([]byte(argv), &d.Run.CommandLine)
 	json.Unmarshal([]byte(evid), &d.Run.Evidence)
+	json.Unmarshal([]byte(notClean), &d.Run.NotClean)
+	d.Run.Incomplete = d.Run.Status != string(timeline.RunComplete)
 	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet} {
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet} {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}
@@ -148,6 +179,60 @@ func loadArtifacts(db *sql.DB, d *data) error {
 	}
 	d.Completeness = summarizeCompleteness(d.Artifacts)
 	sort.Strings(d.Hosts)
+	return rows.Err()
+}
+
+func loadIntegrity(db *sql.DB, d *data) error {
+	rows, err := db.Query(`SELECT host, path, integrity_error FROM artifacts WHERE integrity_error != '' ORDER BY host, path, id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p integrityProblem
+		if err := rows.Scan(&p.Host, &p.Path, &p.Problem); err != nil {
+			return err
+		}
+		d.Integrity = append(d.Integrity, p)
+	}
+	return rows.Err()
+}
+
+func loadSkipped(db *sql.DB, d *data) error {
+	rows, err := db.Query(`SELECT reason, count(*) FROM skipped GROUP BY reason ORDER BY reason`)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for rows.Next() {
+		var c reasonCount
+		if err := rows.Scan(&c.Reason, &c.Count); err != nil {
+			rows.Close()
+			return err
+		}
+		d.SkippedByReason = append(d.SkippedByReason, c)
+		total += c.Count
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Files that are not artifacts are the many and the least telling:
+	// the other reasons come first, so a cut list keeps them.
+	rows, err = db.Query(`SELECT host, path, size, reason, detail FROM skipped
+		ORDER BY reason = 'not-artifact', host, reason, path, id LIMIT ?`, maxSkippedShown)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s skipped
+		if err := rows.Scan(&s.Host, &s.Path, &s.Size, &s.Reason, &s.Detail); err != nil {
+			return err
+		}
+		d.Skipped = append(d.Skipped, s)
+	}
+	d.SkippedCut = total - len(d.Skipped)
 	return rows.Err()
 }
 

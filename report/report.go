@@ -16,6 +16,11 @@ type Options struct {
 	Location   *time.Location // host-local zone for the local-time columns; nil means UTC
 	ReportTime time.Time      // the generation time stated in the outputs; zero means now
 	PDF        bool           // also print report.pdf through headless chromium
+	// PDFTimeout bounds chromium's printing; zero means defaultPDFTimeout.
+	PDFTimeout time.Duration
+	// TempDir holds chromium's profile while it prints; empty means a
+	// folder made under OutDir, never outside it.
+	TempDir string
 }
 
 // Render writes the report files for the timeline in db and returns their
@@ -52,7 +57,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 		return written, err
 	}
 	if opts.PDF {
-		if err := printPDF(opts.OutDir); err != nil {
+		if err := printPDF(opts); err != nil {
 			return written, err
 		}
 		written = append(written, "report.pdf")
@@ -61,16 +66,29 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	return written, nil
 }
 
+// writeFile writes path through a temporary file beside it, renamed into
+// place once whole: a full disk or a crash never leaves a report or a CSV
+// cut short under its own name.
 func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("report: %w", err)
 	}
-	if err := write(f); err != nil {
-		f.Close()
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("report: %s: %w", filepath.Base(path), err)
 	}
-	return f.Close()
+	return nil
 }
 
 // writeScripts saves each reassembled script as scripts/<sha256>.txt: a
@@ -90,7 +108,12 @@ func writeScripts(dir string, d *data) ([]string, error) {
 			continue
 		}
 		seen[name] = true
-		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(s.Text), 0o644); err != nil {
+		text := s.Text
+		err := writeFile(filepath.Join(dir, filepath.FromSlash(name)), func(w io.Writer) error {
+			_, err := io.WriteString(w, text)
+			return err
+		})
+		if err != nil {
 			return out, err
 		}
 		out = append(out, name)

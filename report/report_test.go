@@ -35,12 +35,16 @@ func hostileTimeline(t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Exec(`INSERT INTO runs (tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence, started_ts, finished_ts)
-		VALUES ('test', 'abc', 'go', '["triage","run"]', ?, 'examiner', '["ev"]', '2024-01-02T03:04:05.0000000Z', '2024-01-02T03:04:06.0000000Z')`, xss1); err != nil {
+	if _, err := db.Exec(`INSERT INTO runs (tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence, started_ts, finished_ts, status)
+		VALUES ('test', 'abc', 'go', '["triage","run"]', ?, 'examiner', '["ev"]', '2024-01-02T03:04:05.0000000Z', '2024-01-02T03:04:06.0000000Z', 'complete')`, xss1); err != nil {
 		t.Fatal(err)
 	}
 	w, err := timeline.NewWriter(db)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddSkipped(timeline.Skipped{Host: "host1", EvidenceRoot: "ev", Path: "C/" + xss1 + ".dat", Size: 12,
+		Reason: "not-artifact", Detail: xss2}); err != nil {
 		t.Fatal(err)
 	}
 	ts := time.Date(2024, 1, 1, 22, 30, 0, 0, time.UTC)
@@ -211,5 +215,68 @@ func TestChromiumRendersReport(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(shots, "report.png")); err != nil || st.Size() < 10000 {
 		t.Errorf("screenshot missing or empty: %v", err)
+	}
+}
+
+// TestPDFTimeout: a chromium that never finishes is stopped after
+// PDFTimeout, with its helper processes, and the render fails saying so,
+// leaving no report.pdf.
+func TestPDFTimeout(t *testing.T) {
+	bin := t.TempDir()
+	// A stand-in that starts a helper and then hangs, as a browser stuck
+	// on a large page does.
+	script := "#!/bin/sh\nsleep 60 &\nsleep 60\n"
+	if err := os.WriteFile(filepath.Join(bin, "chromium"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	saved := chromiumNames
+	chromiumNames = []string{"chromium"}
+	defer func() { chromiumNames = saved }()
+	dir := t.TempDir()
+	start := time.Now()
+	_, err := Render(hostileTimeline(t), Options{OutDir: dir, ReportTime: reportTime, PDF: true, PDFTimeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "did not print report.pdf within 1s") {
+		t.Fatalf("err %v", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("render took %v with a 1s PDF timeout", d)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.pdf")); err == nil {
+		t.Error("report.pdf exists after the timeout")
+	}
+	if entries, _ := filepath.Glob(filepath.Join(dir, ".chromium-*")); len(entries) != 0 {
+		t.Errorf("chromium's profile left behind: %v", entries)
+	}
+}
+
+func TestPDFWithoutChromium(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	if err := CheckPDF(); err != ErrNoChromium {
+		t.Errorf("CheckPDF: %v", err)
+	}
+	_, err := Render(hostileTimeline(t), Options{OutDir: t.TempDir(), ReportTime: reportTime, PDF: true})
+	if err != ErrNoChromium {
+		t.Errorf("Render: %v", err)
+	}
+}
+
+// TestBanners: an incomplete run, a changed artifact and a run that is not
+// clean are each stated at the top of the report.
+func TestBanners(t *testing.T) {
+	db := hostileTimeline(t)
+	if _, err := db.Exec(`UPDATE runs SET status='interrupted', status_detail='stopped by a signal', not_clean='["3 files could not be examined (3 unreadable)"]'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE artifacts SET integrity_error='CHANGED DURING THE RUN: sha256 a before, b after' WHERE kind='history'`); err != nil {
+		t.Fatal(err)
+	}
+	html := read(t, filepath.Join(render(t, db), "report.html"))
+	head, _, _ := strings.Cut(html, "</header>")
+	for _, want := range []string{"INCOMPLETE RUN: interrupted", "stopped by a signal", "INTEGRITY ERROR: 1 artifacts changed",
+		"ConsoleHost_history.txt", "3 files could not be examined"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("the top of the report lacks %q", want)
+		}
 	}
 }

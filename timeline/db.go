@@ -3,6 +3,7 @@ package timeline
 import (
 	"database/sql"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +13,7 @@ import (
 )
 
 // SchemaVersion is stored in PRAGMA user_version. Readers refuse other versions.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 //go:embed schema.sql
 var schemaSQL string
@@ -141,4 +142,69 @@ func Open(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("%w %d (want %d)", ErrSchemaVersion, v, SchemaVersion)
 	}
 	return db, nil
+}
+
+// RunStatus is a run's state in the runs table and the manifest. A run is
+// in progress from its start; only a run that ended normally is complete.
+type RunStatus string
+
+// Run states.
+const (
+	RunInProgress  RunStatus = "in-progress"
+	RunComplete    RunStatus = "complete"
+	RunInterrupted RunStatus = "interrupted" // stopped by a signal
+	RunFailed      RunStatus = "failed"      // stopped by an error
+)
+
+// Run is the runs table's row for one triage run.
+type Run struct {
+	ToolVersion, ToolCommit, GoVersion string
+	CommandLine                        []string
+	Case, Examiner, TimeZone           string
+	BusinessHours                      string
+	Evidence                           []string
+	Started                            string // TimeLayout
+}
+
+// StartRun records a run as in progress.
+func StartRun(db *sql.DB, r Run) error {
+	argv, _ := json.Marshal(r.CommandLine)
+	evidence, _ := json.Marshal(r.Evidence)
+	_, err := db.Exec(`INSERT INTO runs (tool_version, tool_commit, go_version, command_line, case_id, examiner, tz,
+		business_hours, evidence, started_ts, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)`, r.ToolVersion, r.ToolCommit, r.GoVersion,
+		string(argv), r.Case, r.Examiner, r.TimeZone, r.BusinessHours, string(evidence), r.Started, string(RunInProgress))
+	if err != nil {
+		return fmt.Errorf("timeline: record the run: %w", err)
+	}
+	return nil
+}
+
+// FinishRun records how the run ended and when, and why it is not clean
+// (notClean, one sentence each; empty for a clean run).
+func FinishRun(db *sql.DB, status RunStatus, detail, finished string, notClean []string) error {
+	if notClean == nil {
+		notClean = []string{}
+	}
+	nc, _ := json.Marshal(notClean)
+	if _, err := db.Exec(`UPDATE runs SET status=?, status_detail=?, finished_ts=?, not_clean=?`, string(status), detail, finished, string(nc)); err != nil {
+		return fmt.Errorf("timeline: record the run's end: %w", err)
+	}
+	return nil
+}
+
+// RunState reads the run's status and its detail.
+func RunState(db *sql.DB) (RunStatus, string, error) {
+	var status, detail string
+	err := db.QueryRow(`SELECT status, status_detail FROM runs ORDER BY id LIMIT 1`).Scan(&status, &detail)
+	if err == sql.ErrNoRows {
+		return RunInProgress, "no run recorded", nil
+	}
+	return RunStatus(status), detail, err
+}
+
+// SetIntegrityError records that an artifact's bytes changed while it was
+// examined, or could not be hashed again.
+func SetIntegrityError(db *sql.DB, artifactID int64, problem string) error {
+	_, err := db.Exec(`UPDATE artifacts SET integrity_error=? WHERE id=?`, problem, artifactID)
+	return err
 }

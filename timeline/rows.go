@@ -1,179 +1,199 @@
 package timeline
 
-/*
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-typedef struct sqlite3 sqlite3;
-typedef struct sqlite3_stmt sqlite3_stmt;
-
-// The SQLite that go-sqlite3 compiles in defines these. They are weak so
-// that cgo's own test link of this package, which lacks the driver's
-// objects, succeeds; the program's link resolves them, and insertRows
-// checks they did.
-extern int sqlite3_prepare_v2(sqlite3*, const char*, int, sqlite3_stmt**, const char**) __attribute__((weak));
-extern int sqlite3_bind_int64(sqlite3_stmt*, int, int64_t) __attribute__((weak));
-extern int sqlite3_bind_text64(sqlite3_stmt*, int, const char*, uint64_t, void(*)(void*), unsigned char) __attribute__((weak));
-extern int sqlite3_step(sqlite3_stmt*) __attribute__((weak));
-extern int sqlite3_reset(sqlite3_stmt*) __attribute__((weak));
-extern int sqlite3_clear_bindings(sqlite3_stmt*) __attribute__((weak));
-extern int sqlite3_finalize(sqlite3_stmt*) __attribute__((weak));
-extern const char *sqlite3_errmsg(sqlite3*) __attribute__((weak));
-extern int sqlite3_bind_parameter_count(sqlite3_stmt*) __attribute__((weak));
-
-static int rows_linked(void) {
-	return sqlite3_prepare_v2 && sqlite3_bind_int64 && sqlite3_bind_text64 && sqlite3_step &&
-		sqlite3_reset && sqlite3_clear_bindings && sqlite3_finalize && sqlite3_errmsg && sqlite3_bind_parameter_count;
-}
-
-// rows_prepare prepares sql and checks it takes ncols parameters; it
-// returns an SQLite result code, or -1 for a wrong parameter count.
-static int rows_prepare(sqlite3 *db, const char *sql, int ncols, sqlite3_stmt **stmt) {
-	int rc = sqlite3_prepare_v2(db, sql, -1, stmt, 0);
-	if (rc == 0 && sqlite3_bind_parameter_count(*stmt) != ncols) {
-		sqlite3_finalize(*stmt);
-		*stmt = 0;
-		return -1;
-	}
-	return rc;
-}
-
-// rows_insert binds and steps n rows packed as rowBuffer describes, with
-// kinds[i] 'i' or 't' for parameter i+1. The text stays in buf, so it is
-// bound without a copy, and the bindings are cleared before returning.
-// It returns the SQLite result code of the first failure, or 0, and the
-// number of rows inserted in *done.
-static int rows_insert(sqlite3_stmt *stmt, const char *kinds, int ncols, const char *buf, int n, int *done) {
-	int rc = 0;
-	*done = 0;
-	for (int r = 0; r < n; r++) {
-		for (int c = 0; c < ncols; c++) {
-			if (kinds[c] == 'i') {
-				int64_t v;
-				memcpy(&v, buf, 8);
-				buf += 8;
-				rc = sqlite3_bind_int64(stmt, c + 1, v);
-			} else {
-				uint64_t len;
-				memcpy(&len, buf, 8);
-				buf += 8;
-				rc = sqlite3_bind_text64(stmt, c + 1, buf, len, (void(*)(void*))0, 1); // SQLITE_STATIC, SQLITE_UTF8
-				buf += len;
-			}
-			if (rc != 0) {
-				break;
-			}
-		}
-		if (rc == 0) {
-			rc = sqlite3_step(stmt);
-			if (rc == 101) { // SQLITE_DONE
-				rc = 0;
-			}
-		}
-		sqlite3_reset(stmt);
-		if (rc != 0) {
-			break;
-		}
-		(*done)++;
-	}
-	sqlite3_clear_bindings(stmt);
-	return rc;
-}
-*/
-import "C"
-
 import (
-	"encoding/binary"
-	"errors"
+	"context"
+	"database/sql/driver"
 	"fmt"
-	"reflect"
-	"unsafe"
+	"io"
+	"strings"
+
+	"github.com/mattn/go-sqlite3"
 )
 
-// rowInserter inserts rows through one prepared statement with a single
-// cgo call per batch. Through database/sql's driver each row cost one cgo
-// call per value plus a reset and a step, 21 for an event, and those calls
-// were most of the writer's time.
-type rowInserter struct {
-	db    *C.sqlite3
-	stmt  *C.sqlite3_stmt
-	kinds *C.char // 'i' or 't' per parameter, C memory
-	ncols int
-	buf   rowBuffer
+// column is one column of the events table and how an Event fills it:
+// exactly one of text and int is set. eventColumns is the one place that
+// says which columns an insert writes, in which order and with which type;
+// the INSERT statements, the bindings and the kinds string are made from it.
+type column struct {
+	name string
+	text func(*Event) string
+	int  func(*Event) int64
 }
 
-// errNoRawConn means the driver connection does not expose its SQLite
-// handle as this package expects; the writer then binds through the driver.
-var errNoRawConn = errors.New("timeline: no raw sqlite3 handle")
+var eventColumns = []column{
+	{name: "ts", text: func(e *Event) string { return e.ts }},
+	{name: "ts_ns", int: func(e *Event) int64 { return UnixNano(e.TS) }},
+	{name: "host", text: func(e *Event) string { return e.Host }},
+	{name: "artifact_id", int: func(e *Event) int64 { return e.ArtifactID }},
+	{name: "record_id", int: func(e *Event) int64 { return e.RecordID }},
+	{name: "source", text: func(e *Event) string { return e.Source }},
+	{name: "event_id", int: func(e *Event) int64 { return int64(e.EventID) }},
+	{name: "channel", text: func(e *Event) string { return e.Channel }},
+	{name: "provider", text: func(e *Event) string { return e.Provider }},
+	{name: "computer", text: func(e *Event) string { return e.Computer }},
+	{name: "user", text: func(e *Event) string { return e.User }},
+	{name: "level", int: func(e *Event) int64 { return int64(e.Level) }},
+	{name: "process", text: func(e *Event) string { return e.Process }},
+	{name: "parent_process", text: func(e *Event) string { return e.ParentProcess }},
+	{name: "command_line", text: func(e *Event) string { return e.CommandLine }},
+	{name: "script_block_id", text: func(e *Event) string { return e.ScriptBlockID }},
+	{name: "recovered", int: func(e *Event) int64 {
+		if e.Recovered {
+			return 1
+		}
+		return 0
+	}},
+	{name: "summary", text: func(e *Event) string { return e.Summary }},
+	{name: "data", text: func(e *Event) string { return e.data }},
+}
 
-// newRowInserter prepares sql on the connection of the go-sqlite3 driver
-// connection dc. kinds gives each parameter's type: 'i' integer, 't' text.
-func newRowInserter(dc any, sql, kinds string) (*rowInserter, error) {
-	if C.rows_linked() == 0 {
-		return nil, errNoRawConn
+// columnKinds is 'i' (integer) or 't' (text) per column, in order.
+func columnKinds(cols []column) string {
+	var b strings.Builder
+	for _, c := range cols {
+		if c.int != nil {
+			b.WriteByte('i')
+		} else {
+			b.WriteByte('t')
+		}
 	}
-	// go-sqlite3 keeps the handle in an unexported field and has no
-	// accessor for it. TestRowInserterMatchesDriver fails if it moves.
-	v := reflect.ValueOf(dc)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil, errNoRawConn
+	return b.String()
+}
+
+// insertSQL is an INSERT of n rows of cols into table, with positional
+// parameters row by row.
+func insertSQL(table string, cols []column, n int) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
 	}
-	f := v.Elem().FieldByName("db")
-	if !f.IsValid() || f.Kind() != reflect.Pointer || f.Type().Elem().Name() != "_Ctype_struct_sqlite3" || f.IsNil() {
-		return nil, errNoRawConn
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+	return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", table, strings.Join(names, ", "),
+		strings.TrimSuffix(strings.Repeat(row+",", n), ","))
+}
+
+// rowsPerInsert is how many events one INSERT statement carries. go-sqlite3
+// binds a statement's parameters, resets and steps it in one cgo call when
+// it is run through QueryContext, so a statement of many rows crosses into
+// C once for all of them: per row, that crossing and database/sql's
+// bookkeeping cost more than SQLite's own insert. 64 rows of 19 columns
+// stay far below SQLite's 32,766 parameters.
+const rowsPerInsert = 64
+
+// rowInserter inserts events through prepared multi-row statements of the
+// driver connection it was made on; it must only be used inside that
+// connection's Conn.Raw.
+type rowInserter struct {
+	many, one *sqlite3.SQLiteStmt // rowsPerInsert rows, and one row for the rest
+	args      []driver.NamedValue
+	dest      []driver.Value
+}
+
+// newRowInserter prepares the event inserts on dc, the go-sqlite3
+// connection database/sql's Conn.Raw hands over.
+func newRowInserter(dc any) (*rowInserter, error) {
+	c, ok := dc.(*sqlite3.SQLiteConn)
+	if !ok {
+		return nil, fmt.Errorf("timeline: driver connection is %T, not go-sqlite3's", dc)
 	}
-	ins := &rowInserter{db: (*C.sqlite3)(f.UnsafePointer()), ncols: len(kinds)}
-	csql := C.CString(sql)
-	defer C.free(unsafe.Pointer(csql))
-	switch rc := C.rows_prepare(ins.db, csql, C.int(ins.ncols), &ins.stmt); rc {
-	case 0:
-	case -1:
-		return nil, fmt.Errorf("timeline: prepare insert: %d parameter types given for %q", ins.ncols, sql)
-	default:
-		return nil, fmt.Errorf("timeline: prepare insert: %s", C.GoString(C.sqlite3_errmsg(ins.db)))
+	ins := &rowInserter{args: make([]driver.NamedValue, rowsPerInsert*len(eventColumns))}
+	for i := range ins.args {
+		ins.args[i].Ordinal = i + 1
 	}
-	ins.kinds = C.CString(kinds)
+	for _, p := range []struct {
+		stmt **sqlite3.SQLiteStmt
+		n    int
+	}{{&ins.many, rowsPerInsert}, {&ins.one, 1}} {
+		s, err := c.Prepare(insertSQL("events", eventColumns, p.n))
+		if err != nil {
+			ins.close()
+			return nil, fmt.Errorf("timeline: prepare insert: %w", err)
+		}
+		*p.stmt = s.(*sqlite3.SQLiteStmt)
+	}
 	return ins, nil
 }
 
-// insert writes the rows packed in ins.buf and empties it.
-func (ins *rowInserter) insert() error {
-	n := ins.buf.rows
-	if n == 0 {
-		return nil
-	}
-	var done C.int
-	rc := C.rows_insert(ins.stmt, ins.kinds, C.int(ins.ncols), (*C.char)(unsafe.Pointer(&ins.buf.b[0])), C.int(n), &done)
-	ins.buf.reset()
-	if rc != 0 {
-		return fmt.Errorf("timeline: insert row %d of a batch of %d: %s (code %d)", int(done)+1, n,
-			C.GoString(C.sqlite3_errmsg(ins.db)), int(rc))
+// insert writes events in order, encoding those not encoded yet.
+func (ins *rowInserter) insert(events []Event) error {
+	for len(events) > 0 {
+		n, stmt := rowsPerInsert, ins.many
+		if len(events) < rowsPerInsert {
+			n, stmt = 1, ins.one
+		}
+		args := ins.args[:n*len(eventColumns)]
+		k := 0
+		for i := range events[:n] {
+			e := &events[i]
+			if !e.encoded {
+				if err := e.Encode(); err != nil {
+					return err
+				}
+			}
+			for _, c := range eventColumns {
+				setValue(&args[k], c, e)
+				k++
+			}
+		}
+		err := ins.exec(stmt, args)
+		if err != nil {
+			return fmt.Errorf("timeline: insert %d events: %w", n, err)
+		}
+		events = events[n:]
 	}
 	return nil
 }
 
+// setValue sets a parameter to column c of e. A value equal to the one the
+// parameter held for the statement before is kept rather than boxed again:
+// host, channel, provider and the like repeat from row to row, and boxing
+// each of them was most of the writer's allocations.
+func setValue(arg *driver.NamedValue, c column, e *Event) {
+	if c.int != nil {
+		v := c.int(e)
+		if old, ok := arg.Value.(int64); !ok || old != v {
+			arg.Value = v
+		}
+		return
+	}
+	v := c.text(e)
+	if old, ok := arg.Value.(string); !ok || old != v {
+		arg.Value = v
+	}
+}
+
+// release drops the parameters' values, which keep the last events' text
+// alive otherwise.
+func (ins *rowInserter) release() {
+	for i := range ins.args {
+		ins.args[i].Value = nil
+	}
+}
+
+// exec runs an INSERT through QueryContext, the driver's single-crossing
+// path, and steps it to the end: Next returning io.EOF is what says the
+// statement ran to completion, whether the driver steps eagerly or not.
+func (ins *rowInserter) exec(stmt *sqlite3.SQLiteStmt, args []driver.NamedValue) error {
+	rows, err := stmt.QueryContext(context.Background(), args)
+	if err != nil {
+		return err
+	}
+	if err := rows.Next(ins.dest); err != io.EOF {
+		rows.Close()
+		if err == nil {
+			err = fmt.Errorf("timeline: an insert returned a row")
+		}
+		return err
+	}
+	return rows.Close()
+}
+
 func (ins *rowInserter) close() {
-	if ins.stmt != nil {
-		C.sqlite3_finalize(ins.stmt)
-		ins.stmt = nil
+	ins.release()
+	for _, s := range []*sqlite3.SQLiteStmt{ins.many, ins.one} {
+		if s != nil {
+			s.Close()
+		}
 	}
-	if ins.kinds != nil {
-		C.free(unsafe.Pointer(ins.kinds))
-		ins.kinds = nil
-	}
+	ins.many, ins.one = nil, nil
 }
-
-// rowBuffer packs rows for rows_insert: per value, an integer as 8 bytes
-// in the machine's byte order, or a text's length as 8 bytes then its bytes.
-type rowBuffer struct {
-	b    []byte
-	rows int
-}
-
-func (r *rowBuffer) int(v int64) { r.b = binary.NativeEndian.AppendUint64(r.b, uint64(v)) }
-func (r *rowBuffer) text(s string) {
-	r.b = append(binary.NativeEndian.AppendUint64(r.b, uint64(len(s))), s...)
-}
-func (r *rowBuffer) end()   { r.rows++ }
-func (r *rowBuffer) reset() { r.b, r.rows = r.b[:0], 0 }

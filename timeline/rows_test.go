@@ -10,14 +10,13 @@ import (
 	"time"
 )
 
-// TestRowInserterMatchesDriver writes the same events through rowInserter
-// and through the driver's statement and expects identical rows, values and
-// storage types alike; it also fails if the writer cannot reach the SQLite
-// handle, so a driver upgrade that hides it is noticed rather than slowing
-// the ingest silently.
+// TestRowInserterMatchesDriver writes the same events through the Writer's
+// multi-row statements and through database/sql with a hand-written INSERT
+// and expects identical rows, values and storage types alike, for a batch
+// that fills whole statements and one that leaves a remainder.
 func TestRowInserterMatchesDriver(t *testing.T) {
 	ts := time.Date(2023, 1, 2, 3, 4, 5, 123456700, time.UTC)
-	events := []Event{
+	sample := []Event{
 		{TS: ts, Host: "h", RecordID: 1, Source: "evtx", EventID: 4688, Channel: "Security", Provider: "p",
 			Computer: "c", User: `D\u`, Level: 4, Process: `C:\x.exe`, ParentProcess: `C:\y.exe`,
 			CommandLine: "x.exe \"a\" 'b' \x00nul", ScriptBlockID: "{id}", Recovered: true, Summary: "s",
@@ -26,7 +25,13 @@ func TestRowInserterMatchesDriver(t *testing.T) {
 		{TS: time.Unix(0, 1).UTC(), Host: "", Source: "", Summary: "", Data: map[string]any{}},
 		{TS: ts, Host: "h", Source: "script", Summary: "big", Data: map[string]any{"content": strings.Repeat("x", 3<<20)}},
 	}
-	dump := func(fast bool) string {
+	var events []Event
+	for i := 0; len(events) < rowsPerInsert*2+5; i++ {
+		e := sample[i%len(sample)]
+		e.RecordID += int64(i)
+		events = append(events, e)
+	}
+	dump := func(viaWriter bool) string {
 		db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -36,34 +41,85 @@ func TestRowInserterMatchesDriver(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w.rows == nil {
-			t.Fatal("the writer cannot reach the driver's SQLite handle; events go through the slower driver path")
-		}
-		if !fast {
-			w.conn.Raw(func(any) error { w.rows.close(); return nil })
-			w.rows = nil
-		}
 		a := Artifact{Host: "h", Path: "p", Kind: "evtx"}
 		if _, err := w.AddArtifact(&a); err != nil {
 			t.Fatal(err)
 		}
-		for i := range events {
-			e := events[i]
-			e.ArtifactID = a.ID
-			if err := w.AddEvent(&e); err != nil {
+		batch := append([]Event(nil), events...)
+		for i := range batch {
+			batch[i].ArtifactID = a.ID
+		}
+		if viaWriter {
+			if err := w.AddEvent(&batch[0]); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.AddEvents(batch); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := w.AddEvents(append([]Event(nil), events...)); err != nil {
-			t.Fatal(err)
-		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
+		}
+		if !viaWriter {
+			for _, e := range append(batch[:1:1], batch...) {
+				e.Encode()
+				recovered := 0
+				if e.Recovered {
+					recovered = 1
+				}
+				_, err := db.Exec(`INSERT INTO events (ts, ts_ns, host, artifact_id, record_id, source, event_id,
+					channel, provider, computer, user, level, process, parent_process, command_line, script_block_id,
+					recovered, summary, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+					e.ts, UnixNano(e.TS), e.Host, e.ArtifactID, e.RecordID, e.Source, e.EventID, e.Channel, e.Provider,
+					e.Computer, e.User, e.Level, e.Process, e.ParentProcess, e.CommandLine, e.ScriptBlockID,
+					recovered, e.Summary, e.data)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 		return dumpEvents(t, db)
 	}
 	if fast, slow := dump(true), dump(false); fast != slow {
 		t.Errorf("rowInserter wrote\n%.2000s\nthe driver wrote\n%.2000s", fast, slow)
+	}
+}
+
+// TestEventColumnsMatchSchema: the column table names every events column
+// but id, in the schema's order, with the schema's type.
+func TestEventColumnsMatchSchema(t *testing.T) {
+	db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT name, type FROM pragma_table_info('events') WHERE name != 'id' ORDER BY cid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var want []string
+	for rows.Next() {
+		var name, typ string
+		rows.Scan(&name, &typ)
+		want = append(want, name+" "+typ)
+	}
+	var got []string
+	for _, c := range eventColumns {
+		typ := "TEXT"
+		if c.int != nil {
+			typ = "INTEGER"
+		}
+		if (c.int == nil) == (c.text == nil) {
+			t.Errorf("column %s: want exactly one of text and int", c.name)
+		}
+		got = append(got, c.name+" "+typ)
+	}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("eventColumns\n%s\nschema\n%s", strings.Join(got, ", "), strings.Join(want, ", "))
+	}
+	if k := columnKinds(eventColumns); len(k) != len(eventColumns) || strings.Trim(k, "it") != "" {
+		t.Errorf("kinds %q", k)
 	}
 }
 

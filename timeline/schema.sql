@@ -19,7 +19,10 @@ CREATE TABLE runs (
 	business_hours TEXT NOT NULL DEFAULT '08-18',
 	evidence      TEXT NOT NULL,          -- JSON array of evidence roots as given
 	started_ts    TEXT NOT NULL,
-	finished_ts   TEXT NOT NULL DEFAULT ''
+	finished_ts   TEXT NOT NULL DEFAULT '',
+	status        TEXT NOT NULL DEFAULT 'in-progress', -- in-progress | complete | interrupted | failed
+	status_detail TEXT NOT NULL DEFAULT '', -- why a run is interrupted or failed
+	not_clean     TEXT NOT NULL DEFAULT '[]' -- JSON array: why a complete run is not clean (files not examined, evidence changed)
 );
 
 CREATE TABLE artifacts (
@@ -40,7 +43,22 @@ CREATE TABLE artifacts (
 	flags         TEXT NOT NULL DEFAULT '{}', -- JSON object, e.g. {"dirty":true,"no_crc":false,"crc_errors":2}
 	first_record  INTEGER,                -- lowest record id seen (evtx)
 	last_record   INTEGER,                -- highest record id seen (evtx)
-	missing_records INTEGER NOT NULL DEFAULT 0 -- ids absent between first and last: a sign of deletion
+	missing_records INTEGER NOT NULL DEFAULT 0, -- ids absent between first and last: a sign of deletion
+	integrity_error TEXT NOT NULL DEFAULT '' -- set when the file's hashes at the end of the run differ from those before parsing
+);
+
+-- Every file under an evidence root that was not examined, with why: the
+-- reasons are collectors.SkipReason's words (not-artifact, unreadable,
+-- too-large, symlink, special-file, name-too-long, duplicate-entry,
+-- expansion-limit).
+CREATE TABLE skipped (
+	id            INTEGER PRIMARY KEY,    -- deterministic: evidence roots in command-line order, then the collector's order
+	host          TEXT NOT NULL,
+	evidence_root TEXT NOT NULL,
+	path          TEXT NOT NULL,          -- slash-separated, relative to the root, as stored in the evidence
+	size          INTEGER NOT NULL,       -- as the container states it; -1 when unknown
+	reason        TEXT NOT NULL,
+	detail        TEXT NOT NULL DEFAULT '' -- the error or the limit, in words
 );
 
 CREATE TABLE events (

@@ -3,9 +3,7 @@ package timeline
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -29,6 +27,14 @@ type Artifact struct {
 	FirstRecord    *int64
 	LastRecord     *int64
 	MissingRecords int64
+}
+
+// Skipped is one row of the skipped table: a file under an evidence root
+// that was not examined, and why.
+type Skipped struct {
+	Host, EvidenceRoot, Path string
+	Size                     int64 // -1 when unknown
+	Reason, Detail           string
 }
 
 // Event is one row of the events table.
@@ -102,9 +108,7 @@ const (
 	VALUES (?,?,?,?,?,?,?,?,?)`
 	finishArtifact = `UPDATE artifacts SET status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
 	first_record=?, last_record=?, missing_records=? WHERE id=?`
-	insertEvent = `INSERT INTO events (ts, ts_ns, host, artifact_id, record_id, source, event_id,
-	channel, provider, computer, user, level, process, parent_process, command_line, script_block_id,
-	recovered, summary, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	insertSkipped = `INSERT INTO skipped (host, evidence_root, path, size, reason, detail) VALUES (?,?,?,?,?,?)`
 )
 
 // Writer inserts rows in batched transactions with prepared statements. It
@@ -113,17 +117,15 @@ const (
 //
 // The writer holds one connection until Close. Events bypass database/sql,
 // whose argument conversion, locking and result bookkeeping cost as much as
-// SQLite's own insert: they are packed and handed to SQLite a batch per cgo
-// call (rowInserter), or, if the driver's handle cannot be reached, bound
-// through the driver's own prepared statement.
+// SQLite's own insert: they go straight to the driver connection's prepared
+// multi-row statements (rowInserter), inside Conn.Raw.
 type Writer struct {
 	db       *sql.DB
 	conn     *sql.Conn
 	artifact *sql.Stmt
 	finish   *sql.Stmt
-	rows     *rowInserter           // on conn's SQLite handle; nil when the driver hides it
-	event    driver.StmtExecContext // of conn's driver connection: used only inside conn.Raw
-	args     []driver.NamedValue
+	skipped  *sql.Stmt
+	rows     *rowInserter // of conn's driver connection: used only inside conn.Raw
 	pending  int
 	indexed  bool // the events indexes exist: BuildIndexes ran
 }
@@ -135,31 +137,20 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{db: db, conn: conn, args: make([]driver.NamedValue, 19)}
-	for i := range w.args {
-		w.args[i].Ordinal = i + 1
-	}
+	w := &Writer{db: db, conn: conn}
 	err = conn.Raw(func(dc any) error {
 		var err error
-		if w.rows, err = newRowInserter(dc, insertEvent, eventKinds); err != nil && err != errNoRawConn {
-			return err
-		}
-		stmt, err := dc.(driver.Conn).Prepare(insertEvent)
-		if err != nil {
-			return err
-		}
-		var ok bool
-		if w.event, ok = stmt.(driver.StmtExecContext); !ok {
-			stmt.Close()
-			return errors.New("timeline: the sqlite3 driver's statements lack ExecContext")
-		}
-		return nil
+		w.rows, err = newRowInserter(dc)
+		return err
 	})
 	if err == nil {
 		w.artifact, err = conn.PrepareContext(ctx, insertArtifact)
 	}
 	if err == nil {
 		w.finish, err = conn.PrepareContext(ctx, finishArtifact)
+	}
+	if err == nil {
+		w.skipped, err = conn.PrepareContext(ctx, insertSkipped)
 	}
 	if err == nil {
 		_, err = conn.ExecContext(ctx, "BEGIN")
@@ -173,18 +164,15 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 }
 
 func (w *Writer) closeStmts() {
-	for _, s := range []*sql.Stmt{w.artifact, w.finish} {
+	for _, s := range []*sql.Stmt{w.artifact, w.finish, w.skipped} {
 		if s != nil {
 			s.Close()
 		}
 	}
-	if w.event != nil {
-		w.conn.Raw(func(any) error { return w.event.(driver.Stmt).Close() })
-	}
 	if w.rows != nil {
 		w.conn.Raw(func(any) error { w.rows.close(); return nil })
 	}
-	w.artifact, w.finish, w.event, w.rows = nil, nil, nil, nil
+	w.artifact, w.finish, w.skipped, w.rows = nil, nil, nil, nil
 }
 
 func (w *Writer) commit() error {
@@ -226,6 +214,12 @@ func (w *Writer) FinishArtifact(a *Artifact) error {
 	return err
 }
 
+// AddSkipped records a file that was not examined.
+func (w *Writer) AddSkipped(s Skipped) error {
+	_, err := w.skipped.Exec(s.Host, s.EvidenceRoot, s.Path, s.Size, s.Reason, s.Detail)
+	return err
+}
+
 // AddEvent inserts an event.
 func (w *Writer) AddEvent(e *Event) error {
 	return w.AddEvents([]Event{*e})
@@ -235,7 +229,7 @@ func (w *Writer) AddEvent(e *Event) error {
 func (w *Writer) AddEvents(events []Event) error {
 	for len(events) > 0 {
 		n := min(len(events), batchSize-w.pending)
-		if err := w.conn.Raw(func(any) error { return w.insert(events[:n]) }); err != nil {
+		if err := w.conn.Raw(func(any) error { return w.rows.insert(events[:n]) }); err != nil {
 			return err
 		}
 		events = events[n:]
@@ -246,78 +240,6 @@ func (w *Writer) AddEvents(events []Event) error {
 		}
 	}
 	return nil
-}
-
-func (w *Writer) insert(events []Event) error {
-	if w.rows != nil {
-		return w.insertRows(events)
-	}
-	ctx := context.Background()
-	a := w.args
-	for i := range events {
-		e := &events[i]
-		if !e.encoded {
-			if err := e.Encode(); err != nil {
-				return err
-			}
-		}
-		a[0].Value, a[1].Value, a[2].Value, a[3].Value = e.ts, UnixNano(e.TS), e.Host, e.ArtifactID
-		a[4].Value, a[5].Value, a[6].Value, a[7].Value = e.RecordID, e.Source, int64(e.EventID), e.Channel
-		a[8].Value, a[9].Value, a[10].Value, a[11].Value = e.Provider, e.Computer, e.User, int64(e.Level)
-		a[12].Value, a[13].Value, a[14].Value, a[15].Value = e.Process, e.ParentProcess, e.CommandLine, e.ScriptBlockID
-		a[16].Value, a[17].Value, a[18].Value = e.Recovered, e.Summary, e.data
-		if _, err := w.event.ExecContext(ctx, a); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// eventKinds are insertEvent's parameter types, for rowInserter.
-const eventKinds = "titiitittttittttitt"
-
-// insertRows packs the events' values in insertEvent's order and inserts
-// them with a cgo call per megabyte or so.
-func (w *Writer) insertRows(events []Event) error {
-	b := &w.rows.buf
-	for i := range events {
-		e := &events[i]
-		if !e.encoded {
-			if err := e.Encode(); err != nil {
-				return err
-			}
-		}
-		recovered := int64(0)
-		if e.Recovered {
-			recovered = 1
-		}
-		b.text(e.ts)
-		b.int(UnixNano(e.TS))
-		b.text(e.Host)
-		b.int(e.ArtifactID)
-		b.int(e.RecordID)
-		b.text(e.Source)
-		b.int(int64(e.EventID))
-		b.text(e.Channel)
-		b.text(e.Provider)
-		b.text(e.Computer)
-		b.text(e.User)
-		b.int(int64(e.Level))
-		b.text(e.Process)
-		b.text(e.ParentProcess)
-		b.text(e.CommandLine)
-		b.text(e.ScriptBlockID)
-		b.int(recovered)
-		b.text(e.Summary)
-		b.text(e.data)
-		b.end()
-		if len(b.b) >= 1<<20 {
-			if err := w.rows.insert(); err != nil {
-				return err
-			}
-		}
-	}
-	return w.rows.insert()
 }
 
 // BuildIndexes builds the events indexes before Close, which otherwise
@@ -336,6 +258,17 @@ func (w *Writer) BuildIndexes() error {
 	}
 	w.indexed = true
 	return nil
+}
+
+// Abandon commits what is written and releases the connection, without the
+// indexes, the script reassembly and the full-text indexes Close builds: for
+// a run that stops early, whose timeline is kept as evidence of what was
+// done but is marked incomplete.
+func (w *Writer) Abandon() error {
+	w.closeStmts()
+	err := w.commit()
+	w.conn.Close()
+	return err
 }
 
 // Close commits what is pending, builds the events indexes unless

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
+	"triage/ingest"
 	"triage/internal/printable"
 	"triage/report"
 	"triage/timeline"
@@ -20,7 +20,7 @@ func init() {
 func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := newVerbFlags("report", "[flags] DIR",
 		"re-renders report.html, the CSVs and scripts/ from DIR/timeline.db and refreshes their hashes in DIR/manifest.json;",
-		"DIR is the --out folder of a triage run")
+		"DIR is the --out folder of a triage run; a run that did not complete is reported as such, with exit status 1")
 	tz := fs.String("tz", "", "IANA time `ZONE` for local times (default: the run's --tz)")
 	reportTime := fs.String("report-time", "", "time to state as the report time, as `RFC3339`")
 	pdf := fs.Bool("pdf", false, "also print report.pdf with headless chromium")
@@ -48,10 +48,27 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	dir := rest[0]
-	if _, err := os.Stat(filepath.Join(dir, "timeline.db")); err != nil {
-		reportUsageError(stderr, "triage: report: ", &usageError{msg: fmt.Sprintf("%s holds no timeline.db", dir),
+	if _, err := os.Stat(filepath.Join(dir, ingest.TimelineName)); err != nil {
+		if _, perr := os.Stat(filepath.Join(dir, ingest.PartialTimelineName)); perr == nil {
+			status := timeline.RunInProgress
+			if m, err := ingest.ReadManifest(filepath.Join(dir, ingest.ManifestName)); err == nil {
+				status = m.Status
+			}
+			fmt.Fprintf(stderr, "triage: report: the run in %s did not complete (manifest status %s): it left only %s, which may be damaged\n",
+				printable.Escape(dir), status, ingest.PartialTimelineName)
+			fmt.Fprintln(stderr, "triage: hint: run triage run again on the evidence, with --force to replace this run")
+			return exitFail
+		}
+		reportUsageError(stderr, "triage: report: ", &usageError{msg: fmt.Sprintf("%s holds no %s", dir, ingest.TimelineName),
 			hints: []string{"DIR is the --out folder of a triage run"}})
 		return exitUsage
+	}
+	if *pdf {
+		if err := report.CheckPDF(); err != nil {
+			fmt.Fprintf(stderr, "triage: report: %v\n", err)
+			fmt.Fprintln(stderr, "triage: hint: install chromium (apt-get install chromium) or run without --pdf")
+			return exitFail
+		}
 	}
 	return checkedOutput(stdout, func(stdout io.Writer) int {
 		return renderReport(dir, loc, when, *pdf, stdout, stderr)
@@ -59,7 +76,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 }
 
 func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdout, stderr io.Writer) int {
-	db, err := timeline.Open(filepath.Join(dir, "timeline.db"))
+	db, err := timeline.Open(filepath.Join(dir, ingest.TimelineName))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: report: %s\n", printable.Escape(err.Error()))
 		return exitFail
@@ -72,6 +89,11 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 			fmt.Fprintf(stderr, "triage: report: the run's time zone %q: %v\n", zone, err)
 			return exitFail
 		}
+	}
+	status, detail, err := timeline.RunState(db)
+	if err != nil {
+		fmt.Fprintf(stderr, "triage: report: %v\n", err)
+		return exitFail
 	}
 	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: pdf})
 	if err != nil {
@@ -86,24 +108,33 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 		fmt.Fprintf(stderr, "triage: report: summary: %v\n", err)
 		return exitFail
 	}
+	if status != timeline.RunComplete {
+		fmt.Fprintf(stderr, "triage: report: INCOMPLETE RUN: the run in %s is %s (%s); the report says so at its top\n",
+			printable.Escape(dir), status, printable.Escape(detail))
+		return exitFail
+	}
+	var notClean string
+	db.QueryRow(`SELECT not_clean FROM runs ORDER BY id LIMIT 1`).Scan(&notClean)
+	if notClean != "" && notClean != "[]" {
+		fmt.Fprintf(stderr, "triage: report: the run in %s is complete but not clean: %s\n", printable.Escape(dir), printable.Escape(notClean))
+		return exitNotClean
+	}
 	return exitOK
 }
 
 // refreshManifest rewrites only the manifest's outputs, keeping the record
 // of the run itself as it was.
 func refreshManifest(dir string, outputs []string) error {
-	path := filepath.Join(dir, "manifest.json")
-	b, err := os.ReadFile(path)
+	path := filepath.Join(dir, ingest.ManifestName)
+	m, err := ingest.ReadManifest(path)
 	if os.IsNotExist(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
+	if m.Outputs, err = ingest.HashOutputs(dir, append([]string{ingest.TimelineName}, outputs...)); err != nil {
 		return err
 	}
-	m.Outputs = hashOutputs(dir, append([]string{"timeline.db"}, outputs...), &runLog{w: io.Discard, now: time.Now})
-	return m.write(path)
+	return m.Write(path)
 }

@@ -2,26 +2,24 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
 
 	"triage/analyzers"
 	"triage/collectors"
+	"triage/ingest"
 	"triage/internal/printable"
-	"triage/parsers/evtx"
 	"triage/report"
 	"triage/timeline"
 )
@@ -51,7 +49,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.businessHours, "business-hours", "08-18", "business hours as `HH-HH` in --tz for the out-of-hours analytic, 00 to 24; 22-06 spans midnight")
 	fs.StringVar(&o.reportTime, "report-time", "", "time to state as the run and report times, as `RFC3339` (2024-03-01T09:00:00Z), for byte-identical reruns")
 	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
-	fs.BoolVar(&o.force, "force", false, "write into an --out folder that already holds a run")
+	fs.BoolVar(&o.force, "force", false, "replace the previous run in --out")
 	evidence, code, ok := fs.parse(args, stdout, stderr)
 	if !ok {
 		return code
@@ -67,8 +65,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		reportUsageError(stderr, "triage: run: ", err)
 		return exitUsage
 	}
+	// An interrupt cancels the run, which then stops cleanly and says so; a
+	// second one kills the process as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // restores the default: the next signal ends the process
+	}()
 	return checkedOutput(stdout, func(stdout io.Writer) int {
-		code, err := execute(o, evidence, append([]string{"triage", "run"}, args...), stdout, stderr)
+		code, err := execute(ctx, o, evidence, append([]string{"triage", "run"}, args...), stdout, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "triage: run: %s\n", printable.Escape(err.Error()))
 		}
@@ -118,10 +124,6 @@ func (o *runOptions) validate(evidence []string) error {
 				hints: []string{"write the outputs to a folder outside every evidence root"}}
 		}
 	}
-	if _, err := os.Stat(filepath.Join(o.out, "timeline.db")); err == nil && !o.force {
-		return &usageError{msg: fmt.Sprintf("--out %s already holds a run", o.out),
-			hints: []string{"add --force to replace it, or choose another --out"}}
-	}
 	return nil
 }
 
@@ -147,250 +149,272 @@ func (o *runOptions) now() time.Time {
 	return time.Now()
 }
 
-// execute runs the pipeline: collect, hash, parse and store, analyze,
-// report, verify the evidence is unchanged, and write the manifest.
-func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (int, error) {
-	started := o.now().UTC()
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return exitFail, err
-	}
-	if o.force {
-		for _, name := range []string{"timeline.db", "timeline.db-wal", "timeline.db-shm"} {
-			os.Remove(filepath.Join(o.out, name))
+// execute runs the run: check the evidence, lock --out, ingest, analyze,
+// verify the evidence is unchanged, report, and write the manifest, which
+// says in progress from the start and complete only at the end.
+func execute(ctx context.Context, o runOptions, evidence, argv []string, stdout, stderr io.Writer) (int, error) {
+	for _, root := range evidence {
+		if _, err := os.Stat(root); err != nil {
+			fmt.Fprintf(stderr, "triage: run: evidence %s: %v\n", root, errors.Unwrap(err))
+			fmt.Fprintln(stderr, "triage: hint: each EVIDENCE is a folder, a zip, a disk image or a file that exists; check the path")
+			return exitFail, nil
 		}
 	}
-	logFile, err := os.Create(filepath.Join(o.out, "run.log"))
+	if o.pdf {
+		if err := report.CheckPDF(); err != nil {
+			fmt.Fprintf(stderr, "triage: run: %v\n", err)
+			fmt.Fprintln(stderr, "triage: hint: install chromium (apt-get install chromium) or run without --pdf")
+			return exitFail, nil
+		}
+	}
+	out, err := ingest.OpenOut(o.out, o.force)
+	switch {
+	case errors.Is(err, ingest.ErrOutHoldsRun):
+		fmt.Fprintf(stderr, "triage: run: %v\n", err)
+		fmt.Fprintln(stderr, "triage: hint: use --force to replace it, or choose another --out")
+		return exitUsage, nil
+	case errors.Is(err, ingest.ErrOutNotRun):
+		fmt.Fprintf(stderr, "triage: run: %v\n", err)
+		fmt.Fprintln(stderr, "triage: hint: choose a new or empty --out folder; --force only replaces a previous run")
+		return exitUsage, nil
+	case err != nil:
+		return exitFail, err
+	}
+	defer out.Close()
+	logFile, err := os.Create(out.Path(ingest.LogName))
 	if err != nil {
 		return exitFail, err
 	}
 	defer logFile.Close()
 	log := &runLog{w: logFile, now: o.now, console: newConsole(stderr, isTerminal(stderr))}
 	log.Printf("triage %s (commit %s, %s) started: %s", version, toolCommit(), runtime.Version(), strings.Join(argv, " "))
-
-	db, err := timeline.Create(filepath.Join(o.out, "timeline.db"))
-	if err != nil {
-		return exitFail, err
-	}
-	defer db.Close()
-	m := &manifest{
-		Tool:        toolInfo{Name: "triage", Version: version, Commit: toolCommit(), GoVersion: runtime.Version()},
+	r := &run{o: o, out: out, log: log, stdout: stdout, m: &ingest.Manifest{
+		Tool:        ingest.Tool{Name: "triage", Version: version, Commit: toolCommit(), GoVersion: runtime.Version()},
 		CommandLine: argv, Case: o.caseID, Examiner: o.examiner, TimeZone: o.tz, BusinessHours: o.businessHours,
-		StartedUTC: timeline.FormatTime(started), Evidence: evidence,
+		StartedUTC: timeline.FormatTime(o.now().UTC()), Status: timeline.RunInProgress, Evidence: evidence,
+		NotClean: []string{}, Artifacts: []ingest.Artifact{}, Skipped: []ingest.Skipped{}, SkippedByReason: map[string]int{},
+		Outputs: []ingest.Output{},
+	}}
+	code, err := r.execute(ctx, stderr)
+	switch {
+	case code == exitInterrupted:
+		log.Printf("interrupted: the outputs in %s are incomplete", o.out)
+	case err != nil:
+		log.Printf("error: %v", err)
+		r.fail(err)
+		if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "disk is full") {
+			fmt.Fprintf(stderr, "triage: run: %v\n", err)
+			fmt.Fprintf(stderr, "triage: hint: the disk of --out %s is full; the run is incomplete and left timeline.db.partial: free space and run again with --force\n", o.out)
+			return code, nil
+		}
 	}
-	if err := insertRun(db, m); err != nil {
+	return code, err
+}
+
+// run is one triage run in progress.
+type run struct {
+	o      runOptions
+	out    *ingest.Out
+	log    *runLog
+	stdout io.Writer
+	m      *ingest.Manifest
+	db     *sql.DB
+}
+
+func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
+	// The manifest says in progress until the run ends: a run cut short
+	// by a crash or a full disk leaves it so.
+	if err := r.m.Write(r.out.Path(ingest.ManifestName)); err != nil {
 		return exitFail, err
 	}
-	w, err := timeline.NewWriter(db)
+	db, err := timeline.Create(r.out.Path(ingest.PartialTimelineName))
 	if err != nil {
 		return exitFail, err
 	}
-	var all []hostRun
-	restoreGC := tuneGC()
-	for i, root := range evidence {
-		hr, err := collectHost(w, o, root, log, i == len(evidence)-1)
-		if err != nil {
-			log.Printf("error: evidence %s: %v", root, err)
-			m.EvidenceErrors = append(m.EvidenceErrors, fmt.Sprintf("%s: %v", root, err))
-			continue
-		}
-		defer hr.ev.Close()
-		if hr.image != nil {
-			m.Images = append(m.Images, *hr.image)
-		}
-		all = append(all, hr)
-	}
-	restoreGC()
-	// The second hashing reads only the evidence, so it overlaps the index
-	// builds and the analyzers, which read only the timeline.
-	rehashed := rehashInBackground(all)
-	if err := w.Close(); err != nil {
+	r.db = db
+	defer db.Close()
+	err = timeline.StartRun(db, timeline.Run{ToolVersion: r.m.Tool.Version, ToolCommit: r.m.Tool.Commit,
+		GoVersion: r.m.Tool.GoVersion, CommandLine: r.m.CommandLine, Case: r.m.Case, Examiner: r.m.Examiner,
+		TimeZone: r.m.TimeZone, BusinessHours: r.m.BusinessHours, Evidence: r.m.Evidence, Started: r.m.StartedUTC})
+	if err != nil {
 		return exitFail, err
 	}
-	readable := 0
-	for _, hr := range all {
-		for _, a := range hr.rows {
-			if a.Status != "failed" {
-				readable++
-			}
-		}
-	}
-	sum, err := analyzers.Run(context.Background(), db, analyzers.Options{
-		Location: o.location, BusinessStart: o.bizStart, BusinessEnd: o.bizEnd, IncidentWindow: 5 * time.Minute,
+	bar := &progress{console: r.log.console}
+	res, err := ingest.Ingest(ctx, db, r.m.Evidence, ingest.Options{
+		Host: r.o.host, Collect: collectors.Options{TempDir: r.out.TempDir()},
+		Logf: r.log.Printf, Progress: bar.update, BeforeRehash: beforeRehash,
 	})
+	bar.finish()
+	if res != nil {
+		defer res.Close()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return r.interrupted(res)
+		}
+		return exitFail, err
+	}
+	sum, err := analyzers.Run(ctx, db, analyzers.Options{
+		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd, IncidentWindow: 5 * time.Minute,
+	})
+	if ctx.Err() != nil {
+		return r.interrupted(res)
+	}
 	if err != nil {
 		return exitFail, fmt.Errorf("analyzers: %w", err)
 	}
-	log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
-	m.Artifacts = verifyUnchanged(all, <-rehashed, log)
-	m.FinishedUTC = timeline.FormatTime(o.now().UTC())
-	if _, err := db.Exec(`UPDATE runs SET finished_ts=?`, m.FinishedUTC); err != nil {
+	r.log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
+	if r.m.Artifacts, err = res.Verify(db, r.log.Printf); err != nil {
 		return exitFail, err
 	}
-	outputs, err := report.Render(db, report.Options{OutDir: o.out, Location: o.location, ReportTime: o.fixedTime, PDF: o.pdf})
-	if err != nil {
-		log.Printf("error: %v", err)
+	if ctx.Err() != nil {
+		return r.interrupted(res)
+	}
+	r.record(res)
+	r.m.FinishedUTC = timeline.FormatTime(r.o.now().UTC())
+	r.m.Status = timeline.RunComplete
+	if err := timeline.FinishRun(db, timeline.RunComplete, "", r.m.FinishedUTC, r.m.NotClean); err != nil {
+		return exitFail, err
+	}
+	outputs, renderErr := report.Render(db, report.Options{OutDir: r.o.out, Location: r.o.location, ReportTime: r.o.fixedTime,
+		PDF: r.o.pdf, TempDir: r.out.TempDir()})
+	if renderErr != nil {
+		r.log.Printf("error: %v", renderErr)
 	}
 	spans, err := eventSpans(db)
 	if err != nil {
 		return exitFail, err
 	}
-	printSummary(stdout, all, spans)
-	report.ConsoleSummary(db, stdout)
-	m.Outputs = hashOutputs(o.out, append([]string{"timeline.db"}, outputs...), log)
-	if err := m.write(filepath.Join(o.out, "manifest.json")); err != nil {
+	printSummary(r.stdout, res, spans)
+	report.ConsoleSummary(db, r.stdout)
+	if err := r.closeTimeline(); err != nil {
 		return exitFail, err
 	}
-	for _, out := range m.Outputs {
+	if r.m.Outputs, err = ingest.HashOutputs(r.o.out, append([]string{ingest.TimelineName}, outputs...)); err != nil {
+		return exitFail, err
+	}
+	if err := r.m.Write(r.out.Path(ingest.ManifestName)); err != nil {
+		return exitFail, err
+	}
+	for _, out := range r.m.Outputs {
 		if out.Path == "report.html" {
-			fmt.Fprintf(stdout, "report.html sha256 %s\n", out.SHA256)
+			fmt.Fprintf(r.stdout, "report.html sha256 %s\n", out.SHA256)
 		}
 	}
-	log.Printf("finished: %d artifacts readable, outputs in %s", readable, o.out)
-	if readable == 0 {
-		return exitFail, errors.New("nothing could be read")
+	readable := res.Readable()
+	r.log.Printf("finished: %d artifacts readable, outputs in %s", readable, r.o.out)
+	// The run is complete and recorded so from here: what follows is said,
+	// not recorded again as a failure.
+	switch {
+	case readable == 0:
+		fmt.Fprintln(stderr, "triage: run: nothing could be read")
+		return exitFail, nil
+	case renderErr != nil:
+		fmt.Fprintf(stderr, "triage: run: %v\n", renderErr)
+		return exitFail, nil
+	case len(r.m.NotClean) > 0:
+		for _, why := range r.m.NotClean {
+			r.log.Printf("not clean: %s", why)
+		}
+		fmt.Fprintf(stderr, "triage: run: complete but not clean: %s\n", strings.Join(r.m.NotClean, "; "))
+		fmt.Fprintln(stderr, "triage: hint: report.html and manifest.json list what was not examined and why")
+		return exitNotClean, nil
 	}
 	return exitOK, nil
 }
 
-type hostRun struct {
-	host      string
-	root      string
-	ev        *collectors.Evidence
-	image     *manifestImage // when the evidence is a disk image
-	artifacts []*collectors.Artifact
-	rows      []timeline.Artifact
-}
-
-// logImage puts an image's description and any doubt about it in the run
-// log: a stored hash that does not match is as loud as a changed artifact.
-func logImage(log *runLog, mi manifestImage) {
-	format := mi.Format
-	if mi.Container != "" {
-		format += " in " + mi.Container
+// record copies what the ingest found into the manifest.
+func (r *run) record(res *ingest.Result) {
+	r.m.EvidenceErrors = res.EvidenceErrors
+	r.m.Images = res.Images()
+	r.m.Skipped = res.Skipped()
+	r.m.SkippedByReason = map[string]int{}
+	for _, s := range r.m.Skipped {
+		r.m.SkippedByReason[s.Reason]++
 	}
-	log.Printf("image %s: %s, %d bytes, partitions %s, %d files, inflater %q", mi.EvidenceRoot, format,
-		mi.DiskSize, mi.PartitionScheme, len(mi.Files), mi.Inflater)
-	for _, f := range mi.Files {
-		if f.Error != "" {
-			log.Printf("ERROR: image file %s: %s", f.Path, f.Error)
-		} else {
-			log.Printf("  image file %s: %d bytes, sha256 %s, md5 %s", f.Path, f.Size, f.SHA256, f.MD5)
-		}
+	r.m.NotClean = res.NotClean()
+	if r.m.NotClean == nil {
+		r.m.NotClean = []string{}
 	}
-	switch {
-	case mi.Verified == nil:
-	case *mi.Verified:
-		log.Printf("  stored hashes verified: %v", mi.StoredHashes)
-	default:
-		log.Printf("ERROR: INTEGRITY: image %s: stored hashes %v, computed %v %s", mi.EvidenceRoot, mi.StoredHashes, mi.ComputedHashes, mi.VerificationError)
-	}
-	for _, p := range mi.Problems {
-		log.Printf("error: image %s: %s", mi.EvidenceRoot, p)
+	if r.m.Artifacts == nil {
+		r.m.Artifacts = []ingest.Artifact{}
 	}
 }
 
-func collectHost(w *timeline.Writer, o runOptions, root string, log *runLog, last bool) (hostRun, error) {
-	// Deflated zip entries read at random are copied under --out.
-	ev, err := collectors.OpenWith(root, collectors.Options{TempDir: o.out})
-	if err != nil {
-		return hostRun{}, err
+// closeTimeline closes the database and gives it its final name.
+func (r *run) closeTimeline() error {
+	if err := r.db.Close(); err != nil {
+		return err
 	}
-	var image *manifestImage
-	if ev.Image != nil {
-		mi := describeImage(root, ev.Image)
-		logImage(log, mi)
-		image = &mi
-	}
-	host := o.host
-	if host == "" {
-		host = hostFromEvents(ev)
-	}
-	log.Printf("evidence %s (%s): host %s, %d artifacts", root, ev.Format, host, len(ev.Artifacts))
-	notArtifacts := 0
-	for _, s := range ev.Skipped {
-		if s.Reason == collectors.SkipNotArtifact {
-			notArtifacts++
-			continue
-		}
-		log.Printf("error: skipped %s", s)
-	}
-	if notArtifacts > 0 {
-		log.Printf("evidence %s: %d files of kinds not examined", root, notArtifacts)
-	}
-	var total int64
-	for _, a := range ev.Artifacts {
-		total += a.Size
-	}
-	update, finish := log.console.startBar(total, host)
-	defer finish()
-	events, start := 0, time.Now()
-	progress := func(n int64, e int) {
-		events += e
-		update(n, fmt.Sprintf("%s: %d events, %.0f/s", host, events, float64(events)/time.Since(start).Seconds()))
-	}
-	// Indexes built during an earlier root's ingest would make every
-	// later root's inserts maintain them.
-	rows, err := ingest(w, host, ev.Artifacts, log, progress, last)
-	if err != nil {
-		ev.Close()
-		return hostRun{}, err
-	}
-	// The evidence stays open for the re-hash at the end of the run: an
-	// image's artifacts can only be read while the image is.
-	return hostRun{host: host, root: root, ev: ev, image: image, artifacts: ev.Artifacts, rows: rows}, nil
+	return os.Rename(r.out.Path(ingest.PartialTimelineName), r.out.Path(ingest.TimelineName))
 }
 
-// hostFromEvents takes the host name from the Computer field of the first
-// event log that has one, preferring the System and Security logs.
-func hostFromEvents(ev *collectors.Evidence) string {
-	logs := append([]*collectors.Artifact{}, ev.Artifacts...)
-	rank := func(a *collectors.Artifact) int {
-		switch strings.ToLower(filepath.Base(a.Path)) {
-		case "system.evtx":
-			return 0
-		case "security.evtx":
-			return 1
-		}
-		return 2
+// interrupted records that the run was stopped and keeps what it wrote,
+// marked interrupted in the timeline and the manifest.
+func (r *run) interrupted(res *ingest.Result) (int, error) {
+	var err error
+	if res != nil {
+		r.m.Artifacts, err = res.Verify(r.db, r.log.Printf)
+		r.record(res)
 	}
-	sort.SliceStable(logs, func(i, j int) bool { return rank(logs[i]) < rank(logs[j]) })
-	for _, a := range logs {
-		if a.Kind != collectors.EVTX {
-			continue
-		}
-		if name := firstComputer(a); name != "" {
-			return name
-		}
+	r.m.Status, r.m.StatusDetail = timeline.RunInterrupted, "stopped by a signal before the end"
+	r.m.FinishedUTC = timeline.FormatTime(r.o.now().UTC())
+	if err == nil {
+		err = timeline.FinishRun(r.db, r.m.Status, r.m.StatusDetail, r.m.FinishedUTC, r.m.NotClean)
 	}
-	return ev.HostHint
+	if err == nil {
+		err = r.closeTimeline()
+	}
+	if err == nil {
+		r.m.Outputs, err = ingest.HashOutputs(r.o.out, []string{ingest.TimelineName})
+	}
+	if err == nil {
+		err = r.m.Write(r.out.Path(ingest.ManifestName))
+	}
+	fmt.Fprintf(r.stdout, "interrupted: the run in %s is incomplete\n", r.o.out)
+	return exitInterrupted, err
 }
 
-func firstComputer(a *collectors.Artifact) string {
-	f, err := a.Open()
-	if err != nil {
-		return ""
+// fail records a failed run where it still can: the manifest says failed
+// and why; the timeline keeps its partial name.
+func (r *run) fail(cause error) {
+	r.m.Status, r.m.StatusDetail = timeline.RunFailed, cause.Error()
+	r.m.FinishedUTC = timeline.FormatTime(r.o.now().UTC())
+	if r.db != nil {
+		timeline.FinishRun(r.db, r.m.Status, r.m.StatusDetail, r.m.FinishedUTC, r.m.NotClean)
 	}
-	defer f.Close()
-	r, err := evtx.NewReader(f, a.Size)
-	if err != nil {
-		return ""
-	}
-	r.SetWorkers(1)
-	for rec := range r.Records() {
-		if rec != nil && rec.System.Computer != "" {
-			return rec.System.Computer
-		}
-	}
-	return ""
+	r.m.Write(r.out.Path(ingest.ManifestName))
 }
 
-func insertRun(db *sql.DB, m *manifest) error {
-	argv, _ := json.Marshal(m.CommandLine)
-	evidence, _ := json.Marshal(m.Evidence)
-	_, err := db.Exec(`INSERT INTO runs (tool_version, tool_commit, go_version, command_line, case_id, examiner, tz,
-		business_hours, evidence, started_ts) VALUES (?,?,?,?,?,?,?,?,?,?)`, m.Tool.Version, m.Tool.Commit, m.Tool.GoVersion,
-		string(argv), m.Case, m.Examiner, m.TimeZone, m.BusinessHours, string(evidence), m.StartedUTC)
-	return err
+// beforeRehash is a test's hook between the ingest and the second hashing
+// of the evidence.
+var beforeRehash func()
+
+// progress shows the ingest on a terminal, one bar per host.
+type progress struct {
+	console *console
+	host    string
+	advance func(done int64, description string)
+	done    func()
+	start   time.Time
+	bytes   int64
+}
+
+func (p *progress) update(s ingest.Progress) {
+	if p.advance == nil || s.Host != p.host {
+		p.finish()
+		p.host, p.start, p.bytes = s.Host, time.Now(), 0
+		p.advance, p.done = p.console.startBar(s.TotalBytes, s.Host)
+	}
+	p.advance(s.Bytes-p.bytes, fmt.Sprintf("%s: %d events, %.0f/s", s.Host, s.Events, float64(s.Events)/time.Since(p.start).Seconds()))
+	p.bytes = s.Bytes
+}
+
+func (p *progress) finish() {
+	if p.done != nil {
+		p.done()
+		p.advance, p.done = nil, nil
+	}
 }
 
 // eventSpans gives the first and last event time, to the second, of each
@@ -425,92 +449,4 @@ func toSecond(ts string) string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// rehash is an artifact's hashes at the end of the run.
-type rehash struct {
-	sha256, md5 string
-	err         error
-}
-
-// rehashInBackground hashes every artifact that was ingested again, on its
-// own goroutine; the result is indexed like all and each host's rows.
-func rehashInBackground(all []hostRun) <-chan [][]rehash {
-	done := make(chan [][]rehash, 1)
-	go func() {
-		out := make([][]rehash, len(all))
-		for i, hr := range all {
-			out[i] = make([]rehash, min(len(hr.rows), len(hr.artifacts)))
-			for j := range out[i] {
-				r := &out[i][j]
-				r.sha256, r.md5, r.err = hashArtifact(hr.artifacts[j])
-			}
-		}
-		done <- out
-	}()
-	return done
-}
-
-// verifyUnchanged compares every artifact's hashes after the run with those
-// taken before parsing: evidence must not change while it is read, and a
-// change is reported loudly.
-func verifyUnchanged(all []hostRun, after [][]rehash, log *runLog) []manifestArtifact {
-	var out []manifestArtifact
-	for i, hr := range all {
-		for j, r := range after[i] {
-			a, row := hr.artifacts[j], hr.rows[j]
-			ma := manifestArtifact{
-				Host: hr.host, EvidenceRoot: hr.root, Path: a.Path, WindowsPath: a.WinPath, Kind: row.Kind,
-				Size: a.Size, ModTime: timeline.FormatTime(a.ModTime), SHA256: row.SHA256, MD5: row.MD5,
-				Status: row.Status, Records: row.Records, Recovered: row.Recovered, Errors: row.Errors,
-			}
-			if ma.Errors == nil {
-				ma.Errors = []string{}
-			}
-			switch {
-			case r.err != nil:
-				ma.IntegrityError = "re-hash failed: " + r.err.Error()
-			case r.sha256 != row.SHA256:
-				ma.IntegrityError = fmt.Sprintf("CHANGED DURING THE RUN: sha256 %s before, %s after", row.SHA256, r.sha256)
-			case r.md5 != row.MD5:
-				ma.IntegrityError = fmt.Sprintf("CHANGED DURING THE RUN: md5 %s before, %s after", row.MD5, r.md5)
-			}
-			if ma.IntegrityError != "" {
-				log.Printf("ERROR: INTEGRITY: %s: %s", a.Path, ma.IntegrityError)
-			}
-			out = append(out, ma)
-		}
-	}
-	return out
-}
-
-func hashOutputs(dir string, names []string, log *runLog) []manifestOutput {
-	var out []manifestOutput
-	sort.Strings(names)
-	for _, name := range names {
-		// Streamed: timeline.db and timeline.csv of a large case are
-		// larger than the memory a run may use.
-		sum, size, err := sha256File(filepath.Join(dir, name))
-		if err != nil {
-			log.Printf("error: hash output %s: %v", name, err)
-			continue
-		}
-		out = append(out, manifestOutput{Path: name, SHA256: sum, Size: size})
-	}
-	return out
-}
-
-// sha256File is the SHA-256 of the file at path, in hex, and its size.
-func sha256File(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

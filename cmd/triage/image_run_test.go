@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"triage/ingest"
 	"triage/internal/testimages"
 )
 
@@ -101,7 +102,7 @@ func runSnapshot(t *testing.T, evidence string) (map[string][]string, string) {
 // verified stored hashes.
 func checkImageManifest(t *testing.T, out, evidence string, wantVerified bool) {
 	t.Helper()
-	var m manifest
+	var m ingest.Manifest
 	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -11,16 +11,19 @@ import (
 )
 
 // stage orders the packages along the data flow: collectors find, parsers
-// decode, timeline stores, analyzers judge, report renders. A package may
-// import its own stage and the stage right before it, never a later one, and
-// the report reads only the timeline, never the evidence.
+// decode, timeline stores, ingest drives those three over the evidence,
+// analyzers judge, report renders. A package may import its own stage and
+// the stages it drives or reads, never a later one; the analyzers and the
+// report read only the timeline, never the evidence, and nothing below
+// ingest imports it.
 var stage = map[string]int{
 	"collectors": 0,
 	"parsers":    1,
 	"timeline":   2,
-	"analyzers":  3,
-	"report":     4,
-	"export":     4,
+	"ingest":     3,
+	"analyzers":  4,
+	"report":     5,
+	"export":     5,
 }
 
 // allowed lists, for each stage, the stages whose packages it may import.
@@ -28,6 +31,7 @@ var allowed = map[string][]string{
 	"collectors": {"collectors"},
 	"parsers":    {"parsers"},
 	"timeline":   {"timeline", "parsers"},
+	"ingest":     {"ingest", "collectors", "parsers", "timeline"},
 	"analyzers":  {"analyzers", "timeline"},
 	"report":     {"report", "timeline"},
 	"export":     {"export", "timeline"},

@@ -16,7 +16,8 @@ const (
 	exitOK          = 0
 	exitFail        = 1
 	exitUsage       = 2
-	exitInterrupted = 130 // 128 + SIGINT, as shells report it
+	exitNotClean    = 3   // completed, but something could not be examined or evidence changed
+	exitInterrupted = 130 // 128 + SIGINT, as shells report it; outputs are marked incomplete
 )
 
 // exitStatuses is the table every usage text ends with. A new status gets
@@ -25,11 +26,11 @@ var exitStatuses = []struct {
 	code    int
 	meaning string
 }{
-	{exitOK, "success (damaged evidence is reported, not fatal)"},
-	{exitFail, "failed: nothing could be read, or an output could not be written"},
+	{exitOK, "complete and clean (damaged artifacts are listed, not fatal)"},
+	{exitFail, "failed: nothing could be read, an evidence path is missing, or an output could not be written"},
 	{exitUsage, "usage error: a flag or argument is wrong, nothing was done"},
-	// A status for "completed, but not everything could be examined" goes here.
-	{exitInterrupted, "interrupted (SIGINT)"},
+	{exitNotClean, "complete but not clean: files not examined, or evidence changed during the run"},
+	{exitInterrupted, "interrupted (SIGINT or SIGTERM): outputs are marked incomplete"},
 }
 
 func printExitStatuses(w io.Writer) {

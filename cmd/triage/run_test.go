@@ -1,21 +1,22 @@
 package main
 
 import (
+	"archive/zip"
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"io"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
-	"triage/collectors"
+	"triage/ingest"
 	"triage/internal/testcorpus"
 	"triage/parsers/evtx"
 	"triage/timeline"
@@ -47,12 +48,12 @@ func treeState(t *testing.T, root string) map[string]string {
 	return out
 }
 
-func readManifest(t *testing.T, dir string) manifest {
+func readManifest(t *testing.T, dir string) ingest.Manifest {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m manifest
+	var m ingest.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,20 @@ func TestRunHostileHistoryAndUnreadableFile(t *testing.T) {
 	}
 	log, _ := os.ReadFile(filepath.Join(out, "run.log"))
 	if !strings.Contains(string(log), "Gone.evtx: symlink: symbolic link, not followed") {
-		t.Errorf("run.log does not list the unreadable link:\n%s", log)
+		t.Errorf("run.log does not list the link:\n%s", log)
+	}
+	// The link is in the skipped table, the manifest and the report.
+	const gone = "C/Windows/System32/winevt/Logs/Gone.evtx"
+	if n := count(t, db, `SELECT count(*) FROM skipped WHERE path=? AND reason='symlink' AND size=-1`, gone); n != 1 {
+		t.Errorf("%d skipped rows for the link", n)
+	}
+	m := readManifest(t, out)
+	if len(m.Skipped) != 1 || m.Skipped[0].Path != gone || m.Skipped[0].Reason != "symlink" || m.SkippedByReason["symlink"] != 1 {
+		t.Errorf("manifest skipped %+v, by reason %v", m.Skipped, m.SkippedByReason)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if i := strings.Index(string(html), `<section id="not-examined">`); i < 0 || !strings.Contains(string(html[i:]), gone) {
+		t.Error("report.html has no Not examined section listing the link")
 	}
 }
 
@@ -321,37 +335,382 @@ func TestRunTwiceIsByteIdentical(t *testing.T) {
 	}
 }
 
-// TestIngestWriterFailureFreesParsers: when the writer fails, ingest returns
-// the error and its producer and parser goroutines exit rather than block
-// on sends nobody receives.
-func TestIngestWriterFailureFreesParsers(t *testing.T) {
-	ev, err := collectors.Open(testcorpus.Dir(t, "kape", "APTSIM-WIN10"))
+// TestHelperProcess is not a test: run by triageProcess with
+// TRIAGE_HELPER_PROCESS set, it is the triage command, so that tests can
+// signal a real process without building the binary.
+func TestHelperProcess(t *testing.T) {
+	if os.Getenv("TRIAGE_HELPER_PROCESS") != "1" {
+		return
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Exit(dispatch(args, os.Stdout, os.Stderr))
+}
+
+// triageProcess is a triage command run in a process of its own.
+func triageProcess(t *testing.T, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), "TRIAGE_HELPER_PROCESS=1")
+	return cmd
+}
+
+func TestRunMissingEvidenceRoot(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, "run", "--out", out, filepath.Join(t.TempDir(), "no-such-folder"))
+	if code != exitFail || !strings.Contains(stderr, "no-such-folder") || !strings.Contains(stderr, "triage: hint:") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a run on a missing root created --out")
+	}
+}
+
+// TestRunNotExaminedIsNotClean: a zip entry that cannot be examined (it
+// declares 2 GiB) is listed in the skipped table, the manifest and the
+// report, and the run exits exitNotClean.
+func TestRunNotExaminedIsNotClean(t *testing.T) {
+	dir := t.TempDir()
+	zipPath := filepath.Join(dir, "host.zip")
+	f, _ := os.Create(zipPath)
+	zw := zip.NewWriter(f)
+	w, _ := zw.Create("C/Windows/a.bat")
+	w.Write([]byte("dir\r\n"))
+	big := "C/Windows/Temp/huge.bat"
+	rw, err := zw.CreateRaw(&zip.FileHeader{Name: big, Method: zip.Store, CRC32: 0, CompressedSize64: 5, UncompressedSize64: 2 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ev.Close()
-	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	rw.Write([]byte("echo\n"))
+	zw.Close()
+	f.Close()
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, "run", "--report-time", "2024-01-02T03:04:05Z", "--out", out, zipPath)
+	if code != exitNotClean || !strings.Contains(stderr, "not clean") {
+		t.Fatalf("exit %d, want %d: %s", code, exitNotClean, stderr)
+	}
+	db := openDB(t, out)
+	var reason string
+	db.QueryRow(`SELECT reason FROM skipped WHERE path=?`, big).Scan(&reason)
+	if reason == "" || reason == "not-artifact" {
+		t.Errorf("skipped reason %q for the entry", reason)
+	}
+	m := readManifest(t, out)
+	found := false
+	for _, s := range m.Skipped {
+		found = found || s.Path == big && s.Reason == reason
+	}
+	if !found || m.SkippedByReason[reason] != 1 || len(m.NotClean) == 0 || m.Status != "complete" {
+		t.Errorf("manifest: skipped %+v, by reason %v, not clean %q, status %s", m.Skipped, m.SkippedByReason, m.NotClean, m.Status)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	head, _, _ := strings.Cut(string(html), "</header>")
+	if !strings.Contains(head, `id="not-clean"`) || !strings.Contains(head, "could not be examined") {
+		t.Error("report.html does not say at its top that files could not be examined")
+	}
+	if !strings.Contains(string(html), big) {
+		t.Error("report.html does not list the entry")
+	}
+	// triage report says the same through its exit status.
+	if code, _, stderr := runCLI(t, "report", "--report-time", "2024-01-02T03:04:05Z", out); code != exitNotClean {
+		t.Errorf("triage report: exit %d: %s", code, stderr)
+	}
+}
+
+// TestRunEvidenceChangedDuringRun changes an artifact between its parsing
+// and the second hashing: the integrity error is at the top of the report,
+// in the artifacts table and the manifest, and in the exit status.
+func TestRunEvidenceChangedDuringRun(t *testing.T) {
+	evidence := t.TempDir()
+	bat := filepath.Join(evidence, "run.bat")
+	os.WriteFile(bat, []byte("whoami\r\n"), 0o644)
+	os.WriteFile(filepath.Join(evidence, "other.bat"), []byte("dir\r\n"), 0o644)
+	beforeRehash = func() {
+		if err := os.WriteFile(bat, []byte("whoami /all\r\n"), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { beforeRehash = nil }()
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, "run", "--out", out, evidence)
+	if code != exitNotClean || !strings.Contains(stderr, "INTEGRITY") {
+		t.Fatalf("exit %d, want %d: %s", code, exitNotClean, stderr)
+	}
+	db := openDB(t, out)
+	var problem string
+	db.QueryRow(`SELECT integrity_error FROM artifacts WHERE path='run.bat'`).Scan(&problem)
+	if !strings.Contains(problem, "CHANGED DURING THE RUN") {
+		t.Errorf("artifacts.integrity_error %q", problem)
+	}
+	if n := count(t, db, `SELECT count(*) FROM artifacts WHERE integrity_error != ''`); n != 1 {
+		t.Errorf("%d artifacts with an integrity error, want 1", n)
+	}
+	m := readManifest(t, out)
+	for _, a := range m.Artifacts {
+		if (a.Path == "run.bat") != (a.IntegrityError != "") {
+			t.Errorf("manifest: %s: integrity error %q", a.Path, a.IntegrityError)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	head, _, _ := strings.Cut(string(html), "</header>")
+	if !strings.Contains(head, "INTEGRITY ERROR") || !strings.Contains(head, "run.bat") {
+		t.Error("report.html does not state the integrity error at its top")
+	}
+}
+
+// TestRunRefusesForeignOut: --out that holds anything but a previous run
+// is refused, with --force too, and left as it was.
+func TestRunRefusesForeignOut(t *testing.T) {
+	evidence := t.TempDir()
+	os.WriteFile(filepath.Join(evidence, "a.bat"), []byte("dir\n"), 0o644)
+	out := t.TempDir()
+	notes := filepath.Join(out, "notes.txt")
+	os.WriteFile(notes, []byte("case notes"), 0o644)
+	for _, force := range []bool{false, true} {
+		args := []string{"run", "--out", out, evidence}
+		if force {
+			args = append([]string{"run", "--force"}, args[1:]...)
+		}
+		code, _, stderr := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(stderr, "not a triage run") || !strings.Contains(stderr, "triage: hint:") {
+			t.Errorf("--force %v: exit %d: %s", force, code, stderr)
+		}
+	}
+	entries, _ := os.ReadDir(out)
+	if b, _ := os.ReadFile(notes); string(b) != "case notes" || len(entries) != 1 {
+		t.Errorf("the refused runs changed --out: %d entries", len(entries))
+	}
+}
+
+// TestRunLockedOut: a run into an --out another run holds fails clearly,
+// with --force too, and does not touch that run's files.
+func TestRunLockedOut(t *testing.T) {
+	evidence := t.TempDir()
+	os.WriteFile(filepath.Join(evidence, "a.bat"), []byte("dir\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "x")
+	held, err := ingest.OpenOut(out, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
-		t.Fatal(err)
+	defer held.Close()
+	partial := held.Path(ingest.PartialTimelineName)
+	os.WriteFile(partial, []byte("being written"), 0o644)
+	code, _, stderr := runCLI(t, "run", "--force", "--out", out, evidence)
+	if code != exitFail || !strings.Contains(stderr, "another triage run") {
+		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	w, err := timeline.NewWriter(db)
+	if b, err := os.ReadFile(partial); err != nil || string(b) != "being written" {
+		t.Errorf("the refused run touched the holder's files: %q %v", b, err)
+	}
+}
+
+// TestRunConcurrentForce starts two runs with --force on the same --out at
+// once: one completes, the other fails saying the folder is in use.
+func TestRunConcurrentForce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two processes over the KAPE collection")
+	}
+	evidence := testcorpus.Dir(t, "kape", "APTSIM-WIN10")
+	out := filepath.Join(t.TempDir(), "x")
+	var cmds []*exec.Cmd
+	var errs []*bytes.Buffer
+	for range 2 {
+		cmd := triageProcess(t, "run", "--force", "--out", out, evidence)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, errs = append(cmds, cmd), append(errs, &stderr)
+	}
+	codes := map[int]int{}
+	for i, cmd := range cmds {
+		cmd.Wait()
+		code := cmd.ProcessState.ExitCode()
+		codes[code]++
+		if code == exitFail && !strings.Contains(errs[i].String(), "another triage run") {
+			t.Errorf("run %d failed without saying why: %s", i, errs[i])
+		}
+	}
+	if codes[exitOK] != 1 || codes[exitFail] != 1 {
+		t.Errorf("exit statuses %v, want one %d and one %d", codes, exitOK, exitFail)
+	}
+	if m := readManifest(t, out); m.Status != "complete" {
+		t.Errorf("manifest status %s", m.Status)
+	}
+}
+
+// TestRunInterrupted sends SIGINT to a run half way: it exits 130, the
+// timeline and the manifest say interrupted, and triage report on the run
+// says so at the top of the report and in its exit status.
+func TestRunInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a process over the whole corpus")
+	}
+	out := filepath.Join(t.TempDir(), "x")
+	cmd := triageProcess(t, "run", "--report-time", "2024-01-02T03:04:05Z", "--out", out, testcorpus.Dir(t))
+	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := runtime.NumGoroutine()
-	log := &runLog{w: io.Discard, now: time.Now}
-	if _, err := ingest(w, "h", ev.Artifacts, log, func(int64, int) {}, true); err == nil {
-		t.Fatal("ingest succeeded with every event insert failing")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	sc := bufio.NewScanner(stderr)
+	parsed := 0
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "triage: parsed ") {
+			if parsed++; parsed == 20 {
+				cmd.Process.Signal(os.Interrupt)
+			}
+		}
 	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after a failed ingest, %d before", n, before)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d after SIGINT, want %d (%d artifacts parsed)", code, exitInterrupted, parsed)
+	}
+	m := readManifest(t, out)
+	if m.Status != "interrupted" || m.FinishedUTC == "" {
+		t.Errorf("manifest status %q, finished %q", m.Status, m.FinishedUTC)
+	}
+	db := openDB(t, out)
+	var status string
+	db.QueryRow(`SELECT status FROM runs`).Scan(&status)
+	if status != "interrupted" {
+		t.Errorf("runs.status %q", status)
+	}
+	if n := count(t, db, `SELECT count(*) FROM artifacts`); n < 20 || n != len(m.Artifacts) {
+		t.Errorf("%d artifacts in the timeline, %d in the manifest", n, len(m.Artifacts))
+	}
+	db.Close()
+	code, _, errText := runCLI(t, "report", "--report-time", "2024-01-02T03:04:05Z", out)
+	if code != exitFail || !strings.Contains(errText, "INCOMPLETE") {
+		t.Errorf("triage report on an interrupted run: exit %d: %s", code, errText)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	head, _, _ := strings.Cut(string(html), "</header>")
+	if !strings.Contains(head, "INCOMPLETE RUN: interrupted") {
+		t.Error("report.html of an interrupted run has no banner at its top")
+	}
+}
+
+// TestRunFullDisk runs into an --out on a tmpfs too small for the
+// timeline: the run fails, and what it leaves is visibly incomplete: no
+// timeline.db, report or CSV under their final names, and a manifest that
+// is whole and does not say complete.
+func TestRunFullDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("mounts a tmpfs")
+	}
+	out := t.TempDir()
+	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", out).Run(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v", err)
+	}
+	defer exec.Command("umount", out).Run()
+	code, _, stderr := runCLI(t, "run", "--out", out, testcorpus.Dir(t, "kape", "APTSIM-WIN10"))
+	if code != exitFail || !strings.Contains(stderr, "triage: hint:") {
+		t.Fatalf("exit %d on a full disk: %s", code, stderr)
+	}
+	for _, name := range []string{"timeline.db", "report.html", "findings.csv", "timeline.csv"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err == nil {
+			t.Errorf("%s exists after a failed run", name)
+		}
+	}
+	m := readManifest(t, out)
+	if m.Status == "complete" || m.Status == "" {
+		t.Errorf("manifest status %q after a failed run", m.Status)
+	}
+	if code, _, stderr := runCLI(t, "report", out); code != exitFail || !strings.Contains(stderr, "did not complete") {
+		t.Errorf("triage report on a failed run: exit %d: %s", code, stderr)
+	}
+}
+
+func TestRunPDFWithoutChromium(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	evidence := t.TempDir()
+	os.WriteFile(filepath.Join(evidence, "a.bat"), []byte("dir\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, "run", "--pdf", "--out", out, evidence)
+	if code != exitFail || !strings.Contains(stderr, "chromium") || !strings.Contains(stderr, "triage: hint:") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestUsageStatesExitStatuses(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"run", "--help"}} {
+		_, stdout, stderr := runCLI(t, args...)
+		for _, want := range []string{"0 complete and clean", "1 failed", "2 usage error", "3 complete but not clean", "130 interrupted"} {
+			if !strings.Contains(stdout+stderr, want) {
+				t.Errorf("%v: usage does not state %q", args, want)
+			}
+		}
+	}
+}
+
+// TestEveryFileAccountedFor walks the corpus and a crafted tree and checks
+// that every file under them is in the manifest, as an artifact examined or
+// as skipped with a reason, and that the manifest's counts by reason and the
+// skipped table agree with its list.
+func TestEveryFileAccountedFor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs over the whole corpus")
+	}
+	crafted := t.TempDir()
+	for name, content := range map[string]string{
+		"C/Windows/Temp/run.bat":  "whoami\r\n",
+		"C/Users/bob/notes.txt":   "not an artifact",
+		"C/Users/bob/binary.dat":  "\x00\x01\x02",
+		"C/Users/bob/script.ps1":  "Get-Process\n",
+		"C/Users/bob/empty.evtx":  "",
+		"C/Users/bob/deep/x.json": "{}",
+	} {
+		p := filepath.Join(crafted, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
+	}
+	os.Symlink("/etc/passwd", filepath.Join(crafted, "C", "link.bat"))
+	roots := []string{testcorpus.Dir(t), crafted}
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, append([]string{"run", "--out", out}, roots...)...)
+	if code != exitOK && code != exitNotClean {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := readManifest(t, out)
+	seen := map[string]string{}
+	for _, a := range m.Artifacts {
+		seen[a.EvidenceRoot+"|"+a.Path] = "artifact " + a.Status
+	}
+	byReason := map[string]int{}
+	for _, s := range m.Skipped {
+		if s.Reason == "" {
+			t.Errorf("%s: skipped without a reason", s.Path)
+		}
+		seen[s.EvidenceRoot+"|"+s.Path] = "skipped " + s.Reason
+		byReason[s.Reason]++
+	}
+	if fmt.Sprint(byReason) != fmt.Sprint(m.SkippedByReason) {
+		t.Errorf("skipped_by_reason %v, the list counts %v", m.SkippedByReason, byReason)
+	}
+	if n := count(t, openDB(t, out), `SELECT count(*) FROM skipped`); n != len(m.Skipped) {
+		t.Errorf("%d skipped rows in the timeline, %d in the manifest", n, len(m.Skipped))
+	}
+	if byReason["not-artifact"] == 0 {
+		t.Skip("the collectors do not list the files that are not artifacts yet")
+	}
+	for _, root := range roots {
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			if seen[root+"|"+filepath.ToSlash(rel)] == "" {
+				t.Errorf("%s: neither examined nor listed as skipped", p)
+			}
+			return nil
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
+	"triage/ingest"
 	"triage/internal/printable"
 	"triage/report"
 )
@@ -22,11 +23,12 @@ type kindSummary struct {
 // console's width (report.ConsoleWidth): the full table where it fits, else
 // one table per host under its name, with the first and last event times
 // stacked in one cell, and at last without the recovered and failed counts.
-func printSummary(w io.Writer, all []hostRun, spans map[[2]string][2]string) {
-	printSummaryWidth(w, all, spans, report.ConsoleWidth(w))
+func printSummary(w io.Writer, res *ingest.Result, spans map[[2]string][2]string) {
+	printSummaryWidth(w, res.Hosts, spans, report.ConsoleWidth(w))
+	printNotExamined(w, res)
 }
 
-func printSummaryWidth(w io.Writer, all []hostRun, spans map[[2]string][2]string, cols int) {
+func printSummaryWidth(w io.Writer, all []*ingest.Host, spans map[[2]string][2]string, cols int) {
 	lines := summarize(all, spans)
 	full := func(w io.Writer) error {
 		t := tablewriter.NewWriter(w)
@@ -68,15 +70,15 @@ func printSummaryWidth(w io.Writer, all []hostRun, spans map[[2]string][2]string
 
 // summarize totals each host's artifacts by kind, kinds sorted; names from
 // the evidence are made safe to print.
-func summarize(all []hostRun, spans map[[2]string][2]string) []kindSummary {
+func summarize(all []*ingest.Host, spans map[[2]string][2]string) []kindSummary {
 	var out []kindSummary
-	for _, hr := range all {
+	for _, h := range all {
 		byKind := map[string]*kindSummary{}
-		for _, a := range hr.rows {
+		for _, a := range h.Artifacts {
 			g := byKind[a.Kind]
 			if g == nil {
-				span := spans[[2]string{hr.host, a.Kind}]
-				g = &kindSummary{host: printable.Escape(hr.host), kind: printable.Escape(a.Kind), first: span[0], last: span[1]}
+				span := spans[[2]string{h.Name, a.Kind}]
+				g = &kindSummary{host: printable.Escape(h.Name), kind: printable.Escape(a.Kind), first: span[0], last: span[1]}
 				byKind[a.Kind] = g
 			}
 			g.artifacts++
@@ -97,4 +99,33 @@ func summarize(all []hostRun, spans map[[2]string][2]string) []kindSummary {
 		}
 	}
 	return out
+}
+
+// printNotExamined counts the files not examined by host and reason.
+func printNotExamined(w io.Writer, res *ingest.Result) {
+	type key struct{ host, reason string }
+	n := map[key]int{}
+	var keys []key
+	for _, s := range res.Skipped() {
+		k := key{s.Host, s.Reason}
+		if n[k] == 0 {
+			keys = append(keys, k)
+		}
+		n[k]++
+	}
+	if len(keys) == 0 {
+		return
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].host != keys[j].host {
+			return keys[i].host < keys[j].host
+		}
+		return keys[i].reason < keys[j].reason
+	})
+	t := tablewriter.NewWriter(w)
+	t.Header("Host", "Not examined: reason", "Files")
+	for _, k := range keys {
+		t.Append(printable.Escape(k.host), k.reason, n[k])
+	}
+	t.Render()
 }

@@ -1,21 +1,12 @@
-package main
+package ingest
 
 import (
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
-	"runtime/debug"
-	"sort"
 	"sync"
 
 	"triage/collectors"
-	"triage/parsers/evtx"
-	"triage/parsers/prefetch"
-	"triage/parsers/textfile"
 	"triage/timeline"
 )
 
@@ -29,6 +20,17 @@ type parsed struct {
 	batch    []timeline.Event // being filled by the parser
 	done     chan struct{}    // closed once row's outcome is final
 	stop     <-chan struct{}  // closed when the writer has given up
+}
+
+// stopped reports whether nobody will write p's events any more, so that a
+// parser can give up early instead of parsing on to the end of a large file.
+func (p *parsed) stopped() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // Events cross to the writer in batches: a channel send per event cost more
@@ -80,16 +82,26 @@ func recycle(batch []timeline.Event) {
 	batchPool.Put(batch[:0])
 }
 
-// ingest parses the artifacts in parallel and writes them in the given
+// writer is what the pipeline needs from the run: the timeline, the log and
+// the progress callback.
+type writer struct {
+	w        *timeline.Writer
+	logf     func(format string, args ...any)
+	progress func(bytes int64, events int)
+}
+
+// pipeline parses the artifacts in parallel and writes them in the given
 // order from this goroutine, so ids are the same on every run. With
 // indexEarly, for the last evidence root, it builds the timeline's indexes
-// before the artifacts that follow the last event log.
-func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, log *runLog, progress func(bytes int64, events int), indexEarly bool) ([]timeline.Artifact, error) {
+// before the artifacts that follow the last event log. It returns early
+// with ctx's error once ctx is done, the rows written so far with it.
+func pipeline(ctx context.Context, out writer, host string, artifacts []*collectors.Artifact, indexEarly bool) ([]timeline.Artifact, error) {
+	w := out.w
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *parsed)
 	queue := make(chan *parsed, lookahead)
-	// A writer error returns early; stop lets the producer and the parsers
-	// exit instead of blocking on sends nobody will receive.
+	// A writer error or ctx returns early; stop lets the producer and the
+	// parsers exit instead of blocking on sends nobody will receive.
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -143,7 +155,10 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 			return err
 		}
 		for _, p := range held {
-			row, err := writeArtifact(w, p, host, log, progress)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			row, err := writeArtifact(out, p, host)
 			if err != nil {
 				return err
 			}
@@ -166,7 +181,10 @@ func ingest(w *timeline.Writer, host string, artifacts []*collectors.Artifact, l
 				return rows, err
 			}
 		}
-		row, err := writeArtifact(w, p, host, log, progress)
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
+		row, err := writeArtifact(out, p, host)
 		if err != nil {
 			return rows, err
 		}
@@ -202,7 +220,8 @@ func hold(p *parsed) {
 
 // writeArtifact writes p's artifact row, then its events as they are
 // parsed, then its outcome.
-func writeArtifact(w *timeline.Writer, p *parsed, host string, log *runLog, progress func(bytes int64, events int)) (timeline.Artifact, error) {
+func writeArtifact(out writer, p *parsed, host string) (timeline.Artifact, error) {
+	w := out.w
 	// The artifact row goes in before its events so they can refer to it;
 	// its outcome is filled in once parsing is over.
 	<-p.hashed
@@ -231,22 +250,21 @@ func writeArtifact(w *timeline.Writer, p *parsed, host string, log *runLog, prog
 	if err := w.FinishArtifact(&row); err != nil {
 		return row, err
 	}
-	log.Printf("parsed %s (%s): %d events, status %s, %d errors", row.Path, row.Kind, n, row.Status, len(row.Errors))
+	out.logf("parsed %s (%s): %d events, status %s, %d errors", row.Path, row.Kind, n, row.Status, len(row.Errors))
 	for _, e := range row.Errors {
-		log.Printf("  %s: %s", row.Path, e)
+		out.logf("  %s: %s", row.Path, e)
 	}
-	progress(row.Size, n)
+	out.progress(row.Size, n)
 	return row, nil
 }
 
-// parseArtifact hashes the artifact, then parses it, streaming events.
+// parseArtifact hashes the artifact, then parses it through its kind's
+// entry in the parser table, streaming events.
 func parseArtifact(p *parsed, host string) {
 	defer close(p.done)
 	defer close(p.batches)
 	defer p.flush()
 	row := &p.row
-	row.Status = "ok"
-	row.Flags = map[string]any{}
 	// One open serves both: the hash reads the file through, the parsers
 	// read at offsets, and a second open per artifact cost more system
 	// calls than the reads of a small one.
@@ -257,180 +275,38 @@ func parseArtifact(p *parsed, host string) {
 	}
 	close(p.hashed)
 	if err != nil {
-		row.Status = "failed"
-		row.Errors = append(row.Errors, "hash: "+err.Error())
+		row.Status = statusFailed
+		row.Errors = append(row.Errors, hashFailed+err.Error())
+		row.Flags = map[string]any{}
 		return
 	}
-	switch p.artifact.Kind {
-	case collectors.EVTX:
-		parseEVTX(p, f, host)
-	case collectors.Prefetch:
-		pf, err := prefetch.Parse(f, p.artifact.Size)
-		if pf != nil && pf.Version != 0 {
-			for _, e := range timeline.FromPrefetch(host, 0, pf) {
-				p.emit(e)
-				row.Records++
-			}
-		}
-		if err != nil {
-			row.Errors = append(row.Errors, err.Error())
-			row.Status = statusFor(row.Records)
-		}
-	case collectors.History:
-		t, err := textfile.NewReader(io.NewSectionReader(f, 0, p.artifact.Size))
-		if err != nil {
-			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
-			return
-		}
-		row.Flags["encoding"] = t.Encoding()
-		cut := 0
-		for line, err := range t.Lines() {
-			if err != nil {
-				row.Errors = append(row.Errors, err.Error())
-				row.Status = statusFor(row.Records)
-				break
-			}
-			if line.Part > 0 {
-				cut++
-			}
-			p.emit(timeline.FromHistoryLine(host, 0, p.artifact.WinPath, p.artifact.ModTime, line.Number, line.Text))
-			row.Records++
-		}
-		if cut > 0 {
-			row.Flags["long_line_parts"] = cut
-		}
-	case collectors.Batch, collectors.Script:
-		t, err := textfile.NewReader(io.NewSectionReader(f, 0, p.artifact.Size))
-		if err != nil {
-			row.Status, row.Errors = "failed", append(row.Errors, err.Error())
-			return
-		}
-		row.Flags["encoding"] = t.Encoding()
-		for piece, err := range t.Pieces() {
-			if err != nil {
-				row.Errors = append(row.Errors, err.Error())
-				row.Status = statusFor(row.Records)
-				break
-			}
-			p.emit(timeline.FromTextFile(host, 0, string(p.artifact.Kind), p.artifact.WinPath, p.artifact.ModTime,
-				t.Encoding(), piece.Text, piece.LastLine-piece.FirstLine+1))
-			row.Records++
-		}
-		if row.Records > 1 {
-			row.Flags["pieces"] = row.Records
-		}
-	}
-}
-
-func statusFor(records int) string {
-	if records > 0 {
-		return "damaged"
-	}
-	return "failed"
-}
-
-func parseEVTX(p *parsed, f collectors.File, host string) {
-	row := &p.row
-	r, err := evtx.NewReader(f, p.artifact.Size)
-	if err != nil {
-		row.Status, row.Errors = "failed", append(row.Errors, err.Error())
+	parse, ok := parsers[p.artifact.Kind]
+	if !ok {
+		row.Status = statusFailed
+		row.Errors = []string{fmt.Sprintf("ingest: no parser for artifact kind %q", p.artifact.Kind)}
+		row.Flags = map[string]any{}
 		return
 	}
-	h := r.Header()
-	row.Flags["dirty"], row.Flags["full"], row.Flags["no_crc"] = h.Dirty(), h.Full(), h.NoCRC()
-	row.Flags["header_crc_ok"] = h.CRCValid
-	var ids []int64
-	for rec, err := range r.Records() {
-		if err != nil {
-			row.Errors = append(row.Errors, err.Error())
-		}
-		if rec == nil {
-			continue
-		}
-		e := timeline.FromEVTX(host, 0, rec)
-		p.emit(e)
-		row.Records++
-		if rec.Recovered {
-			row.Recovered++
-		} else {
-			ids = append(ids, int64(rec.ID))
-		}
+	o := parse(source{artifact: p.artifact, file: f, host: host, emit: p.emit, stopped: p.stopped})
+	row.Status, row.Records, row.Recovered, row.Errors, row.Flags = o.Status, o.Records, o.Recovered, o.Errors, o.Flags
+	row.FirstRecord, row.LastRecord, row.MissingRecords = o.FirstRecord, o.LastRecord, o.MissingRecords
+	if row.Flags == nil {
+		row.Flags = map[string]any{}
 	}
-	st := r.Stats()
-	row.Flags["crc_errors"], row.Flags["chunks"], row.Flags["empty_chunks"] = st.CRCErrors, st.Chunks, st.EmptyChunks
-	row.Flags["bad_chunks"], row.Flags["truncated"] = st.BadChunks, st.Truncated
-	recordGaps(row, ids)
-	if len(row.Errors) > 0 {
-		row.Status = statusFor(row.Records)
+	if row.Status == "" {
+		row.Status = statusFailed
+		row.Errors = append(row.Errors, fmt.Sprintf("ingest: the %s parser gave no outcome", p.artifact.Kind))
+	}
+	// Damage to the container (a zip entry whose CRC-32 or size is not as
+	// stored) is known only once the entry has been read through.
+	if problems := p.artifact.Problems(); len(problems) > 0 {
+		row.Errors = append(row.Errors, problems...)
+		if row.Status == statusOK {
+			row.Status = statusDamaged
+		}
 	}
 }
 
-// recordGaps notes the id range of the live records and how many ids in it
-// are absent: a log that wraps keeps a contiguous range, so holes suggest
-// records were removed.
-func recordGaps(row *timeline.Artifact, ids []int64) {
-	if len(ids) == 0 {
-		return
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	first, last := ids[0], ids[len(ids)-1]
-	row.FirstRecord, row.LastRecord = &first, &last
-	distinct := int64(1)
-	for i := 1; i < len(ids); i++ {
-		if ids[i] != ids[i-1] {
-			distinct++
-		}
-	}
-	row.MissingRecords = last - first + 1 - distinct
-}
-
-// hashArtifact computes SHA-256 and MD5 of the artifact's bytes in one pass.
-func hashArtifact(a *collectors.Artifact) (string, string, error) {
-	f, err := a.Open()
-	if err != nil {
-		return "", "", err
-	}
-	defer f.Close()
-	return hashReader(f)
-}
-
-// hashReader returns the SHA-256 and MD5 of everything r holds, read once.
-func hashReader(r io.Reader) (string, string, error) {
-	buf := hashBuffers.Get().(*[]byte)
-	defer hashBuffers.Put(buf)
-	s, m := sha256.New(), md5.New()
-	for {
-		n, err := r.Read(*buf)
-		s.Write((*buf)[:n])
-		m.Write((*buf)[:n])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return "", "", fmt.Errorf("read: %w", err)
-		}
-	}
-	return hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil)), nil
-}
-
-// hashBuffers hold 1 MiB reads: io.Copy's 32 KiB reads made a system call
-// per 32 KiB of evidence, twice per artifact.
-var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
-
-// tuneGC trades memory for CPU while evidence is ingested, and returns the
-// function that restores the previous settings. The EVTX decoder allocates
-// many times its live heap, so at the default GOGC the collector ran every
-// few megabytes and took a sixth of the ingest's CPU. The soft limit keeps
-// the Go heap well inside the 512 MiB budget whatever the evidence. GOGC or
-// GOMEMLIMIT in the environment leave the collector alone.
-func tuneGC() (restore func()) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	percent := debug.SetGCPercent(400)
-	limit := debug.SetMemoryLimit(384 << 20)
-	return func() {
-		debug.SetGCPercent(percent)
-		debug.SetMemoryLimit(limit)
-	}
-}
+// hashFailed starts the error of an artifact that could not be read for
+// hashing: such an artifact was not examined at all.
+const hashFailed = "hash: "

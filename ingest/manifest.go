@@ -1,0 +1,259 @@
+package ingest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"triage/collectors/image"
+	"triage/timeline"
+)
+
+// Manifest is manifest.json: what was run, on what, by whom, how the run
+// ended, the hash of every input and output, and every file under the
+// evidence that was not examined, so a second examiner can verify the run.
+type Manifest struct {
+	Tool          Tool     `json:"tool"`
+	CommandLine   []string `json:"command_line"`
+	Case          string   `json:"case"`
+	Examiner      string   `json:"examiner"`
+	TimeZone      string   `json:"time_zone"`
+	BusinessHours string   `json:"business_hours"`
+	StartedUTC    string   `json:"started_utc"`
+	FinishedUTC   string   `json:"finished_utc"`
+	// Status is in-progress from the start of the run; only a run that
+	// ended normally says complete. StatusDetail says why one did not.
+	Status       timeline.RunStatus `json:"status"`
+	StatusDetail string             `json:"status_detail,omitempty"`
+	// NotClean lists why a complete run is not clean: files it could not
+	// examine, evidence that changed while it was read. Empty when clean.
+	NotClean       []string   `json:"not_clean"`
+	Evidence       []string   `json:"evidence"`
+	EvidenceErrors []string   `json:"evidence_errors,omitempty"`
+	Images         []Image    `json:"images,omitempty"`
+	Artifacts      []Artifact `json:"artifacts"`
+	// SkippedByReason counts Skipped by reason; both list every file
+	// under the evidence roots that is not an artifact examined.
+	SkippedByReason map[string]int `json:"skipped_by_reason"`
+	Skipped         []Skipped      `json:"skipped"`
+	Outputs         []Output       `json:"outputs"`
+}
+
+// Tool names the program that made the run.
+type Tool struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	GoVersion string `json:"go_version"`
+}
+
+// Artifact is one artifact examined, with its hashes and parse outcome.
+type Artifact struct {
+	Host           string   `json:"host"`
+	EvidenceRoot   string   `json:"evidence_root"`
+	Path           string   `json:"path"`
+	WindowsPath    string   `json:"windows_path"`
+	Kind           string   `json:"kind"`
+	Size           int64    `json:"size"`
+	ModTime        string   `json:"mtime"`
+	SHA256         string   `json:"sha256"`
+	MD5            string   `json:"md5"`
+	Status         string   `json:"status"`
+	Records        int      `json:"records"`
+	Recovered      int      `json:"recovered"`
+	Errors         []string `json:"errors"`
+	IntegrityError string   `json:"integrity_error,omitempty"`
+}
+
+// Skipped is one file under an evidence root that was not examined.
+type Skipped struct {
+	Host         string `json:"host"`
+	EvidenceRoot string `json:"evidence_root"`
+	Path         string `json:"path"`
+	Size         int64  `json:"size"` // -1 when unknown
+	Reason       string `json:"reason"`
+	Detail       string `json:"detail,omitempty"`
+}
+
+// Image describes a disk image given as evidence: its files with their
+// hashes, taken before any artifact was read from it, and the hashes the
+// image format stores with the result of recomputing them.
+type Image struct {
+	EvidenceRoot      string            `json:"evidence_root"`
+	Format            string            `json:"format"`
+	Container         string            `json:"container,omitempty"`
+	PartitionScheme   string            `json:"partition_scheme"`
+	DiskSize          int64             `json:"disk_size"`
+	Segments          []string          `json:"segments"`
+	Files             []ImageFile       `json:"files"`
+	StoredHashes      map[string]string `json:"stored_hashes,omitempty"`
+	ComputedHashes    map[string]string `json:"computed_hashes,omitempty"`
+	Verified          *bool             `json:"stored_hashes_verified,omitempty"`
+	VerificationError string            `json:"verification_error,omitempty"`
+	Inflater          string            `json:"inflater,omitempty"`
+	Problems          []string          `json:"problems,omitempty"`
+}
+
+// ImageFile is one file an image is made of.
+type ImageFile struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	MD5    string `json:"md5"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Output is one file the run wrote, with its hash.
+type Output struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Write writes the manifest to path through a temporary file renamed into
+// place, so that path holds either the previous manifest or this one,
+// never a part of one.
+func (m *Manifest) Write(path string) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// ReadManifest reads a manifest written by Write.
+func ReadManifest(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("ingest: %s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// WriteFileAtomic writes b to a temporary file beside path, syncs it and
+// renames it to path.
+func WriteFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// HashOutputs hashes the named files of dir, reading each as a stream, in
+// name order. A file that cannot be hashed is an error: the manifest would
+// otherwise leave an output unaccounted for.
+func HashOutputs(dir string, names []string) ([]Output, error) {
+	names = append([]string(nil), names...)
+	sort.Strings(names)
+	var out []Output
+	for _, name := range names {
+		sum, size, err := HashFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return out, fmt.Errorf("hash output %s: %w", name, err)
+		}
+		out = append(out, Output{Path: name, SHA256: sum, Size: size})
+	}
+	return out, nil
+}
+
+// countSkipped counts skipped files by reason.
+func countSkipped(skipped []Skipped) map[string]int {
+	n := map[string]int{}
+	for _, s := range skipped {
+		n[s.Reason]++
+	}
+	return n
+}
+
+// describeImage records the image behind an evidence root, hashing each
+// file it is made of (a zip container is hashed as the one file it is).
+func describeImage(root string, im *image.Image) Image {
+	mi := Image{
+		EvidenceRoot: root, Format: im.Format, Container: im.Container, PartitionScheme: im.Scheme,
+		DiskSize: im.Size, Segments: im.Segments, StoredHashes: im.StoredHashes, Inflater: im.Inflater, Problems: im.Problems,
+	}
+	if v := im.Verification; v != nil {
+		ok := v.OK()
+		mi.Verified, mi.ComputedHashes, mi.VerificationError = &ok, v.Computed, v.Err
+	}
+	seen := map[string]bool{}
+	for _, seg := range im.Segments {
+		path, _, _ := strings.Cut(seg, "!")
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
+		mi.Files = append(mi.Files, hashImageFile(path))
+	}
+	return mi
+}
+
+func hashImageFile(path string) ImageFile {
+	mf := ImageFile{Path: path}
+	f, err := os.Open(path)
+	if err != nil {
+		mf.Error = err.Error()
+		return mf
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil {
+		mf.Size = st.Size()
+	}
+	if mf.SHA256, mf.MD5, err = hashReader(f); err != nil {
+		mf.Error = err.Error()
+	}
+	return mf
+}
+
+// logImage puts an image's description and any doubt about it in the run
+// log: a stored hash that does not match is as loud as a changed artifact.
+func logImage(logf func(string, ...any), mi Image) {
+	format := mi.Format
+	if mi.Container != "" {
+		format += " in " + mi.Container
+	}
+	logf("image %s: %s, %d bytes, partitions %s, %d files, inflater %q", mi.EvidenceRoot, format,
+		mi.DiskSize, mi.PartitionScheme, len(mi.Files), mi.Inflater)
+	for _, f := range mi.Files {
+		if f.Error != "" {
+			logf("ERROR: image file %s: %s", f.Path, f.Error)
+		} else {
+			logf("  image file %s: %d bytes, sha256 %s, md5 %s", f.Path, f.Size, f.SHA256, f.MD5)
+		}
+	}
+	switch {
+	case mi.Verified == nil:
+	case *mi.Verified:
+		logf("  stored hashes verified: %v", mi.StoredHashes)
+	default:
+		logf("ERROR: INTEGRITY: image %s: stored hashes %v, computed %v %s", mi.EvidenceRoot, mi.StoredHashes, mi.ComputedHashes, mi.VerificationError)
+	}
+	for _, p := range mi.Problems {
+		logf("error: image %s: %s", mi.EvidenceRoot, p)
+	}
+}
