@@ -5,17 +5,18 @@ import (
 	"strings"
 	"testing"
 
+	"triage/ingest"
 	"triage/report"
 	"triage/timeline"
 )
 
 func TestSummaryFits(t *testing.T) {
-	all := []hostRun{
-		{host: "WIN-C89CFTIHC0I", rows: []timeline.Artifact{
+	all := []*ingest.Host{
+		{Name: "WIN-C89CFTIHC0I", Artifacts: []timeline.Artifact{
 			{Kind: "evtx", Records: 32180, Recovered: 21, Status: "ok"},
 			{Kind: "prefetch", Records: 533, Status: "failed", Errors: []string{"bad"}},
 		}},
-		{host: "WS02\x1b[31m", rows: []timeline.Artifact{{Kind: "history", Records: 12, Status: "ok"}}},
+		{Name: "WS02\x1b[31m", Artifacts: []timeline.Artifact{{Kind: "history", Records: 12, Status: "ok"}}},
 	}
 	spans := map[[2]string][2]string{
 		{"WIN-C89CFTIHC0I", "evtx"}:     {"2022-03-10T16:33:50Z", "2022-03-10T21:42:44Z"},
