@@ -20,8 +20,8 @@ func init() {
 func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := newVerbFlags("demo", "[--out DIR] [--report-time RFC3339] [--force]",
 		"writes a synthetic KAPE collection of one workstation (an intrusion among ordinary activity) under DIR/evidence,",
-		"then runs 'triage run --out DIR DIR/evidence' on it; the same binary writes the same evidence bytes")
-	out := fs.String("out", "triage-demo", "`DIR` for the evidence (DIR/evidence) and the run's output")
+		"then runs 'triage run --out DIR/case DIR/evidence' on it; the same binary writes the same evidence bytes")
+	out := fs.String("out", "triage-demo", "`DIR` for the evidence (DIR/evidence) and the run's output (DIR/case)")
 	reportTime := fs.String("report-time", "", "time to state as the run and report times, as `RFC3339`, for byte-identical reruns")
 	force := fs.Bool("force", false, "replace a previous demo in --out")
 	rest, code, ok := fs.parse(args, stdout, stderr)
@@ -51,7 +51,10 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "demo evidence written to %s\n", evidence)
-	runArgs := []string{"--out", *out, "--case", "DEMO-2026-0310", "--examiner", "triage demo"}
+	// The run's outputs go beside the evidence, not around it: an --out
+	// folder holds a run and nothing else.
+	caseDir := filepath.Join(*out, "case")
+	runArgs := []string{"--out", caseDir, "--case", "DEMO-2026-0310", "--examiner", "triage demo"}
 	if *reportTime != "" {
 		runArgs = append(runArgs, "--report-time", *reportTime)
 	}
@@ -60,7 +63,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	code = runRun(append(runArgs, evidence), stdout, stderr)
 	if code == exitOK {
-		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(*out, "report.html"))
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(caseDir, "report.html"))
 	}
 	return code
 }

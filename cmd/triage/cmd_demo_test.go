@@ -21,7 +21,7 @@ func runDemoIn(t *testing.T, dir string) {
 	if code := dispatch([]string{"demo", "--out", dir, "--report-time", demoReportTime}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("triage demo: exit %d\n%s", code, stderr.String())
 	}
-	if want := "report: " + filepath.Join(dir, "report.html") + "\n"; !strings.HasSuffix(stdout.String(), want) {
+	if want := "report: " + filepath.Join(dir, "case", "report.html") + "\n"; !strings.HasSuffix(stdout.String(), want) {
 		t.Errorf("stdout does not end with %q:\n%s", want, stdout.String())
 	}
 }
@@ -65,7 +65,7 @@ func TestDemoDeterministic(t *testing.T) {
 		t.Errorf("%d files, then %d", len(first), len(second))
 	}
 	for _, name := range []string{"report.html", "manifest.json", "timeline.db", "findings.csv", "timeline.csv"} {
-		if first[name] == nil {
+		if first[filepath.Join("case", name)] == nil {
 			t.Errorf("no %s", name)
 		}
 	}
@@ -80,7 +80,7 @@ func TestDemoDeterministic(t *testing.T) {
 func TestDemoPipeline(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	runDemoIn(t, dir)
-	db, err := timeline.Open(filepath.Join(dir, "timeline.db"))
+	db, err := timeline.Open(filepath.Join(dir, "case", "timeline.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestDemoPipeline(t *testing.T) {
 		t.Errorf("%d findings cite ordinary activity", n)
 	}
 
-	report, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	report, err := os.ReadFile(filepath.Join(dir, "case", "report.html"))
 	if err != nil {
 		t.Fatal(err)
 	}

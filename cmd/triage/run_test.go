@@ -381,7 +381,7 @@ func TestRunNotExaminedIsNotClean(t *testing.T) {
 	w, _ := zw.Create("C/Windows/a.bat")
 	w.Write([]byte("dir\r\n"))
 	big := "C/Windows/Temp/huge.bat"
-	rw, err := zw.CreateRaw(&zip.FileHeader{Name: big, Method: zip.Store, CRC32: 0, CompressedSize64: 5, UncompressedSize64: 2 << 30})
+	rw, err := zw.CreateRaw(&zip.FileHeader{Name: big, Method: zip.Store, CRC32: 0, CompressedSize64: 5, UncompressedSize64: 5 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -643,7 +643,7 @@ func TestRunPDFWithoutChromium(t *testing.T) {
 func TestUsageStatesExitStatuses(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"run", "--help"}} {
 		_, stdout, stderr := runCLI(t, args...)
-		for _, want := range []string{"0 complete and clean", "1 failed", "2 usage error", "3 complete but not clean", "130 interrupted"} {
+		for _, want := range []string{"  0    complete and clean", "  1    failed", "  2    usage error", "  3    complete but not clean", "  130  interrupted"} {
 			if !strings.Contains(stdout+stderr, want) {
 				t.Errorf("%v: usage does not state %q", args, want)
 			}
