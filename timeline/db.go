@@ -12,7 +12,7 @@ import (
 )
 
 // SchemaVersion is stored in PRAGMA user_version. Readers refuse other versions.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 //go:embed schema.sql
 var schemaSQL string

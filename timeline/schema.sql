@@ -113,7 +113,8 @@ CREATE TABLE findings (
 	decoded        TEXT NOT NULL DEFAULT '', -- decoded or deobfuscated form, if any
 	score          INTEGER NOT NULL DEFAULT 0, -- 0..100 where the analyzer scores
 	features       TEXT NOT NULL DEFAULT '{}', -- JSON object: feature → value behind the score
-	incident_id    INTEGER REFERENCES incidents(id)
+	incident_id    INTEGER REFERENCES incidents(id),
+	rule_id        TEXT NOT NULL DEFAULT '' -- the Sigma rule's id, for analyzer sigma
 );
 CREATE INDEX findings_host_ts ON findings(host, ts_ns);
 

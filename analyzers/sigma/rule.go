@@ -95,7 +95,8 @@ func condNode(det *yaml.Node) *yaml.Node {
 type Fields map[string][]string
 
 // Add appends a value under the Sigma name of a timeline field key:
-// "Data[3]" is Data, "Name#2" (the second Name) is Name.
+// "Data[3]" is Data, "Name#2" (the second Name) is Name, and a name with
+// spaces is also found without them.
 func (f Fields) Add(key, value string) {
 	name := key
 	if i := strings.LastIndexByte(name, '#'); i > 0 && allDigits(name[i+1:]) {
@@ -107,6 +108,13 @@ func (f Fields) Add(key, value string) {
 		}
 	}
 	f[name] = append(f[name], value)
+	if strings.IndexByte(name, ' ') >= 0 {
+		// Defender and other providers name fields with spaces ("Threat
+		// Name"); rules, like every Sigma backend for Windows, write them
+		// without.
+		packed := strings.ReplaceAll(name, " ", "")
+		f[packed] = append(f[packed], value)
+	}
 }
 
 func allDigits(s string) bool {
