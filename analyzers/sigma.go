@@ -19,12 +19,13 @@ type SigmaRules struct {
 	Collection *sigma.Collection
 	Selected   []*sigma.Rule
 	Dropped    []sigma.Refusal // loaded but not selected, with the reason
+	Paths      []string        // the --sigma paths as given
 }
 
 // NewSigmaRules selects from a loaded collection and indexes the rules.
-func NewSigmaRules(c *sigma.Collection, sel sigma.Selection) *SigmaRules {
+func NewSigmaRules(paths []string, c *sigma.Collection, sel sigma.Selection) *SigmaRules {
 	kept, dropped := c.Select(sel)
-	return &SigmaRules{Set: sigma.NewRuleSet(kept), Collection: c, Selected: kept, Dropped: dropped}
+	return &SigmaRules{Set: sigma.NewRuleSet(kept), Collection: c, Selected: kept, Dropped: dropped, Paths: paths}
 }
 
 // sigmaAnalyzer runs Sigma rules over the timeline's event log records.
@@ -47,6 +48,11 @@ const maxLinkedPerFinding = 64
 
 func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	rules := in.Opts.Sigma
+	// The rule set is recorded beside the findings it gave, replacing an
+	// earlier run's or hunt's.
+	if err := writeSigmaRules(ctx, in.db, rules); err != nil {
+		return nil, err
+	}
 	if rules == nil || len(rules.Selected) == 0 {
 		return nil, nil
 	}
@@ -263,6 +269,9 @@ func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit fu
 	var ts, computer string
 	var recordID int64
 	var data sql.RawBytes
+	// One map serves every row: no rule keeps an event's fields past its
+	// hit, and allocating a map per row was a fifth of the time.
+	f := sigma.Fields{}
 	for rows.Next() {
 		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
 			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &computer, &recordID, &data); err != nil {
@@ -273,8 +282,8 @@ func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit fu
 		}
 		e.TS, _ = timeline.ParseTime(ts)
 		e.data, e.fields = string(data), nil
-		f := sigma.Fields{}
-		if err := decodeFlatJSON(data, f); err != nil {
+		f.Reset()
+		if err := decodeFlatJSON(e.data, f); err != nil {
 			continue // the timeline wrote it; a row it cannot read again is skipped, not fatal
 		}
 		f.SystemFields(e.EventID, e.Channel, e.Provider, computer, e.Level, recordID)

@@ -14,13 +14,13 @@ var errNotFlat = errors.New("analyzers: data is not a flat JSON object of string
 // shape by hand is several times faster than encoding/json into a map,
 // which matters at a million events. Anything else goes through
 // encoding/json.
-func decodeFlatJSON(data []byte, f sigma.Fields) error {
+func decodeFlatJSON(data string, f sigma.Fields) error {
 	if err := decodeFlat(data, f); err == nil {
 		return nil
 	}
 	clear(f)
 	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
 		return err
 	}
 	for k, v := range m {
@@ -37,7 +37,7 @@ func decodeFlatJSON(data []byte, f sigma.Fields) error {
 	return nil
 }
 
-func decodeFlat(d []byte, f sigma.Fields) error {
+func decodeFlat(d string, f sigma.Fields) error {
 	i := skipSpace(d, 0)
 	if i >= len(d) || d[i] != '{' {
 		return errNotFlat
@@ -75,7 +75,7 @@ func decodeFlat(d []byte, f sigma.Fields) error {
 	}
 }
 
-func skipSpace(d []byte, i int) int {
+func skipSpace(d string, i int) int {
 	for i < len(d) && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r') {
 		i++
 	}
@@ -83,8 +83,9 @@ func skipSpace(d []byte, i int) int {
 }
 
 // jsonString reads a JSON string starting at d[i], returning it and the
-// index after its closing quote.
-func jsonString(d []byte, i int) (string, int, error) {
+// index after its closing quote. A string without escapes is a substring
+// of d, not a copy.
+func jsonString(d string, i int) (string, int, error) {
 	if i >= len(d) || d[i] != '"' {
 		return "", 0, errNotFlat
 	}
@@ -93,7 +94,7 @@ func jsonString(d []byte, i int) (string, int, error) {
 		j++
 	}
 	if j < len(d) && d[j] == '"' {
-		return string(d[i+1 : j]), j + 1, nil
+		return d[i+1 : j], j + 1, nil
 	}
 	// Escapes: find the end, then let strconv-like decoding do the work.
 	k := j
@@ -107,7 +108,7 @@ func jsonString(d []byte, i int) (string, int, error) {
 		return "", 0, errNotFlat
 	}
 	var s string
-	if err := json.Unmarshal(d[i:k+1], &s); err != nil {
+	if err := json.Unmarshal([]byte(d[i:k+1]), &s); err != nil {
 		return "", 0, err
 	}
 	return s, k + 1, nil

@@ -1,5 +1,7 @@
 package sigma
 
+import "strings"
+
 // automaton is an Aho–Corasick matcher over bytes: it finds every
 // occurrence of any of its needles in one pass over a text.
 //
@@ -44,19 +46,17 @@ func newAutomaton(needles []string) *automaton {
 	for i := range nodes {
 		a.needle[i] = nodes[i].needle
 		a.first[i] = int32(len(a.edgeB))
-		for c := 0; c < 256; c++ {
-			if nx, ok := nodes[i].next[byte(c)]; ok {
-				a.edgeB = append(a.edgeB, byte(c))
-				a.edgeN = append(a.edgeN, nx)
-			}
+		start := len(a.edgeB)
+		for c, nx := range nodes[i].next {
+			a.edgeB = append(a.edgeB, c)
+			a.edgeN = append(a.edgeN, nx)
 		}
+		sortEdges(a.edgeB[start:], a.edgeN[start:])
+		nodes[i].next = nil
 	}
 	a.first[len(nodes)] = int32(len(a.edgeB))
-	for c := 0; c < 256; c++ {
-		a.root[c] = 0
-		if nx, ok := nodes[0].next[byte(c)]; ok {
-			a.root[c] = nx
-		}
+	for e := a.first[0]; e < a.first[1]; e++ {
+		a.root[a.edgeB[e]] = a.edgeN[e]
 	}
 	// Breadth-first, so every state's fail target is done before it.
 	queue := make([]int32, 0, len(nodes))
@@ -102,11 +102,27 @@ func (a *automaton) step(s int32, c byte) int32 {
 	return a.root[c]
 }
 
+// findFolded is find over text lowered: ASCII letters are folded byte by
+// byte, which spares lowering (and allocating) every value of every
+// event; text with other than ASCII is lowered first, as the needles were.
+func (a *automaton) findFolded(text string, fn func(needle int)) {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= 0x80 {
+			a.find(strings.ToLower(text), false, fn)
+			return
+		}
+	}
+	a.find(text, true, fn)
+}
+
 // find calls fn with the needle index of every occurrence in text.
-func (a *automaton) find(text string, fn func(needle int)) {
+func (a *automaton) find(text string, fold bool, fn func(needle int)) {
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
 		c := text[i]
+		if fold && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
 		if s == 0 {
 			s = a.root[c]
 		} else {
@@ -122,6 +138,17 @@ func (a *automaton) find(text string, fn func(needle int)) {
 		for o != 0 {
 			fn(int(a.needle[o]))
 			o = a.dict[o]
+		}
+	}
+}
+
+// sortEdges orders a state's edges by byte, so that builds are
+// deterministic; insertion sort, since most states have one edge.
+func sortEdges(b []byte, n []int32) {
+	for i := 1; i < len(b); i++ {
+		for j := i; j > 0 && b[j] < b[j-1]; j-- {
+			b[j], b[j-1] = b[j-1], b[j]
+			n[j], n[j-1] = n[j-1], n[j]
 		}
 	}
 }

@@ -12,6 +12,8 @@ type RuleSet struct {
 	byChan  map[string][]entry    // every event of a channel
 	anyChan []entry               // every Windows event
 	merged  map[sourceKey]*bucket // the three merged, per key seen
+	shared  map[string]*bucket    // buckets by their rule lists: keys meeting the same rules share one
+	index   map[*Rule]int
 }
 
 type sourceKey struct {
@@ -39,8 +41,10 @@ const maxMergedBuckets = 4096
 
 // NewRuleSet indexes rules; the order of rules is the order of matches.
 func NewRuleSet(rules []*Rule) *RuleSet {
-	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{}, merged: map[sourceKey]*bucket{}}
-	for _, r := range rules {
+	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{}, merged: map[sourceKey]*bucket{},
+		shared: map[string]*bucket{}, index: map[*Rule]int{}}
+	for i, r := range rules {
+		s.index[r] = i
 		for _, src := range r.Sources {
 			e := entry{rule: r, view: src.View}
 			switch {
@@ -77,15 +81,32 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 			}
 		}
 	}
-	empty := true
+	// Every Security event id meets the same service rules, and every key
+	// the product-only rules: the rule lists repeat, and so can the bucket.
+	var sig []byte
 	for v := range b.views {
-		if len(b.views[v]) > 0 {
-			b.pre[v] = newPrefilter(b.views[v])
-			empty = false
+		sig = append(sig, byte(v), ':')
+		for _, r := range b.views[v] {
+			sig = strconv.AppendInt(sig, int64(s.index[r]), 10)
+			sig = append(sig, ',')
 		}
 	}
-	if empty {
-		b = nil
+	if shared, ok := s.shared[string(sig)]; ok {
+		b = shared
+	} else {
+		empty := true
+		for v := range b.views {
+			if len(b.views[v]) > 0 {
+				b.pre[v] = newPrefilter(b.views[v])
+				empty = false
+			}
+		}
+		if empty {
+			b = nil
+		}
+		if len(s.shared) < maxMergedBuckets {
+			s.shared[string(sig)] = b
+		}
 	}
 	if len(s.merged) < maxMergedBuckets {
 		s.merged[k] = b

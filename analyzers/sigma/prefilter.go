@@ -23,6 +23,29 @@ type prefilter struct {
 	scratch []int32
 }
 
+// gateOf picks the item of an AND-group whose literals are rarest: an
+// EventID (short values, compared whole), else the item whose shortest
+// literal is longest.
+func gateOf(g []*item) *item {
+	var best *item
+	score := func(it *item) int {
+		if it.field == "EventID" {
+			return 1 << 20
+		}
+		shortest := 1 << 19
+		for _, n := range it.needles {
+			shortest = min(shortest, len(n))
+		}
+		return shortest*64 - min(len(it.needles), 63)
+	}
+	for _, it := range g {
+		if it.needles != nil && (best == nil || score(it) > score(best)) {
+			best = it
+		}
+	}
+	return best
+}
+
 type tri uint8
 
 const (
@@ -31,14 +54,19 @@ const (
 	triTrue
 )
 
-func (c *cond) tri(sels []*selection) tri {
+// tri evaluates the condition with the gated items false and the rest
+// unknown; selections in skip count as unknown as a whole.
+func (c *cond) tri(sels []*selection, skip []bool) tri {
 	switch c.op {
 	case condSel:
+		if skip != nil && skip[c.sel] {
+			return triUnknown
+		}
 		return sels[c.sel].tri()
 	case condAnd:
 		out := triTrue
 		for _, a := range c.args {
-			switch a.tri(sels) {
+			switch a.tri(sels, skip) {
 			case triFalse:
 				return triFalse
 			case triUnknown:
@@ -49,7 +77,7 @@ func (c *cond) tri(sels []*selection) tri {
 	case condOr:
 		out := triFalse
 		for _, a := range c.args {
-			switch a.tri(sels) {
+			switch a.tri(sels, skip) {
 			case triTrue:
 				return triTrue
 			case triUnknown:
@@ -58,7 +86,7 @@ func (c *cond) tri(sels []*selection) tri {
 		}
 		return out
 	case condNot:
-		return 2 - c.args[0].tri(sels)
+		return 2 - c.args[0].tri(sels, skip)
 	}
 	return triUnknown
 }
@@ -81,13 +109,54 @@ func (s *selection) tri() tri {
 	return out
 }
 
-func (r *Rule) gated() bool {
+// gates returns the selections whose literals gate the rule, or nil when
+// the rule must always be evaluated. Selections the condition uses only
+// negated (filters) are left out when the rule is gated without them:
+// their literals occurring never makes the rule match.
+func (r *Rule) gates() []bool {
+	negOnly := make([]bool, len(r.sels))
+	pos := make([]bool, len(r.sels))
 	for _, c := range r.conds {
-		if c.tri(r.sels) != triFalse {
-			return false
+		polarity(c, false, pos, negOnly)
+	}
+	for i := range negOnly {
+		negOnly[i] = negOnly[i] && !pos[i]
+	}
+	for _, skip := range [][]bool{negOnly, nil} {
+		gated := true
+		for _, c := range r.conds {
+			if c.tri(r.sels, skip) != triFalse {
+				gated = false
+			}
+		}
+		if gated {
+			use := make([]bool, len(r.sels))
+			for i := range use {
+				use[i] = skip == nil || !skip[i]
+			}
+			return use
 		}
 	}
-	return true
+	return nil
+}
+
+func (r *Rule) gated() bool { return r.gates() != nil }
+
+func polarity(c *cond, negated bool, pos, neg []bool) {
+	switch c.op {
+	case condSel:
+		if negated {
+			neg[c.sel] = true
+		} else {
+			pos[c.sel] = true
+		}
+	case condNot:
+		polarity(c.args[0], !negated, pos, neg)
+	default:
+		for _, a := range c.args {
+			polarity(a, negated, pos, neg)
+		}
+	}
 }
 
 func newPrefilter(rules []*Rule) *prefilter {
@@ -95,16 +164,19 @@ func newPrefilter(rules []*Rule) *prefilter {
 	type needleRules map[string][]int32
 	byField := map[string]needleRules{}
 	for i, r := range rules {
-		if !r.gated() {
+		use := r.gates()
+		if use == nil {
 			p.ungated = append(p.ungated, int32(i))
 			continue
 		}
-		for _, s := range r.sels {
+		for si, s := range r.sels {
+			if !use[si] {
+				continue
+			}
 			for _, g := range s.groups {
-				for _, it := range g {
-					if it.needles == nil {
-						continue
-					}
+				// One gated item per AND-group is enough: while its literal
+				// is absent the group is false, so the condition is too.
+				if it := gateOf(g); it != nil {
 					field := it.field
 					if it.keywords {
 						field = ""
@@ -154,25 +226,12 @@ func (p *prefilter) candidates(ev *view, fn func(int)) {
 	}
 	hits := append(p.scratch[:0], p.ungated...)
 	for fi, f := range p.fields {
-		var lows []string
 		if f == "" {
-			_, lows = ev.everything()
-		} else {
-			var ok bool
-			if _, lows, ok = ev.values(f); !ok {
-				continue
-			}
+			p.findEverywhere(ev, fi, &hits)
+			continue
 		}
-		rulesOf := p.rulesOf[fi]
-		for _, s := range lows {
-			p.autos[fi].find(s, func(needle int) {
-				for _, r := range rulesOf[needle] {
-					if p.stamp[r] != p.gen {
-						p.stamp[r] = p.gen
-						hits = append(hits, r)
-					}
-				}
-			})
+		for _, s := range ev.f[f] {
+			p.find(fi, s, &hits)
 		}
 	}
 	if len(hits) > len(p.ungated) {
@@ -181,5 +240,27 @@ func (p *prefilter) candidates(ev *view, fn func(int)) {
 	p.scratch = hits
 	for _, i := range hits {
 		fn(int(i))
+	}
+}
+
+func (p *prefilter) find(fi int, s string, hits *[]int32) {
+	rulesOf := p.rulesOf[fi]
+	p.autos[fi].findFolded(s, func(needle int) {
+		for _, r := range rulesOf[needle] {
+			if p.stamp[r] != p.gen {
+				p.stamp[r] = p.gen
+				*hits = append(*hits, r)
+			}
+		}
+	})
+}
+
+// findEverywhere looks for keyword literals in every value; the order of
+// the fields does not matter here, so it skips sorting them.
+func (p *prefilter) findEverywhere(ev *view, fi int, hits *[]int32) {
+	for _, vals := range ev.f {
+		for _, s := range vals {
+			p.find(fi, s, hits)
+		}
 	}
 }

@@ -117,6 +117,17 @@ func (f Fields) Add(key, value string) {
 	}
 }
 
+// Reset empties f for reuse, keeping the value slices' storage.
+func (f Fields) Reset() {
+	for k, v := range f {
+		if len(v) == 0 {
+			delete(f, k) // unused by the last event too
+			continue
+		}
+		f[k] = v[:0]
+	}
+}
+
 func allDigits(s string) bool {
 	if s == "" {
 		return false
@@ -141,8 +152,9 @@ type view struct {
 func newView(f Fields) *view { return &view{f: f} }
 
 func (v *view) values(name string) (vals, lows []string, ok bool) {
-	vals, ok = v.f[name]
-	if !ok {
+	// A name with no values is absent: Reset leaves the key behind.
+	vals = v.f[name]
+	if len(vals) == 0 {
 		return nil, nil, false
 	}
 	if lows, done := v.lower[name]; done {

@@ -39,6 +39,7 @@ type runOptions struct {
 	location                                                   *time.Location
 	bizStart, bizEnd                                           int
 	fixedTime                                                  time.Time
+	sigma                                                      sigmaFlags
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
@@ -54,6 +55,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.reportTime, "report-time", "", "RFC 3339 time to state as the run and report times, for byte-identical reruns")
 	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
 	fs.BoolVar(&o.force, "force", false, "write into an --out folder that already holds a run")
+	o.sigma.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: triage run [flags] EVIDENCE...")
 		fmt.Fprintln(stderr, "each EVIDENCE is one host: a KAPE or Velociraptor folder, a zip of one, a folder of logs, a disk image or single files")
@@ -93,6 +95,9 @@ func (o *runOptions) validate(evidence []string) error {
 		if o.fixedTime, err = time.Parse(time.RFC3339, o.reportTime); err != nil {
 			return fmt.Errorf("--report-time: %v", err)
 		}
+	}
+	if err := o.sigma.load(); err != nil {
+		return err
 	}
 	if o.out == "" {
 		o.out = "triage-" + o.now().UTC().Format("20060102T150405Z")
@@ -215,11 +220,15 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 	}
 	sum, err := analyzers.Run(context.Background(), db, analyzers.Options{
 		Location: o.location, BusinessStart: o.bizStart, BusinessEnd: o.bizEnd, IncidentWindow: 5 * time.Minute,
+		Sigma: o.sigma.rules,
 	})
 	if err != nil {
 		return exitFail, fmt.Errorf("analyzers: %w", err)
 	}
 	log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
+	if m.Sigma = o.sigma.manifest(); m.Sigma != nil {
+		log.Printf("%s", m.Sigma.summary())
+	}
 	m.Artifacts = verifyUnchanged(all, <-rehashed, log)
 	m.FinishedUTC = timeline.FormatTime(o.now().UTC())
 	if _, err := db.Exec(`UPDATE runs SET finished_ts=?`, m.FinishedUTC); err != nil {

@@ -24,6 +24,7 @@ type manifest struct {
 	Images         []manifestImage    `json:"images,omitempty"`
 	Artifacts      []manifestArtifact `json:"artifacts"`
 	Outputs        []manifestOutput   `json:"outputs"`
+	Sigma          *manifestSigma     `json:"sigma,omitempty"` // sigma_flags.go
 }
 
 type toolInfo struct {

@@ -1,4 +1,4 @@
-package analyzers
+package main
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"triage/analyzers"
 	"triage/analyzers/sigma"
 	"triage/parsers/evtx"
 	"triage/timeline"
@@ -17,7 +18,7 @@ import (
 
 // sigmaCorpus is SigmaHQ's rules and half of its regression data, shared
 // beside the worktree.
-const sigmaCorpus = "../../shared/corpus/sigma"
+const sigmaCorpus = "../../../shared/corpus/sigma"
 
 var sigmaWindowsDirs = []string{"rules/windows", "rules-emerging-threats", "rules-threat-hunting/windows", "rules-placeholder/windows"}
 
@@ -113,7 +114,7 @@ func evtxTimeline(t testing.TB, path string) *sql.DB {
 }
 
 // TestSigmaRegressionData runs each regression test's rule on its .evtx
-// through the timeline and counts the matches on live records, as
+// through the timeline and the analyzers, and counts the matches on live records, as
 // SigmaHQ's runner decides (SIGMA.md §4.2): at least match_count when the
 // test gives it, else at least one.
 func TestSigmaRegressionData(t *testing.T) {
@@ -138,25 +139,16 @@ func TestSigmaRegressionData(t *testing.T) {
 			continue
 		}
 		db := evtxTimeline(t, rt.evtx)
-		recovered := map[int64]bool{}
-		rows, err := db.Query(`SELECT id FROM events WHERE recovered = 1`)
-		if err != nil {
+		one := &sigma.Collection{Files: c.Files, Rules: []*sigma.Rule{r}}
+		opts := analyzers.Options{Sigma: analyzers.NewSigmaRules(nil, one, sigma.Selection{})}
+		if _, err := analyzers.Run(context.Background(), db, opts); err != nil {
 			t.Fatal(err)
 		}
-		for rows.Next() {
-			var id int64
-			rows.Scan(&id)
-			recovered[id] = true
-		}
-		rows.Close()
-		count := 0
-		set := sigma.NewRuleSet([]*sigma.Rule{r})
-		err = scanSigmaEvents(context.Background(), db, set, func(e *Event, _ sigma.Fields, _ *sigma.Rule) {
-			if !recovered[e.ID] {
-				count++
-			}
-		})
-		if err != nil {
+		// Every matching event is cited by a finding of the rule, folded or
+		// not; recovered (carved) records do not count (SIGMA.md §4.2).
+		var count int
+		if err := db.QueryRow(`SELECT count(DISTINCT fe.event_id) FROM finding_evidence fe JOIN findings f ON f.id = fe.finding_id
+			JOIN events e ON e.id = fe.event_id WHERE f.rule_id = ? AND e.recovered = 0`, r.ID).Scan(&count); err != nil {
 			t.Fatal(err)
 		}
 		want := max(rt.matchCount, 1)
