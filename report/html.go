@@ -11,6 +11,9 @@ import (
 //go:embed report.html.tmpl
 var reportTemplate string
 
+//go:embed sigma.html.tmpl
+var sigmaTemplate string
+
 // tmpl is parsed on first use: parsed at init, it cost every triage
 // process a quarter of a millisecond, the dump commands included.
 var tmpl = sync.OnceValue(func() *template.Template {
@@ -18,7 +21,7 @@ var tmpl = sync.OnceValue(func() *template.Template {
 		"join":  strings.Join,
 		"short": func(s string) string { return shortHash(s) },
 		"lines": func(s string) int { return strings.Count(s, "\n") + 1 },
-	}).Parse(reportTemplate))
+	}).Parse(reportTemplate + strings.TrimSpace(sigmaTemplate)))
 })
 
 func shortHash(s string) string {
