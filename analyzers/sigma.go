@@ -67,7 +67,14 @@ func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error)
 	}
 	opens := map[openKey]*open{}
 	var groups []*open
+	correlator := sigma.NewCorrelator(rules.Collection)
 	err := scanSigmaEvents(ctx, in.db, rules.Set, func(e *Event, seen sigma.Fields, r *sigma.Rule) {
+		if correlator.Wants(r) {
+			correlator.Observe(r, e.TS, e.Host, e.ID, seen)
+		}
+		if r.Suppressed() {
+			return // a correlation counts it without generate
+		}
 		matched := formatMatched(r.Matched(seen))
 		k := openKey{e.Host, r.ID + "\x00" + r.Path}
 		if g := opens[k]; g != nil && e.TS.Sub(g.last).Abs() <= in.Opts.IncidentWindow {
@@ -96,6 +103,9 @@ func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error)
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, h := range correlator.Finish() {
+		out = append(out, correlationFinding(h))
 	}
 	for _, g := range groups {
 		if g.count > 1 {
@@ -130,6 +140,33 @@ func sigmaFinding(e *Event, r *sigma.Rule, matched string) Finding {
 	}
 }
 
+// correlationFinding is a correlation rule that fired for one group.
+func correlationFinding(h sigma.CorrelationHit) Finding {
+	c := h.Correlation
+	tech, related := sigmaTechniques(c.Tags)
+	severity := c.Level
+	if severity == "" {
+		severity = "medium"
+	}
+	var group []string
+	for _, g := range c.GroupBy {
+		group = append(group, g+"="+h.Group[g])
+	}
+	matched := fmt.Sprintf("%s %g within %s", c.Type, h.Value, span(h.Last.Sub(h.First)))
+	if len(group) > 0 {
+		matched += " for " + strings.Join(group, ", ")
+	}
+	desc := strings.TrimSpace(c.Description)
+	return Finding{
+		Host: h.Host, TS: h.First, Technique: tech, Related: related, Severity: severity, Confidence: sigmaConfidence(c.Status),
+		Title: c.Title, Rule: fmt.Sprintf("Sigma correlation %s (%s of %s within %s) fired: %s", c.ID, c.Type,
+			strings.Join(c.Refs, ", "), c.Timespan, firstSentence(desc)),
+		Matched: matched, EventIDs: h.EventIDs, RuleID: c.ID,
+		Features: map[string]any{"sigma_id": c.ID, "sigma_path": c.Path, "sigma_author": c.Author,
+			"sigma_references": nonNil(c.References), "sigma_license": sigmaLicenseOf(c.License), "events": len(h.EventIDs)},
+	}
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -148,9 +185,11 @@ func containsString(list []string, s string) bool {
 
 // sigmaLicense names the licence a rule is shared under; SigmaHQ's rules
 // carry none in the file and are under the Detection Rule License 1.1.
-func sigmaLicense(r *sigma.Rule) string {
-	if r.License != "" {
-		return r.License
+func sigmaLicense(r *sigma.Rule) string { return sigmaLicenseOf(r.License) }
+
+func sigmaLicenseOf(l string) string {
+	if l != "" {
+		return l
 	}
 	return "DRL-1.1"
 }

@@ -24,6 +24,7 @@ const (
 type SigmaRuleRecord struct {
 	Path       string   `json:"path"`
 	Doc        int      `json:"doc"`
+	Kind       string   `json:"kind"` // rule, correlation or filter; empty when refused before telling
 	Line       int      `json:"line,omitempty"`
 	FileSHA256 string   `json:"sha256"`
 	ID         string   `json:"id"`
@@ -47,14 +48,23 @@ func (s *SigmaRules) Records() []SigmaRuleRecord {
 	var out []SigmaRuleRecord
 	for _, r := range s.Selected {
 		out = append(out, SigmaRuleRecord{Path: r.Path, Doc: r.Doc, Line: r.Line, FileSHA256: sums[r.Path], ID: r.ID, Title: r.Title,
-			Status: r.Status, Level: r.Level, Author: r.Author, References: r.References, State: SigmaLoaded})
+			Status: r.Status, Level: r.Level, Author: r.Author, References: r.References, State: SigmaLoaded, Kind: "rule"})
+	}
+	for _, c := range s.Collection.Correlations {
+		out = append(out, SigmaRuleRecord{Path: c.Path, Doc: c.Doc, Line: c.Line, FileSHA256: sums[c.Path], ID: c.ID, Title: c.Title,
+			Status: c.Status, Level: c.Level, Author: c.Author, References: c.References, State: SigmaLoaded, Kind: "correlation"})
+	}
+	for _, f := range s.Collection.Filters {
+		out = append(out, SigmaRuleRecord{Path: f.Path, Doc: f.Doc, Line: f.Line, FileSHA256: sums[f.Path], ID: f.ID, Title: f.Title,
+			Status: f.Status, Author: f.Author, References: f.References, State: SigmaLoaded, Kind: "filter"})
 	}
 	byID := map[string]*sigma.Rule{}
 	for _, r := range s.Collection.Rules {
 		byID[r.ID+"\x00"+r.Path] = r
 	}
 	for _, d := range s.Dropped {
-		rec := SigmaRuleRecord{Path: d.Path, Line: d.Line, FileSHA256: sums[d.Path], ID: d.ID, Title: d.Title, State: SigmaNotSelected, Reason: d.Reason, Detail: d.Detail}
+		rec := SigmaRuleRecord{Path: d.Path, Line: d.Line, FileSHA256: sums[d.Path], ID: d.ID, Title: d.Title, State: SigmaNotSelected,
+			Reason: d.Reason, Detail: d.Detail, Kind: "rule"}
 		if r := byID[d.ID+"\x00"+d.Path]; r != nil {
 			rec.Doc, rec.Status, rec.Level, rec.Author, rec.References = r.Doc, r.Status, r.Level, r.Author, r.References
 		}

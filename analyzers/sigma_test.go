@@ -31,7 +31,6 @@ detection:
   condition: sel
 `
 
-
 func TestSigmaFindings(t *testing.T) {
 	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
 	if err != nil {

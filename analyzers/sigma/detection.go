@@ -160,6 +160,9 @@ func compileItem(field string, modNames []string, n *yaml.Node, opts *LoadOption
 		return nil, refuse(ReasonModifier, n, "a keyword search cannot take %v", modNames)
 	}
 	it := &item{field: field, all: mods.all, neq: mods.neq, keywords: field == ""}
+	if *budget--; *budget < 0 {
+		return nil, refuse(ReasonTooLarge, n, "more than %d values and items", maxItems)
+	}
 	var vals []scalar
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -224,6 +227,12 @@ func compileItem(field string, modNames []string, n *yaml.Node, opts *LoadOption
 		}
 		if err != nil {
 			return nil, err
+		}
+		// Expansions (placeholders, base64offset) count against the bound.
+		if x, ok := t.(anyTest); ok {
+			if *budget -= len(x) - 1; *budget < 0 {
+				return nil, refuse(ReasonTooLarge, n, "more than %d values after expansion", maxItems)
+			}
 		}
 		it.tests = append(it.tests, t)
 	}

@@ -3,7 +3,7 @@ package sigma
 import "fmt"
 
 // resolve links what documents refer to once every file is read: filters
-// to their rules, duplicate ids refused.
+// to their rules, correlations to theirs, duplicate ids refused.
 func (c *Collection) resolve() {
 	byID := map[string]*Rule{}
 	kept := c.Rules[:0]
@@ -19,6 +19,7 @@ func (c *Collection) resolve() {
 		kept = append(kept, r)
 	}
 	c.Rules = kept
+	c.resolveCorrelations()
 	for _, f := range c.Filters {
 		for _, r := range c.Rules {
 			if f.appliesTo(r) {
