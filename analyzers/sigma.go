@@ -294,39 +294,83 @@ func formatMatched(fvs []sigma.FieldValue) string {
 	return b.String()
 }
 
-// scanSigmaEvents streams the event log records in id order, one row at
-// a time, and calls hit for every rule that matches. Only the records of
+// scanSigmaEvents streams the event log records in id order and calls
+// hit for every rule that matches. One goroutine reads rows from SQLite
+// while the caller's decodes and matches them, a batch at a time, so the
+// two overlap; the batches in flight bound the memory. Only the records of
 // a channel and event id some rule reads have their data decoded.
 func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit func(e *Event, seen sigma.Fields, r *sigma.Rule)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []sigmaRow, 4)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		errc <- readSigmaRows(ctx, db, set, batches)
+	}()
+	// One map serves every row: no rule keeps an event's fields past its
+	// hit, and allocating a map per row was a fifth of the time.
+	f := sigma.Fields{}
+	for batch := range batches {
+		for i := range batch {
+			row := &batch[i]
+			e := &row.Event
+			f.Reset()
+			if err := decodeFlatJSON(e.data, f); err != nil {
+				continue // the timeline wrote it; a row it cannot read again is skipped, not fatal
+			}
+			f.SystemFields(e.EventID, e.Channel, e.Provider, row.computer, e.Level, row.recordID)
+			set.Match(e.Channel, e.EventID, f, func(r *sigma.Rule, seen sigma.Fields) { hit(e, seen, r) })
+		}
+	}
+	return <-errc
+}
+
+// sigmaRow is an event row and the columns only the rules read.
+type sigmaRow struct {
+	Event
+	computer string
+	recordID int64
+}
+
+const sigmaBatch = 512
+
+// readSigmaRows sends the rows in batches. The unary + keeps SQLite off
+// the (source, event_id) index, which made it sort every row, data and
+// all, before the first came back.
+func readSigmaRows(ctx context.Context, db *sql.DB, set *sigma.RuleSet, out chan<- []sigmaRow) error {
 	rows, err := db.QueryContext(ctx, `SELECT id, artifact_id, ts, host, source, event_id, level, process, parent_process,
-		command_line, script_block_id, user, channel, provider, computer, record_id, data FROM events WHERE source='evtx' ORDER BY id`)
+		command_line, script_block_id, user, channel, provider, computer, record_id, data FROM events WHERE +source='evtx' ORDER BY id`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var e Event
-	var ts, computer string
-	var recordID int64
+	batch := make([]sigmaRow, 0, sigmaBatch)
+	var ts string
 	var data sql.RawBytes
-	// One map serves every row: no rule keeps an event's fields past its
-	// hit, and allocating a map per row was a fifth of the time.
-	f := sigma.Fields{}
 	for rows.Next() {
+		var r sigmaRow
+		e := &r.Event
 		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
-			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &computer, &recordID, &data); err != nil {
+			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &r.computer, &r.recordID, &data); err != nil {
 			return err
 		}
 		if !set.Wants(e.Channel, e.EventID) {
 			continue
 		}
 		e.TS, _ = timeline.ParseTime(ts)
-		e.data, e.fields = string(data), nil
-		f.Reset()
-		if err := decodeFlatJSON(e.data, f); err != nil {
-			continue // the timeline wrote it; a row it cannot read again is skipped, not fatal
+		e.data = string(data)
+		if batch = append(batch, r); len(batch) == sigmaBatch {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]sigmaRow, 0, sigmaBatch)
 		}
-		f.SystemFields(e.EventID, e.Channel, e.Provider, computer, e.Level, recordID)
-		set.Match(e.Channel, e.EventID, f, func(r *sigma.Rule, seen sigma.Fields) { hit(&e, seen, r) })
+	}
+	if len(batch) > 0 {
+		out <- batch
 	}
 	return rows.Err()
 }

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,10 @@ func fuzzSeedRules(n int) [][]byte {
 	return out
 }
 
-const maxFuzzRule = 64 << 10
+const maxFuzzRule = 16 << 10
+
+// fuzzWatchdog bounds the time one input may take.
+const fuzzWatchdog = 10 * time.Second
 
 // FuzzSigmaRule: compiling any YAML never panics, stays within the
 // bounds (values, expansions, nesting), and a compiled rule can be
@@ -42,6 +46,10 @@ func FuzzSigmaRule(f *testing.F) {
 		if len(data) > maxFuzzRule {
 			return
 		}
+		// A slow input is a bug too: the watchdog crashes the worker, so
+		// the fuzzer keeps the input.
+		watchdog := time.AfterFunc(fuzzWatchdog, func() { panic(fmt.Sprintf("compiling took over %s: %q", fuzzWatchdog, data)) })
+		defer watchdog.Stop()
 		c := &Collection{}
 		c.Add("fuzz.yml", data, LoadOptions{Placeholders: map[string][]string{"x": {"a", "b*", `c\*`}}})
 		c.resolve()

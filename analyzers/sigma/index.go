@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"strconv"
+	"sync"
 )
 
 // RuleSet indexes compiled rules by the channel and event id their
@@ -14,6 +15,7 @@ type RuleSet struct {
 	merged  map[sourceKey]*bucket // the three merged, per key seen
 	shared  map[string]*bucket    // buckets by their rule lists: keys meeting the same rules share one
 	index   map[*Rule]int
+	mu      sync.Mutex // guards merged and shared, so Wants may run beside Match
 }
 
 type sourceKey struct {
@@ -67,6 +69,8 @@ func NewRuleSet(rules []*Rule) *RuleSet {
 func (s *RuleSet) Rules() []*Rule { return s.rules }
 
 func (s *RuleSet) bucket(channel string, eventID int) *bucket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	k := sourceKey{channel, eventID}
 	if b, ok := s.merged[k]; ok {
 		return b
@@ -121,7 +125,8 @@ func (s *RuleSet) Wants(channel string, eventID int) bool {
 }
 
 // Match calls hit for every rule that matches the event, in rule order
-// within each view, with the fields the rule saw.
+// within each view, with the fields the rule saw. Match is for one
+// goroutine at a time; Wants may be called from another meanwhile.
 func (s *RuleSet) Match(channel string, eventID int, f Fields, hit func(r *Rule, seen Fields)) {
 	b := s.bucket(channel, eventID)
 	if b == nil {

@@ -10,8 +10,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -125,18 +129,38 @@ func Load(paths []string, opts LoadOptions) *Collection {
 		})
 	}
 	sort.Strings(files)
-	seen := map[string]bool{}
-	for _, f := range files {
-		if seen[f] {
-			continue
-		}
-		seen[f] = true
-		data, err := readBounded(f)
-		if err != nil {
-			c.Refused = append(c.Refused, Refusal{Path: f, Reason: ReasonTooLarge, Detail: err.Error()})
-			continue
-		}
-		c.Add(f, data, opts)
+	files = slices.Compact(files)
+	// Files parse in parallel, each into its own collection; merged in
+	// path order, the result is the same as parsing them one by one.
+	parts := make([]*Collection, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), 4); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				part := &Collection{}
+				if data, err := readBounded(files[i]); err != nil {
+					part.Refused = append(part.Refused, Refusal{Path: files[i], Reason: ReasonTooLarge, Detail: err.Error()})
+				} else {
+					part.Add(files[i], data, opts)
+				}
+				parts[i] = part
+			}
+		}()
+	}
+	wg.Wait()
+	for _, p := range parts {
+		c.Files = append(c.Files, p.Files...)
+		c.Rules = append(c.Rules, p.Rules...)
+		c.Correlations = append(c.Correlations, p.Correlations...)
+		c.Filters = append(c.Filters, p.Filters...)
+		c.Refused = append(c.Refused, p.Refused...)
 	}
 	c.resolve()
 	return c

@@ -67,7 +67,7 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "triage: hunt: %v\n", err)
 		return exitFail
 	}
-	opts.Sigma = s.rules
+	opts.Sigma = s.ruleSet()
 	sum, err := analyzers.Run(context.Background(), db, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: hunt: %v\n", err)

@@ -220,7 +220,7 @@ func execute(o runOptions, evidence, argv []string, stdout, stderr io.Writer) (i
 	}
 	sum, err := analyzers.Run(context.Background(), db, analyzers.Options{
 		Location: o.location, BusinessStart: o.bizStart, BusinessEnd: o.bizEnd, IncidentWindow: 5 * time.Minute,
-		Sigma: o.sigma.rules,
+		Sigma: o.sigma.ruleSet(),
 	})
 	if err != nil {
 		return exitFail, fmt.Errorf("analyzers: %w", err)

@@ -22,7 +22,8 @@ type sigmaFlags struct {
 	exclude      listFlag
 	placeholders string
 
-	rules            *analyzers.SigmaRules // set by load
+	rules            *analyzers.SigmaRules // set by load, once done is closed
+	done             chan struct{}
 	placeholdersHash string
 }
 
@@ -84,8 +85,22 @@ func (s *sigmaFlags) load() error {
 			return fmt.Errorf("--sigma-placeholders %s: %v", s.placeholders, err)
 		}
 	}
-	s.rules = analyzers.NewSigmaRules(s.paths, sigma.Load(s.paths, opts), sel)
+	// The rules load while the evidence is ingested: the analyzers need
+	// them only after.
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.rules = analyzers.NewSigmaRules(s.paths, sigma.Load(s.paths, opts), sel)
+	}()
 	return nil
+}
+
+// ruleSet waits for the rules load started; nil without --sigma.
+func (s *sigmaFlags) ruleSet() *analyzers.SigmaRules {
+	if s.done != nil {
+		<-s.done
+	}
+	return s.rules
 }
 
 // readPlaceholders reads name: [values] (or name: value) from YAML.
@@ -130,7 +145,7 @@ type manifestSigma struct {
 }
 
 func (s *sigmaFlags) manifest() *manifestSigma {
-	if s.rules == nil {
+	if s.ruleSet() == nil {
 		return nil
 	}
 	m := &manifestSigma{Paths: s.paths, RuleSetSHA256: s.rules.SetSHA256(), PlaceholdersFile: s.placeholders,
