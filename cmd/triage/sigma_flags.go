@@ -22,7 +22,9 @@ type sigmaFlags struct {
 	exclude      listFlag
 	placeholders string
 
-	rules            *analyzers.SigmaRules // set by load, once done is closed
+	// loaded is where the load started by load puts the rules, once done
+	// is closed; a pointer, so that copies of the flags see them.
+	loaded           *struct{ rules *analyzers.SigmaRules }
 	done             chan struct{}
 	placeholdersHash string
 }
@@ -88,19 +90,22 @@ func (s *sigmaFlags) load() error {
 	// The rules load while the evidence is ingested: the analyzers need
 	// them only after.
 	s.done = make(chan struct{})
+	loaded := &struct{ rules *analyzers.SigmaRules }{}
+	s.loaded = loaded
 	go func() {
 		defer close(s.done)
-		s.rules = analyzers.NewSigmaRules(s.paths, sigma.Load(s.paths, opts), sel)
+		loaded.rules = analyzers.NewSigmaRules(s.paths, sigma.Load(s.paths, opts), sel)
 	}()
 	return nil
 }
 
 // ruleSet waits for the rules load started; nil without --sigma.
 func (s *sigmaFlags) ruleSet() *analyzers.SigmaRules {
-	if s.done != nil {
-		<-s.done
+	if s.done == nil {
+		return nil
 	}
-	return s.rules
+	<-s.done
+	return s.loaded.rules
 }
 
 // readPlaceholders reads name: [values] (or name: value) from YAML.
@@ -148,9 +153,9 @@ func (s *sigmaFlags) manifest() *manifestSigma {
 	if s.ruleSet() == nil {
 		return nil
 	}
-	m := &manifestSigma{Paths: s.paths, RuleSetSHA256: s.rules.SetSHA256(), PlaceholdersFile: s.placeholders,
-		PlaceholdersSHA256: s.placeholdersHash, Files: len(s.rules.Collection.Files), NotLoadedByReason: map[string]int{},
-		Rules: s.rules.Records()}
+	m := &manifestSigma{Paths: s.paths, RuleSetSHA256: s.ruleSet().SetSHA256(), PlaceholdersFile: s.placeholders,
+		PlaceholdersSHA256: s.placeholdersHash, Files: len(s.ruleSet().Collection.Files), NotLoadedByReason: map[string]int{},
+		Rules: s.ruleSet().Records()}
 	for _, r := range m.Rules {
 		if r.State == analyzers.SigmaLoaded {
 			m.Loaded++
