@@ -1,6 +1,9 @@
 package sigma
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // automaton is an Aho–Corasick matcher over bytes: it finds every
 // occurrence of any of its needles in one pass over a text.
@@ -19,51 +22,68 @@ type automaton struct {
 }
 
 func newAutomaton(needles []string) *automaton {
-	type node struct {
-		next   map[byte]int32
-		needle int32
+	// The trie is built from the needles in sorted order, so each state's
+	// edges arrive in byte order and a state's children follow a shared
+	// prefix: no map per state, which was most of the build time.
+	sorted := make([]int, len(needles))
+	for i := range sorted {
+		sorted[i] = i
 	}
-	nodes := []node{{next: map[byte]int32{}, needle: -1}}
-	for i, n := range needles {
+	sort.Slice(sorted, func(a, b int) bool { return needles[sorted[a]] < needles[sorted[b]] })
+	type edge struct {
+		c    byte
+		next int32
+	}
+	edges := [][]edge{nil}
+	needleAt := []int32{-1}
+	var path []int32 // states along the previous needle
+	prev := ""
+	for _, ni := range sorted {
+		n := needles[ni]
+		if n == "" {
+			continue
+		}
+		common := 0
+		for common < len(n) && common < len(prev) && n[common] == prev[common] {
+			common++
+		}
+		path = path[:min(common, len(path))]
 		s := int32(0)
-		for j := 0; j < len(n); j++ {
-			nx, ok := nodes[s].next[n[j]]
-			if !ok {
-				nx = int32(len(nodes))
-				nodes = append(nodes, node{next: map[byte]int32{}, needle: -1})
-				nodes[s].next[n[j]] = nx
-			}
+		if common > 0 {
+			s = path[common-1]
+		}
+		for j := common; j < len(n); j++ {
+			nx := int32(len(edges))
+			edges = append(edges, nil)
+			needleAt = append(needleAt, -1)
+			edges[s] = append(edges[s], edge{n[j], nx})
 			s = nx
+			path = append(path, s)
 		}
-		if s != 0 {
-			nodes[s].needle = int32(i)
+		if needleAt[s] < 0 {
+			needleAt[s] = int32(ni)
 		}
+		prev = n
 	}
 	a := &automaton{
-		first: make([]int32, len(nodes)+1), fail: make([]int32, len(nodes)),
-		dict: make([]int32, len(nodes)), needle: make([]int32, len(nodes)),
+		first: make([]int32, len(edges)+1), fail: make([]int32, len(edges)),
+		dict: make([]int32, len(edges)), needle: needleAt,
 	}
-	for i := range nodes {
-		a.needle[i] = nodes[i].needle
+	for i, es := range edges {
 		a.first[i] = int32(len(a.edgeB))
-		start := len(a.edgeB)
-		for c, nx := range nodes[i].next {
-			a.edgeB = append(a.edgeB, c)
-			a.edgeN = append(a.edgeN, nx)
+		for _, e := range es {
+			a.edgeB = append(a.edgeB, e.c)
+			a.edgeN = append(a.edgeN, e.next)
 		}
-		sortEdges(a.edgeB[start:], a.edgeN[start:])
-		nodes[i].next = nil
 	}
-	a.first[len(nodes)] = int32(len(a.edgeB))
+	a.first[len(edges)] = int32(len(a.edgeB))
 	for e := a.first[0]; e < a.first[1]; e++ {
 		a.root[a.edgeB[e]] = a.edgeN[e]
 	}
 	// Breadth-first, so every state's fail target is done before it.
-	queue := make([]int32, 0, len(nodes))
-	for c := 0; c < 256; c++ {
-		if nx := a.root[c]; nx != 0 {
-			queue = append(queue, nx)
-		}
+	queue := make([]int32, 0, len(edges))
+	for e := a.first[0]; e < a.first[1]; e++ {
+		queue = append(queue, a.edgeN[e])
 	}
 	for qi := 0; qi < len(queue); qi++ {
 		s := queue[qi]
@@ -138,17 +158,6 @@ func (a *automaton) find(text string, fold bool, fn func(needle int)) {
 		for o != 0 {
 			fn(int(a.needle[o]))
 			o = a.dict[o]
-		}
-	}
-}
-
-// sortEdges orders a state's edges by byte, so that builds are
-// deterministic; insertion sort, since most states have one edge.
-func sortEdges(b []byte, n []int32) {
-	for i := 1; i < len(b); i++ {
-		for j := i; j > 0 && b[j] < b[j-1]; j-- {
-			b[j], b[j-1] = b[j-1], b[j]
-			n[j], n[j-1] = n[j-1], n[j]
 		}
 	}
 }
