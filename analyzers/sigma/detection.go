@@ -147,7 +147,29 @@ func compileMap(n *yaml.Node, opts *LoadOptions, budget *int) ([]*item, error) {
 		}
 		out = append(out, it)
 	}
+	// An AND-group stops at its first false item: the cheap ones go first,
+	// regexes last. The order of an AND does not change its value.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].cost() < out[j].cost() })
 	return out, nil
+}
+
+// cost ranks how expensive an item is to evaluate.
+func (it *item) cost() int {
+	c := 0
+	for _, t := range it.tests {
+		switch t.(type) {
+		case regexTest:
+			c += 100
+		case anyTest:
+			c += 4
+		default:
+			c++
+		}
+	}
+	if it.keywords {
+		c += 50
+	}
+	return c
 }
 
 func compileItem(field string, modNames []string, n *yaml.Node, opts *LoadOptions, budget *int) (*item, error) {

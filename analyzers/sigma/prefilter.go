@@ -23,148 +23,126 @@ type prefilter struct {
 	scratch []int32
 }
 
-// gateOf picks the item of an AND-group whose literals are rarest: an
-// EventID (short values, compared whole), else the item whose shortest
-// literal is longest.
-func gateOf(g []*item) *item {
+// gateOf picks the item of an AND-group to gate it by: the one whose
+// literals the fewest rules of the bucket share (freq), then the one whose
+// shortest literal is longest. A literal many rules use, such as
+// \cmd.exe under Image, occurs in many events too; gating on it would
+// try hundreds of rules on every cmd.exe start.
+func gateOf(g []*item, freq map[string]int) *item {
 	var best *item
-	score := func(it *item) int {
-		if it.field == "EventID" {
-			return 1 << 20
-		}
-		shortest := 1 << 19
-		for _, n := range it.needles {
-			shortest = min(shortest, len(n))
-		}
-		return shortest*64 - min(len(it.needles), 63)
-	}
+	bestFreq, bestLen := 0, 0
 	for _, it := range g {
-		if it.needles != nil && (best == nil || score(it) > score(best)) {
-			best = it
+		if it.needles == nil {
+			continue
+		}
+		f, l := 0, 1<<30
+		for _, n := range it.needles {
+			f = max(f, freq[gateKey(it, n)])
+			l = min(l, len(n))
+		}
+		if best == nil || f < bestFreq || f == bestFreq && l > bestLen {
+			best, bestFreq, bestLen = it, f, l
 		}
 	}
 	return best
 }
 
-type tri uint8
-
-const (
-	triFalse tri = iota
-	triUnknown
-	triTrue
-)
-
-// tri evaluates the condition with the gated items false and the rest
-// unknown; selections in skip count as unknown as a whole.
-func (c *cond) tri(sels []*selection, skip []bool) tri {
-	switch c.op {
-	case condSel:
-		if skip != nil && skip[c.sel] {
-			return triUnknown
-		}
-		return sels[c.sel].tri()
-	case condAnd:
-		out := triTrue
-		for _, a := range c.args {
-			switch a.tri(sels, skip) {
-			case triFalse:
-				return triFalse
-			case triUnknown:
-				out = triUnknown
-			}
-		}
-		return out
-	case condOr:
-		out := triFalse
-		for _, a := range c.args {
-			switch a.tri(sels, skip) {
-			case triTrue:
-				return triTrue
-			case triUnknown:
-				out = triUnknown
-			}
-		}
-		return out
-	case condNot:
-		return 2 - c.args[0].tri(sels, skip)
+func gateKey(it *item, needle string) string {
+	if it.keywords {
+		return "\x00" + needle
 	}
-	return triUnknown
+	return it.field + "\x00" + needle
 }
 
-func (s *selection) tri() tri {
-	out := triFalse
+// gateCost is the cost of gating a selection: every AND-group needs a
+// gating item, and the cost adds up how many rules share the literals of
+// each; ok is false when some group has none.
+func gateCost(s *selection, freq map[string]int) (int, bool) {
+	cost := 0
 	for _, g := range s.groups {
-		v := triTrue
-		for _, it := range g {
-			if it.needles != nil {
-				v = triFalse
-				break
-			}
-			v = triUnknown
+		it := gateOf(g, freq)
+		if it == nil {
+			return 0, false
 		}
-		if v > out {
-			out = v
+		for _, n := range it.needles {
+			cost += freq[gateKey(it, n)]
 		}
 	}
-	return out
+	return cost, true
 }
 
-// gates returns the selections whose literals gate the rule, or nil when
-// the rule must always be evaluated. Selections the condition uses only
-// negated (filters) are left out when the rule is gated without them:
-// their literals occurring never makes the rule match.
-func (r *Rule) gates() []bool {
-	negOnly := make([]bool, len(r.sels))
-	pos := make([]bool, len(r.sels))
-	for _, c := range r.conds {
-		polarity(c, false, pos, negOnly)
-	}
-	for i := range negOnly {
-		negOnly[i] = negOnly[i] && !pos[i]
-	}
-	for _, skip := range [][]bool{negOnly, nil} {
-		gated := true
-		for _, c := range r.conds {
-			if c.tri(r.sels, skip) != triFalse {
-				gated = false
-			}
-		}
-		if gated {
-			use := make([]bool, len(r.sels))
-			for i := range use {
-				use[i] = skip == nil || !skip[i]
-			}
-			return use
-		}
-	}
-	return nil
-}
-
-func (r *Rule) gated() bool { return r.gates() != nil }
-
-func polarity(c *cond, negated bool, pos, neg []bool) {
+// gates returns selections such that the condition is false while all of
+// them are: for an AND the cheapest of its operands' sets, for an OR the
+// union of all of them; a NOT cannot be gated (its operand being false
+// makes it true). ok is false when the condition cannot be gated.
+func (c *cond) gates(sels []*selection, freq map[string]int) (set []int, cost int, ok bool) {
 	switch c.op {
 	case condSel:
-		if negated {
-			neg[c.sel] = true
-		} else {
-			pos[c.sel] = true
-		}
-	case condNot:
-		polarity(c.args[0], !negated, pos, neg)
-	default:
+		cost, ok := gateCost(sels[c.sel], freq)
+		return []int{c.sel}, cost, ok
+	case condAnd:
 		for _, a := range c.args {
-			polarity(a, negated, pos, neg)
+			if s, k, good := a.gates(sels, freq); good && (!ok || k < cost) {
+				set, cost, ok = s, k, true
+			}
+		}
+		return set, cost, ok
+	case condOr:
+		for _, a := range c.args {
+			s, k, good := a.gates(sels, freq)
+			if !good {
+				return nil, 0, false
+			}
+			set, cost = append(set, s...), cost+k
+		}
+		return set, cost, true
+	}
+	return nil, 0, false
+}
+
+// gates returns which selections gate the rule, or nil when it must
+// always be evaluated. A condition list is an OR.
+func (r *Rule) gates(freq map[string]int) []bool {
+	use := make([]bool, len(r.sels))
+	for _, c := range r.conds {
+		set, _, ok := c.gates(r.sels, freq)
+		if !ok {
+			return nil
+		}
+		for _, i := range set {
+			use[i] = true
 		}
 	}
+	return use
 }
 
 func newPrefilter(rules []*Rule) *prefilter {
 	p := &prefilter{stamp: make([]uint32, len(rules))}
+	// How many rules use each literal in each field.
+	freq := map[string]int{}
+	for _, r := range rules {
+		seen := map[string]bool{}
+		for _, s := range r.sels {
+			for _, g := range s.groups {
+				for _, it := range g {
+					for _, n := range it.needles {
+						if k := gateKey(it, n); !seen[k] {
+							seen[k] = true
+							freq[k]++
+						}
+					}
+				}
+			}
+		}
+	}
+	uses := make([][]bool, len(rules))
+	for i, r := range rules {
+		uses[i] = r.gates(freq)
+	}
 	type needleRules map[string][]int32
 	byField := map[string]needleRules{}
 	for i, r := range rules {
-		use := r.gates()
+		use := uses[i]
 		if use == nil {
 			p.ungated = append(p.ungated, int32(i))
 			continue
@@ -176,7 +154,7 @@ func newPrefilter(rules []*Rule) *prefilter {
 			for _, g := range s.groups {
 				// One gated item per AND-group is enough: while its literal
 				// is absent the group is false, so the condition is too.
-				if it := gateOf(g); it != nil {
+				if it := gateOf(g, freq); it != nil {
 					field := it.field
 					if it.keywords {
 						field = ""
