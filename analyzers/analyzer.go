@@ -45,6 +45,7 @@ type Finding struct {
 	Score      int    // 0..100 where the analyzer scores
 	Features   map[string]any
 	EventIDs   []int64 // timeline events, first the one that fired
+	RuleID     string  // the Sigma rule id, for analyzer sigma
 
 	analyzer string
 	incident int64

@@ -8,6 +8,7 @@ type Options struct {
 	BusinessStart  int            // first business hour, 0-23 (default 8)
 	BusinessEnd    int            // hour business ends, 1-24 (default 18)
 	IncidentWindow time.Duration  // findings closer than this may form one incident (default 5m)
+	Sigma          *SigmaRules    // Sigma rules to run (sigma.go); nil runs none
 }
 
 // Summary counts what a run of the analyzers wrote.

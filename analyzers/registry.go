@@ -4,6 +4,7 @@ package analyzers
 // by hand: there is no registration from init functions.
 func Registry() []Analyzer {
 	return []Analyzer{
+		&sigmaAnalyzer{},                   // sigma
 		&genericInterpreters{},             // t1059-interpreters
 		otherLanguages,                     // t1059-other-interpreters
 		&powerShell{},                      // t1059.001

@@ -97,7 +97,7 @@ func write(ctx context.Context, db *sql.DB, all []Finding, incidents []incident)
 		}
 	}
 	insert, err := tx.Prepare(`INSERT INTO findings (analyzer, host, ts, ts_ns, technique_id, technique_name, tactic, related,
-		severity, confidence, title, rule, matched, decoded, score, features, incident_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		severity, confidence, title, rule, matched, decoded, score, features, incident_id, rule_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func write(ctx context.Context, db *sql.DB, all []Finding, incidents []incident)
 		}
 		res, err := insert.Exec(f.analyzer, f.Host, timeline.FormatTime(f.TS), timeline.UnixNano(f.TS), f.Technique.ID,
 			f.Technique.Name, f.Technique.Tactic, string(rel), f.Severity.String(), f.Confidence, f.Title, f.Rule, f.Matched,
-			f.Decoded, f.Score, string(feat), inc)
+			f.Decoded, f.Score, string(feat), inc, f.RuleID)
 		if err != nil {
 			return err
 		}

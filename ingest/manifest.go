@@ -40,6 +40,10 @@ type Manifest struct {
 	SkippedByReason map[string]int `json:"skipped_by_reason"`
 	Skipped         []Skipped      `json:"skipped"`
 	Outputs         []Output       `json:"outputs"`
+	// Sigma records the Sigma rule set the analyzers ran (files, rules
+	// loaded and not, the set's hash), as the caller that loaded it wrote
+	// it: ingest runs before the analyzers and does not know their types.
+	Sigma json.RawMessage `json:"sigma,omitempty"`
 }
 
 // Tool names the program that made the run.

@@ -95,7 +95,7 @@ func writeFindingsCSV(w io.Writer, d *data) error {
 	cw := newCSV(w)
 	writeRow(cw, "finding_id", "time_utc", "time_local", "host", "technique_id", "technique_name", "tactic", "related",
 		"severity", "confidence", "score", "title", "rule", "matched", "decoded", "incident_id",
-		"evidence_event_ids", "evidence_artifacts", "evidence_record_ids", "evidence_sha256")
+		"evidence_event_ids", "evidence_artifacts", "evidence_record_ids", "evidence_sha256", "rule_id")
 	for _, f := range d.Findings {
 		var ids, paths, recs, hashes []string
 		for _, e := range f.Evidence {
@@ -110,7 +110,7 @@ func writeFindingsCSV(w io.Writer, d *data) error {
 		}
 		if err := writeRow(cw, strconv.FormatInt(f.ID, 10), f.TS, f.Local, f.Host, f.TechniqueID, f.TechniqueName, f.Tactic,
 			strings.Join(f.Related, " "), f.Severity, f.Confidence, strconv.Itoa(f.Score), f.Title, f.Rule, f.Matched, f.Decoded,
-			incident, strings.Join(ids, " "), strings.Join(paths, " | "), strings.Join(recs, " "), strings.Join(hashes, " ")); err != nil {
+			incident, strings.Join(ids, " "), strings.Join(paths, " | "), strings.Join(recs, " "), strings.Join(hashes, " "), f.RuleID); err != nil {
 			return err
 		}
 	}

@@ -37,6 +37,7 @@ type data struct {
 	Skipped         []skipped
 	SkippedByReason []reasonCount
 	SkippedCut      int
+	Sigma           *sigmaSection // sigma.go; nil when no Sigma rules ran
 	loc             *time.Location
 }
 
@@ -96,6 +97,7 @@ type finding struct {
 	Related                                             []string
 	Score                                               int
 	Features                                            string
+	RuleID                                              string // the Sigma rule, for analyzer sigma
 	Incident                                            int64
 	Evidence                                            []evidence
 }
@@ -141,7 +143,7 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(notClean), &d.Run.NotClean)
 	d.Run.Incomplete = d.Run.Status != string(timeline.RunComplete)
 	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet} {
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma} {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}
@@ -265,7 +267,7 @@ func loadFindings(db *sql.DB, d *data) error {
 		return err
 	}
 	rows, err := db.Query(`SELECT id, host, ts, technique_id, technique_name, tactic, related, severity, confidence,
-		title, rule, matched, decoded, score, features, coalesce(incident_id, 0) FROM findings ORDER BY id`)
+		title, rule, matched, decoded, score, features, coalesce(incident_id, 0), rule_id FROM findings ORDER BY id`)
 	if err != nil {
 		return err
 	}
@@ -276,7 +278,7 @@ func loadFindings(db *sql.DB, d *data) error {
 		var f finding
 		var related string
 		if err := rows.Scan(&f.ID, &f.Host, &f.TS, &f.TechniqueID, &f.TechniqueName, &f.Tactic, &related, &f.Severity,
-			&f.Confidence, &f.Title, &f.Rule, &f.Matched, &f.Decoded, &f.Score, &f.Features, &f.Incident); err != nil {
+			&f.Confidence, &f.Title, &f.Rule, &f.Matched, &f.Decoded, &f.Score, &f.Features, &f.Incident, &f.RuleID); err != nil {
 			return err
 		}
 		json.Unmarshal([]byte(related), &f.Related)

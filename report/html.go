@@ -12,6 +12,9 @@ import (
 //go:embed report.html.tmpl
 var reportTemplate string
 
+//go:embed sigma.html.tmpl
+var sigmaTemplate string
+
 // tmpl is parsed on first use: parsed at init, it cost every triage
 // process a quarter of a millisecond, the dump commands included.
 var tmpl = sync.OnceValue(func() *template.Template {
@@ -25,7 +28,7 @@ var tmpl = sync.OnceValue(func() *template.Template {
 		"timeBreak":  timeBreak,
 		"fleetRows":  func() int { return fleetRowsShown },
 		"fleetLimit": func() int { return maxFleetValues },
-	}).Parse(reportTemplate))
+	}).Parse(reportTemplate + strings.TrimSpace(sigmaTemplate)))
 })
 
 func shortHash(s string) string {

@@ -131,7 +131,8 @@ CREATE TABLE findings (
 	decoded        TEXT NOT NULL DEFAULT '', -- decoded or deobfuscated form, if any
 	score          INTEGER NOT NULL DEFAULT 0, -- 0..100 where the analyzer scores
 	features       TEXT NOT NULL DEFAULT '{}', -- JSON object: feature → value behind the score
-	incident_id    INTEGER REFERENCES incidents(id)
+	incident_id    INTEGER REFERENCES incidents(id),
+	rule_id        TEXT NOT NULL DEFAULT '' -- the Sigma rule's id, for analyzer sigma
 );
 CREATE INDEX findings_host_ts ON findings(host, ts_ns);
 
@@ -149,3 +150,29 @@ CREATE TABLE finding_evidence (
 -- Full-text search over what ran.
 CREATE VIRTUAL TABLE events_fts USING fts5(command_line, summary, content='events', content_rowid='id');
 CREATE VIRTUAL TABLE scripts_fts USING fts5(text, content='scripts', content_rowid='id');
+
+-- The Sigma rule set of the last run or hunt (analyzers/sigma.go): one row
+-- per rule document read, loaded or not, and the set's hash.
+CREATE TABLE sigma_rules (
+	id          INTEGER PRIMARY KEY,      -- files in path order, documents in file order
+	path        TEXT NOT NULL,
+	doc         INTEGER NOT NULL DEFAULT 0, -- document in the file, from 0
+	line        INTEGER NOT NULL DEFAULT 0,
+	file_sha256 TEXT NOT NULL DEFAULT '',
+	rule_id     TEXT NOT NULL DEFAULT '',
+	title       TEXT NOT NULL DEFAULT '',
+	status      TEXT NOT NULL DEFAULT '',
+	level       TEXT NOT NULL DEFAULT '',
+	author      TEXT NOT NULL DEFAULT '',
+	refs        TEXT NOT NULL DEFAULT '[]', -- JSON array of the rule's references
+	state       TEXT NOT NULL,            -- loaded | not selected | refused
+	reason      TEXT NOT NULL DEFAULT '', -- why not loaded, e.g. "unsupported modifier"
+	detail      TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE sigma_ruleset (
+	sha256      TEXT NOT NULL,            -- SHA-256 of the sorted file SHA-256s, one hex line each
+	files       INTEGER NOT NULL,
+	loaded      INTEGER NOT NULL,
+	not_loaded  INTEGER NOT NULL,
+	paths       TEXT NOT NULL DEFAULT '[]' -- JSON array of --sigma paths as given
+);

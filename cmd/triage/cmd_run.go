@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ type runOptions struct {
 	location                                                   *time.Location
 	bizStart, bizEnd                                           int
 	fixedTime                                                  time.Time
+	sigma                                                      sigmaFlags
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
@@ -50,6 +52,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.reportTime, "report-time", "", "time to state as the run and report times, as `RFC3339` (2024-03-01T09:00:00Z), for byte-identical reruns")
 	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
 	fs.BoolVar(&o.force, "force", false, "replace the previous run in --out")
+	o.sigma.register(fs.FlagSet)
 	evidence, code, ok := fs.parse(args, stdout, stderr)
 	if !ok {
 		return code
@@ -99,6 +102,9 @@ func (o *runOptions) validate(evidence []string) error {
 		if o.fixedTime, err = parseReportTime("report-time", o.reportTime); err != nil {
 			return err
 		}
+	}
+	if err := o.sigma.load(); err != nil {
+		return err
 	}
 	if o.out == "" {
 		o.out = "triage-" + o.now().UTC().Format("20060102T150405Z")
@@ -256,6 +262,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	}
 	sum, err := analyzers.Run(ctx, db, analyzers.Options{
 		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd, IncidentWindow: 5 * time.Minute,
+		Sigma: r.o.sigma.ruleSet(),
 	})
 	if ctx.Err() != nil {
 		return r.interrupted(res)
@@ -264,6 +271,12 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		return exitFail, fmt.Errorf("analyzers: %w", err)
 	}
 	r.log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
+	if ms := r.o.sigma.manifest(); ms != nil {
+		r.log.Printf("%s", ms.summary())
+		if r.m.Sigma, err = json.Marshal(ms); err != nil {
+			return exitFail, err
+		}
+	}
 	if r.m.Artifacts, err = res.Verify(db, r.log.Printf); err != nil {
 		return exitFail, err
 	}

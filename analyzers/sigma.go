@@ -1,0 +1,380 @@
+package analyzers
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"triage/analyzers/sigma"
+	"triage/timeline"
+)
+
+// SigmaRules is the Sigma rule set a run applies: the selected rules,
+// indexed, and everything the loader read or refused, for the manifest.
+type SigmaRules struct {
+	Set        *sigma.RuleSet
+	Collection *sigma.Collection
+	Selected   []*sigma.Rule
+	Dropped    []sigma.Refusal // loaded but not selected, with the reason
+	Paths      []string        // the --sigma paths as given
+}
+
+// NewSigmaRules selects from a loaded collection and indexes the rules.
+func NewSigmaRules(paths []string, c *sigma.Collection, sel sigma.Selection) *SigmaRules {
+	kept, dropped := c.Select(sel)
+	return &SigmaRules{Set: sigma.NewRuleSet(kept), Collection: c, Selected: kept, Dropped: dropped, Paths: paths}
+}
+
+// sigmaAnalyzer runs Sigma rules over the timeline's event log records.
+type sigmaAnalyzer struct{}
+
+var _ Analyzer = (*sigmaAnalyzer)(nil)
+
+func (*sigmaAnalyzer) Meta() Meta {
+	return Meta{
+		ID: "sigma", Technique: Technique{ID: "none"}, Severity: timeline.SeverityCritical,
+		Description: "Sigma rules given with --sigma, matched against every event log record under the logsource " +
+			"mapping of the Sigma taxonomy; each finding names its rule, author and references.",
+		References: []string{"https://github.com/SigmaHQ/sigma-specification"},
+	}
+}
+
+// maxLinkedPerFinding bounds how many events of one folded finding feed
+// incident linking; every event is still cited as evidence.
+const maxLinkedPerFinding = 64
+
+func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
+	rules := in.Opts.Sigma
+	// The rule set is recorded beside the findings it gave, replacing an
+	// earlier run's or hunt's.
+	if err := writeSigmaRules(ctx, in.db, rules); err != nil {
+		return nil, err
+	}
+	if rules == nil || len(rules.Selected) == 0 {
+		return nil, nil
+	}
+	var out []Finding
+	type openKey struct{ host, rule string }
+	type open struct {
+		finding int
+		last    time.Time
+		count   int
+		matched map[string]bool
+		linked  int
+	}
+	opens := map[openKey]*open{}
+	var groups []*open
+	correlator := sigma.NewCorrelator(rules.Collection)
+	err := scanSigmaEvents(ctx, in.db, rules.Set, func(e *Event, seen sigma.Fields, r *sigma.Rule) {
+		if correlator.Wants(r) {
+			correlator.Observe(r, e.TS, e.Host, e.ID, seen)
+		}
+		if r.Suppressed() {
+			return // a correlation counts it without generate
+		}
+		matched := formatMatched(r.Matched(seen))
+		k := openKey{e.Host, r.ID + "\x00" + r.Path}
+		if g := opens[k]; g != nil && e.TS.Sub(g.last).Abs() <= in.Opts.IncidentWindow {
+			f := &out[g.finding]
+			f.EventIDs = append(f.EventIDs, e.ID)
+			if g.linked < maxLinkedPerFinding {
+				f.link(e)
+				g.linked++
+			}
+			if e.TS.After(g.last) {
+				g.last = e.TS
+			}
+			g.count++
+			if !g.matched[matched] && len(f.Matched)+len(matched) < maxFoldedMatched {
+				g.matched[matched] = true
+				f.Matched += "\n" + matched
+			}
+			return
+		}
+		f := sigmaFinding(e, r, matched)
+		f.link(e)
+		g := &open{finding: len(out), last: e.TS, count: 1, matched: map[string]bool{matched: true}, linked: 1}
+		opens[k] = g
+		groups = append(groups, g)
+		out = append(out, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range correlator.Finish() {
+		out = append(out, correlationFinding(h))
+	}
+	for _, g := range groups {
+		if g.count > 1 {
+			f := &out[g.finding]
+			f.Title += fmt.Sprintf(", %d times within %s", g.count, span(g.last.Sub(f.TS)))
+			f.Features["events"] = g.count
+		}
+	}
+	return out, nil
+}
+
+func sigmaFinding(e *Event, r *sigma.Rule, matched string) Finding {
+	tech, related := sigmaTechniques(r.Tags)
+	if sub := interpreterTechnique(e); sub != "" && sub != tech.ID && !containsString(related, sub) {
+		related = append(related, sub)
+	}
+	severity := sigmaSeverity(r.Level)
+	desc := strings.TrimSpace(r.Description)
+	rule := fmt.Sprintf("Sigma rule %s matched: %s", r.ID, firstSentence(desc))
+	features := map[string]any{
+		"sigma_id": r.ID, "sigma_path": r.Path, "sigma_status": r.Status, "sigma_level": r.Level,
+		"sigma_author": r.Author, "sigma_references": nonNil(r.References), "sigma_description": desc,
+		"sigma_license": sigmaLicense(r),
+	}
+	return Finding{
+		Host: e.Host, TS: e.TS, Technique: tech, Related: related, Severity: severity,
+		Confidence: sigmaConfidence(r.Status), Title: r.Title, Rule: rule, Matched: matched,
+		Features: features, EventIDs: []int64{e.ID}, RuleID: r.ID,
+	}
+}
+
+// sigmaSeverity is a rule's level as a severity. A rule without a level is
+// medium: the specification leaves it unset, and medium is what backends
+// assume.
+func sigmaSeverity(level string) timeline.Severity {
+	if s, ok := timeline.ParseSeverity(level); ok {
+		return s
+	}
+	return timeline.SeverityMedium
+}
+
+// correlationFinding is a correlation rule that fired for one group.
+func correlationFinding(h sigma.CorrelationHit) Finding {
+	c := h.Correlation
+	tech, related := sigmaTechniques(c.Tags)
+	severity := sigmaSeverity(c.Level)
+	var group []string
+	for _, g := range c.GroupBy {
+		group = append(group, g+"="+h.Group[g])
+	}
+	matched := fmt.Sprintf("%s %g within %s", c.Type, h.Value, span(h.Last.Sub(h.First)))
+	if len(group) > 0 {
+		matched += " for " + strings.Join(group, ", ")
+	}
+	desc := strings.TrimSpace(c.Description)
+	return Finding{
+		Host: h.Host, TS: h.First, Technique: tech, Related: related, Severity: severity, Confidence: sigmaConfidence(c.Status),
+		Title: c.Title, Rule: fmt.Sprintf("Sigma correlation %s (%s of %s within %s) fired: %s", c.ID, c.Type,
+			strings.Join(c.Refs, ", "), c.Timespan, firstSentence(desc)),
+		Matched: matched, EventIDs: h.EventIDs, RuleID: c.ID,
+		Features: map[string]any{"sigma_id": c.ID, "sigma_path": c.Path, "sigma_author": c.Author,
+			"sigma_references": nonNil(c.References), "sigma_license": sigmaLicenseOf(c.License), "events": len(h.EventIDs)},
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sigmaLicense names the licence a rule is shared under; SigmaHQ's rules
+// carry none in the file and are under the Detection Rule License 1.1.
+func sigmaLicense(r *sigma.Rule) string { return sigmaLicenseOf(r.License) }
+
+func sigmaLicenseOf(l string) string {
+	if l != "" {
+		return l
+	}
+	return "DRL-1.1"
+}
+
+func firstSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if i := strings.Index(s, ". "); i > 0 {
+		s = s[:i+1]
+	}
+	return s
+}
+
+// sigmaConfidence follows the rule's maturity: stable rules have been
+// tuned on real data, experimental ones not yet.
+func sigmaConfidence(status string) string {
+	switch status {
+	case "stable":
+		return "high"
+	case "test":
+		return "medium"
+	}
+	return "low"
+}
+
+// sigmaTechniques reads ATT&CK tags: attack.t1059.001 is a technique, an
+// attack.<tactic> tag names the tactic. The first technique is the
+// finding's; the others are related.
+func sigmaTechniques(tags []string) (Technique, []string) {
+	tech := Technique{ID: "none"}
+	var related []string
+	for _, t := range tags {
+		lt := strings.ToLower(t)
+		name, ok := strings.CutPrefix(lt, "attack.")
+		if !ok {
+			continue
+		}
+		switch {
+		case len(name) > 1 && name[0] == 't' && name[1] >= '0' && name[1] <= '9':
+			id := strings.ToUpper(name)
+			if tech.ID == "none" {
+				tech.ID = id
+			} else if !containsString(related, id) {
+				related = append(related, id)
+			}
+		case attackTactics[name] != "" && tech.Tactic == "":
+			tech.Tactic = attackTactics[name]
+		}
+	}
+	if related == nil {
+		related = []string{}
+	}
+	return tech, related
+}
+
+// attackTactics names the ATT&CK tactics as Sigma tags spell them.
+var attackTactics = map[string]string{
+	"reconnaissance": "Reconnaissance", "resource-development": "Resource Development", "initial-access": "Initial Access",
+	"execution": "Execution", "persistence": "Persistence", "privilege-escalation": "Privilege Escalation",
+	"defense-evasion": "Defense Evasion", "defense-impairment": "Defense Impairment", "stealth": "Stealth",
+	"credential-access": "Credential Access", "discovery": "Discovery", "lateral-movement": "Lateral Movement",
+	"collection": "Collection", "command-and-control": "Command and Control", "exfiltration": "Exfiltration",
+	"impact": "Impact",
+}
+
+// interpreterTechnique is the T1059 sub-technique of the interpreter an
+// event is about: its process, or the PowerShell log it came from.
+func interpreterTechnique(e *Event) string {
+	switch e.Channel {
+	case "Microsoft-Windows-PowerShell/Operational", "PowerShellCore/Operational", "Windows PowerShell":
+		return "T1059.001"
+	}
+	exe := strings.ToLower(path.Base(strings.ReplaceAll(e.Process, `\`, "/")))
+	switch exe {
+	case "powershell.exe", "pwsh.exe", "powershell_ise.exe":
+		return "T1059.001"
+	case "cmd.exe":
+		return "T1059.003"
+	case "wscript.exe", "cscript.exe", "mshta.exe":
+		cl := strings.ToLower(e.CommandLine)
+		if strings.Contains(cl, ".js") || strings.Contains(cl, "javascript:") || strings.Contains(cl, "jscript") {
+			return "T1059.007"
+		}
+		return "T1059.005"
+	case "python.exe", "pythonw.exe", "py.exe":
+		return "T1059.006"
+	case "bash.exe", "wsl.exe", "sh.exe":
+		return "T1059.004"
+	}
+	return ""
+}
+
+func formatMatched(fvs []sigma.FieldValue) string {
+	var b strings.Builder
+	for i, fv := range fvs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(fv.Field)
+		b.WriteString(": ")
+		b.WriteString(fv.Value)
+	}
+	return b.String()
+}
+
+// scanSigmaEvents streams the event log records in id order and calls
+// hit for every rule that matches. One goroutine reads rows from SQLite
+// while the caller's decodes and matches them, a batch at a time, so the
+// two overlap; the batches in flight bound the memory. Only the records of
+// a channel and event id some rule reads have their data decoded.
+func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit func(e *Event, seen sigma.Fields, r *sigma.Rule)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []sigmaRow, 4)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		errc <- readSigmaRows(ctx, db, set, batches)
+	}()
+	// One map serves every row: no rule keeps an event's fields past its
+	// hit, and allocating a map per row was a fifth of the time.
+	f := sigma.Fields{}
+	for batch := range batches {
+		for i := range batch {
+			row := &batch[i]
+			e := &row.Event
+			f.Reset()
+			if err := decodeFlatJSON(e.data, f); err != nil {
+				continue // the timeline wrote it; a row it cannot read again is skipped, not fatal
+			}
+			f.SystemFields(e.EventID, e.Channel, e.Provider, row.computer, e.Level, row.recordID)
+			set.Match(e.Channel, e.EventID, f, func(r *sigma.Rule, seen sigma.Fields) { hit(e, seen, r) })
+		}
+	}
+	return <-errc
+}
+
+// sigmaRow is an event row and the columns only the rules read.
+type sigmaRow struct {
+	Event
+	computer string
+	recordID int64
+}
+
+const sigmaBatch = 512
+
+// readSigmaRows sends the rows in batches. The unary + keeps SQLite off
+// the (source, event_id) index, which made it sort every row, data and
+// all, before the first came back.
+func readSigmaRows(ctx context.Context, db *sql.DB, set *sigma.RuleSet, out chan<- []sigmaRow) error {
+	rows, err := db.QueryContext(ctx, `SELECT id, artifact_id, ts, host, source, event_id, level, process, parent_process,
+		command_line, script_block_id, user, channel, provider, computer, record_id, data FROM events WHERE +source='evtx' ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	batch := make([]sigmaRow, 0, sigmaBatch)
+	var ts string
+	var data sql.RawBytes
+	for rows.Next() {
+		var r sigmaRow
+		e := &r.Event
+		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
+			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &r.computer, &r.recordID, &data); err != nil {
+			return err
+		}
+		if !set.Wants(e.Channel, e.EventID) {
+			continue
+		}
+		e.TS, _ = timeline.ParseTime(ts)
+		e.data = string(data)
+		if batch = append(batch, r); len(batch) == sigmaBatch {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]sigmaRow, 0, sigmaBatch)
+		}
+	}
+	if len(batch) > 0 {
+		out <- batch
+	}
+	return rows.Err()
+}

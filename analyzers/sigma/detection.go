@@ -1,0 +1,314 @@
+package sigma
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// item is one detection item: a field, its modifiers and its values.
+type item struct {
+	field    string // "" for a keyword search
+	tests    []test // OR-linked, AND-linked under all
+	all      bool
+	neq      bool // the item is negated as a whole (pySigma)
+	null     bool // field: null, i.e. the field is absent
+	exists   int8 // 1: must exist, -1: must be absent, 0: no exists test
+	needles  []string
+	keywords bool
+}
+
+// selection is a search identifier: an OR of AND-groups of items.
+type selection struct {
+	name   string
+	groups [][]*item
+}
+
+// maxItems bounds what one rule may hold, so that a hostile rule file
+// cannot make compiling allocate without limit.
+const maxItems = 100000
+
+var identRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func compileDetection(n *yaml.Node, opts *LoadOptions) (map[string]*selection, []string, error) {
+	m, err := mapping(n)
+	if err != nil {
+		return nil, nil, err
+	}
+	sels := map[string]*selection{}
+	var conds []string
+	budget := maxItems
+	for i, name := range m.keys {
+		v := m.vals[i]
+		if name == "condition" {
+			switch v.Kind {
+			case yaml.ScalarNode:
+				conds = append(conds, v.Value)
+			case yaml.SequenceNode:
+				for _, c := range v.Content {
+					if c = deref(c); c.Kind != yaml.ScalarNode {
+						return nil, nil, refuse(ReasonCondition, c, "condition list holds %s", kindName(c))
+					}
+					conds = append(conds, c.Value)
+				}
+			default:
+				return nil, nil, refuse(ReasonCondition, v, "condition is %s", kindName(v))
+			}
+			continue
+		}
+		if name == "timeframe" {
+			return nil, nil, refuse(ReasonCondition, m.keyN[i], "timeframe belongs to the old aggregations; use a correlation rule")
+		}
+		if !identRE.MatchString(name) {
+			return nil, nil, refuse(ReasonStructure, m.keyN[i], "search identifier %q", name)
+		}
+		sel, err := compileSelection(name, v, opts, &budget)
+		if err != nil {
+			return nil, nil, err
+		}
+		sels[name] = sel
+	}
+	if len(conds) == 0 {
+		return nil, nil, refuse(ReasonCondition, n, "detection has no condition")
+	}
+	return sels, conds, nil
+}
+
+func compileSelection(name string, n *yaml.Node, opts *LoadOptions, budget *int) (*selection, error) {
+	sel := &selection{name: name}
+	switch n.Kind {
+	case yaml.MappingNode:
+		g, err := compileMap(n, opts, budget)
+		if err != nil {
+			return nil, err
+		}
+		sel.groups = [][]*item{g}
+	case yaml.SequenceNode:
+		// A list of maps is an OR of the maps; a list of plain values is a
+		// keyword search. pySigma refuses a mix; so do we.
+		var maps, values int
+		for _, c := range n.Content {
+			if deref(c).Kind == yaml.MappingNode {
+				maps++
+			} else {
+				values++
+			}
+		}
+		if maps > 0 && values > 0 {
+			return nil, refuse(ReasonStructure, n, "%s mixes maps and values", name)
+		}
+		if maps > 0 {
+			for _, c := range n.Content {
+				g, err := compileMap(deref(c), opts, budget)
+				if err != nil {
+					return nil, err
+				}
+				sel.groups = append(sel.groups, g)
+			}
+			break
+		}
+		it, err := compileItem("", nil, n, opts, budget)
+		if err != nil {
+			return nil, err
+		}
+		sel.groups = [][]*item{{it}}
+	case yaml.ScalarNode:
+		it, err := compileItem("", nil, n, opts, budget)
+		if err != nil {
+			return nil, err
+		}
+		sel.groups = [][]*item{{it}}
+	default:
+		return nil, refuse(ReasonStructure, n, "%s is %s", name, kindName(n))
+	}
+	return sel, nil
+}
+
+func compileMap(n *yaml.Node, opts *LoadOptions, budget *int) ([]*item, error) {
+	m, err := mapping(n)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.keys) == 0 {
+		return nil, refuse(ReasonStructure, n, "empty selection map")
+	}
+	var out []*item
+	for i, key := range m.keys {
+		field, mods, _ := strings.Cut(key, "|")
+		var names []string
+		if mods != "" || strings.Contains(key, "|") {
+			names = strings.Split(mods, "|")
+		}
+		it, err := compileItem(field, names, m.vals[i], opts, budget)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	// An AND-group stops at its first false item: the cheap ones go first,
+	// regexes last. The order of an AND does not change its value.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].cost() < out[j].cost() })
+	return out, nil
+}
+
+// cost ranks how expensive an item is to evaluate.
+func (it *item) cost() int {
+	c := 0
+	for _, t := range it.tests {
+		switch t.(type) {
+		case regexTest:
+			c += 100
+		case anyTest:
+			c += 4
+		default:
+			c++
+		}
+	}
+	if it.keywords {
+		c += 50
+	}
+	return c
+}
+
+func compileItem(field string, modNames []string, n *yaml.Node, opts *LoadOptions, budget *int) (*item, error) {
+	keyNode := n
+	mods, err := parseModifiers(modNames, keyNode)
+	if err != nil {
+		return nil, err
+	}
+	if field == "" && (mods.fieldref || mods.exists || mods.cidr || mods.compare != "" || mods.timePart != "") {
+		return nil, refuse(ReasonModifier, n, "a keyword search cannot take %v", modNames)
+	}
+	it := &item{field: field, all: mods.all, neq: mods.neq, keywords: field == ""}
+	if *budget--; *budget < 0 {
+		return nil, refuse(ReasonTooLarge, n, "more than %d values and items", maxItems)
+	}
+	var vals []scalar
+	switch n.Kind {
+	case yaml.ScalarNode:
+		vals = []scalar{readScalar(n)}
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			it.null = true // pySigma turns an empty list into null
+			return it, nil
+		}
+		for _, c := range n.Content {
+			c = deref(c)
+			if c == nil || c.Kind != yaml.ScalarNode {
+				return nil, refuse(ReasonStructure, c, "a value list holds %s", kindName(c))
+			}
+			s := readScalar(c)
+			if s.kind == kindNull {
+				return nil, refuse(ReasonValue, c, "null may not appear inside a list")
+			}
+			vals = append(vals, s)
+		}
+	default:
+		return nil, refuse(ReasonStructure, n, "field %q has %s as its value", field, kindName(n))
+	}
+	if *budget -= len(vals); *budget < 0 {
+		return nil, refuse(ReasonTooLarge, n, "more than %d values", maxItems)
+	}
+	if mods.exists {
+		if len(vals) != 1 || vals[0].kind != kindBool {
+			return nil, refuse(ReasonValue, n, "exists wants true or false")
+		}
+		it.exists = -1
+		if vals[0].text == "true" {
+			it.exists = 1
+		}
+		return it, nil
+	}
+	if len(vals) == 1 && vals[0].kind == kindNull {
+		if len(modNames) > 0 && !(len(modNames) == 1 && mods.neq) {
+			return nil, refuse(ReasonModifier, n, "null under the modifiers %v", modNames)
+		}
+		if field == "" {
+			return nil, refuse(ReasonValue, n, "a keyword cannot be null")
+		}
+		it.null = true
+		return it, nil
+	}
+	if mods.all && len(vals) == 1 && field != "" {
+		// The specification forbids all on a single value; it changes
+		// nothing, so the rule still means what it says.
+		mods.all = false
+		it.all = false
+	}
+	for _, v := range vals {
+		var t test
+		if field == "" {
+			// A keyword is found anywhere in a value.
+			km := mods
+			km.contains = !mods.re
+			t, err = compileValue(v, &km, opts)
+		} else {
+			t, err = compileValue(v, &mods, opts)
+		}
+		if err != nil {
+			return nil, err
+		}
+		// Expansions (placeholders, base64offset) count against the bound.
+		if x, ok := t.(anyTest); ok {
+			if *budget -= len(x) - 1; *budget < 0 {
+				return nil, refuse(ReasonTooLarge, n, "more than %d values after expansion", maxItems)
+			}
+		}
+		it.tests = append(it.tests, t)
+	}
+	it.needles = needlesOf(it)
+	return it, nil
+}
+
+// needlesOf returns, for an item that can only match a value containing
+// one of some lowered literals, those literals; nil when the item cannot
+// be gated that way (regex, numbers, negation, short needles).
+func needlesOf(it *item) []string {
+	if it.neq || it.null || it.exists != 0 {
+		return nil
+	}
+	var out []string
+	var add func(t test) bool
+	add = func(t test) bool {
+		switch t := t.(type) {
+		case *globTest:
+			if t.cased {
+				return false
+			}
+			lit := t.p.longestLiteral()
+			if len(lit) < 3 && !(t.kind == globEqual && lit != "") {
+				return false
+			}
+			out = append(out, lit)
+			return true
+		case anyTest:
+			for _, x := range t {
+				if !add(x) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	if it.all {
+		// Every test must match, so any one of them gates the item.
+		for _, t := range it.tests {
+			var saved = out
+			if add(t) {
+				return out[len(saved):]
+			}
+			out = saved
+		}
+		return nil
+	}
+	for _, t := range it.tests {
+		if !add(t) {
+			return nil
+		}
+	}
+	sort.Strings(out)
+	return out
+}

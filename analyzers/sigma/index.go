@@ -1,0 +1,163 @@
+package sigma
+
+import (
+	"strconv"
+	"sync"
+)
+
+// RuleSet indexes compiled rules by the channel and event id their
+// logsource maps to, so that an event meets only the rules of its log.
+type RuleSet struct {
+	rules   []*Rule
+	byKey   map[sourceKey][]entry // exact channel and event id
+	byChan  map[string][]entry    // every event of a channel
+	anyChan []entry               // every Windows event
+	merged  map[sourceKey]*bucket // the three merged, per key seen
+	shared  map[string]*bucket    // buckets by their rule lists: keys meeting the same rules share one
+	index   map[*Rule]int
+	mu      sync.Mutex // guards merged and shared, so Wants may run beside Match
+}
+
+type sourceKey struct {
+	channel string
+	eventID int
+}
+
+type entry struct {
+	rule *Rule
+	view View
+}
+
+// bucket is what one channel and event id meets: the rules per view, and
+// the prefilter over their literals (prefilter.go).
+type bucket struct {
+	views [viewCount][]*Rule
+	pre   [viewCount]*prefilter
+}
+
+const viewCount = 2
+
+// maxMergedBuckets bounds the cache of merged buckets; hostile logs could
+// carry any number of channel names.
+const maxMergedBuckets = 4096
+
+// NewRuleSet indexes rules; the order of rules is the order of matches.
+func NewRuleSet(rules []*Rule) *RuleSet {
+	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{}, merged: map[sourceKey]*bucket{},
+		shared: map[string]*bucket{}, index: map[*Rule]int{}}
+	for i, r := range rules {
+		s.index[r] = i
+		for _, src := range r.Sources {
+			e := entry{rule: r, view: src.View}
+			switch {
+			case src.Channel == "":
+				s.anyChan = append(s.anyChan, e)
+			case len(src.EventIDs) == 0:
+				s.byChan[src.Channel] = append(s.byChan[src.Channel], e)
+			default:
+				for _, id := range src.EventIDs {
+					k := sourceKey{src.Channel, id}
+					s.byKey[k] = append(s.byKey[k], e)
+				}
+			}
+		}
+	}
+	return s
+}
+
+// Rules returns the indexed rules.
+func (s *RuleSet) Rules() []*Rule { return s.rules }
+
+func (s *RuleSet) bucket(channel string, eventID int) *bucket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := sourceKey{channel, eventID}
+	if b, ok := s.merged[k]; ok {
+		return b
+	}
+	b := &bucket{}
+	seen := map[entry]bool{}
+	for _, list := range [][]entry{s.byKey[k], s.byChan[channel], s.anyChan} {
+		for _, e := range list {
+			if !seen[e] {
+				seen[e] = true
+				b.views[e.view] = append(b.views[e.view], e.rule)
+			}
+		}
+	}
+	// Every Security event id meets the same service rules, and every key
+	// the product-only rules: the rule lists repeat, and so can the bucket.
+	var sig []byte
+	for v := range b.views {
+		sig = append(sig, byte(v), ':')
+		for _, r := range b.views[v] {
+			sig = strconv.AppendInt(sig, int64(s.index[r]), 10)
+			sig = append(sig, ',')
+		}
+	}
+	if shared, ok := s.shared[string(sig)]; ok {
+		b = shared
+	} else {
+		empty := true
+		for v := range b.views {
+			if len(b.views[v]) > 0 {
+				b.pre[v] = newPrefilter(b.views[v])
+				empty = false
+			}
+		}
+		if empty {
+			b = nil
+		}
+		if len(s.shared) < maxMergedBuckets {
+			s.shared[string(sig)] = b
+		}
+	}
+	if len(s.merged) < maxMergedBuckets {
+		s.merged[k] = b
+	}
+	return b
+}
+
+// Wants reports whether any rule reads events of this channel and event
+// id, so a caller can skip decoding the others.
+func (s *RuleSet) Wants(channel string, eventID int) bool {
+	return s.bucket(channel, eventID) != nil
+}
+
+// Match calls hit for every rule that matches the event, in rule order
+// within each view, with the fields the rule saw. Match is for one
+// goroutine at a time; Wants may be called from another meanwhile.
+func (s *RuleSet) Match(channel string, eventID int, f Fields, hit func(r *Rule, seen Fields)) {
+	b := s.bucket(channel, eventID)
+	if b == nil {
+		return
+	}
+	for v := View(0); v < viewCount; v++ {
+		rules := b.views[v]
+		if len(rules) == 0 {
+			continue
+		}
+		vf := f
+		if v == View4688AsSysmon {
+			vf = sysmonView4688(f)
+		}
+		ev := newView(vf)
+		b.pre[v].candidates(ev, func(i int) {
+			r := rules[i]
+			if r.match(ev) {
+				hit(r, vf)
+			}
+		})
+	}
+}
+
+// SystemFields adds the System values Sigma names (EventID, Channel,
+// Provider_Name, Computer, Level, EventRecordID) to an event's fields.
+func (f Fields) SystemFields(eventID int, channel, provider, computer string, level int, recordID int64) {
+	f["EventID"] = []string{strconv.Itoa(eventID)}
+	f["Channel"] = []string{channel}
+	f["Provider_Name"] = []string{provider}
+	f["Computer"] = []string{computer}
+	f["Level"] = []string{strconv.Itoa(level)}
+	f["EventRecordID"] = []string{strconv.FormatInt(recordID, 10)}
+}

@@ -1,0 +1,207 @@
+package sigma
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// elemKind is one piece of a Sigma string.
+type elemKind uint8
+
+const (
+	litElem  elemKind = iota // literal text
+	starElem                 // * : any run of characters
+	oneElem                  // ? : exactly one character
+	dashElem                 // one of the windash characters
+)
+
+type elem struct {
+	kind elemKind
+	text string // litElem only
+}
+
+// pattern is a parsed Sigma string: literals and wildcards.
+type pattern []elem
+
+// windashChars are the characters windash lets each dash stand for:
+// hyphen-minus, slash, en dash, em dash and horizontal bar.
+const windashChars = "-/\u2013\u2014\u2015"
+
+// parseSigmaString applies the escape rules of the specification: \* and
+// \? are literal, \\ is one backslash, a backslash before anything else
+// (or at the end) stays as written.
+func parseSigmaString(s string) pattern {
+	var p pattern
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			p = append(p, elem{kind: litElem, text: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			if i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '?' || s[i+1] == '\\') {
+				lit.WriteByte(s[i+1])
+				i++
+			} else {
+				lit.WriteByte('\\')
+			}
+		case '*':
+			flush()
+			if len(p) == 0 || p[len(p)-1].kind != starElem {
+				p = append(p, elem{kind: starElem})
+			}
+		case '?':
+			flush()
+			p = append(p, elem{kind: oneElem})
+		default:
+			lit.WriteByte(c)
+		}
+	}
+	flush()
+	return p
+}
+
+func literal(s string) pattern {
+	if s == "" {
+		return pattern{}
+	}
+	return pattern{{kind: litElem, text: s}}
+}
+
+// plain returns the text of a pattern without wildcards.
+func (p pattern) plain() (string, bool) {
+	var b strings.Builder
+	for _, e := range p {
+		if e.kind != litElem {
+			return "", false
+		}
+		b.WriteString(e.text)
+	}
+	return b.String(), true
+}
+
+func (p pattern) wrap(before, after bool) pattern {
+	out := make(pattern, 0, len(p)+2)
+	if before && (len(p) == 0 || p[0].kind != starElem) {
+		out = append(out, elem{kind: starElem})
+	}
+	out = append(out, p...)
+	if after && (len(out) == 0 || out[len(out)-1].kind != starElem) {
+		out = append(out, elem{kind: starElem})
+	}
+	return out
+}
+
+func (p pattern) lower() pattern {
+	out := make(pattern, len(p))
+	for i, e := range p {
+		if e.kind == litElem {
+			e.text = strings.ToLower(e.text)
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// windash splits out every - or / that the regular expression \B[-/]\b
+// selects: one preceded by a non-word character or the start of a literal
+// and followed by a word character. A dash element matches each of the
+// five characters, which is the OR of all 5ⁿ variants pySigma builds.
+func (p pattern) windash() pattern {
+	var out pattern
+	for _, e := range p {
+		if e.kind != litElem {
+			out = append(out, e)
+			continue
+		}
+		s, start := e.text, 0
+		for i := 0; i < len(s); i++ {
+			if s[i] != '-' && s[i] != '/' {
+				continue
+			}
+			before := i == 0 || !isWordByte(s[i-1])
+			after := i+1 < len(s) && isWordByte(s[i+1])
+			if before && after {
+				if i > start {
+					out = append(out, elem{kind: litElem, text: s[start:i]})
+				}
+				out = append(out, elem{kind: dashElem})
+				start = i + 1
+			}
+		}
+		if start < len(s) {
+			out = append(out, elem{kind: litElem, text: s[start:]})
+		}
+	}
+	return out
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= 0x80
+}
+
+// match reports whether s matches the whole pattern. It is the classic
+// greedy wildcard match with one backtrack point: a later star can absorb
+// whatever an earlier one would have, so only the last star backtracks.
+func (p pattern) match(s string) bool {
+	pi, si := 0, 0
+	starP, starS := -1, 0
+	for {
+		if pi < len(p) {
+			switch e := p[pi]; e.kind {
+			case starElem:
+				starP, starS = pi, si
+				pi++
+				continue
+			case litElem:
+				if strings.HasPrefix(s[si:], e.text) {
+					si += len(e.text)
+					pi++
+					continue
+				}
+			case oneElem:
+				if si < len(s) {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					si += n
+					pi++
+					continue
+				}
+			case dashElem:
+				if si < len(s) {
+					r, n := utf8.DecodeRuneInString(s[si:])
+					if strings.ContainsRune(windashChars, r) {
+						si += n
+						pi++
+						continue
+					}
+				}
+			}
+		} else if si == len(s) {
+			return true
+		}
+		if starP < 0 || starS >= len(s) {
+			return false
+		}
+		if starP == len(p)-1 {
+			return true // a trailing star takes the rest
+		}
+		_, n := utf8.DecodeRuneInString(s[starS:])
+		starS += n
+		pi, si = starP+1, starS
+	}
+}
+
+// longestLiteral is the longest literal piece, which any match must
+// contain; the prefilter looks for it.
+func (p pattern) longestLiteral() string {
+	best := ""
+	for _, e := range p {
+		if e.kind == litElem && len(e.text) > len(best) {
+			best = e.text
+		}
+	}
+	return best
+}

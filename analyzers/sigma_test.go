@@ -1,0 +1,87 @@
+package analyzers
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"triage/analyzers/sigma"
+	"triage/timeline"
+)
+
+const encodedPowerShellRule = `title: Encoded PowerShell
+id: 11111111-2222-3333-4444-555555555555
+status: test
+level: high
+author: Test Author
+references:
+  - https://example.org/ref
+tags:
+  - attack.execution
+  - attack.t1027
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  sel:
+    Image|endswith: '\powershell.exe'
+    CommandLine|contains|windash: ' -enc '
+  condition: sel
+`
+
+func TestSigmaFindings(t *testing.T) {
+	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, _ := timeline.NewWriter(db)
+	art := &timeline.Artifact{Host: "h", EvidenceRoot: "r", Path: "Security.evtx", Kind: "evtx", SHA256: "ab", MD5: "cd", Status: "ok"}
+	w.AddArtifact(art)
+	base := time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC)
+	ps := `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`
+	for i, at := range []time.Duration{0, time.Minute, 2 * time.Hour} {
+		e := timeline.Event{TS: base.Add(at), Host: "h", ArtifactID: art.ID, RecordID: int64(i + 1), Source: "evtx",
+			EventID: 4688, Channel: "Security", Provider: "Microsoft-Windows-Security-Auditing", Summary: "s", Process: ps,
+			Data: map[string]any{"NewProcessName": ps, "CommandLine": "powershell /enc SQBFAFgA", "SubjectUserSid": "S-1-5-18",
+				"NewProcessId": "0x10", "ParentProcessName": `C:\Windows\explorer.exe`}}
+		if err := w.AddEvent(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	c := &sigma.Collection{}
+	c.Add("enc.yml", []byte(encodedPowerShellRule), sigma.LoadOptions{})
+	opts := Options{Sigma: NewSigmaRules([]string{"enc.yml"}, c, sigma.Selection{})}
+	if _, err := Run(context.Background(), db, opts); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT rule_id, severity, technique_id, tactic, related, title, matched, features FROM findings WHERE analyzer='sigma' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id, sev, tech, tactic, related, title, matched, features string
+		rows.Scan(&id, &sev, &tech, &tactic, &related, &title, &matched, &features)
+		got = append(got, strings.Join([]string{id, sev, tech, tactic, related, title, matched}, " | "))
+		if !strings.Contains(features, "Test Author") || !strings.Contains(features, "https://example.org/ref") {
+			t.Errorf("features lack author and references: %s", features)
+		}
+	}
+	want := []string{
+		`11111111-2222-3333-4444-555555555555 | high | T1027 | Execution | ["T1059.001"] | Encoded PowerShell, 2 times within 1m0s | CommandLine: powershell /enc SQBFAFgA` + "\n" + `Image: ` + ps,
+		`11111111-2222-3333-4444-555555555555 | high | T1027 | Execution | ["T1059.001"] | Encoded PowerShell | CommandLine: powershell /enc SQBFAFgA` + "\n" + `Image: ` + ps,
+	}
+	if strings.Join(got, "\n---\n") != strings.Join(want, "\n---\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n---\n"), strings.Join(want, "\n---\n"))
+	}
+	var evidence int
+	db.QueryRow(`SELECT count(*) FROM finding_evidence fe JOIN findings f ON f.id = fe.finding_id WHERE f.analyzer = 'sigma'`).Scan(&evidence)
+	if evidence != 3 {
+		t.Errorf("evidence rows %d, want 3", evidence)
+	}
+}

@@ -1,0 +1,121 @@
+package report
+
+import (
+	"database/sql"
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// sigmaSection is the report's account of the Sigma rules: the rule set
+// and its hash, what fired (with each rule's author and references, as
+// the Detection Rule License asks), and what was not loaded and why.
+type sigmaSection struct {
+	SHA256                   string
+	Paths                    []string
+	Files, Loaded, NotLoaded int
+	ByReason                 []reasonCount
+	Fired                    []sigmaFired // informational rules left out; they stay in the database
+	InformationalRules       int
+	InformationalFindings    int
+	NotLoadedRules           []sigmaNotLoaded
+}
+
+type sigmaFired struct {
+	RuleID, Title, Level, Status, Author, Path string
+	References, Hosts                          []string
+	Findings, Events                           int
+	First, Last                                string
+}
+
+type sigmaNotLoaded struct {
+	Path, RuleID, Title, State, Reason, Detail string
+	Line                                       int
+}
+
+// loadSigma fills d.Sigma when the run or a hunt ran Sigma rules.
+func loadSigma(db *sql.DB, d *data) error {
+	s := &sigmaSection{}
+	var paths string
+	err := db.QueryRow(`SELECT sha256, files, loaded, not_loaded, paths FROM sigma_ruleset`).Scan(&s.SHA256, &s.Files, &s.Loaded, &s.NotLoaded, &paths)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	json.Unmarshal([]byte(paths), &s.Paths)
+	d.Sigma = s
+	if err := loadSigmaNotLoaded(db, s); err != nil {
+		return err
+	}
+	return loadSigmaFired(db, s)
+}
+
+func loadSigmaNotLoaded(db *sql.DB, s *sigmaSection) error {
+	rows, err := db.Query(`SELECT path, line, rule_id, title, state, reason, detail FROM sigma_rules WHERE state != 'loaded' ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	reasons := map[string]int{}
+	for rows.Next() {
+		var n sigmaNotLoaded
+		if err := rows.Scan(&n.Path, &n.Line, &n.RuleID, &n.Title, &n.State, &n.Reason, &n.Detail); err != nil {
+			return err
+		}
+		reasons[n.State+": "+n.Reason]++
+		s.NotLoadedRules = append(s.NotLoadedRules, n)
+	}
+	for r, c := range reasons {
+		s.ByReason = append(s.ByReason, reasonCount{r, c})
+	}
+	sort.Slice(s.ByReason, func(i, j int) bool {
+		if s.ByReason[i].Count != s.ByReason[j].Count {
+			return s.ByReason[i].Count > s.ByReason[j].Count
+		}
+		return s.ByReason[i].Reason < s.ByReason[j].Reason
+	})
+	return rows.Err()
+}
+
+func loadSigmaFired(db *sql.DB, s *sigmaSection) error {
+	rows, err := db.Query(`SELECT f.rule_id, count(DISTINCT f.id), min(f.ts), max(f.ts), group_concat(DISTINCT f.host),
+		(SELECT count(DISTINCT fe.event_id) FROM finding_evidence fe JOIN findings g ON g.id = fe.finding_id
+			JOIN events e ON e.id = fe.event_id WHERE g.analyzer = 'sigma' AND g.rule_id = f.rule_id AND e.source = 'evtx'),
+		coalesce(r.title, ''), coalesce(r.level, ''), coalesce(r.status, ''), coalesce(r.author, ''), coalesce(r.refs, '[]'), coalesce(r.path, '')
+		FROM findings f LEFT JOIN sigma_rules r ON r.rule_id = f.rule_id AND r.state = 'loaded'
+		WHERE f.analyzer = 'sigma' GROUP BY f.rule_id ORDER BY f.rule_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f sigmaFired
+		var hosts, refs string
+		if err := rows.Scan(&f.RuleID, &f.Findings, &f.First, &f.Last, &hosts, &f.Events, &f.Title, &f.Level, &f.Status,
+			&f.Author, &refs, &f.Path); err != nil {
+			return err
+		}
+		f.Hosts = strings.Split(hosts, ",")
+		sort.Strings(f.Hosts)
+		json.Unmarshal([]byte(refs), &f.References)
+		if f.Level == "informational" {
+			s.InformationalRules++
+			s.InformationalFindings += f.Findings
+			continue
+		}
+		s.Fired = append(s.Fired, f)
+	}
+	sort.SliceStable(s.Fired, func(i, j int) bool {
+		a, b := s.Fired[i], s.Fired[j]
+		if rank[a.Level] != rank[b.Level] {
+			return rank[a.Level] > rank[b.Level]
+		}
+		if a.Events != b.Events {
+			return a.Events > b.Events
+		}
+		return a.RuleID < b.RuleID
+	})
+	return rows.Err()
+}
