@@ -95,7 +95,7 @@ func TestDemoPipeline(t *testing.T) {
 	if n := scalar(`SELECT count(*) FROM artifacts WHERE status != 'ok' OR errors != 0`); n != 0 {
 		t.Errorf("%d artifacts not parsed cleanly", n)
 	}
-	for kind, want := range map[string]int{"evtx": 5, "prefetch": 14, "history": 2, "batch": 2, "script": 2} {
+	for kind, want := range map[string]int{"evtx": 5, "prefetch": 21, "history": 2, "batch": 2, "script": 2} {
 		if n := scalar(`SELECT count(*) FROM artifacts WHERE kind = ?`, kind); n != want {
 			t.Errorf("%d %s artifacts, want %d", n, kind, want)
 		}

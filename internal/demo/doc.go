@@ -13,8 +13,13 @@
 //   - discovery commands chained in one cmd.exe, wscript.exe running a .vbs
 //     from Temp, cscript.exe running a .js from C:\Users\Public;
 //   - 22:41, outside business hours, the task runs the batch file again;
-//   - the hands-on session's commands in alice's PSReadLine history; the
-//     prefetch files of the interpreters list the engines and scripts.
+//   - the hands-on session's commands in alice's PSReadLine history;
+//   - 14:34–14:44, from a second console, the interpreters of the intruder's
+//     kit in C:\Users\Public\t and those on the host: java -jar a tunnel,
+//     a python -c reverse shell, wsl -e bash -c with curl, node -e running
+//     base64 through child_process, lua.exe running a script, and wmic
+//     process call create starting AutoIt3.exe with a .a3x from Temp;
+//   - the prefetch files of the interpreters list the engines and scripts.
 //
 // Around it: logons, services, an administrator's PowerShell console and
 // history, a logon batch script that maps drives, Sysmon network and image

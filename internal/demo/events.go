@@ -128,7 +128,16 @@ func (l logs) connect(t time.Time, p proc, ip string, port uint16, host string) 
 		str("Protocol", "tcp"), bl("Initiated", true), bl("SourceIsIpv6", false), str("SourceIp", "10.20.4.57"),
 		str("SourceHostname", computer), u16("SourcePort", 49000+uint16(p.pid%1000)), str("SourcePortName", "-"),
 		bl("DestinationIsIpv6", false), str("DestinationIp", ip), str("DestinationHostname", host),
-		u16("DestinationPort", port), str("DestinationPortName", map[uint16]string{80: "http", 443: "https", 445: "microsoft-ds"}[port]))
+		u16("DestinationPort", port), str("DestinationPortName", portName(port)))
+}
+
+// portName is the service name Sysmon gives a destination port, "-" for
+// ports without one.
+func portName(port uint16) string {
+	if name, ok := map[uint16]string{80: "http", 443: "https", 445: "microsoft-ds"}[port]; ok {
+		return name
+	}
+	return "-"
 }
 
 func (l logs) logon(t time.Time, u user, logonType uint32, ip string) {

