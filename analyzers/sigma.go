@@ -242,6 +242,14 @@ func sigmaTechniques(tags []string) (Technique, []string) {
 			tech.Tactic = attackTactics[name]
 		}
 	}
+	if known, ok := timeline.LookupTechnique(tech.ID); ok {
+		// The table's name; the rule's own tactic tag, where it has one,
+		// says which use of the technique it looks for.
+		tech.Name = known.Name
+		if tech.Tactic == "" {
+			tech.Tactic = known.Tactic
+		}
+	}
 	if related == nil {
 		related = []string{}
 	}

@@ -32,15 +32,18 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return fs.fail(stderr, &usageError{msg: "demo takes no arguments"})
 	}
 	evidence := filepath.Join(*out, "evidence")
+	rules := filepath.Join(*out, "sigma")
 	if _, err := os.Stat(evidence); err == nil {
 		if !*force {
 			fmt.Fprintf(stderr, "triage: demo: %s already holds a demo\n", *out)
 			fmt.Fprintln(stderr, "triage: hint: pass --force to replace it, or --out to write another")
 			return exitUsage
 		}
-		if err := os.RemoveAll(evidence); err != nil {
-			fmt.Fprintf(stderr, "triage: demo: %v\n", err)
-			return exitFail
+		for _, old := range []string{evidence, rules} {
+			if err := os.RemoveAll(old); err != nil {
+				fmt.Fprintf(stderr, "triage: demo: %v\n", err)
+				return exitFail
+			}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(stderr, "triage: demo: %v\n", err)
@@ -50,11 +53,15 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "triage: demo: %v\n", err)
 		return exitFail
 	}
+	if err := demo.WriteRules(rules); err != nil {
+		fmt.Fprintf(stderr, "triage: demo: %v\n", err)
+		return exitFail
+	}
 	fmt.Fprintf(stdout, "demo evidence written to %s\n", evidence)
 	// The run's outputs go beside the evidence, not around it: an --out
 	// folder holds a run and nothing else.
 	caseDir := filepath.Join(*out, "case")
-	runArgs := []string{"--out", caseDir, "--case", "DEMO-2026-0310", "--examiner", "triage demo"}
+	runArgs := []string{"--out", caseDir, "--sigma", rules, "--case", "DEMO-2026-0310", "--examiner", "triage demo"}
 	if *reportTime != "" {
 		runArgs = append(runArgs, "--report-time", *reportTime)
 	}
