@@ -176,3 +176,29 @@ func TestNotClean(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchBoundedByBytes: events of large text end a batch before it holds
+// batchLen of them, so a file cut in 1 MiB pieces is not held 256 at a time.
+func TestBatchBoundedByBytes(t *testing.T) {
+	p := &parsed{batches: make(chan []timeline.Event, 16), stop: make(chan struct{})}
+	piece := strings.Repeat("x", 1<<20)
+	for i := 0; i < 10; i++ {
+		p.emit(timeline.Event{Source: "script", CommandLine: piece})
+	}
+	p.flush()
+	close(p.batches)
+	n := 0
+	for b := range p.batches {
+		size := 0
+		for i := range b {
+			size += b[i].TextSize()
+		}
+		if size > batchBytes+len(piece)*2 {
+			t.Errorf("a batch holds %d bytes", size)
+		}
+		n++
+	}
+	if n < 3 {
+		t.Errorf("10 MiB of events in %d batches", n)
+	}
+}

@@ -18,6 +18,7 @@ type parsed struct {
 	hashed   chan struct{} // closed once row's hashes are set, before parsing starts
 	batches  chan []timeline.Event
 	batch    []timeline.Event // being filled by the parser
+	bytes    int              // text bytes held by batch
 	done     chan struct{}    // closed once row's outcome is final
 	stop     <-chan struct{}  // closed when the writer has given up
 }
@@ -39,6 +40,10 @@ func (p *parsed) stopped() bool {
 const (
 	batchLen    = 256
 	batchBuffer = 4 // batches a parser may run ahead of the writer, per artifact
+	// batchBytes ends a batch early when its events hold this much text:
+	// a script or history cut in 1 MiB pieces would otherwise put 256 MiB
+	// in one batch.
+	batchBytes = 4 << 20
 )
 
 // lookahead is how many artifacts the parsers may finish before the writer
@@ -60,7 +65,8 @@ func (p *parsed) emit(e timeline.Event) {
 		p.batch = batchPool.Get().([]timeline.Event)
 	}
 	p.batch = append(p.batch, e)
-	if len(p.batch) == batchLen {
+	p.bytes += e.TextSize()
+	if len(p.batch) == batchLen || p.bytes >= batchBytes {
 		p.flush()
 	}
 }
@@ -72,7 +78,7 @@ func (p *parsed) flush() {
 		case <-p.stop: // nobody will write it: the parser finishes and exits
 		}
 	}
-	p.batch = nil
+	p.batch, p.bytes = nil, 0
 }
 
 // recycle clears a written batch, so the pool does not keep its events'

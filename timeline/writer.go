@@ -71,6 +71,13 @@ type Event struct {
 	encoded  bool
 }
 
+// TextSize is about how many bytes of text the event holds once encoded:
+// its data column and the columns copied from it. Producers bound what
+// they hold in memory by it.
+func (e *Event) TextSize() int {
+	return len(e.data) + len(e.raw) + len(e.CommandLine) + len(e.Summary) + len(e.Process) + len(e.ParentProcess)
+}
+
 // Encode renders TS and Data for their columns ahead of AddEvent. Calling it
 // is optional: it lets parallel producers take that work off the writer
 // goroutine.
