@@ -236,6 +236,10 @@ func dosfuscation(cmd string) (int, map[string]any) {
 
 func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	procs := in.processStarts
+	exits, err := shellExits(ctx, in, procs)
+	if err != nil {
+		return nil, err
+	}
 	var out []Finding
 	// The baseline: how often each parent starts cmd.exe on each host.
 	parents := map[string]map[string]int{}
@@ -337,9 +341,15 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 				out = append(out, f)
 			}
 		}
+		if x, ok := exits[e.ID]; ok {
+			for j := startFindings; j < len(out); j++ {
+				out[j].citeExit(x)
+				out[j].Rule += exitSentence(x)
+			}
+		}
 	}
 	out = append(out, echoBuiltFiles(procs)...)
-	out = append(out, shellRuns(procs, in.Opts.Location)...)
+	out = append(out, shellRuns(procs, exits, in.Opts.Location)...)
 	out = append(out, newShellParents(procs)...)
 	for i := range procs {
 		e := &procs[i]
