@@ -82,7 +82,7 @@ var shellSwitch = lazy(`(?i)(?:^|\s)/[ck]\s|\.(?:bat|cmd)\b`)
 
 // shellRuns is the seed analytic itself: every cmd.exe start with /c, /k
 // or a batch file, one informational finding per host, parent and local
-// day, citing up to maxEvidence of them. The other cmd.exe detections
+// day, counting starts (not records) and citing up to maxEvidence records. The other cmd.exe detections
 // raise the ones that deserve it; this one makes them countable.
 func shellRuns(procs []Event, exits map[int64]processExit, loc *time.Location) []Finding {
 	type key struct{ host, parent, day string }
@@ -92,6 +92,8 @@ func shellRuns(procs []Event, exits map[int64]processExit, loc *time.Location) [
 	}
 	byKey := map[key]*Finding{}
 	ran := map[key]*runs{}
+	// A 4688 and a Sysmon 1 of one start are one command, cited twice.
+	var starts timeline.StartSet
 	var order []key
 	for i := range procs {
 		e := &procs[i]
@@ -126,7 +128,9 @@ func shellRuns(procs []Event, exits map[int64]processExit, loc *time.Location) [
 		if e.TS.Before(f.TS) {
 			f.TS = e.TS
 		}
-		f.Features["starts"] = toInt(f.Features["starts"]) + 1
+		if starts.Add(e.Host, e.Process, timeline.RecordKind(e.Source, e.Channel, e.EventID), e.TS) {
+			f.Features["starts"] = toInt(f.Features["starts"]) + 1
+		}
 	}
 	out := make([]Finding, 0, len(order))
 	for _, k := range order {
@@ -138,7 +142,7 @@ func shellRuns(procs []Event, exits map[int64]processExit, loc *time.Location) [
 		}
 		f.Title = fmt.Sprintf("cmd.exe ran %d %s with /c, /k or a batch file on %s, started by %s", n, plural(n, "command", "commands"), k.day, parent)
 		f.Rule = fmt.Sprintf("MITRE's analytic for T1059.003: cmd.exe process starts (4688, Sysmon 1, with their exits in 4689) with /c, /k, .bat or .cmd. Informational: "+
-			"shells run commands all day; the other findings on these starts say which deserve a look. Days are local to %s.", loc)
+			"shells run commands all day; the other findings on these starts say which deserve a look. A start recorded by both 4688 and Sysmon 1 counts once. Days are local to %s.", loc)
 		if r := ran[k]; r != nil {
 			n := len(r.exits)
 			f.Features["exits_paired"] = n

@@ -41,7 +41,7 @@ func TestShellExitCitedOnItsStart(t *testing.T) {
 	if _, err := Run(context.Background(), db, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, title := range []string{"cmd.exe started by lsass.exe (system process)", "cmd.exe ran % with /c, /k or a batch file on 2024-03-05, started by lsass.exe"} {
+	for _, title := range []string{"cmd.exe started by lsass.exe (system process)", "cmd.exe ran 1 command with /c, /k or a batch file on 2024-03-05, started by lsass.exe"} {
 		var rule string
 		db.QueryRow(`SELECT rule FROM findings WHERE title LIKE ?`, title).Scan(&rule)
 		if rule == "" {
