@@ -121,7 +121,7 @@ func shellRuns(procs []Event, exits map[int64]processExit, loc *time.Location) [
 				r.exits[x.exit.ID] = true
 				r.shortest, r.longest = min(r.shortest, x.ran), max(r.longest, x.ran)
 				if len(f.EventIDs) < maxEvidence {
-					f.citeExit(x)
+					f.citeContext(x.exit)
 				}
 			}
 		}

@@ -123,12 +123,13 @@ func pairExits(starts, exits []Event, image string) map[int64]processExit {
 	return out
 }
 
-// citeExit adds a start's exit to a finding on the start. It is cited as a
-// record but not linked as another kind of record of the start, so that the
-// findings of a start's 4688 and Sysmon 1 still merge.
-func (f *Finding) citeExit(x processExit) {
-	if !slices.Contains(f.EventIDs, x.exit.ID) {
-		f.EventIDs = append(f.EventIDs, x.exit.ID)
+// citeContext adds a record that tells about a start (its exit, its WMI
+// caller) to a finding on the start. It is cited but not linked as another
+// kind of record of the start, so that the findings of a start's 4688 and
+// Sysmon 1 still merge.
+func (f *Finding) citeContext(e *Event) {
+	if !slices.Contains(f.EventIDs, e.ID) {
+		f.EventIDs = append(f.EventIDs, e.ID)
 	}
 }
 

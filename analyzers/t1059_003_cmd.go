@@ -42,7 +42,7 @@ var unusualParents = map[string]string{
 	"php-cgi.exe": "web server", "sqlservr.exe": "database server", "mysqld.exe": "database server",
 	"postgres.exe": "database server", "oracle.exe": "database server",
 	"wscript.exe": "script host", "cscript.exe": "script host", "mshta.exe": "script host",
-	"wmiprvse.exe": "WMI provider host (remote WMI execution)",
+	"wmiprvse.exe": wmiHostKind,
 }
 
 // remoteServiceParents are the services remote-execution tools install on
@@ -343,7 +343,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		}
 		if x, ok := exits[e.ID]; ok {
 			for j := startFindings; j < len(out); j++ {
-				out[j].citeExit(x)
+				out[j].citeContext(x.exit)
 				out[j].Rule += exitSentence(x)
 			}
 		}
