@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sort"
 	"strings"
 	"time"
 
@@ -40,8 +41,8 @@ const (
 // failing both, a network logon just before (remote likely). The evidence
 // is cited.
 func attributeWMIStarts(ctx context.Context, in *Input, fs []Finding) error {
-	var logons []Event
-	loaded := false
+	var calls, logons []*Event
+	callsBuilt, logonsLoaded := false, false
 	for i := range fs {
 		f := &fs[i]
 		if f.Features["parent_kind"] != wmiHostKind || len(f.EventIDs) == 0 {
@@ -51,7 +52,10 @@ func attributeWMIStarts(ctx context.Context, in *Input, fs []Finding) error {
 		if child == nil {
 			continue
 		}
-		if caller, remote := wmiCaller(in.processStarts, child); caller != nil {
+		if !callsBuilt {
+			calls, callsBuilt = wmiCalls(in.processStarts), true
+		}
+		if caller, remote := wmiCaller(calls, child); caller != nil {
 			f.citeContext(caller)
 			// Times, not spans: the 4688 and the Sysmon 1 of the child must
 			// say the same, to be merged.
@@ -68,12 +72,12 @@ func attributeWMIStarts(ctx context.Context, in *Input, fs []Finding) error {
 			}
 			continue
 		}
-		if !loaded {
-			var err error
-			if logons, err = in.Events(ctx, `source='`+timeline.SourceEVTX+`' AND provider='`+timeline.ProviderSecurity+`' AND event_id=4624`); err != nil {
+		if !logonsLoaded {
+			all, err := in.Events(ctx, `source='`+timeline.SourceEVTX+`' AND provider='`+timeline.ProviderSecurity+`' AND event_id=4624`)
+			if err != nil {
 				return err
 			}
-			loaded = true
+			logons, logonsLoaded = byTime(all, func(l *Event) bool { return l.Field("LogonType") == "3" }), true
 		}
 		if l := networkLogonBefore(logons, child); l != nil {
 			f.citeContext(l)
@@ -99,16 +103,46 @@ func retitle(f *Finding, kind string) {
 	f.Title = strings.Replace(f.Title, "("+wmiHostKind+")", "(WMI provider host ("+kind+"))", 1)
 }
 
-// wmiCaller is the wmic.exe start that asked WMI for child: on child's host
-// (remote false) without /node: naming another host, or on another host
-// with /node: naming child's host (remote true), within wmiCallWindow
-// before it, creating the child's program. The nearest one wins.
-func wmiCaller(procs []Event, child *Event) (caller *Event, remote bool) {
-	for i := range procs {
-		e := &procs[i]
-		if e.image() != "wmic.exe" || e.TS.After(child.TS) || child.TS.Sub(e.TS) > wmiCallWindow {
-			continue
+// maxLookBack bounds the records before a child that are weighed as its
+// caller, so that a log flooded with wmic calls or logons costs linear time.
+const maxLookBack = 64
+
+// byTime returns the events that pass keep and have a time, in time order.
+func byTime(events []Event, keep func(*Event) bool) []*Event {
+	var out []*Event
+	for i := range events {
+		if e := &events[i]; !e.TS.IsZero() && keep(e) {
+			out = append(out, e)
 		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].TS.Before(out[j].TS) })
+	return out
+}
+
+// wmiCalls are the wmic.exe starts that ask WMI to create a process, in
+// time order.
+func wmiCalls(procs []Event) []*Event {
+	return byTime(procs, func(e *Event) bool { return e.image() == "wmic.exe" && wmicCreate.MatchString(e.CommandLine) })
+}
+
+// before returns the events of sorted (in time order) at or before ts and
+// within window of it, nearest first, at most maxLookBack of them.
+func before(sorted []*Event, ts time.Time, window time.Duration) []*Event {
+	n := sort.Search(len(sorted), func(i int) bool { return sorted[i].TS.After(ts) })
+	var out []*Event
+	for i := n - 1; i >= 0 && len(out) < maxLookBack && ts.Sub(sorted[i].TS) <= window; i-- {
+		out = append(out, sorted[i])
+	}
+	return out
+}
+
+// wmiCaller is the wmic.exe start among calls (see wmiCalls) that asked WMI
+// for child: on child's host (remote false) without /node: naming another
+// host, or on another host with /node: naming child's host (remote true),
+// within wmiCallWindow before it, creating the child's program. The nearest
+// one wins.
+func wmiCaller(calls []*Event, child *Event) (caller *Event, remote bool) {
+	for _, e := range before(calls, child.TS, wmiCallWindow) {
 		m := wmicCreate.FindStringSubmatch(e.CommandLine)
 		if m == nil {
 			continue
@@ -122,19 +156,14 @@ func wmiCaller(procs []Event, child *Event) (caller *Event, remote bool) {
 			node = strings.ToLower(n[1])
 		}
 		local := node == "" || node == "localhost" || node == "127.0.0.1" || node == "."
-		var fromElsewhere bool
 		switch {
 		case e.Host == child.Host && local:
+			return e, false
 		case e.Host != child.Host && !local && sameHostName(node, child.Host):
-			fromElsewhere = true
-		default:
-			continue
-		}
-		if caller == nil || e.TS.After(caller.TS) || e.TS.Equal(caller.TS) && e.ID < caller.ID {
-			caller, remote = e, fromElsewhere
+			return e, true
 		}
 	}
-	return caller, remote
+	return nil, false
 }
 
 // sameHostName compares a /node: name with a host name, either of which may
@@ -147,20 +176,15 @@ func sameHostName(node, host string) bool {
 	return net.ParseIP(node) == nil && short(node) == short(host)
 }
 
-// networkLogonBefore is the nearest network logon (4624 type 3) on child's
-// host within networkLogonWindow before it.
-func networkLogonBefore(logons []Event, child *Event) *Event {
-	var best *Event
-	for i := range logons {
-		l := &logons[i]
-		if l.Host != child.Host || l.Field("LogonType") != "3" || l.TS.After(child.TS) || child.TS.Sub(l.TS) > networkLogonWindow {
-			continue
-		}
-		if best == nil || l.TS.After(best.TS) || l.TS.Equal(best.TS) && l.ID < best.ID {
-			best = l
+// networkLogonBefore is the nearest network logon among logons (4624 type
+// 3, in time order) on child's host within networkLogonWindow before it.
+func networkLogonBefore(logons []*Event, child *Event) *Event {
+	for _, l := range before(logons, child.TS, networkLogonWindow) {
+		if l.Host == child.Host {
+			return l
 		}
 	}
-	return best
+	return nil
 }
 
 func logonAccount(domain, user string) string {

@@ -1,6 +1,8 @@
 package analyzers
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,10 +61,30 @@ func TestWMICallerFromAnotherHost(t *testing.T) {
 		{ID: 2, Host: "ws07.corp.example.com", Process: cmd, imageName: "cmd.exe", ParentProcess: wmiPrvSE, TS: at("2024-03-05T10:00:00Z")},
 		{ID: 3, Host: "ws08", Process: cmd, imageName: "cmd.exe", ParentProcess: wmiPrvSE, TS: at("2024-03-05T10:00:00Z")},
 	}
-	if caller, remote := wmiCaller(procs, &procs[1]); caller == nil || caller.ID != 1 || !remote {
+	if caller, remote := wmiCaller(wmiCalls(procs), &procs[1]); caller == nil || caller.ID != 1 || !remote {
 		t.Errorf("ws07: caller %v remote %v, want wmic on ADMIN01, remote", caller, remote)
 	}
-	if caller, _ := wmiCaller(procs, &procs[2]); caller != nil {
+	if caller, _ := wmiCaller(wmiCalls(procs), &procs[2]); caller != nil {
 		t.Errorf("ws08: caller %v, want none", caller.ID)
+	}
+}
+
+// TestWMIAttributionKeepsOneStartOneFinding: the 4688 and the Sysmon 1 of
+// one child, both attributed to the same wmic call, merge into one finding
+// citing both records and the call.
+func TestWMIAttributionKeepsOneStartOneFinding(t *testing.T) {
+	db := newTimeline(t, []ev{
+		atTime(sysmon1(wmicExe, cmd, `wmic process call create "cmd.exe /c whoami"`), "2024-03-05T09:59:59.200Z"),
+		atTime(security4688(cmd, wmiPrvSE, `cmd.exe /c whoami`), "2024-03-05T10:00:00Z"),
+		atTime(sysmon1(cmd, wmiPrvSE, `cmd.exe /c whoami`), "2024-03-05T10:00:00.030Z"),
+	})
+	if _, err := Run(context.Background(), db, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	n := queryStrings(t, db, `SELECT CAST(count(*) AS TEXT) FROM findings WHERE title LIKE 'cmd.exe started by wmiprvse.exe%'`)
+	ids := queryStrings(t, db, `SELECT CAST(fe.event_id AS TEXT) FROM findings f JOIN finding_evidence fe ON fe.finding_id = f.id
+		WHERE f.title LIKE 'cmd.exe started by wmiprvse.exe%' ORDER BY fe.event_id`)
+	if n[0] != "1" || strings.Join(ids, ",") != "1,2,3" {
+		t.Errorf("%s findings citing %v, want one citing the call and both records (1,2,3)", n[0], ids)
 	}
 }
