@@ -149,6 +149,7 @@ type Input struct {
 	// processStarts are every process start (Security 4688, Sysmon 1), in
 	// id order, loaded once by Run for every analyzer.
 	processStarts []Event
+	startIndex    map[int64]*Event // processStarts by event id, built when first needed
 }
 
 // Events returns the events matching a SQL condition, in id order.

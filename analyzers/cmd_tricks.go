@@ -82,11 +82,18 @@ var shellSwitch = lazy(`(?i)(?:^|\s)/[ck]\s|\.(?:bat|cmd)\b`)
 
 // shellRuns is the seed analytic itself: every cmd.exe start with /c, /k
 // or a batch file, one informational finding per host, parent and local
-// day, citing up to maxEvidence of them. The other cmd.exe detections
+// day, counting starts (not records) and citing up to maxEvidence records. The other cmd.exe detections
 // raise the ones that deserve it; this one makes them countable.
-func shellRuns(procs []Event, loc *time.Location) []Finding {
+func shellRuns(procs []Event, exits map[int64]processExit, loc *time.Location) []Finding {
 	type key struct{ host, parent, day string }
+	type runs struct {
+		exits             map[int64]bool
+		shortest, longest time.Duration
+	}
 	byKey := map[key]*Finding{}
+	ran := map[key]*runs{}
+	// A 4688 and a Sysmon 1 of one start are one command, cited twice.
+	var starts timeline.StartSet
 	var order []key
 	for i := range procs {
 		e := &procs[i]
@@ -104,10 +111,26 @@ func shellRuns(procs []Event, loc *time.Location) []Finding {
 		if len(f.EventIDs) < maxEvidence {
 			f.cite(e)
 		}
+		if x, ok := exits[e.ID]; ok {
+			r := ran[k]
+			if r == nil {
+				r = &runs{exits: map[int64]bool{}, shortest: x.ran, longest: x.ran}
+				ran[k] = r
+			}
+			if !r.exits[x.exit.ID] {
+				r.exits[x.exit.ID] = true
+				r.shortest, r.longest = min(r.shortest, x.ran), max(r.longest, x.ran)
+				if len(f.EventIDs) < maxEvidence {
+					f.citeContext(x.exit)
+				}
+			}
+		}
 		if e.TS.Before(f.TS) {
 			f.TS = e.TS
 		}
-		f.Features["starts"] = toInt(f.Features["starts"]) + 1
+		if starts.Add(e.Host, e.Process, timeline.RecordKind(e.Source, e.Channel, e.EventID), e.TS) {
+			f.Features["starts"] = toInt(f.Features["starts"]) + 1
+		}
 	}
 	out := make([]Finding, 0, len(order))
 	for _, k := range order {
@@ -118,8 +141,19 @@ func shellRuns(procs []Event, loc *time.Location) []Finding {
 			parent = "an unrecorded parent"
 		}
 		f.Title = fmt.Sprintf("cmd.exe ran %d %s with /c, /k or a batch file on %s, started by %s", n, plural(n, "command", "commands"), k.day, parent)
-		f.Rule = fmt.Sprintf("MITRE's analytic for T1059.003: cmd.exe process starts (4688, Sysmon 1) with /c, /k, .bat or .cmd. Informational: "+
-			"shells run commands all day; the other findings on these starts say which deserve a look. Days are local to %s.", loc)
+		f.Rule = fmt.Sprintf("MITRE's analytic for T1059.003: cmd.exe process starts (4688, Sysmon 1, with their exits in 4689) with /c, /k, .bat or .cmd. Informational: "+
+			"shells run commands all day; the other findings on these starts say which deserve a look. A start recorded by both 4688 and Sysmon 1 counts once. Days are local to %s.", loc)
+		if r := ran[k]; r != nil {
+			n := len(r.exits)
+			f.Features["exits_paired"] = n
+			f.Features["shortest_run_ms"], f.Features["longest_run_ms"] = r.shortest.Milliseconds(), r.longest.Milliseconds()
+			if n == 1 {
+				f.Rule += fmt.Sprintf(" The exit of one of these shells is recorded (Security 4689, paired with its start by process id): it ran %s.", span(r.longest))
+			} else {
+				f.Rule += fmt.Sprintf(" The exits of %d of these shells are recorded (Security 4689, paired with their starts by process id): they ran from %s to %s.",
+					n, span(r.shortest), span(r.longest))
+			}
+		}
 		out = append(out, *f)
 	}
 	return out

@@ -36,6 +36,9 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 		if err != nil {
 			return Summary{}, fmt.Errorf("analyzers: %s: %w", a.Meta().ID, err)
 		}
+		if err := attributeWMIStarts(ctx, in, fs); err != nil {
+			return Summary{}, fmt.Errorf("analyzers: %s: WMI callers: %w", a.Meta().ID, err)
+		}
 		sort.SliceStable(fs, func(i, j int) bool { return less(&fs[i], &fs[j]) })
 		fs = mergeSameStarts(fs)
 		attachPrefetchRuns(fs, runs)

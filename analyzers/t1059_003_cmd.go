@@ -42,7 +42,7 @@ var unusualParents = map[string]string{
 	"php-cgi.exe": "web server", "sqlservr.exe": "database server", "mysqld.exe": "database server",
 	"postgres.exe": "database server", "oracle.exe": "database server",
 	"wscript.exe": "script host", "cscript.exe": "script host", "mshta.exe": "script host",
-	"wmiprvse.exe": "WMI provider host (remote WMI execution)",
+	"wmiprvse.exe": wmiHostKind,
 }
 
 // remoteServiceParents are the services remote-execution tools install on
@@ -236,6 +236,10 @@ func dosfuscation(cmd string) (int, map[string]any) {
 
 func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	procs := in.processStarts
+	exits, err := shellExits(ctx, in, procs)
+	if err != nil {
+		return nil, err
+	}
 	var out []Finding
 	// The baseline: how often each parent starts cmd.exe on each host.
 	parents := map[string]map[string]int{}
@@ -337,9 +341,15 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 				out = append(out, f)
 			}
 		}
+		if x, ok := exits[e.ID]; ok {
+			for j := startFindings; j < len(out); j++ {
+				out[j].citeContext(x.exit)
+				out[j].Rule += exitSentence(x)
+			}
+		}
 	}
 	out = append(out, echoBuiltFiles(procs)...)
-	out = append(out, shellRuns(procs, in.Opts.Location)...)
+	out = append(out, shellRuns(procs, exits, in.Opts.Location)...)
 	out = append(out, newShellParents(procs)...)
 	for i := range procs {
 		e := &procs[i]

@@ -35,6 +35,18 @@ func TestCommandShellDetections(t *testing.T) {
 			"T1059.003", "informational", "cmd.exe ran 1 command with /c, /k or a batch file on 2024-03-05, started by explorer.exe"},
 		{"seed analytic: batch file anywhere", []ev{security4688(cmd, expl, `cmd.exe /c "C:\Program Files\App\nightly.cmd"`)},
 			"T1059.003", "informational", "cmd.exe ran 1 command with /c, /k or a batch file on 2024-03-05, started by explorer.exe"},
+		{"seed analytic: 4688 and Sysmon 1 of one start are one command", []ev{
+			atTime(security4688(cmd, expl, `cmd.exe /c dir`), "2024-03-05T10:00:00.100Z"),
+			atTime(sysmon1(cmd, expl, `cmd.exe /c dir`), "2024-03-05T10:00:00.130Z")},
+			"T1059.003", "informational", "cmd.exe ran 1 command with /c, /k or a batch file on 2024-03-05, started by explorer.exe"},
+		{"seed analytic: two starts in one log are two commands", []ev{
+			atTime(sysmon1(cmd, expl, `cmd.exe /c dir`), "2024-03-05T10:00:00.100Z"),
+			atTime(sysmon1(cmd, expl, `cmd.exe /c dir`), "2024-03-05T10:00:00.900Z")},
+			"T1059.003", "informational", "cmd.exe ran 2 commands with /c, /k or a batch file on 2024-03-05, started by explorer.exe"},
+		{"seed analytic: records too far apart are two starts", []ev{
+			atTime(security4688(cmd, expl, `cmd.exe /c dir`), "2024-03-05T10:00:00Z"),
+			atTime(sysmon1(cmd, expl, `cmd.exe /c dir`), "2024-03-05T10:00:05Z")},
+			"T1059.003", "informational", "cmd.exe ran 2 commands with /c, /k or a batch file on 2024-03-05, started by explorer.exe"},
 		{"new parent on the last day", []ev{
 			atTime(security4688(cmd, expl, `cmd.exe`), "2024-03-01T10:00:00Z"),
 			atTime(security4688(cmd, `C:\Program Files\Acme\agent.exe`, `cmd.exe /c whoami`), "2024-03-20T10:00:00Z")},

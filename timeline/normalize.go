@@ -47,6 +47,15 @@ func FromEVTX(host string, artifactID int64, rec *evtx.Record) Event {
 		e.Process, e.CommandLine, e.ParentProcess = field("NewProcessName"), field("CommandLine"), field("ParentProcessName")
 		e.User = account(field("SubjectDomainName"), field("SubjectUserName"), e.User)
 		e.Summary = started(e.Process, e.ParentProcess, e.CommandLine)
+	case s.Provider == providerSecurity && s.EventID == 4689:
+		// An exit carries no command line; ProcessId and Status stay in the
+		// data, where the analyzers pair it with its start.
+		e.Process = field("ProcessName")
+		e.User = account(field("SubjectDomainName"), field("SubjectUserName"), e.User)
+		e.Summary = base(e.Process) + " exited"
+		if st := field("Status"); st != "" {
+			e.Summary += " with status " + st
+		}
 	case s.Provider == providerSysmon && s.EventID == 1:
 		e.Process, e.CommandLine, e.ParentProcess = field("Image"), field("CommandLine"), field("ParentImage")
 		if u := field("User"); u != "" {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"triage/internal/testcorpus"
 	"triage/parsers/evtx"
@@ -87,5 +88,31 @@ func TestFromPrefetchDataColumn(t *testing.T) {
 	})
 	if n == 0 {
 		t.Fatal("no prefetch run times in the KAPE collection")
+	}
+}
+
+// TestFromEVTXProcessExit: a Security 4689 names the exited program as its
+// process and its account as 4688 does, and keeps ProcessId and Status in
+// the data, where the analyzers pair the exit with its start.
+func TestFromEVTXProcessExit(t *testing.T) {
+	rec := &evtx.Record{System: evtx.System{Provider: providerSecurity, EventID: 4689, Channel: "Security",
+		TimeCreated: time.Date(2024, 3, 1, 10, 0, 5, 0, time.UTC), EventRecordID: 77}, Data: []evtx.Field{
+		{Name: "SubjectUserName", Value: "alice"}, {Name: "SubjectDomainName", Value: "CORP"},
+		{Name: "Status", Value: "0x0"}, {Name: "ProcessId", Value: "0x1a2c"}, {Name: "ProcessName", Value: `C:\Windows\System32\cmd.exe`}}}
+	e := FromEVTX("host", 1, rec)
+	if e.Process != `C:\Windows\System32\cmd.exe` || e.User != `CORP\alice` || e.CommandLine != "" {
+		t.Errorf("process %q, user %q, command line %q", e.Process, e.User, e.CommandLine)
+	}
+	if e.Summary != "cmd.exe exited with status 0x0" {
+		t.Errorf("summary %q", e.Summary)
+	}
+	if err := e.Encode(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.data, `"ProcessId":"0x1a2c"`) || !strings.Contains(e.data, `"Status":"0x0"`) {
+		t.Errorf("data %s", e.data)
+	}
+	if c := CategoryOf(e.Source, e.Provider, e.EventID); c != CategoryProcessEnd {
+		t.Errorf("category %v", c)
 	}
 }
