@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"triage/analyzers/sigma"
+	"triage/internal/testcorpus"
 	"triage/timeline"
 )
 
@@ -19,11 +20,7 @@ const sigmaCorpus = "../../shared/corpus/sigma"
 func sigmaCorpusPaths(tb testing.TB) []string {
 	var paths []string
 	for _, d := range sigmaWindowsDirs {
-		p := filepath.Join(sigmaCorpus, d)
-		if _, err := os.Stat(p); err != nil {
-			tb.Skipf("sigma corpus not available: %v", err)
-		}
-		paths = append(paths, p)
+		paths = append(paths, testcorpus.Dir(tb, "sigma", filepath.FromSlash(d)))
 	}
 	return paths
 }

@@ -13,17 +13,15 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"triage/internal/testcorpus"
 )
 
-const corpus = "../../shared/corpus"
-
+// needCorpus is the corpus path p, through testcorpus: the test skips
+// where the corpus is absent, and fails there when CI requires it.
 func needCorpus(t testing.TB, p string) string {
 	t.Helper()
-	full := filepath.Join(corpus, p)
-	if _, err := os.Stat(full); err != nil {
-		t.Fatalf("corpus missing: %v (tests read ../shared/corpus in place)", err)
-	}
-	return full
+	return testcorpus.Dir(t, filepath.FromSlash(p))
 }
 
 var reasons = map[SkipReason]bool{

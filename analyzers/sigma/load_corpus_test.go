@@ -1,10 +1,11 @@
 package sigma
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"triage/internal/testcorpus"
 )
 
 // corpusRoot is SigmaHQ's rule set as shared beside the worktree.
@@ -16,11 +17,7 @@ var windowsRuleDirs = []string{"rules/windows", "rules-emerging-threats", "rules
 func windowsRulePaths(t testing.TB) []string {
 	var out []string
 	for _, d := range windowsRuleDirs {
-		p := filepath.Join(corpusRoot, d)
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("corpus not available: %v", err)
-		}
-		out = append(out, p)
+		out = append(out, testcorpus.Dir(t, "sigma", filepath.FromSlash(d)))
 	}
 	return out
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"triage/internal/testcorpus"
 )
 
 // regressionEvents reads the events of the regression data's .json files
@@ -16,7 +18,7 @@ import (
 // cased, and every value cut in half, so that near misses are tried too.
 func regressionEvents(t *testing.T) []testEvent {
 	var out []testEvent
-	filepath.WalkDir(filepath.Join(corpusRoot, "regression_data"), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(testcorpus.Dir(t, "sigma", "regression_data"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || !strings.HasSuffix(p, ".json") {
 			return nil
 		}

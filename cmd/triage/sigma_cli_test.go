@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"triage/internal/testcorpus"
 )
 
 // The regression test of "WerFaultSecure Loading DbgCore or DbgHelp":
@@ -18,6 +20,7 @@ const (
 )
 
 func werFaultRulePath(t *testing.T) string {
+	testcorpus.Dir(t, "sigma") // skips, or fails in CI, without the corpus
 	matches, _ := filepath.Glob(sigmaCorpus + "/rules-threat-hunting/windows/image_load/image_load_win_werfaultsecure_dbgcore_dbghelp_load.yml")
 	if len(matches) != 1 {
 		t.Skip("sigma corpus not available")

@@ -12,6 +12,7 @@ import (
 
 	"triage/analyzers"
 	"triage/analyzers/sigma"
+	"triage/internal/testcorpus"
 	"triage/parsers/evtx"
 	"triage/timeline"
 )
@@ -26,11 +27,7 @@ func loadSigmaCorpus(t testing.TB) *sigma.Collection {
 	t.Helper()
 	var paths []string
 	for _, d := range sigmaWindowsDirs {
-		p := filepath.Join(sigmaCorpus, d)
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("sigma corpus not available: %v", err)
-		}
-		paths = append(paths, p)
+		paths = append(paths, testcorpus.Dir(t, "sigma", filepath.FromSlash(d)))
 	}
 	return sigma.Load(paths, sigma.LoadOptions{})
 }
@@ -43,7 +40,7 @@ type regressionTest struct {
 
 func regressionTests(t *testing.T) []regressionTest {
 	var out []regressionTest
-	filepath.WalkDir(filepath.Join(sigmaCorpus, "regression_data"), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(testcorpus.Dir(t, "sigma", "regression_data"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.Name() != "info.yml" {
 			return nil
 		}
