@@ -3,12 +3,14 @@ package ingest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"triage/collectors/image"
+	"triage/internal/outfile"
 	"triage/timeline"
 )
 
@@ -125,7 +127,10 @@ func (m *Manifest) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	return outfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
 }
 
 // ReadManifest reads a manifest written by Write.
@@ -139,33 +144,6 @@ func ReadManifest(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("ingest: %s: %w", path, err)
 	}
 	return &m, nil
-}
-
-// WriteFileAtomic writes b to a temporary file beside path, syncs it and
-// renames it to path.
-func WriteFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	return nil
 }
 
 // HashOutputs hashes the named files of dir, reading each as a stream, in

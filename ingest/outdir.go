@@ -119,7 +119,7 @@ func (o *Out) clear(replace bool) error {
 	return nil
 }
 
-// isTempName reports a temporary file of WriteFileAtomic's or the report's.
+// isTempName reports a temporary file of outfile.Write's.
 func isTempName(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"triage/internal/outfile"
 )
 
 // Options control rendering.
@@ -46,7 +48,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 		{"findings.csv", writeFindingsCSV},
 		{"timeline.csv", func(w io.Writer, d *data) error { return writeTimelineCSV(w, db, d) }},
 	} {
-		if err := writeFile(filepath.Join(opts.OutDir, out.name), func(w io.Writer) error { return out.write(w, d) }); err != nil {
+		if err := writeOutput(filepath.Join(opts.OutDir, out.name), func(w io.Writer) error { return out.write(w, d) }); err != nil {
 			return written, err
 		}
 		written = append(written, out.name)
@@ -64,31 +66,6 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	}
 	sort.Strings(written)
 	return written, nil
-}
-
-// writeFile writes path through a temporary file beside it, renamed into
-// place once whole: a full disk or a crash never leaves a report or a CSV
-// cut short under its own name.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("report: %s: %w", filepath.Base(path), err)
-	}
-	return nil
 }
 
 // writeScripts saves each reassembled script as scripts/<sha256>.txt: a
@@ -109,7 +86,7 @@ func writeScripts(dir string, d *data) ([]string, error) {
 		}
 		seen[name] = true
 		text := s.Text
-		err := writeFile(filepath.Join(dir, filepath.FromSlash(name)), func(w io.Writer) error {
+		err := writeOutput(filepath.Join(dir, filepath.FromSlash(name)), func(w io.Writer) error {
 			_, err := io.WriteString(w, text)
 			return err
 		})
@@ -119,4 +96,12 @@ func writeScripts(dir string, d *data) ([]string, error) {
 		out = append(out, name)
 	}
 	return out, nil
+}
+
+// writeOutput writes one output file whole or not at all.
+func writeOutput(path string, write func(io.Writer) error) error {
+	if err := outfile.Write(path, write); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
 }

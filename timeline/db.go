@@ -131,6 +131,12 @@ func Open(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	return checkVersion(db)
+}
+
+// checkVersion gives db back when its schema is the one this code writes,
+// else closes it and says which it is.
+func checkVersion(db *sql.DB) (*sql.DB, error) {
 	db.SetMaxOpenConns(1)
 	var v int
 	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {

@@ -25,15 +25,5 @@ func OpenReadOnly(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(1)
-	var v int
-	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("timeline: %w", err)
-	}
-	if v != SchemaVersion {
-		db.Close()
-		return nil, fmt.Errorf("%w %d (want %d)", ErrSchemaVersion, v, SchemaVersion)
-	}
-	return db, nil
+	return checkVersion(db)
 }
