@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"triage/analyzers"
@@ -77,7 +74,11 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	ms.CommandLine = append([]string{"triage", "hunt"}, args...)
-	if err := recordHunt(dir, ms, outputs); err != nil {
+	record := func(m *ingest.Manifest) (err error) {
+		m.Sigma, err = json.Marshal(ms)
+		return err
+	}
+	if err := refreshManifest(dir, outputs, record); err != nil {
 		fmt.Fprintf(stderr, "triage: hunt: manifest: %v\n", err)
 		return exitFail
 	}
@@ -97,29 +98,10 @@ func runAnalyzerOptions(db *sql.DB) (analyzers.Options, error) {
 	if err != nil {
 		return analyzers.Options{}, fmt.Errorf("the run's time zone %q: %v", zone, err)
 	}
-	start, end, _ := strings.Cut(hours, "-")
-	o := analyzers.Options{Location: loc, IncidentWindow: 5 * time.Minute}
-	o.BusinessStart, _ = strconv.Atoi(start)
-	o.BusinessEnd, _ = strconv.Atoi(end)
-	return o, nil
-}
-
-// recordHunt stores the hunt's rule set in the manifest and refreshes the
-// outputs' hashes, keeping the record of the run itself.
-func recordHunt(dir string, ms *manifestSigma, outputs []string) error {
-	path := filepath.Join(dir, ingest.ManifestName)
-	m, err := ingest.ReadManifest(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
+	// Parsed as the run parsed its flag: an end of 00 is midnight.
+	start, end, err := parseBusinessHours(hours)
 	if err != nil {
-		return err
+		return analyzers.Options{}, fmt.Errorf("the run's business hours: %v", err)
 	}
-	if m.Sigma, err = json.Marshal(ms); err != nil {
-		return err
-	}
-	if m.Outputs, err = ingest.HashOutputs(dir, append([]string{ingest.TimelineName}, outputs...)); err != nil {
-		return err
-	}
-	return m.Write(path)
+	return analyzers.Options{Location: loc, BusinessStart: start, BusinessEnd: end}, nil
 }

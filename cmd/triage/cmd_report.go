@@ -100,7 +100,7 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 		fmt.Fprintf(stderr, "triage: %s\n", printable.Escape(err.Error())) // the error names the report package already
 		return exitFail
 	}
-	if err := refreshManifest(dir, outputs); err != nil {
+	if err := refreshManifest(dir, outputs, nil); err != nil {
 		fmt.Fprintf(stderr, "triage: report: manifest: %s\n", printable.Escape(err.Error()))
 		return exitFail
 	}
@@ -122,9 +122,9 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 	return exitOK
 }
 
-// refreshManifest rewrites only the manifest's outputs, keeping the record
-// of the run itself as it was.
-func refreshManifest(dir string, outputs []string) error {
+// refreshManifest rewrites the manifest's outputs, and what edit changes
+// (nothing when nil), keeping the record of the run itself as it was.
+func refreshManifest(dir string, outputs []string, edit func(*ingest.Manifest) error) error {
 	path := filepath.Join(dir, ingest.ManifestName)
 	m, err := ingest.ReadManifest(path)
 	if os.IsNotExist(err) {
@@ -132,6 +132,11 @@ func refreshManifest(dir string, outputs []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if edit != nil {
+		if err := edit(m); err != nil {
+			return err
+		}
 	}
 	if m.Outputs, err = ingest.HashOutputs(dir, append([]string{ingest.TimelineName}, outputs...)); err != nil {
 		return err

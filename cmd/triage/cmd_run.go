@@ -261,7 +261,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		return exitFail, err
 	}
 	sum, err := analyzers.Run(ctx, db, analyzers.Options{
-		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd, IncidentWindow: 5 * time.Minute,
+		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd,
 		Sigma: r.o.sigma.ruleSet(),
 	})
 	if ctx.Err() != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"triage/internal/testcorpus"
+	"triage/timeline"
 )
 
 // The regression test of "WerFaultSecure Loading DbgCore or DbgHelp":
@@ -113,5 +114,22 @@ func TestSigmaFlagErrors(t *testing.T) {
 		if code, _, _ := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// TestHuntReadsTheRunsHours: a hunt analyzes with the hours the run was
+// given, read as the flag was, so an end of 00 stays midnight.
+func TestHuntReadsTheRunsHours(t *testing.T) {
+	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := timeline.StartRun(db, timeline.Run{TimeZone: "Europe/Berlin", BusinessHours: "22-00"}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := runAnalyzerOptions(db)
+	if err != nil || o.BusinessStart != 22 || o.BusinessEnd != 24 || o.Location.String() != "Europe/Berlin" {
+		t.Errorf("options %+v, %v", o, err)
 	}
 }
