@@ -2,6 +2,7 @@ package analyzers
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"syscall"
@@ -15,20 +16,9 @@ import (
 // 1,000,000 events: process starts (a tenth of them interpreters, some
 // suspicious), PowerShell logs, prefetch runs and image loads.
 func BenchmarkMillionEvents(b *testing.B) {
-	const n = 1_000_000
-	db, err := timeline.Create(filepath.Join(b.TempDir(), "timeline.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	w, _ := timeline.NewWriter(db)
-	a := &timeline.Artifact{Host: "h", EvidenceRoot: "r", Path: "p", Kind: "evtx", SHA256: "ab", MD5: "cd", Status: "ok"}
-	w.AddArtifact(a)
-	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	images := []string{`C:\Windows\System32\svchost.exe`, `C:\Windows\System32\conhost.exe`, `C:\Program Files\App\app.exe`,
 		`C:\Windows\System32\cmd.exe`, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`}
-	for i := 0; i < n; i++ {
-		e := timeline.Event{TS: start.Add(time.Duration(i) * time.Second), Host: "h", ArtifactID: a.ID, RecordID: int64(i), Source: "evtx", Summary: "s"}
+	db := syntheticTimeline(b, 1_000_000, func(i int, e *timeline.Event) {
 		switch i % 10 {
 		case 0, 1, 2, 3, 4, 5:
 			e.EventID, e.Provider = 4688, "Microsoft-Windows-Security-Auditing"
@@ -56,13 +46,8 @@ func BenchmarkMillionEvents(b *testing.B) {
 		default:
 			e.EventID, e.Provider = 4624, "Microsoft-Windows-Security-Auditing"
 		}
-		if err := w.AddEvent(&e); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
+	})
+	defer db.Close()
 	b.ResetTimer()
 	// The machine is shared, so wall time alone says little: CPU seconds per
 	// run are reported too, as the figure that does not depend on the load.
@@ -84,4 +69,34 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// syntheticTimeline writes a timeline of n events, one a second from
+// 2024-01-01 on host h, each set by fill, and returns it opened.
+func syntheticTimeline(b *testing.B, n int, fill func(i int, e *timeline.Event)) *sql.DB {
+	b.Helper()
+	db, err := timeline.Create(filepath.Join(b.TempDir(), "timeline.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := timeline.NewWriter(db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := &timeline.Artifact{Host: "h", EvidenceRoot: "r", Path: "p", Kind: "evtx", SHA256: "ab", MD5: "cd", Status: "ok"}
+	if _, err := w.AddArtifact(a); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		e := timeline.Event{TS: start.Add(time.Duration(i) * time.Second), Host: "h", ArtifactID: a.ID, RecordID: int64(i), Source: "evtx", Summary: "s"}
+		fill(i, &e)
+		if err := w.AddEvent(&e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return db
 }

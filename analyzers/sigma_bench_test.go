@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"triage/analyzers/sigma"
 	"triage/internal/testcorpus"
@@ -69,22 +68,12 @@ func BenchmarkSigmaTimelineDB(b *testing.B) {
 // 4104 and records of a channel no rule reads. events/cpu-s counts the
 // CPU of both goroutines, so it is the rate per core.
 func BenchmarkSigmaMillion(b *testing.B) {
-	const n = 1_000_000
-	db, err := timeline.Create(filepath.Join(b.TempDir(), "timeline.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	w, _ := timeline.NewWriter(db)
-	a := &timeline.Artifact{Host: "h", EvidenceRoot: "r", Path: "p", Kind: "evtx", SHA256: "ab", MD5: "cd", Status: "ok"}
-	w.AddArtifact(a)
-	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	images := []string{`C:\Windows\System32\svchost.exe`, `C:\Windows\System32\conhost.exe`, `C:\Program Files\App\app.exe`,
 		`C:\Windows\System32\cmd.exe`, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `C:\Windows\System32\rundll32.exe`}
 	const sysmon = "Microsoft-Windows-Sysmon/Operational"
-	for i := 0; i < n; i++ {
+	const n = 1_000_000
+	db := syntheticTimeline(b, n, func(i int, e *timeline.Event) {
 		img := images[i%len(images)]
-		e := timeline.Event{TS: start.Add(time.Duration(i) * time.Second), Host: "h", ArtifactID: a.ID, RecordID: int64(i), Source: "evtx", Summary: "s"}
 		switch i % 10 {
 		case 0, 1, 2:
 			e.EventID, e.Channel, e.Provider = 1, sysmon, "Microsoft-Windows-Sysmon"
@@ -111,13 +100,8 @@ func BenchmarkSigmaMillion(b *testing.B) {
 			e.EventID, e.Channel, e.Provider = 2006, "Microsoft-Windows-Store/Operational", "Microsoft-Windows-Store"
 			e.Data = map[string]any{"Message": "store update checked"}
 		}
-		if err := w.AddEvent(&e); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
+	})
+	defer db.Close()
 	rules := NewSigmaRules(nil, sigma.Load(sigmaCorpusPaths(b), sigma.LoadOptions{}), sigma.Selection{})
 	b.ResetTimer()
 	cpu0 := cpuSeconds()
