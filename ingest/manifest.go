@@ -163,8 +163,9 @@ func HashOutputs(dir string, names []string) ([]Output, error) {
 	return out, nil
 }
 
-// countSkipped counts skipped files by reason.
-func countSkipped(skipped []Skipped) map[string]int {
+// CountSkipped counts skipped files by reason, as the manifest's
+// skipped_by_reason states them.
+func CountSkipped(skipped []Skipped) map[string]int {
 	n := map[string]int{}
 	for _, s := range skipped {
 		n[s.Reason]++

@@ -341,10 +341,7 @@ func (r *run) record(res *ingest.Result) {
 	r.m.EvidenceErrors = res.EvidenceErrors
 	r.m.Images = res.Images()
 	r.m.Skipped = res.Skipped()
-	r.m.SkippedByReason = map[string]int{}
-	for _, s := range r.m.Skipped {
-		r.m.SkippedByReason[s.Reason]++
-	}
+	r.m.SkippedByReason = ingest.CountSkipped(r.m.Skipped)
 	r.m.NotClean = res.NotClean()
 	if r.m.NotClean == nil {
 		r.m.NotClean = []string{}
