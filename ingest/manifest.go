@@ -32,8 +32,11 @@ type Manifest struct {
 	StatusDetail string             `json:"status_detail,omitempty"`
 	// NotClean lists why a complete run is not clean: files it could not
 	// examine, evidence that changed while it was read. Empty when clean.
-	NotClean       []string   `json:"not_clean"`
-	Evidence       []string   `json:"evidence"`
+	NotClean []string `json:"not_clean"`
+	Evidence []string `json:"evidence"`
+	// Hosts names each evidence root's host and says where the name came
+	// from (--host, the logs' Computer field or the folder name).
+	Hosts          []HostName `json:"hosts"`
 	EvidenceErrors []string   `json:"evidence_errors,omitempty"`
 	Images         []Image    `json:"images,omitempty"`
 	Artifacts      []Artifact `json:"artifacts"`

@@ -38,6 +38,7 @@ type data struct {
 	SkippedByReason []reasonCount
 	SkippedCut      int
 	Sigma           *sigmaSection // sigma.go; nil when no Sigma rules ran
+	Case            caseView      // case.go: the hosts and the runs of the case
 	loc             *time.Location
 }
 
@@ -143,7 +144,7 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(notClean), &d.Run.NotClean)
 	d.Run.Incomplete = d.Run.Status != string(timeline.RunComplete)
 	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma} {
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma, loadCase} {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}

@@ -51,7 +51,7 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 	db, err := timeline.Open(filepath.Join(dir, ingest.TimelineName))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: hunt: %v\n", err)
-		fmt.Fprintln(stderr, "triage: hint: DIR is the --out folder of a triage run")
+		caseHint(stderr, err)
 		return exitFail
 	}
 	defer db.Close()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,6 +80,9 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 	db, err := timeline.Open(filepath.Join(dir, ingest.TimelineName))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: report: %s\n", printable.Escape(err.Error()))
+		if errors.Is(err, timeline.ErrSchemaVersion) {
+			caseHint(stderr, err)
+		}
 		return exitFail
 	}
 	defer db.Close()

@@ -30,12 +30,13 @@ func init() {
 }
 
 type runOptions struct {
-	out, caseID, examiner, tz, host, businessHours, reportTime string
-	pdf, force                                                 bool
-	location                                                   *time.Location
-	bizStart, bizEnd                                           int
-	fixedTime                                                  time.Time
-	sigma                                                      sigmaFlags
+	out, caseID, examiner, tz, businessHours, reportTime string
+	pdf, force                                           bool
+	location                                             *time.Location
+	bizStart, bizEnd                                     int
+	fixedTime                                            time.Time
+	sigma                                                sigmaFlags
+	hosts                                                hostFlags
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
@@ -47,7 +48,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.caseID, "case", "", "case `ID` to state in the manifest and report")
 	fs.StringVar(&o.examiner, "examiner", "", "examiner `NAME` to state in the manifest and report")
 	fs.StringVar(&o.tz, "tz", "UTC", "IANA time `ZONE` of the host (Europe/Berlin), for local times and business hours")
-	fs.StringVar(&o.host, "host", "", "host `NAME` (default: the events' Computer field, else the folder name)")
+	fs.Var(&o.hosts, "host", "host `NAME` of every root, or NAME=PATH for one root (repeat); default: the logs' Computer field, else the folder name when none or when roots share one")
 	fs.StringVar(&o.businessHours, "business-hours", "08-18", "business hours as `HH-HH` in --tz for the out-of-hours analytic, 00 to 24; 22-06 spans midnight")
 	fs.StringVar(&o.reportTime, "report-time", "", "time to state as the run and report times, as `RFC3339` (2024-03-01T09:00:00Z), for byte-identical reruns")
 	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
@@ -56,6 +57,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	evidence, code, ok := fs.parse(args, stdout, stderr)
 	if !ok {
 		return code
+	}
+	evidence, err := o.hosts.resolve(evidence)
+	if err != nil {
+		return fs.fail(stderr, err)
 	}
 	if len(evidence) == 0 {
 		return fs.fail(stderr, &usageError{msg: "no EVIDENCE to examine"})
@@ -87,7 +92,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 
 func (o *runOptions) validate(evidence []string) error {
 	var err error
-	for _, f := range []struct{ name, value string }{{"case", o.caseID}, {"examiner", o.examiner}, {"host", o.host}} {
+	for _, f := range []struct{ name, value string }{{"case", o.caseID}, {"examiner", o.examiner}} {
 		if err := plainText(f.name, f.value); err != nil {
 			return err
 		}
@@ -198,7 +203,7 @@ func execute(ctx context.Context, o runOptions, evidence, argv []string, stdout,
 		Tool:        ingest.Tool{Name: "triage", Version: version, Commit: toolCommit(), GoVersion: runtime.Version()},
 		CommandLine: argv, Case: o.caseID, Examiner: o.examiner, TimeZone: o.tz, BusinessHours: o.businessHours,
 		StartedUTC: timeline.FormatTime(o.now().UTC()), Status: timeline.RunInProgress, Evidence: evidence,
-		NotClean: []string{}, Artifacts: []ingest.Artifact{}, Skipped: []ingest.Skipped{}, SkippedByReason: map[string]int{},
+		NotClean: []string{}, Hosts: []ingest.HostName{}, Artifacts: []ingest.Artifact{}, Skipped: []ingest.Skipped{}, SkippedByReason: map[string]int{},
 		Outputs: []ingest.Output{},
 	}}
 	code, err := r.execute(ctx, stderr)
@@ -247,7 +252,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	}
 	bar := &progress{console: r.log.console}
 	res, err := ingest.Ingest(ctx, db, r.m.Evidence, ingest.Options{
-		Host: r.o.host, Collect: collectors.Options{TempDir: r.out.TempDir()},
+		Host: r.o.hosts.all, Names: r.o.hosts.names, Collect: collectors.Options{TempDir: r.out.TempDir()},
 		Logf: r.log.Printf, Progress: bar.update, BeforeRehash: beforeRehash,
 	})
 	bar.finish()
@@ -339,6 +344,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 // record copies what the ingest found into the manifest.
 func (r *run) record(res *ingest.Result) {
 	r.m.EvidenceErrors = res.EvidenceErrors
+	r.m.Hosts = res.HostNames()
 	r.m.Images = res.Images()
 	r.m.Skipped = res.Skipped()
 	r.m.SkippedByReason = ingest.CountSkipped(r.m.Skipped)
