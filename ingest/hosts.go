@@ -33,8 +33,11 @@ const (
 // HostName is how one evidence root's host was named, for the manifest,
 // the hosts table and the report.
 type HostName struct {
-	Name         string     `json:"name"`
-	EvidenceRoot string     `json:"evidence_root"`
+	Name         string `json:"name"`
+	EvidenceRoot string `json:"evidence_root"`
+	// EvidencePath is the root's absolute path with links resolved, which
+	// triage run --add compares to refuse evidence already in the case.
+	EvidencePath string     `json:"evidence_path"`
 	Source       NameSource `json:"name_source"`
 	// Computer is the Computer field the root's logs give, when read: a
 	// root named otherwise still says which machine its logs claim.
@@ -119,7 +122,7 @@ func (r *Result) HostNames() []HostName {
 }
 
 func (h *Host) hostName() HostName {
-	return HostName{Name: h.Name, EvidenceRoot: h.Root, Source: h.NameSource, Computer: h.Computer, Detail: h.NameDetail}
+	return HostName{Name: h.Name, EvidenceRoot: h.Root, EvidencePath: h.path, Source: h.NameSource, Computer: h.Computer, Detail: h.NameDetail}
 }
 
 // hostFromEvents takes the Computer field of the first event log that has
@@ -179,7 +182,7 @@ func timelineHosts(hosts []*Host) []timeline.Host {
 	out := make([]timeline.Host, len(hosts))
 	for i, h := range hosts {
 		out[i] = timeline.Host{Name: h.Name, EvidenceRoot: h.Root, NameSource: string(h.NameSource),
-			Computer: h.Computer, Detail: h.NameDetail}
+			Computer: h.Computer, Detail: h.NameDetail, Path: h.path}
 	}
 	return out
 }

@@ -32,6 +32,15 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Progress is called after each artifact is written; nil for none.
 	Progress func(Progress)
+	// Append adds the roots to a case the timeline already holds: hosts
+	// already in it are taken, and a root already in it is refused with an
+	// InCaseError unless ForceAdd (see checkNotInCase).
+	Append, ForceAdd bool
+	// Admitted, when set, is called once every root is opened, named and
+	// checked, before anything is written; an error from it ends the
+	// ingest. A run that adds to a case marks the case in progress there,
+	// so that evidence it refuses leaves the case as it was.
+	Admitted func() error
 	// BeforeRehash, when set, is called once every root is written and
 	// before the evidence is hashed again. Tests change the evidence there.
 	BeforeRehash func()
@@ -67,6 +76,7 @@ type Host struct {
 	evidence *collectors.Evidence
 	files    []*collectors.Artifact
 	folder   string // the root's folder or file name, the host name of last resort
+	path     string // the root's absolute path with links resolved
 }
 
 // Result is what an ingest wrote and what the end-of-run checks need.
@@ -111,7 +121,22 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 		}
 		res.opened = append(res.opened, h)
 	}
+	if o.Append {
+		taken, err := timeline.HostNames(db)
+		if err != nil {
+			return res, err
+		}
+		o.Taken = append(o.Taken, taken...)
+		if err := checkNotInCase(db, res.opened, o); err != nil {
+			return res, err
+		}
+	}
 	nameHosts(res.opened, o)
+	if o.Admitted != nil {
+		if err := o.Admitted(); err != nil {
+			return res, err
+		}
+	}
 	if err := timeline.AddHosts(db, timelineHosts(res.opened)); err != nil {
 		return res, err
 	}
@@ -157,7 +182,7 @@ func openRoot(root string, o Options) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{Root: root, Format: ev.Format, Skipped: ev.Skipped, evidence: ev, files: ev.Artifacts,
-		Computer: hostFromEvents(ev), folder: ev.HostHint}
+		Computer: hostFromEvents(ev), folder: ev.HostHint, path: resolvedPath(root)}
 	if ev.Image != nil {
 		mi := describeImage(root, ev.Image)
 		h.Image = &mi

@@ -43,19 +43,26 @@ func loadCase(db *sql.DB, d *data) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = db.Query(`SELECT id, kind, started_ts, finished_ts, status, status_detail, command_line FROM runs ORDER BY id`)
+	rows, err = db.Query(`SELECT id, kind, started_ts, finished_ts, status, status_detail, command_line, evidence FROM runs ORDER BY id`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	var all []string
 	for rows.Next() {
 		var r runRow
-		var argv string
-		if err := rows.Scan(&r.ID, &r.Kind, &r.Started, &r.Finished, &r.Status, &r.StatusDetail, &argv); err != nil {
+		var argv, evid string
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Started, &r.Finished, &r.Status, &r.StatusDetail, &argv, &evid); err != nil {
 			return err
 		}
 		json.Unmarshal([]byte(argv), &r.CommandLine)
+		var evidence []string
+		json.Unmarshal([]byte(evid), &evidence)
+		all = append(all, evidence...)
 		d.Case.Runs = append(d.Case.Runs, r)
+	}
+	if len(d.Case.Runs) > 1 {
+		d.Run.Evidence = all // the case's, not the latest run's
 	}
 	return rows.Err()
 }

@@ -131,7 +131,8 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	d := &data{Generated: timeline.FormatTime(opts.ReportTime.UTC()), TZ: opts.Location.String(), loc: opts.Location}
 	var argv, evid, notClean string
 	err := db.QueryRow(`SELECT tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence,
-		started_ts, finished_ts, business_hours, status, status_detail, not_clean FROM runs ORDER BY id LIMIT 1`).Scan(&d.Run.Version, &d.Run.Commit,
+		started_ts, finished_ts, business_hours, status, status_detail, not_clean FROM runs
+		ORDER BY status = 'complete', id DESC LIMIT 1`).Scan(&d.Run.Version, &d.Run.Commit,
 		&d.Run.GoVersion, &argv, &d.Run.Case, &d.Run.Examiner, &evid, &d.Run.Started, &d.Run.Finished, &d.Run.BusinessHours,
 		&d.Run.Status, &d.Run.StatusDetail, &notClean)
 	if err == sql.ErrNoRows {

@@ -119,6 +119,21 @@ func Create(path string) (*sql.DB, error) {
 	return db, nil
 }
 
+// OpenAppend opens an existing timeline for a run that adds evidence to
+// it, with Create's bulk-load settings. Without a journal a crash can leave
+// the file damaged: the caller writes it under its partial name, so that a
+// case cut short is seen to be.
+func OpenAppend(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=OFF&_synchronous=OFF&_foreign_keys=off&_cache_size=-65536&_mutex=no")
+	if err != nil {
+		return nil, err
+	}
+	return checkVersion(db)
+}
+
 // ErrSchemaVersion means the database was written by an incompatible version.
 var ErrSchemaVersion = errors.New("timeline: unsupported schema version")
 

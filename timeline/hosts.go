@@ -9,6 +9,8 @@ import (
 // where the name came from.
 type Host struct {
 	Name, EvidenceRoot, NameSource, Computer, Detail string
+	// Path is the root's absolute path with links resolved.
+	Path string
 }
 
 // AddHosts records the roots the latest run opened, under that run.
@@ -19,8 +21,8 @@ func AddHosts(db *sql.DB, hosts []Host) error {
 	}
 	defer tx.Rollback()
 	for _, h := range hosts {
-		_, err := tx.Exec(`INSERT INTO hosts (run_id, name, evidence_root, name_source, computer, name_detail)
-			VALUES ((SELECT coalesce(max(id), 0) FROM runs),?,?,?,?,?)`, h.Name, h.EvidenceRoot, h.NameSource, h.Computer, h.Detail)
+		_, err := tx.Exec(`INSERT INTO hosts (run_id, name, evidence_root, evidence_path, name_source, computer, name_detail)
+			VALUES ((SELECT coalesce(max(id), 0) FROM runs),?,?,?,?,?,?)`, h.Name, h.EvidenceRoot, h.Path, h.NameSource, h.Computer, h.Detail)
 		if err != nil {
 			return fmt.Errorf("timeline: record the hosts: %w", err)
 		}

@@ -36,6 +36,7 @@ CREATE TABLE hosts (
 	run_id        INTEGER NOT NULL REFERENCES runs(id),
 	name          TEXT NOT NULL,
 	evidence_root TEXT NOT NULL,          -- as given on the command line
+	evidence_path TEXT NOT NULL DEFAULT '', -- absolute, links resolved: what --add compares
 	name_source   TEXT NOT NULL,          -- --host | computer | folder
 	computer      TEXT NOT NULL DEFAULT '', -- the Computer field of the root's logs, '' when none
 	name_detail   TEXT NOT NULL DEFAULT '' -- why the name is not the Computer field

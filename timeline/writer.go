@@ -160,6 +160,13 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 		w.skipped, err = conn.PrepareContext(ctx, insertSkipped)
 	}
 	if err == nil {
+		// A timeline that a run adds to has its indexes already: the new
+		// rows keep them up to date rather than rebuilding them over all.
+		var n int
+		err = conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_ts'`).Scan(&n)
+		w.indexed = n > 0
+	}
+	if err == nil {
 		_, err = conn.ExecContext(ctx, "BEGIN")
 	}
 	if err != nil {

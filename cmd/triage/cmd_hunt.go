@@ -91,7 +91,7 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 // so that the other analyzers' findings come out as the run wrote them.
 func runAnalyzerOptions(db *sql.DB) (analyzers.Options, error) {
 	var zone, hours string
-	if err := db.QueryRow(`SELECT tz, business_hours FROM runs ORDER BY id LIMIT 1`).Scan(&zone, &hours); err != nil {
+	if err := db.QueryRow(`SELECT tz, business_hours FROM runs ORDER BY id DESC LIMIT 1`).Scan(&zone, &hours); err != nil {
 		return analyzers.Options{}, fmt.Errorf("reading the run: %w", err)
 	}
 	loc, err := time.LoadLocation(zone)

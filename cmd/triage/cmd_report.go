@@ -88,7 +88,7 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 	defer db.Close()
 	if loc == nil {
 		var zone string
-		db.QueryRow(`SELECT tz FROM runs ORDER BY id LIMIT 1`).Scan(&zone)
+		db.QueryRow(`SELECT tz FROM runs ORDER BY id DESC LIMIT 1`).Scan(&zone)
 		if loc, err = time.LoadLocation(zone); err != nil {
 			fmt.Fprintf(stderr, "triage: report: the run's time zone %q: %v\n", zone, err)
 			return exitFail
@@ -118,7 +118,7 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 		return exitFail
 	}
 	var notClean string
-	db.QueryRow(`SELECT not_clean FROM runs ORDER BY id LIMIT 1`).Scan(&notClean)
+	db.QueryRow(`SELECT not_clean FROM runs ORDER BY id DESC LIMIT 1`).Scan(&notClean)
 	if notClean != "" && notClean != "[]" {
 		fmt.Fprintf(stderr, "triage: report: the run in %s is complete but not clean: %s\n", printable.Escape(dir), printable.Escape(notClean))
 		return exitNotClean
