@@ -186,14 +186,23 @@ func (r *run) openTimeline() (db *sql.DB, admitted func() error, err error) {
 		return nil, nil, err
 	}
 	admitted = func() error {
+		// From the runs row on, the case records this run, and a failure
+		// is recorded as this run's.
+		r.admitted = true
+		if err := start(db); err != nil {
+			return err
+		}
 		if err := r.writeManifest(); err != nil {
 			return err
 		}
 		// The open database follows the file: no journal sits beside it.
-		if err := os.Rename(r.out.Path(ingest.TimelineName), partial); err != nil {
-			return err
-		}
-		return start(db)
+		return os.Rename(r.out.Path(ingest.TimelineName), partial)
 	}
 	return db, admitted, nil
+}
+
+// untouched reports an --add that stopped before it wrote anything into the
+// case: what it would record as its end would overwrite the case's last run.
+func (r *run) untouched() bool {
+	return r.prev != nil && !r.admitted
 }

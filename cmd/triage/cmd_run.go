@@ -277,8 +277,11 @@ type run struct {
 	// prev is the case's manifest before an --add; nil for a run that
 	// makes a case.
 	prev *ingest.Manifest
-	m    *ingest.Manifest
-	db   *sql.DB
+	// admitted is set once an --add has checked its evidence and begun to
+	// write the case; until then the case is not touched.
+	admitted bool
+	m        *ingest.Manifest
+	db       *sql.DB
 }
 
 func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
@@ -411,6 +414,10 @@ func (r *run) closeTimeline() error {
 // interrupted records that the run was stopped and keeps what it wrote,
 // marked interrupted in the timeline and the manifest.
 func (r *run) interrupted(res *ingest.Result) (int, error) {
+	if r.untouched() {
+		fmt.Fprintf(r.stdout, "interrupted: nothing was added; the case in %s is as it was\n", r.o.out)
+		return exitInterrupted, nil
+	}
 	var err error
 	if res != nil {
 		r.m.Artifacts, err = res.Verify(r.db, r.log.Printf)
@@ -437,6 +444,9 @@ func (r *run) interrupted(res *ingest.Result) (int, error) {
 // fail records a failed run where it still can: the manifest says failed
 // and why; the timeline keeps its partial name.
 func (r *run) fail(cause error) {
+	if r.untouched() {
+		return
+	}
 	r.m.Status, r.m.StatusDetail = timeline.RunFailed, cause.Error()
 	r.m.FinishedUTC = timeline.FormatTime(r.o.now().UTC())
 	if r.db != nil {
