@@ -4,5 +4,7 @@
 // plain JSON lines of our own columns.
 //
 // It reads the timeline only, at the report's stage of the data flow, and
-// streams: one line is held at a time, whatever the size of the case.
+// streams: a few batches of rows read ahead and one line are held at a
+// time, whatever the size of the case. The rows are read on a goroutine of
+// their own while the lines are encoded (rows.go).
 package export

@@ -76,10 +76,11 @@ type artifact struct {
 	path, sha256, kind string
 }
 
-// eventRow is one events row with its artifact. The byte slices belong to
-// the database cursor and are valid only while the encoder runs.
+// eventRow is one events row with its artifact. Its byte slices view the
+// row's own strings (rows.go) and are only read.
 type eventRow struct {
 	id, tsNS, recordID, eventID, level  int64
+	artifactID                          int64
 	recovered                           bool
 	ts, host, source, channel, provider []byte
 	computer, user, process, parent     []byte
@@ -122,6 +123,7 @@ func Export(ctx context.Context, db *sql.DB, w io.Writer, o Options) (Stats, err
 		return st, err
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
+	defer tuneGC()()
 	if st.Events, err = exportEvents(ctx, db, bw, enc, arts, o); err != nil {
 		return st, err
 	}
@@ -174,45 +176,23 @@ var missingArtifact = &artifact{path: "", sha256: "", kind: ""}
 
 func exportEvents(ctx context.Context, db *sql.DB, w *bufio.Writer, enc encoder, arts map[int64]*artifact, o Options) (int64, error) {
 	cond, args := where(o)
-	rows, err := db.QueryContext(ctx, `SELECT id, ts, ts_ns, host, artifact_id, record_id, source, event_id,
-	channel, provider, computer, user, level, process, parent_process, command_line, script_block_id,
-	recovered, summary, data FROM events`+cond+` ORDER BY ts_ns, id`, args...)
-	if err != nil {
-		return 0, fmt.Errorf("export: events: %w", err)
-	}
-	defer rows.Close()
+	r := readEvents(ctx, db, cond, args, arts)
 	var (
-		e          eventRow
-		artifactID int64
-		recovered  int64
-		line       []byte
-		n          int64
+		line []byte
+		n    int64
 	)
-	for rows.Next() {
-		if err := rows.Scan(&e.id, (*sql.RawBytes)(&e.ts), &e.tsNS, (*sql.RawBytes)(&e.host), &artifactID, &e.recordID,
-			(*sql.RawBytes)(&e.source), &e.eventID, (*sql.RawBytes)(&e.channel), (*sql.RawBytes)(&e.provider),
-			(*sql.RawBytes)(&e.computer), (*sql.RawBytes)(&e.user), &e.level, (*sql.RawBytes)(&e.process),
-			(*sql.RawBytes)(&e.parent), (*sql.RawBytes)(&e.commandLine), (*sql.RawBytes)(&e.scriptBlockID),
-			&recovered, (*sql.RawBytes)(&e.summary), (*sql.RawBytes)(&e.data)); err != nil {
-			return n, fmt.Errorf("export: event: %w", err)
+	for b := range r.batches {
+		for i := range b.rows {
+			line = enc.event(line[:0], &b.rows[i])
+			if _, err := w.Write(line); err != nil {
+				r.close()
+				return n, fmt.Errorf("export: %w", err)
+			}
+			n++
 		}
-		e.recovered = recovered != 0
-		if e.art = arts[artifactID]; e.art == nil {
-			e.art = missingArtifact
-		}
-		line = enc.event(line[:0], &e)
-		if _, err := w.Write(line); err != nil {
-			return n, fmt.Errorf("export: %w", err)
-		}
-		n++
-		if n%65536 == 0 && ctx.Err() != nil {
-			return n, ctx.Err()
-		}
+		r.free <- b
 	}
-	if err := rows.Err(); err != nil {
-		return n, fmt.Errorf("export: events: %w", err)
-	}
-	return n, nil
+	return n, r.close()
 }
 
 // exportFindings streams each finding with the records it cites, through

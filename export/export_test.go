@@ -457,3 +457,25 @@ func FuzzIsJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidJSON checks validJSON against encoding/json.Valid on any bytes.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, ` [1, -0.5e+3, "a\u00e9", true, false, null, {"a": [{}]}] `, `{"a":}`, `[1,]`,
+		`01`, `-`, `1.`, `1e`, `"\x01"`, `{"a" 1}`, `[[[[]]]]`, `nul`, `{"a":"b"}x`, "\"\xff\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", b, got, want)
+		}
+	})
+}
+
+func TestValidJSONDepth(t *testing.T) {
+	for _, n := range []int{maxDepth - 1, maxDepth, maxDepth + 1} {
+		b := []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Errorf("depth %d: validJSON %v, json.Valid %v", n, got, want)
+		}
+	}
+}

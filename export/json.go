@@ -1,7 +1,7 @@
 package export
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -59,7 +59,7 @@ func isJSON(b []byte, kind byte) bool {
 	if len(b) == 0 || b[0] != kind || !utf8.Valid(b) {
 		return false
 	}
-	return kind == '{' && isStringObject(b) || json.Valid(b)
+	return kind == '{' && isStringObject(b) || validJSON(b)
 }
 
 // isStringObject reports whether b is a JSON object whose values are all
@@ -99,6 +99,10 @@ func validString(b []byte, i int) int {
 		return -1
 	}
 	for i++; i < len(b); i++ {
+		i += quietPrefix(b[i:])
+		if i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1
@@ -122,6 +126,25 @@ func validString(b []byte, i int) int {
 		}
 	}
 	return -1
+}
+
+// quietPrefix is the length of the longest prefix of b, in whole eight-
+// byte words, with no quote, backslash or control character: a string's
+// text, which validString then need not test byte by byte. Bytes above
+// 0x7f are quiet; isJSON checks UTF-8 on its own.
+func quietPrefix(b []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, s := w^'"'*ones, w^'\\'*ones
+		// The classic zero-byte and below-a-bound tests: they flag
+		// spuriously only above a true hit, so any flag stops the word.
+		if ((w-0x20*ones)&^w|(q-ones)&^q|(s-ones)&^s)&highs != 0 {
+			break
+		}
+	}
+	return i
 }
 
 func isHex(c byte) bool {

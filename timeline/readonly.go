@@ -20,7 +20,13 @@ func OpenReadOnly(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("timeline: %w", err)
 	}
 	// A URI, so that mode=ro reaches SQLite; the path is escaped in it.
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro&_foreign_keys=off&_query_only=1"}
+	// As in Create, the one connection is used by one goroutine at a
+	// time, so SQLite's own mutex (_mutex=no) only cost a lock and an
+	// unlock on every column read: a tenth of an export. A time-ordered
+	// read visits every host's pages in turn, which a 64 MiB cache keeps
+	// rather than reading them again.
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs),
+		RawQuery: "mode=ro&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-65536"}
 	db, err := sql.Open("sqlite3", u.String())
 	if err != nil {
 		return nil, err
