@@ -15,8 +15,8 @@ func tuneGC() (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
-	percent := debug.SetGCPercent(800)
-	limit := debug.SetMemoryLimit(128 << 20)
+	percent := debug.SetGCPercent(400)
+	limit := debug.SetMemoryLimit(64 << 20)
 	return func() {
 		debug.SetGCPercent(percent)
 		debug.SetMemoryLimit(limit)
