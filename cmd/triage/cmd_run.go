@@ -225,6 +225,7 @@ type run struct {
 	stdout io.Writer
 	m      *ingest.Manifest
 	db     *sql.DB
+	csv    *backgroundCSV // timeline.csv, written beside the analyzers
 }
 
 func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
@@ -260,6 +261,8 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		}
 		return exitFail, err
 	}
+	r.csv = startTimelineCSV(ctx, r.out.Path(ingest.PartialTimelineName), r.o.out, r.o.location)
+	defer r.csv.stop()
 	sum, err := analyzers.Run(ctx, db, analyzers.Options{
 		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd,
 		Sigma: r.o.sigma.ruleSet(),
@@ -289,8 +292,11 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	if err := timeline.FinishRun(db, timeline.RunComplete, "", r.m.FinishedUTC, r.m.NotClean); err != nil {
 		return exitFail, err
 	}
+	// Nothing writes to the timeline from here on: it is hashed while the
+	// report reads it.
+	dbHash := hashInBackground(r.out.Path(ingest.PartialTimelineName), ingest.TimelineName)
 	outputs, renderErr := report.Render(db, report.Options{OutDir: r.o.out, Location: r.o.location, ReportTime: r.o.fixedTime,
-		PDF: r.o.pdf, TempDir: r.out.TempDir()})
+		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: true})
 	if renderErr != nil {
 		r.log.Printf("error: %v", renderErr)
 	}
@@ -300,10 +306,24 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	}
 	printSummary(r.stdout, res, spans)
 	report.ConsoleSummary(db, r.stdout)
+	var hashed []ingest.Output
+	if err := r.csv.wait(); err != nil {
+		// A lock held past the busy timeout, say: written here instead.
+		r.log.Printf("timeline.csv beside the analyzers: %v; written after them instead", err)
+		if err := report.WriteTimelineCSV(ctx, db, r.o.out, r.o.location); err != nil {
+			return exitFail, err
+		}
+	} else {
+		hashed = append(hashed, r.csv.hash)
+	}
 	if err := r.closeTimeline(); err != nil {
 		return exitFail, err
 	}
-	if r.m.Outputs, err = ingest.HashOutputs(r.o.out, append([]string{ingest.TimelineName}, outputs...)); err != nil {
+	dbOut, err := dbHash.result(r.out.Path(ingest.TimelineName))
+	if err != nil {
+		return exitFail, fmt.Errorf("hash output %s: %w", ingest.TimelineName, err)
+	}
+	if r.m.Outputs, err = hashOutputs(r.o.out, append([]string{ingest.TimelineName}, outputs...), append(hashed, dbOut)...); err != nil {
 		return exitFail, err
 	}
 	if err := r.m.Write(r.out.Path(ingest.ManifestName)); err != nil {
@@ -362,6 +382,7 @@ func (r *run) closeTimeline() error {
 // interrupted records that the run was stopped and keeps what it wrote,
 // marked interrupted in the timeline and the manifest.
 func (r *run) interrupted(res *ingest.Result) (int, error) {
+	r.csv.stop() // an interrupted run has no timeline.csv
 	var err error
 	if res != nil {
 		r.m.Artifacts, err = res.Verify(r.db, r.log.Printf)
