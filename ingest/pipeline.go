@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"triage/collectors"
@@ -231,10 +232,11 @@ func writeArtifact(out writer, p *parsed, host string) (timeline.Artifact, error
 	w := out.w
 	// The artifact row goes in before its events so they can refer to it;
 	// its hashes and outcome are filled in once parsing and hashing are
-	// over.
+	// over. Until then the hashes are dashes of their length, which no one
+	// can take for a hash, and the update leaves the row its size.
 	row := timeline.Artifact{
 		Host: host, EvidenceRoot: p.artifact.Root, Path: p.artifact.Path, Kind: string(p.artifact.Kind),
-		Size: p.artifact.Size, ModTime: p.artifact.ModTime,
+		Size: p.artifact.Size, ModTime: p.artifact.ModTime, SHA256: pendingSHA256, MD5: pendingMD5,
 	}
 	id, err := w.AddArtifact(&row)
 	if err != nil {
@@ -355,6 +357,9 @@ func parseOpened(p *parsed, f collectors.File, host string) {
 		}
 	}
 }
+
+// The hashes of an artifact row while its artifact is being hashed.
+var pendingSHA256, pendingMD5 = strings.Repeat("-", 64), strings.Repeat("-", 32)
 
 // hashFailed starts the error of an artifact that could not be read for
 // hashing: such an artifact was not examined at all.

@@ -300,22 +300,22 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	if renderErr != nil {
 		r.log.Printf("error: %v", renderErr)
 	}
-	spans, err := eventSpans(db)
-	if err != nil {
-		return exitFail, err
-	}
-	printSummary(r.stdout, res, spans)
-	report.ConsoleSummary(db, r.stdout)
 	var hashed []ingest.Output
+	var spans map[[2]string][2]string
 	if err := r.csv.wait(); err != nil {
-		// A lock held past the busy timeout, say: written here instead.
+		// A lock held past the busy timeout, say: done here instead.
 		r.log.Printf("timeline.csv beside the analyzers: %v; written after them instead", err)
+		if spans, err = eventSpans(db); err != nil {
+			return exitFail, err
+		}
 		if err := report.WriteTimelineCSV(ctx, db, r.o.out, r.o.location); err != nil {
 			return exitFail, err
 		}
 	} else {
-		hashed = append(hashed, r.csv.hash)
+		hashed, spans = append(hashed, r.csv.hash), r.csv.spans
 	}
+	printSummary(r.stdout, res, spans)
+	report.ConsoleSummary(db, r.stdout)
 	if err := r.closeTimeline(); err != nil {
 		return exitFail, err
 	}
