@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -296,7 +297,7 @@ func parseArtifact(p *parsed, host string) {
 		go func() {
 			// A reader of its own: the parsers read f at offsets too.
 			var d digest
-			d.sha256, d.md5, d.err = hashReader(io.NewSectionReader(f, 0, math.MaxInt64))
+			d.sha256, d.md5, d.err = hashReader(stoppable{io.NewSectionReader(f, 0, math.MaxInt64), p})
 			hashed <- d
 		}()
 	} else {
@@ -317,6 +318,22 @@ func parseArtifact(p *parsed, host string) {
 		row.SHA256, row.MD5 = d.sha256, d.md5
 	}
 }
+
+// stoppable ends a hash once nobody will write the artifact, so that an
+// interrupted run does not read a large log to its end first.
+type stoppable struct {
+	r io.Reader
+	p *parsed
+}
+
+func (s stoppable) Read(b []byte) (int, error) {
+	if s.p.stopped() {
+		return 0, errStopped
+	}
+	return s.r.Read(b)
+}
+
+var errStopped = errors.New("the run stopped")
 
 // hashFailure marks an artifact that could not be read through for hashing
 // as failed, with the hash error first among its errors.

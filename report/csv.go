@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"triage/timeline"
 )
@@ -252,21 +253,26 @@ func (t *timelineWriter) page(stmt *sql.Stmt, args ...any) (int, error) {
 	}
 	defer rows.Close()
 	n := 0
+	var id, ns, eventID, artifactID, recordID int64
+	var recovered bool
+	// The text columns are read in place (RawBytes, valid until the next
+	// row) and seen as strings only while the row is encoded: a string per
+	// cell was most of what the writer allocated.
+	var text [12]sql.RawBytes
+	ts, host, source, channel, provider, computer := &text[0], &text[1], &text[2], &text[3], &text[4], &text[5]
+	user, process, parent, cmd, sb, summary := &text[6], &text[7], &text[8], &text[9], &text[10], &text[11]
 	for rows.Next() {
-		var id, ns, eventID, artifactID, recordID int64
-		var recovered bool
-		var ts, host, source, channel, provider, computer, user, process, parent, cmd, sb, summary string
-		if err := rows.Scan(&id, &ts, &ns, &host, &source, &eventID, &channel, &provider, &computer, &user, &process, &parent,
-			&cmd, &sb, &recovered, &summary, &artifactID, &recordID); err != nil {
+		if err := rows.Scan(&id, ts, &ns, host, source, &eventID, channel, provider, computer, user, process, parent,
+			cmd, sb, &recovered, summary, &artifactID, &recordID); err != nil {
 			return n, err
 		}
 		a := t.artifacts[artifactID]
 		t.num[0] = strconv.AppendInt(t.num[0][:0], id, 10)
 		t.num[1] = strconv.AppendInt(t.num[1][:0], eventID, 10)
 		t.num[2] = strconv.AppendInt(t.num[2][:0], recordID, 10)
-		t.row = appendRow(t.row[:0], string(t.num[0]), ts, t.local(ts, ns), host, source, string(t.num[1]), channel,
-			provider, computer, user, process, parent, cmd, sb, strconv.FormatBool(recovered), summary, a[0],
-			string(t.num[2]), a[1])
+		t.row = appendRow(t.row[:0], view(t.num[0]), view(*ts), t.local(view(*ts), ns), view(*host), view(*source),
+			view(t.num[1]), view(*channel), view(*provider), view(*computer), view(*user), view(*process), view(*parent),
+			view(*cmd), view(*sb), strconv.FormatBool(recovered), view(*summary), a[0], view(t.num[2]), a[1])
 		if _, err := t.w.Write(t.row); err != nil {
 			return n, err
 		}
@@ -274,6 +280,12 @@ func (t *timelineWriter) page(stmt *sql.Stmt, args ...any) (int, error) {
 		n++
 	}
 	return n, rows.Err()
+}
+
+// view is b as a string without a copy, for a cell encoded before b is
+// reused; nothing may keep it.
+func view(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // local is ts in the writer's zone, as data.local renders it. The stored

@@ -13,12 +13,13 @@ import (
 )
 
 // backgroundCSV reads what needs only the events and artifacts, which are
-// final once the ingest is done, beside the analyzers and the report: the
-// summary's event spans, then timeline.csv, which it hashes for the
-// manifest. On a 30-host fleet those were a quarter of a run's time, on one
+// final once the ingest is done, beside the analyzers and the report:
+// timeline.csv, which it hashes for the manifest, then the summary's event
+// spans. On a 30-host fleet those were a quarter of a run's time, on one
 // core after everything else.
 type backgroundCSV struct {
 	cancel context.CancelFunc
+	quiet  chan struct{} // closed once nothing writes to the timeline any more
 	done   chan error
 	err    error
 	ended  bool
@@ -30,22 +31,19 @@ type backgroundCSV struct {
 // dbPath, through a read-only connection of its own.
 func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Location) *backgroundCSV {
 	ctx, cancel := context.WithCancel(ctx)
-	b := &backgroundCSV{cancel: cancel, done: make(chan error, 1)}
+	b := &backgroundCSV{cancel: cancel, quiet: make(chan struct{}), done: make(chan error, 1)}
 	go func() {
 		db, err := timeline.OpenReadOnly(dbPath)
 		if err == nil {
-			// The page cache of the run's own connection: the CSV walks the
-			// events in time order, not in the order they are stored.
-			_, err = db.Exec(`PRAGMA cache_size = -65536`)
-		}
-		if err == nil {
-			b.spans, err = eventSpans(db)
+			// The CSV walks the events in time order, not in the order
+			// they are stored: a cache of 16 MiB holds the pages of every
+			// artifact a stretch of time draws on, even across 30 hosts,
+			// where the run's own 64 MiB would add that much to its peak
+			// RSS, beside the analyzers'.
+			_, err = db.Exec(`PRAGMA cache_size = -16384`)
 		}
 		if err == nil {
 			err = report.WriteTimelineCSV(ctx, db, outDir, loc)
-		}
-		if db != nil {
-			db.Close()
 		}
 		if err == nil {
 			var hashed []ingest.Output
@@ -53,13 +51,32 @@ func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Loca
 				b.hash = hashed[0]
 			}
 		}
+		// The spans are one statement over every event, which would hold
+		// its read lock past the writers' busy timeout: it waits for them
+		// to be done.
+		if err == nil {
+			select {
+			case <-b.quiet:
+				b.spans, err = eventSpans(db)
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		if db != nil {
+			db.Close()
+		}
 		b.done <- err
 	}()
 	return b
 }
 
-// wait returns once the spans are read and timeline.csv is written and
-// hashed, or why not.
+// writesDone says that nothing writes to the timeline any more.
+func (b *backgroundCSV) writesDone() {
+	close(b.quiet)
+}
+
+// wait returns once timeline.csv is written and hashed and the spans are
+// read, or why not; it must follow writesDone.
 func (b *backgroundCSV) wait() error {
 	if !b.ended {
 		b.err, b.ended = <-b.done, true

@@ -294,6 +294,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	}
 	// Nothing writes to the timeline from here on: it is hashed while the
 	// report reads it.
+	r.csv.writesDone()
 	dbHash := hashInBackground(r.out.Path(ingest.PartialTimelineName), ingest.TimelineName)
 	outputs, renderErr := report.Render(db, report.Options{OutDir: r.o.out, Location: r.o.location, ReportTime: r.o.fixedTime,
 		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: true})
