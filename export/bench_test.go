@@ -152,3 +152,38 @@ func cpuSeconds() float64 {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
+
+// BenchmarkExportCase exports the timeline named by $TRIAGE_EXPORT_CASE
+// (a case's timeline.db, such as the 30-host case of the README), for
+// profiles on real events, whose data is larger and more varied than the
+// synthetic million's.
+func BenchmarkExportCase(b *testing.B) {
+	path := os.Getenv("TRIAGE_EXPORT_CASE")
+	if path == "" {
+		b.Skip("TRIAGE_EXPORT_CASE names no timeline.db")
+	}
+	db, err := timeline.OpenReadOnly(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, f := range Formats {
+		b.Run(string(f), func(b *testing.B) {
+			o := Options{Format: f}
+			if f == ECS {
+				o.BulkIndex = "triage"
+			}
+			var events int64
+			cpuBefore := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				st, err := Export(context.Background(), db, io.Discard, o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				events += st.Events
+			}
+			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(events)/(cpuSeconds()-cpuBefore), "events/cpu-s")
+		})
+	}
+}

@@ -5,20 +5,25 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"triage/collectors"
-	"triage/parsers/evtx"
 	"triage/timeline"
 )
 
 // Options control an ingest.
 type Options struct {
-	// Host names every evidence root's host; empty takes it from the
-	// events' Computer field, else from the root's name.
+	// Host names every evidence root's host that Names does not; empty
+	// lets nameHosts name them: the events' Computer field, else the
+	// root's folder name.
 	Host string
+	// Names names particular roots' hosts, by the root as given.
+	Names map[string]string
+	// Taken are the host names already in the case, which an automatic
+	// name must not take: a root added to a case whose logs name a host
+	// already in it is named by its folder.
+	Taken []string
 	// Collect bounds what opening a root may cost and says where
 	// temporary copies of container entries go (under the output folder,
 	// never beside the evidence).
@@ -27,6 +32,15 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Progress is called after each artifact is written; nil for none.
 	Progress func(Progress)
+	// Append adds the roots to a case the timeline already holds: hosts
+	// already in it are taken, and a root already in it is refused with an
+	// InCaseError unless ForceAdd (see checkNotInCase).
+	Append, ForceAdd bool
+	// Admitted, when set, is called once every root is opened, named and
+	// checked, before anything is written; an error from it ends the
+	// ingest. A run that adds to a case marks the case in progress there,
+	// so that evidence it refuses leaves the case as it was.
+	Admitted func() error
 	// BeforeRehash, when set, is called once every root is written and
 	// before the evidence is hashed again. Tests change the evidence there.
 	BeforeRehash func()
@@ -47,9 +61,12 @@ type Progress struct {
 
 // Host is one evidence root as ingested.
 type Host struct {
-	Name   string
-	Root   string
-	Format string // folder, zip, file or image
+	Name       string
+	NameSource NameSource
+	NameDetail string // why the name is not the Computer field, when it is not
+	Computer   string // the Computer field of the root's logs; "" when none
+	Root       string
+	Format     string // folder, zip, file or image
 	// Artifacts are the rows written, in the order of the collector's
 	// artifacts; after an interruption, the first of them only.
 	Artifacts []timeline.Artifact
@@ -58,11 +75,17 @@ type Host struct {
 
 	evidence *collectors.Evidence
 	files    []*collectors.Artifact
+	folder   string // the root's folder or file name, the host name of last resort
+	path     string // the root's absolute path with links resolved
 }
 
 // Result is what an ingest wrote and what the end-of-run checks need.
 type Result struct {
+	// Hosts are the roots written, in order; after an interruption, those
+	// begun only.
 	Hosts []*Host
+	// opened are the roots opened and named, which Close releases.
+	opened []*Host
 	// EvidenceErrors are the roots that could not be opened at all.
 	EvidenceErrors []string
 
@@ -83,26 +106,51 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 	if o.Progress == nil {
 		o.Progress = func(Progress) {}
 	}
-	w, err := timeline.NewWriter(db)
-	if err != nil {
-		return nil, err
-	}
 	res := &Result{}
-	restoreGC := tuneGC()
-	for i, root := range roots {
+	// Every root is opened and named before any is written: a name taken
+	// from the logs must be compared with every other root's first.
+	for _, root := range roots {
 		if err := ctx.Err(); err != nil {
-			break
+			return res, err
 		}
-		h, err := ingestRoot(ctx, w, root, o, i == len(roots)-1)
-		if h != nil {
-			res.Hosts = append(res.Hosts, h)
-		}
-		if err != nil && h == nil {
+		h, err := openRoot(root, o)
+		if err != nil {
 			o.Logf("error: evidence %s: %v", root, err)
 			res.EvidenceErrors = append(res.EvidenceErrors, fmt.Sprintf("%s: %v", root, err))
 			continue
 		}
+		res.opened = append(res.opened, h)
+	}
+	if o.Append {
+		taken, err := timeline.HostNames(db)
 		if err != nil {
+			return res, err
+		}
+		o.Taken = append(o.Taken, taken...)
+		if err := checkNotInCase(db, res.opened, o); err != nil {
+			return res, err
+		}
+	}
+	nameHosts(res.opened, o)
+	if o.Admitted != nil {
+		if err := o.Admitted(); err != nil {
+			return res, err
+		}
+	}
+	if err := timeline.AddHosts(db, timelineHosts(res.opened)); err != nil {
+		return res, err
+	}
+	w, err := timeline.NewWriter(db)
+	if err != nil {
+		return res, err
+	}
+	restoreGC := tuneGC()
+	for i, h := range res.opened {
+		if err := ctx.Err(); err != nil {
+			break
+		}
+		res.Hosts = append(res.Hosts, h)
+		if err := ingestRoot(ctx, w, h, o, i == len(res.opened)-1); err != nil {
 			restoreGC()
 			w.Abandon()
 			return res, err
@@ -126,24 +174,31 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 	return res, nil
 }
 
-// ingestRoot opens and writes one evidence root. A root that cannot be
-// opened gives a nil Host and the error; a write error or ctx gives the
-// Host so far and the error.
-func ingestRoot(ctx context.Context, w *timeline.Writer, root string, o Options, last bool) (*Host, error) {
+// openRoot opens one evidence root, reads the Computer field its logs give
+// and, for a disk image, hashes the files it is made of.
+func openRoot(root string, o Options) (*Host, error) {
 	ev, err := collectors.OpenWith(root, o.Collect)
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{Name: o.Host, Root: root, Format: ev.Format, Skipped: ev.Skipped, evidence: ev, files: ev.Artifacts}
+	h := &Host{Root: root, Format: ev.Format, Skipped: ev.Skipped, evidence: ev, files: ev.Artifacts,
+		Computer: hostFromEvents(ev), folder: ev.HostHint, path: resolvedPath(root)}
 	if ev.Image != nil {
 		mi := describeImage(root, ev.Image)
-		logImage(o.Logf, mi)
 		h.Image = &mi
 	}
-	if h.Name == "" {
-		h.Name = hostFromEvents(ev)
+	return h, nil
+}
+
+// ingestRoot writes one opened evidence root; a write error or ctx gives
+// the error, with h.Artifacts the rows written so far.
+func ingestRoot(ctx context.Context, w *timeline.Writer, h *Host, o Options, last bool) error {
+	ev, root := h.evidence, h.Root
+	if h.Image != nil {
+		logImage(o.Logf, *h.Image)
 	}
-	o.Logf("evidence %s (%s): host %s, %d artifacts, %d files not examined", root, ev.Format, h.Name, len(ev.Artifacts), len(ev.Skipped))
+	o.Logf("evidence %s (%s): host %s (%s), %d artifacts, %d files not examined", root, ev.Format, h.Name, h.nameFrom(),
+		len(ev.Artifacts), len(ev.Skipped))
 	// Files that are not artifacts are the many (an image holds hundreds
 	// of thousands): they are counted here and listed in the manifest and
 	// the skipped table, not logged one by one.
@@ -160,7 +215,7 @@ func ingestRoot(ctx context.Context, w *timeline.Writer, root string, o Options,
 		err := w.AddSkipped(timeline.Skipped{Host: h.Name, EvidenceRoot: root, Path: s.Path, Size: s.Size,
 			Reason: string(s.Reason), Detail: s.Detail})
 		if err != nil {
-			return h, err
+			return err
 		}
 	}
 	if notArtifacts > 0 {
@@ -178,8 +233,9 @@ func ingestRoot(ctx context.Context, w *timeline.Writer, root string, o Options,
 	}}
 	// Indexes built during an earlier root's ingest would make every
 	// later root's inserts maintain them.
+	var err error
 	h.Artifacts, err = pipeline(ctx, out, h.Name, ev.Artifacts, last)
-	return h, err
+	return err
 }
 
 // Close releases every root's evidence. The evidence stays open until
@@ -187,9 +243,10 @@ func ingestRoot(ctx context.Context, w *timeline.Writer, root string, o Options,
 // image is.
 func (r *Result) Close() error {
 	var errs []error
-	for _, h := range r.Hosts {
+	for _, h := range r.opened {
 		errs = append(errs, h.evidence.Close())
 	}
+	r.opened = nil
 	return errors.Join(errs...)
 }
 
@@ -302,48 +359,4 @@ func byReason(n map[string]int) string {
 		parts[i] = fmt.Sprintf("%d %s", n[r], r)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// hostFromEvents takes the host name from the Computer field of the first
-// event log that has one, preferring the System and Security logs.
-func hostFromEvents(ev *collectors.Evidence) string {
-	logs := append([]*collectors.Artifact{}, ev.Artifacts...)
-	rank := func(a *collectors.Artifact) int {
-		switch strings.ToLower(filepath.Base(a.Path)) {
-		case "system.evtx":
-			return 0
-		case "security.evtx":
-			return 1
-		}
-		return 2
-	}
-	sort.SliceStable(logs, func(i, j int) bool { return rank(logs[i]) < rank(logs[j]) })
-	for _, a := range logs {
-		if a.Kind != collectors.EVTX {
-			continue
-		}
-		if name := firstComputer(a); name != "" {
-			return name
-		}
-	}
-	return ev.HostHint
-}
-
-func firstComputer(a *collectors.Artifact) string {
-	f, err := a.Open()
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	r, err := evtx.NewReader(f, a.Size)
-	if err != nil {
-		return ""
-	}
-	r.SetWorkers(1)
-	for rec := range r.Records() {
-		if rec != nil && rec.System.Computer != "" {
-			return rec.System.Computer
-		}
-	}
-	return ""
 }

@@ -32,8 +32,11 @@ type Manifest struct {
 	StatusDetail string             `json:"status_detail,omitempty"`
 	// NotClean lists why a complete run is not clean: files it could not
 	// examine, evidence that changed while it was read. Empty when clean.
-	NotClean       []string   `json:"not_clean"`
-	Evidence       []string   `json:"evidence"`
+	NotClean []string `json:"not_clean"`
+	Evidence []string `json:"evidence"`
+	// Hosts names each evidence root's host and says where the name came
+	// from (--host, the logs' Computer field or the folder name).
+	Hosts          []HostName `json:"hosts"`
 	EvidenceErrors []string   `json:"evidence_errors,omitempty"`
 	Images         []Image    `json:"images,omitempty"`
 	Artifacts      []Artifact `json:"artifacts"`
@@ -42,10 +45,31 @@ type Manifest struct {
 	SkippedByReason map[string]int `json:"skipped_by_reason"`
 	Skipped         []Skipped      `json:"skipped"`
 	Outputs         []Output       `json:"outputs"`
+	// Runs is the case's history: the run that made it, then each run
+	// that added evidence to it (triage run --add), in order. The fields
+	// above the hosts are the latest run's; the evidence, hosts, artifacts
+	// and skipped files are the whole case's.
+	Runs []RunRecord `json:"runs"`
 	// Sigma records the Sigma rule set the analyzers ran (files, rules
 	// loaded and not, the set's hash), as the caller that loaded it wrote
 	// it: ingest runs before the analyzers and does not know their types.
 	Sigma json.RawMessage `json:"sigma,omitempty"`
+}
+
+// RunRecord is one run of a case: what it was given and how it ended.
+type RunRecord struct {
+	Kind        string   `json:"kind"` // run: made the case; add: added evidence to it
+	Tool        Tool     `json:"tool"`
+	CommandLine []string `json:"command_line"`
+	// Settings are the flags that held for the whole case when the run
+	// ended (time zone, business hours, case, examiner, Sigma), as flags,
+	// which an --add that does not give them again takes over.
+	Settings     []string           `json:"settings"`
+	Evidence     []string           `json:"evidence"`
+	StartedUTC   string             `json:"started_utc"`
+	FinishedUTC  string             `json:"finished_utc"`
+	Status       timeline.RunStatus `json:"status"`
+	StatusDetail string             `json:"status_detail,omitempty"`
 }
 
 // Tool names the program that made the run.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"triage/timeline"
 )
 
 // Names of a run's files in its output folder.
@@ -37,6 +39,11 @@ var (
 	ErrOutHoldsRun = errors.New("already holds a run")
 	// ErrOutLocked means another run is writing into the folder.
 	ErrOutLocked = errors.New("is being written by another triage run")
+	// ErrNoCase means an --add was pointed at a folder with no case in it.
+	ErrNoCase = errors.New("holds no triage case to add to")
+	// ErrCaseIncomplete means the case's last run did not complete, so it
+	// may hold a root half written: nothing is added to it.
+	ErrCaseIncomplete = errors.New("holds a case whose last run did not complete")
 )
 
 // Out is a run's output folder, locked for the run.
@@ -53,16 +60,9 @@ func OpenOut(dir string, replace bool) (*Out, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(dir)
+	f, err := lockDir(dir)
 	if err != nil {
 		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("--out %s %w", dir, ErrOutLocked)
-		}
-		return nil, fmt.Errorf("lock --out %s: %w", dir, err)
 	}
 	o := &Out{Dir: dir, lock: f}
 	if err := o.clear(replace); err != nil {
@@ -76,6 +76,68 @@ func OpenOut(dir string, replace bool) (*Out, error) {
 	return o, nil
 }
 
+// OpenCase locks dir, which must hold a complete case, for a run that adds
+// evidence to it: nothing in it is removed. A folder with foreign files is
+// refused as OpenOut refuses it.
+func OpenCase(dir string) (*Out, error) {
+	if _, err := os.Stat(filepath.Join(dir, ManifestName)); err != nil {
+		return nil, fmt.Errorf("--out %s %w", dir, ErrNoCase)
+	}
+	f, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	o := &Out{Dir: dir, lock: f}
+	fail := func(err error) (*Out, error) {
+		o.Close()
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fail(err)
+	}
+	if err := o.foreign(entries); err != nil {
+		return fail(err)
+	}
+	m, err := ReadManifest(o.Path(ManifestName))
+	switch {
+	case err != nil || m.Tool.Name != "triage":
+		return fail(fmt.Errorf("--out %s %w", dir, ErrNoCase))
+	case m.Status != timeline.RunComplete:
+		return fail(fmt.Errorf("--out %s %w (%s)", dir, ErrCaseIncomplete, m.Status))
+	}
+	if _, err := os.Stat(o.Path(PartialTimelineName)); err == nil {
+		return fail(fmt.Errorf("--out %s %w (%s is left)", dir, ErrCaseIncomplete, PartialTimelineName))
+	}
+	if _, err := os.Stat(o.Path(TimelineName)); err != nil {
+		return fail(fmt.Errorf("--out %s %w (no %s)", dir, ErrNoCase, TimelineName))
+	}
+	// A temporary folder is left only by a run that crashed.
+	if err := os.RemoveAll(o.TempDir()); err != nil {
+		return fail(err)
+	}
+	if err := os.Mkdir(o.TempDir(), 0o755); err != nil {
+		return fail(err)
+	}
+	return o, nil
+}
+
+// lockDir takes the exclusive lock on dir that a run holds while it writes.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("--out %s %w", dir, ErrOutLocked)
+		}
+		return nil, fmt.Errorf("lock --out %s: %w", dir, err)
+	}
+	return f, nil
+}
+
 // clear checks what the folder holds and, with replace, removes a
 // previous run's files.
 func (o *Out) clear(replace bool) error {
@@ -86,6 +148,22 @@ func (o *Out) clear(replace bool) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	if err := o.foreign(entries); err != nil {
+		return err
+	}
+	if !replace {
+		return fmt.Errorf("--out %s %w", o.Dir, ErrOutHoldsRun)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(o.Dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// foreign refuses a folder that holds files a run does not write.
+func (o *Out) foreign(entries []os.DirEntry) error {
 	known := map[string]bool{}
 	for _, name := range runFiles {
 		known[name] = true
@@ -107,14 +185,6 @@ func (o *Out) clear(replace bool) error {
 			foreign = append(foreign[:3], "…")
 		}
 		return fmt.Errorf("--out %s %w (%s)", o.Dir, ErrOutNotRun, strings.Join(foreign, ", "))
-	}
-	if !replace {
-		return fmt.Errorf("--out %s %w", o.Dir, ErrOutHoldsRun)
-	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(o.Dir, e.Name())); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ type data struct {
 	SkippedByReason []reasonCount
 	SkippedCut      int
 	Sigma           *sigmaSection // sigma.go; nil when no Sigma rules ran
+	Case            caseView      // case.go: the hosts and the runs of the case
 	loc             *time.Location
 }
 
@@ -130,7 +131,8 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	d := &data{Generated: timeline.FormatTime(opts.ReportTime.UTC()), TZ: opts.Location.String(), loc: opts.Location}
 	var argv, evid, notClean string
 	err := db.QueryRow(`SELECT tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence,
-		started_ts, finished_ts, business_hours, status, status_detail, not_clean FROM runs ORDER BY id LIMIT 1`).Scan(&d.Run.Version, &d.Run.Commit,
+		started_ts, finished_ts, business_hours, status, status_detail, not_clean FROM runs
+		ORDER BY status = 'complete', id DESC LIMIT 1`).Scan(&d.Run.Version, &d.Run.Commit,
 		&d.Run.GoVersion, &argv, &d.Run.Case, &d.Run.Examiner, &evid, &d.Run.Started, &d.Run.Finished, &d.Run.BusinessHours,
 		&d.Run.Status, &d.Run.StatusDetail, &notClean)
 	if err == sql.ErrNoRows {
@@ -143,7 +145,7 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(notClean), &d.Run.NotClean)
 	d.Run.Incomplete = d.Run.Status != string(timeline.RunComplete)
 	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma} {
+	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma, loadCase} {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}

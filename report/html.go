@@ -15,6 +15,9 @@ var reportTemplate string
 //go:embed sigma.html.tmpl
 var sigmaTemplate string
 
+//go:embed case.html.tmpl
+var caseTemplate string
+
 // tmpl is parsed on first use: parsed at init, it cost every triage
 // process a quarter of a millisecond, the dump commands included.
 var tmpl = sync.OnceValue(func() *template.Template {
@@ -28,7 +31,7 @@ var tmpl = sync.OnceValue(func() *template.Template {
 		"timeBreak":  timeBreak,
 		"fleetRows":  func() int { return fleetRowsShown },
 		"fleetLimit": func() int { return maxFleetValues },
-	}).Parse(reportTemplate + strings.TrimSpace(sigmaTemplate)))
+	}).Parse(reportTemplate + strings.TrimSpace(sigmaTemplate) + strings.TrimSpace(caseTemplate)))
 })
 
 func shortHash(s string) string {

@@ -12,8 +12,9 @@ import (
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver; build with -tags sqlite_fts5
 )
 
-// SchemaVersion is stored in PRAGMA user_version. Readers refuse other versions.
-const SchemaVersion = 2
+// SchemaVersion is stored in PRAGMA user_version. Readers refuse other
+// versions. 3 added the hosts table and runs.kind, for cases that grow.
+const SchemaVersion = 3
 
 //go:embed schema.sql
 var schemaSQL string
@@ -118,6 +119,21 @@ func Create(path string) (*sql.DB, error) {
 	return db, nil
 }
 
+// OpenAppend opens an existing timeline for a run that adds evidence to
+// it, with Create's bulk-load settings. Without a journal a crash can leave
+// the file damaged: the caller writes it under its partial name, so that a
+// case cut short is seen to be.
+func OpenAppend(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=OFF&_synchronous=OFF&_foreign_keys=off&_cache_size=-65536&_mutex=no")
+	if err != nil {
+		return nil, err
+	}
+	return checkVersion(db)
+}
+
 // ErrSchemaVersion means the database was written by an incompatible version.
 var ErrSchemaVersion = errors.New("timeline: unsupported schema version")
 
@@ -170,14 +186,20 @@ type Run struct {
 	BusinessHours                      string
 	Evidence                           []string
 	Started                            string // TimeLayout
+	// Add marks a run that added evidence to an existing case.
+	Add bool
 }
 
 // StartRun records a run as in progress.
 func StartRun(db *sql.DB, r Run) error {
 	argv, _ := json.Marshal(r.CommandLine)
 	evidence, _ := json.Marshal(r.Evidence)
-	_, err := db.Exec(`INSERT INTO runs (tool_version, tool_commit, go_version, command_line, case_id, examiner, tz,
-		business_hours, evidence, started_ts, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)`, r.ToolVersion, r.ToolCommit, r.GoVersion,
+	kind := "run"
+	if r.Add {
+		kind = "add"
+	}
+	_, err := db.Exec(`INSERT INTO runs (kind, tool_version, tool_commit, go_version, command_line, case_id, examiner, tz,
+		business_hours, evidence, started_ts, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, kind, r.ToolVersion, r.ToolCommit, r.GoVersion,
 		string(argv), r.Case, r.Examiner, r.TimeZone, r.BusinessHours, string(evidence), r.Started, string(RunInProgress))
 	if err != nil {
 		return fmt.Errorf("timeline: record the run: %w", err)
@@ -185,23 +207,26 @@ func StartRun(db *sql.DB, r Run) error {
 	return nil
 }
 
-// FinishRun records how the run ended and when, and why it is not clean
-// (notClean, one sentence each; empty for a clean run).
+// FinishRun records how the latest run ended and when, and why the case is
+// not clean (notClean, one sentence each; empty for a clean run).
 func FinishRun(db *sql.DB, status RunStatus, detail, finished string, notClean []string) error {
 	if notClean == nil {
 		notClean = []string{}
 	}
 	nc, _ := json.Marshal(notClean)
-	if _, err := db.Exec(`UPDATE runs SET status=?, status_detail=?, finished_ts=?, not_clean=?`, string(status), detail, finished, string(nc)); err != nil {
+	if _, err := db.Exec(`UPDATE runs SET status=?, status_detail=?, finished_ts=?, not_clean=?
+		WHERE id=(SELECT max(id) FROM runs)`, string(status), detail, finished, string(nc)); err != nil {
 		return fmt.Errorf("timeline: record the run's end: %w", err)
 	}
 	return nil
 }
 
-// RunState reads the run's status and its detail.
+// RunState reads the case's status and its detail: that of the latest run
+// that did not complete, else the latest run's. A case one of whose --add
+// runs was cut short is not complete, whatever ran after.
 func RunState(db *sql.DB) (RunStatus, string, error) {
 	var status, detail string
-	err := db.QueryRow(`SELECT status, status_detail FROM runs ORDER BY id LIMIT 1`).Scan(&status, &detail)
+	err := db.QueryRow(`SELECT status, status_detail FROM runs ORDER BY status = 'complete', id DESC LIMIT 1`).Scan(&status, &detail)
 	if err == sql.ErrNoRows {
 		return RunInProgress, "no run recorded", nil
 	}

@@ -7,8 +7,11 @@
 -- JSON columns hold objects or arrays encoded with Go's encoding/json (sorted
 -- keys), so that reruns give the same bytes.
 
+-- One row per run that wrote into the case, in order: the first run, then
+-- each triage run --add. The case is complete when every row is.
 CREATE TABLE runs (
 	id            INTEGER PRIMARY KEY,
+	kind          TEXT NOT NULL DEFAULT 'run', -- run: made the case | add: added evidence to it
 	tool_version  TEXT NOT NULL,
 	tool_commit   TEXT NOT NULL,
 	go_version    TEXT NOT NULL,
@@ -22,7 +25,21 @@ CREATE TABLE runs (
 	finished_ts   TEXT NOT NULL DEFAULT '',
 	status        TEXT NOT NULL DEFAULT 'in-progress', -- in-progress | complete | interrupted | failed
 	status_detail TEXT NOT NULL DEFAULT '', -- why a run is interrupted or failed
-	not_clean     TEXT NOT NULL DEFAULT '[]' -- JSON array: why a complete run is not clean (files not examined, evidence changed)
+	not_clean     TEXT NOT NULL DEFAULT '[]' -- JSON array: why a complete run is not clean (files not examined, evidence changed); an add's row says it for the whole case
+);
+
+-- One row per evidence root a run opened, with where its host name came
+-- from: the examiner (--host), the logs' Computer field, or the root's
+-- folder name when the logs name no computer or one another root names.
+CREATE TABLE hosts (
+	id            INTEGER PRIMARY KEY,
+	run_id        INTEGER NOT NULL REFERENCES runs(id),
+	name          TEXT NOT NULL,
+	evidence_root TEXT NOT NULL,          -- as given on the command line
+	evidence_path TEXT NOT NULL DEFAULT '', -- absolute, links resolved: what --add compares
+	name_source   TEXT NOT NULL,          -- --host | computer | folder
+	computer      TEXT NOT NULL DEFAULT '', -- the Computer field of the root's logs, '' when none
+	name_detail   TEXT NOT NULL DEFAULT '' -- why the name is not the Computer field
 );
 
 CREATE TABLE artifacts (

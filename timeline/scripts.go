@@ -57,6 +57,11 @@ func reassembleScripts(db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	// A run that adds to a case reassembles every host's blocks again.
+	if _, err := tx.Exec(`DELETE FROM scripts`); err != nil {
+		tx.Rollback()
+		return err
+	}
 	stmt, err := tx.Prepare(`INSERT INTO scripts (host, script_block_id, first_ts, last_ts, parts_expected,
 		parts_found, missing_parts, sha256, text, path, event_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {

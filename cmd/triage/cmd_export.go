@@ -59,7 +59,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	db, err := timeline.OpenReadOnly(filepath.Join(rest[0], "timeline.db"))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: export: %v\n", err)
-		fmt.Fprintln(stderr, "triage: hint: DIR is the --out folder of a triage run")
+		caseHint(stderr, err)
 		return exitFail
 	}
 	defer db.Close()

@@ -51,7 +51,7 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 	db, err := timeline.Open(filepath.Join(dir, ingest.TimelineName))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: hunt: %v\n", err)
-		fmt.Fprintln(stderr, "triage: hint: DIR is the --out folder of a triage run")
+		caseHint(stderr, err)
 		return exitFail
 	}
 	defer db.Close()
@@ -91,7 +91,7 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 // so that the other analyzers' findings come out as the run wrote them.
 func runAnalyzerOptions(db *sql.DB) (analyzers.Options, error) {
 	var zone, hours string
-	if err := db.QueryRow(`SELECT tz, business_hours FROM runs ORDER BY id LIMIT 1`).Scan(&zone, &hours); err != nil {
+	if err := db.QueryRow(`SELECT tz, business_hours FROM runs ORDER BY id DESC LIMIT 1`).Scan(&zone, &hours); err != nil {
 		return analyzers.Options{}, fmt.Errorf("reading the run: %w", err)
 	}
 	loc, err := time.LoadLocation(zone)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,12 +80,15 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 	db, err := timeline.Open(filepath.Join(dir, ingest.TimelineName))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: report: %s\n", printable.Escape(err.Error()))
+		if errors.Is(err, timeline.ErrSchemaVersion) {
+			caseHint(stderr, err)
+		}
 		return exitFail
 	}
 	defer db.Close()
 	if loc == nil {
 		var zone string
-		db.QueryRow(`SELECT tz FROM runs ORDER BY id LIMIT 1`).Scan(&zone)
+		db.QueryRow(`SELECT tz FROM runs ORDER BY id DESC LIMIT 1`).Scan(&zone)
 		if loc, err = time.LoadLocation(zone); err != nil {
 			fmt.Fprintf(stderr, "triage: report: the run's time zone %q: %v\n", zone, err)
 			return exitFail
@@ -114,7 +118,7 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 		return exitFail
 	}
 	var notClean string
-	db.QueryRow(`SELECT not_clean FROM runs ORDER BY id LIMIT 1`).Scan(&notClean)
+	db.QueryRow(`SELECT not_clean FROM runs ORDER BY id DESC LIMIT 1`).Scan(&notClean)
 	if notClean != "" && notClean != "[]" {
 		fmt.Fprintf(stderr, "triage: report: the run in %s is complete but not clean: %s\n", printable.Escape(dir), printable.Escape(notClean))
 		return exitNotClean

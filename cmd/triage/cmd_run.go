@@ -30,12 +30,13 @@ func init() {
 }
 
 type runOptions struct {
-	out, caseID, examiner, tz, host, businessHours, reportTime string
-	pdf, force                                                 bool
-	location                                                   *time.Location
-	bizStart, bizEnd                                           int
-	fixedTime                                                  time.Time
-	sigma                                                      sigmaFlags
+	out, caseID, examiner, tz, businessHours, reportTime string
+	pdf, force, add, forceAdd                            bool
+	location                                             *time.Location
+	bizStart, bizEnd                                     int
+	fixedTime                                            time.Time
+	sigma                                                sigmaFlags
+	hosts                                                hostFlags
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
@@ -43,19 +44,17 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		"each EVIDENCE is one host: a KAPE or Velociraptor folder, a zip of one, a folder of logs, a disk image or single files;",
 		"writes timeline.db, manifest.json, run.log and the report to --out")
 	var o runOptions
-	fs.StringVar(&o.out, "out", "", "`DIR` to write the outputs to (default ./triage-<UTC timestamp>)")
-	fs.StringVar(&o.caseID, "case", "", "case `ID` to state in the manifest and report")
-	fs.StringVar(&o.examiner, "examiner", "", "examiner `NAME` to state in the manifest and report")
-	fs.StringVar(&o.tz, "tz", "UTC", "IANA time `ZONE` of the host (Europe/Berlin), for local times and business hours")
-	fs.StringVar(&o.host, "host", "", "host `NAME` (default: the events' Computer field, else the folder name)")
-	fs.StringVar(&o.businessHours, "business-hours", "08-18", "business hours as `HH-HH` in --tz for the out-of-hours analytic, 00 to 24; 22-06 spans midnight")
-	fs.StringVar(&o.reportTime, "report-time", "", "time to state as the run and report times, as `RFC3339` (2024-03-01T09:00:00Z), for byte-identical reruns")
-	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
-	fs.BoolVar(&o.force, "force", false, "replace the previous run in --out")
-	o.sigma.register(fs.FlagSet)
+	o.register(fs)
 	evidence, code, ok := fs.parse(args, stdout, stderr)
 	if !ok {
 		return code
+	}
+	evidence, err := o.hosts.resolve(evidence)
+	if err != nil {
+		return fs.fail(stderr, err)
+	}
+	if err := o.checkAdd(fs); err != nil {
+		return fs.fail(stderr, err)
 	}
 	if len(evidence) == 0 {
 		return fs.fail(stderr, &usageError{msg: "no EVIDENCE to examine"})
@@ -85,9 +84,25 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}, stderr, "run")
 }
 
+// register defines the run's flags on fs, bound to o.
+func (o *runOptions) register(fs *verbFlags) {
+	fs.StringVar(&o.out, "out", "", "`DIR` to write the outputs to (default ./triage-<UTC timestamp>)")
+	fs.StringVar(&o.caseID, "case", "", "case `ID` to state in the manifest and report")
+	fs.StringVar(&o.examiner, "examiner", "", "examiner `NAME` to state in the manifest and report")
+	fs.StringVar(&o.tz, "tz", "UTC", "IANA time `ZONE` of the host (Europe/Berlin), for local times and business hours")
+	fs.Var(&o.hosts, "host", "host `NAME` of every root, or NAME=PATH for one root (repeat); default: the logs' Computer field, else the folder name when none or when roots share one")
+	fs.StringVar(&o.businessHours, "business-hours", "08-18", "business hours as `HH-HH` in --tz for the out-of-hours analytic, 00 to 24; 22-06 spans midnight")
+	fs.StringVar(&o.reportTime, "report-time", "", "time to state as the run and report times, as `RFC3339` (2024-03-01T09:00:00Z), for byte-identical reruns")
+	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
+	fs.BoolVar(&o.force, "force", false, "replace the previous run in --out")
+	fs.BoolVar(&o.add, "add", false, "add the EVIDENCE to the case in --out: parse it into its timeline, then run the analyzers and the report again over every host")
+	fs.BoolVar(&o.forceAdd, "force-add", false, "with --add, add evidence even when the case holds it already")
+	o.sigma.register(fs.FlagSet)
+}
+
 func (o *runOptions) validate(evidence []string) error {
 	var err error
-	for _, f := range []struct{ name, value string }{{"case", o.caseID}, {"examiner", o.examiner}, {"host", o.host}} {
+	for _, f := range []struct{ name, value string }{{"case", o.caseID}, {"examiner", o.examiner}} {
 		if err := plainText(f.name, f.value); err != nil {
 			return err
 		}
@@ -173,8 +188,22 @@ func execute(ctx context.Context, o runOptions, evidence, argv []string, stdout,
 			return exitFail, nil
 		}
 	}
-	out, err := ingest.OpenOut(o.out, o.force)
+	var out *ingest.Out
+	var err error
+	if o.add {
+		out, err = ingest.OpenCase(o.out)
+	} else {
+		out, err = ingest.OpenOut(o.out, o.force)
+	}
 	switch {
+	case errors.Is(err, ingest.ErrNoCase):
+		fmt.Fprintf(stderr, "triage: run: %v\n", err)
+		fmt.Fprintf(stderr, "triage: hint: make the case first with triage run --out %s EVIDENCE, then add to it with --add\n", o.out)
+		return exitUsage, nil
+	case errors.Is(err, ingest.ErrCaseIncomplete):
+		fmt.Fprintf(stderr, "triage: run: %v\n", err)
+		fmt.Fprintf(stderr, "triage: hint: it may hold evidence half written: rebuild it with triage run --force --out %s and every root its manifest.json lists\n", o.out)
+		return exitUsage, nil
 	case errors.Is(err, ingest.ErrOutHoldsRun):
 		fmt.Fprintf(stderr, "triage: run: %v\n", err)
 		fmt.Fprintln(stderr, "triage: hint: use --force to replace it, or choose another --out")
@@ -187,21 +216,42 @@ func execute(ctx context.Context, o runOptions, evidence, argv []string, stdout,
 		return exitFail, err
 	}
 	defer out.Close()
-	logFile, err := os.Create(out.Path(ingest.LogName))
+	var prev *ingest.Manifest
+	if o.add {
+		if prev, err = readCase(out); err != nil {
+			fmt.Fprintf(stderr, "triage: run: %s\n", printable.Escape(err.Error()))
+			caseHint(stderr, err)
+			return exitUsage, nil
+		}
+	}
+	// An --add appends to the case's log, which keeps the case's history.
+	logFlags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if o.add {
+		logFlags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	logFile, err := os.OpenFile(out.Path(ingest.LogName), logFlags, 0o644)
 	if err != nil {
 		return exitFail, err
 	}
 	defer logFile.Close()
 	log := &runLog{w: logFile, now: o.now, console: newConsole(stderr, isTerminal(stderr))}
 	log.Printf("triage %s (commit %s, %s) started: %s", version, toolCommit(), runtime.Version(), strings.Join(argv, " "))
-	r := &run{o: o, out: out, log: log, stdout: stdout, m: &ingest.Manifest{
+	r := &run{o: o, out: out, log: log, stdout: stdout, evidence: evidence, prev: prev, m: &ingest.Manifest{
 		Tool:        ingest.Tool{Name: "triage", Version: version, Commit: toolCommit(), GoVersion: runtime.Version()},
 		CommandLine: argv, Case: o.caseID, Examiner: o.examiner, TimeZone: o.tz, BusinessHours: o.businessHours,
 		StartedUTC: timeline.FormatTime(o.now().UTC()), Status: timeline.RunInProgress, Evidence: evidence,
-		NotClean: []string{}, Artifacts: []ingest.Artifact{}, Skipped: []ingest.Skipped{}, SkippedByReason: map[string]int{},
+		NotClean: []string{}, Hosts: []ingest.HostName{}, Artifacts: []ingest.Artifact{}, Skipped: []ingest.Skipped{}, SkippedByReason: map[string]int{},
 		Outputs: []ingest.Output{},
 	}}
+	r.startHistory()
 	code, err := r.execute(ctx, stderr)
+	var inCase *ingest.InCaseError
+	if errors.As(err, &inCase) {
+		log.Printf("refused: %v; the case is as it was", err)
+		fmt.Fprintf(stderr, "triage: run: %s\n", printable.Escape(err.Error()))
+		fmt.Fprintln(stderr, "triage: hint: leave it out, or give --force-add to add it again as another host")
+		return exitUsage, nil
+	}
 	switch {
 	case code == exitInterrupted:
 		log.Printf("interrupted: the outputs in %s are incomplete", o.out)
@@ -219,37 +269,34 @@ func execute(ctx context.Context, o runOptions, evidence, argv []string, stdout,
 
 // run is one triage run in progress.
 type run struct {
-	o      runOptions
-	out    *ingest.Out
-	log    *runLog
-	stdout io.Writer
-	m      *ingest.Manifest
-	db     *sql.DB
-	csv    *backgroundCSV // timeline.csv, written beside the analyzers
+	o        runOptions
+	out      *ingest.Out
+	log      *runLog
+	stdout   io.Writer
+	evidence []string // the roots this run reads
+	// prev is the case's manifest before an --add; nil for a run that
+	// makes a case.
+	prev *ingest.Manifest
+	// admitted is set once an --add has checked its evidence and begun to
+	// write the case; until then the case is not touched.
+	admitted bool
+	m        *ingest.Manifest
+	db       *sql.DB
+	csv      *backgroundCSV // timeline.csv, written beside the analyzers
 }
 
 func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
-	// The manifest says in progress until the run ends: a run cut short
-	// by a crash or a full disk leaves it so.
-	if err := r.m.Write(r.out.Path(ingest.ManifestName)); err != nil {
-		return exitFail, err
-	}
-	db, err := timeline.Create(r.out.Path(ingest.PartialTimelineName))
+	db, admitted, err := r.openTimeline()
 	if err != nil {
 		return exitFail, err
 	}
 	r.db = db
 	defer db.Close()
-	err = timeline.StartRun(db, timeline.Run{ToolVersion: r.m.Tool.Version, ToolCommit: r.m.Tool.Commit,
-		GoVersion: r.m.Tool.GoVersion, CommandLine: r.m.CommandLine, Case: r.m.Case, Examiner: r.m.Examiner,
-		TimeZone: r.m.TimeZone, BusinessHours: r.m.BusinessHours, Evidence: r.m.Evidence, Started: r.m.StartedUTC})
-	if err != nil {
-		return exitFail, err
-	}
 	bar := &progress{console: r.log.console}
-	res, err := ingest.Ingest(ctx, db, r.m.Evidence, ingest.Options{
-		Host: r.o.host, Collect: collectors.Options{TempDir: r.out.TempDir()},
+	res, err := ingest.Ingest(ctx, db, r.evidence, ingest.Options{
+		Host: r.o.hosts.all, Names: r.o.hosts.names, Collect: collectors.Options{TempDir: r.out.TempDir()},
 		Logf: r.log.Printf, Progress: bar.update, BeforeRehash: beforeRehash,
+		Append: r.prev != nil, ForceAdd: r.o.forceAdd, Admitted: admitted,
 	})
 	bar.finish()
 	if res != nil {
@@ -327,7 +374,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	if r.m.Outputs, err = hashOutputs(r.o.out, append([]string{ingest.TimelineName}, outputs...), append(hashed, dbOut)...); err != nil {
 		return exitFail, err
 	}
-	if err := r.m.Write(r.out.Path(ingest.ManifestName)); err != nil {
+	if err := r.writeManifest(); err != nil {
 		return exitFail, err
 	}
 	for _, out := range r.m.Outputs {
@@ -357,12 +404,13 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	return exitOK, nil
 }
 
-// record copies what the ingest found into the manifest.
+// record copies what the ingest found into the manifest, after what the
+// case held before an --add.
 func (r *run) record(res *ingest.Result) {
 	r.m.EvidenceErrors = res.EvidenceErrors
+	r.m.Hosts = res.HostNames()
 	r.m.Images = res.Images()
 	r.m.Skipped = res.Skipped()
-	r.m.SkippedByReason = ingest.CountSkipped(r.m.Skipped)
 	r.m.NotClean = res.NotClean()
 	if r.m.NotClean == nil {
 		r.m.NotClean = []string{}
@@ -370,6 +418,10 @@ func (r *run) record(res *ingest.Result) {
 	if r.m.Artifacts == nil {
 		r.m.Artifacts = []ingest.Artifact{}
 	}
+	if r.prev != nil {
+		r.mergeCase()
+	}
+	r.m.SkippedByReason = ingest.CountSkipped(r.m.Skipped)
 }
 
 // closeTimeline closes the database and gives it its final name.
@@ -384,6 +436,10 @@ func (r *run) closeTimeline() error {
 // marked interrupted in the timeline and the manifest.
 func (r *run) interrupted(res *ingest.Result) (int, error) {
 	r.csv.stop() // an interrupted run has no timeline.csv
+	if r.untouched() {
+		fmt.Fprintf(r.stdout, "interrupted: nothing was added; the case in %s is as it was\n", r.o.out)
+		return exitInterrupted, nil
+	}
 	var err error
 	if res != nil {
 		r.m.Artifacts, err = res.Verify(r.db, r.log.Printf)
@@ -401,7 +457,7 @@ func (r *run) interrupted(res *ingest.Result) (int, error) {
 		r.m.Outputs, err = ingest.HashOutputs(r.o.out, []string{ingest.TimelineName})
 	}
 	if err == nil {
-		err = r.m.Write(r.out.Path(ingest.ManifestName))
+		err = r.writeManifest()
 	}
 	fmt.Fprintf(r.stdout, "interrupted: the run in %s is incomplete\n", r.o.out)
 	return exitInterrupted, err
@@ -410,12 +466,15 @@ func (r *run) interrupted(res *ingest.Result) (int, error) {
 // fail records a failed run where it still can: the manifest says failed
 // and why; the timeline keeps its partial name.
 func (r *run) fail(cause error) {
+	if r.untouched() {
+		return
+	}
 	r.m.Status, r.m.StatusDetail = timeline.RunFailed, cause.Error()
 	r.m.FinishedUTC = timeline.FormatTime(r.o.now().UTC())
 	if r.db != nil {
 		timeline.FinishRun(r.db, r.m.Status, r.m.StatusDetail, r.m.FinishedUTC, r.m.NotClean)
 	}
-	r.m.Write(r.out.Path(ingest.ManifestName))
+	r.writeManifest()
 }
 
 // beforeRehash is a test's hook between the ingest and the second hashing
