@@ -76,7 +76,7 @@ func TestKindWithoutParserFails(t *testing.T) {
 	defer ev.Close()
 	a := ev.Artifacts[0]
 	a.Kind = "unheard-of"
-	p := &parsed{artifact: a, hashed: make(chan struct{}), batches: make(chan []timeline.Event, batchBuffer),
+	p := &parsed{artifact: a, batches: make(chan []timeline.Event, batchBuffer),
 		done: make(chan struct{}), stop: make(chan struct{})}
 	parseArtifact(p, "h")
 	if p.row.Status != statusFailed || len(p.row.Errors) != 1 || !strings.Contains(p.row.Errors[0], "no parser") {

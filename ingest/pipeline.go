@@ -2,8 +2,13 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"math"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"triage/collectors"
@@ -15,7 +20,6 @@ import (
 type parsed struct {
 	artifact *collectors.Artifact
 	row      timeline.Artifact
-	hashed   chan struct{} // closed once row's hashes are set, before parsing starts
 	batches  chan []timeline.Event
 	batch    []timeline.Event // being filled by the parser
 	bytes    int              // text bytes held by batch
@@ -114,7 +118,7 @@ func pipeline(ctx context.Context, out writer, host string, artifacts []*collect
 		defer close(queue)
 		defer close(jobs)
 		for _, a := range artifacts {
-			p := &parsed{artifact: a, hashed: make(chan struct{}), batches: make(chan []timeline.Event, batchBuffer),
+			p := &parsed{artifact: a, batches: make(chan []timeline.Event, batchBuffer),
 				done: make(chan struct{}), stop: stop}
 			select {
 			case queue <- p:
@@ -211,7 +215,6 @@ func pipeline(ctx context.Context, out writer, host string, artifacts []*collect
 
 // hold waits for p to be parsed and keeps its batches for writeArtifact.
 func hold(p *parsed) {
-	<-p.hashed
 	var batches [][]timeline.Event
 	for batch := range p.batches {
 		batches = append(batches, batch)
@@ -229,11 +232,12 @@ func hold(p *parsed) {
 func writeArtifact(out writer, p *parsed, host string) (timeline.Artifact, error) {
 	w := out.w
 	// The artifact row goes in before its events so they can refer to it;
-	// its outcome is filled in once parsing is over.
-	<-p.hashed
+	// its hashes and outcome are filled in once parsing and hashing are
+	// over. Until then the hashes are dashes of their length, which no one
+	// can take for a hash, and the update leaves the row its size.
 	row := timeline.Artifact{
 		Host: host, EvidenceRoot: p.artifact.Root, Path: p.artifact.Path, Kind: string(p.artifact.Kind),
-		Size: p.artifact.Size, ModTime: p.artifact.ModTime, SHA256: p.row.SHA256, MD5: p.row.MD5,
+		Size: p.artifact.Size, ModTime: p.artifact.ModTime, SHA256: pendingSHA256, MD5: pendingMD5,
 	}
 	id, err := w.AddArtifact(&row)
 	if err != nil {
@@ -251,6 +255,7 @@ func writeArtifact(out writer, p *parsed, host string) (timeline.Artifact, error
 		recycle(batch)
 	}
 	<-p.done
+	row.SHA256, row.MD5 = p.row.SHA256, p.row.MD5
 	row.Status, row.Records, row.Recovered, row.Errors, row.Flags = p.row.Status, p.row.Records, p.row.Recovered, p.row.Errors, p.row.Flags
 	row.FirstRecord, row.LastRecord, row.MissingRecords = p.row.FirstRecord, p.row.LastRecord, p.row.MissingRecords
 	if err := w.FinishArtifact(&row); err != nil {
@@ -264,8 +269,14 @@ func writeArtifact(out writer, p *parsed, host string) (timeline.Artifact, error
 	return row, nil
 }
 
-// parseArtifact hashes the artifact, then parses it through its kind's
-// entry in the parser table, streaming events.
+// parseArtifact hashes the artifact and parses it through its kind's entry
+// in the parser table, streaming events. A file of the file system is
+// hashed on another goroutine while it is parsed (each reads it at its own
+// offsets, so neither waits for the other); other artifacts, such as a zip
+// entry read through one inflater, are hashed before they are parsed. An
+// artifact that cannot be read through for hashing is failed, whatever its
+// parser gave: its events, if any, stay in the timeline, but the run is not
+// clean.
 func parseArtifact(p *parsed, host string) {
 	defer close(p.done)
 	defer close(p.batches)
@@ -275,17 +286,68 @@ func parseArtifact(p *parsed, host string) {
 	// read at offsets, and a second open per artifact cost more system
 	// calls than the reads of a small one.
 	f, err := p.artifact.Open()
-	if err == nil {
-		defer f.Close()
-		row.SHA256, row.MD5, err = hashReader(f)
-	}
-	close(p.hashed)
 	if err != nil {
-		row.Status = statusFailed
-		row.Errors = append(row.Errors, hashFailed+err.Error())
-		row.Flags = map[string]any{}
+		hashFailure(row, err)
 		return
 	}
+	defer f.Close()
+	var hashed chan digest
+	if _, ok := f.(*os.File); ok {
+		hashed = make(chan digest, 1)
+		go func() {
+			// A reader of its own: the parsers read f at offsets too.
+			var d digest
+			d.sha256, d.md5, d.err = hashReader(stoppable{io.NewSectionReader(f, 0, math.MaxInt64), p})
+			hashed <- d
+		}()
+	} else {
+		var d digest
+		if d.sha256, d.md5, d.err = hashReader(f); d.err != nil {
+			hashFailure(row, d.err)
+			return
+		}
+		row.SHA256, row.MD5 = d.sha256, d.md5
+	}
+	parseOpened(p, f, host)
+	if hashed != nil {
+		d := <-hashed
+		if d.err != nil {
+			hashFailure(row, d.err)
+			return
+		}
+		row.SHA256, row.MD5 = d.sha256, d.md5
+	}
+}
+
+// stoppable ends a hash once nobody will write the artifact, so that an
+// interrupted run does not read a large log to its end first.
+type stoppable struct {
+	r io.Reader
+	p *parsed
+}
+
+func (s stoppable) Read(b []byte) (int, error) {
+	if s.p.stopped() {
+		return 0, errStopped
+	}
+	return s.r.Read(b)
+}
+
+var errStopped = errors.New("the run stopped")
+
+// hashFailure marks an artifact that could not be read through for hashing
+// as failed, with the hash error first among its errors.
+func hashFailure(row *timeline.Artifact, err error) {
+	row.Status = statusFailed
+	row.Errors = append([]string{hashFailed + err.Error()}, row.Errors...)
+	if row.Flags == nil {
+		row.Flags = map[string]any{}
+	}
+}
+
+// parseOpened parses the opened artifact and records its outcome in p.row.
+func parseOpened(p *parsed, f collectors.File, host string) {
+	row := &p.row
 	parse, ok := parsers[p.artifact.Kind]
 	if !ok {
 		row.Status = statusFailed
@@ -312,6 +374,9 @@ func parseArtifact(p *parsed, host string) {
 		}
 	}
 }
+
+// The hashes of an artifact row while its artifact is being hashed.
+var pendingSHA256, pendingMD5 = strings.Repeat("-", 64), strings.Repeat("-", 32)
 
 // hashFailed starts the error of an artifact that could not be read for
 // hashing: such an artifact was not examined at all.

@@ -1,12 +1,22 @@
 package report
 
 import (
+	"bufio"
+	"context"
 	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+
+	"triage/timeline"
 )
 
 // maxCell is the most characters (UTF-16 units) an Excel cell holds; a
@@ -118,37 +128,244 @@ func writeFindingsCSV(w io.Writer, d *data) error {
 	return cw.Error()
 }
 
+// TimelineCSVName is the timeline's CSV export, written by Render or, in a
+// run, by WriteTimelineCSV beside the analyzers.
+const TimelineCSVName = "timeline.csv"
+
+// WriteTimelineCSV writes timeline.csv into dir from the events in db, in
+// time order, with local times in loc. It only reads the events and
+// artifacts tables, which are final once the ingest has closed its writer,
+// so a run calls it on a connection of its own while the analyzers write
+// their findings through another: it reads the events in pages, each a
+// statement of its own, so that a writer waits for one page at most, never
+// for the whole file. It stops with ctx's error once ctx is done.
+func WriteTimelineCSV(ctx context.Context, db *sql.DB, dir string, loc *time.Location) error {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return writeOutput(filepath.Join(dir, TimelineCSVName), func(w io.Writer) error {
+		return writeTimelineCSV(ctx, w, db, loc)
+	})
+}
+
+// timelinePage is how many events one statement of writeTimelineCSV reads.
+const timelinePage = 4096
+
+// The events in (ts_ns, id) order, a page at a time: those at the last
+// page's time after its last id, then those after that time. Split in two,
+// each is a seek in the events_ts index (whose entries end with the id),
+// where one condition on both would scan again every event at the same
+// time on every page.
+const (
+	timelineColumns = `SELECT id, ts, ts_ns, host, source, event_id, channel, provider, computer, user, process,
+		parent_process, command_line, script_block_id, recovered, summary, artifact_id, record_id FROM events `
+	timelineSameTime = timelineColumns + `WHERE ts_ns = ? AND id > ? ORDER BY id LIMIT ?`
+	timelineLater    = timelineColumns + `WHERE ts_ns > ? ORDER BY ts_ns, id LIMIT ?`
+)
+
 // writeTimelineCSV streams the events table, so its size does not bound
-// memory.
-func writeTimelineCSV(w io.Writer, db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT e.id, e.ts, e.host, e.source, e.event_id, e.channel, e.provider, e.computer, e.user,
-		e.process, e.parent_process, e.command_line, e.script_block_id, e.recovered, e.summary, a.path, e.record_id, a.sha256
-		FROM events e JOIN artifacts a ON a.id = e.artifact_id ORDER BY e.ts_ns, e.id`)
+// memory. The artifact's path and hash come from a map of the artifacts,
+// which are few, rather than a join per event.
+func writeTimelineCSV(ctx context.Context, w io.Writer, db *sql.DB, loc *time.Location) error {
+	artifacts, err := loadArtifactNames(db)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	cw := newCSV(w)
-	writeRow(cw, "event_id_in_db", "time_utc", "time_local", "host", "source", "event_id", "channel", "provider", "computer",
-		"user", "process", "parent_process", "command_line", "script_block_id", "recovered", "summary", "artifact", "record_id",
-		"artifact_sha256")
-	for rows.Next() {
-		var id, eventID, recordID int64
-		var recovered bool
-		var ts, host, source, channel, provider, computer, user, process, parent, cmd, sb, summary, path, sha string
-		if err := rows.Scan(&id, &ts, &host, &source, &eventID, &channel, &provider, &computer, &user, &process, &parent,
-			&cmd, &sb, &recovered, &summary, &path, &recordID, &sha); err != nil {
-			return err
-		}
-		if err := writeRow(cw, strconv.FormatInt(id, 10), ts, d.local(ts), host, source, strconv.FormatInt(eventID, 10), channel,
-			provider, computer, user, process, parent, cmd, sb, strconv.FormatBool(recovered), summary, path,
-			strconv.FormatInt(recordID, 10), sha); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	same, err := db.Prepare(timelineSameTime)
+	if err != nil {
 		return err
 	}
-	return rows.Err()
+	defer same.Close()
+	later, err := db.Prepare(timelineLater)
+	if err != nil {
+		return err
+	}
+	defer later.Close()
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.WriteString("\ufeff")
+	t := &timelineWriter{w: bw, artifacts: artifacts, loc: loc, lastSecond: math.MinInt64, ns: math.MinInt64, id: math.MinInt64}
+	t.row = appendRow(t.row[:0], "event_id_in_db", "time_utc", "time_local", "host", "source", "event_id", "channel", "provider",
+		"computer", "user", "process", "parent_process", "command_line", "script_block_id", "recovered", "summary", "artifact",
+		"record_id", "artifact_sha256")
+	bw.Write(t.row)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// The rows at the last time first; when they run out, the page is
+		// finished with the rows after it.
+		n, err := t.page(same, t.ns, t.id, timelinePage)
+		if err != nil {
+			return err
+		}
+		if n == timelinePage {
+			continue
+		}
+		m, err := t.page(later, t.ns, timelinePage-n)
+		if err != nil {
+			return err
+		}
+		if n+m == 0 {
+			break
+		}
+	}
+	return bw.Flush()
+}
+
+// loadArtifactNames maps each artifact's id to its path and SHA-256.
+func loadArtifactNames(db *sql.DB) (map[int64][2]string, error) {
+	rows, err := db.Query(`SELECT id, path, sha256 FROM artifacts`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][2]string{}
+	for rows.Next() {
+		var id int64
+		var path, sha string
+		if err := rows.Scan(&id, &path, &sha); err != nil {
+			return nil, err
+		}
+		out[id] = [2]string{path, sha}
+	}
+	return out, rows.Err()
+}
+
+// timelineWriter is writeTimelineCSV's state between pages.
+type timelineWriter struct {
+	w         *bufio.Writer
+	artifacts map[int64][2]string
+	loc       *time.Location
+	ns, id    int64  // the last row written: where the next page starts
+	row       []byte // the row being encoded
+	// The local time of the last second seen: the rows are in time order,
+	// and a burst of events shares its second.
+	lastSecond int64
+	lastLocal  string
+	num        [4][]byte // scratch for the numbers of a row
+}
+
+// page writes the rows of one statement and returns how many there were.
+func (t *timelineWriter) page(stmt *sql.Stmt, args ...any) (int, error) {
+	rows, err := stmt.Query(args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	var id, ns, eventID, artifactID, recordID int64
+	var recovered bool
+	// The text columns are read in place (RawBytes, valid until the next
+	// row) and seen as strings only while the row is encoded: a string per
+	// cell was most of what the writer allocated.
+	var text [12]sql.RawBytes
+	ts, host, source, channel, provider, computer := &text[0], &text[1], &text[2], &text[3], &text[4], &text[5]
+	user, process, parent, cmd, sb, summary := &text[6], &text[7], &text[8], &text[9], &text[10], &text[11]
+	for rows.Next() {
+		if err := rows.Scan(&id, ts, &ns, host, source, &eventID, channel, provider, computer, user, process, parent,
+			cmd, sb, &recovered, summary, &artifactID, &recordID); err != nil {
+			return n, err
+		}
+		a := t.artifacts[artifactID]
+		t.num[0] = strconv.AppendInt(t.num[0][:0], id, 10)
+		t.num[1] = strconv.AppendInt(t.num[1][:0], eventID, 10)
+		t.num[2] = strconv.AppendInt(t.num[2][:0], recordID, 10)
+		t.row = appendRow(t.row[:0], view(t.num[0]), view(*ts), t.local(view(*ts), ns), view(*host), view(*source),
+			view(t.num[1]), view(*channel), view(*provider), view(*computer), view(*user), view(*process), view(*parent),
+			view(*cmd), view(*sb), strconv.FormatBool(recovered), view(*summary), a[0], view(t.num[2]), a[1])
+		if _, err := t.w.Write(t.row); err != nil {
+			return n, err
+		}
+		t.ns, t.id = ns, id
+		n++
+	}
+	return n, rows.Err()
+}
+
+// view is b as a string without a copy, for a cell encoded before b is
+// reused; nothing may keep it.
+func view(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// local is ts in the writer's zone, as data.local renders it. The stored
+// nanoseconds stand for ts when they render back to it (not for a time
+// outside the years they can hold), which saves parsing the text.
+func (t *timelineWriter) local(ts string, ns int64) string {
+	if ts == "" {
+		return ""
+	}
+	var tm time.Time
+	var b [len(timeline.TimeLayout)]byte
+	if u := time.Unix(0, ns).UTC(); string(timeline.AppendTime(b[:0], u)) == ts {
+		tm = u
+	} else {
+		var err error
+		if tm, err = timeline.ParseTime(ts); err != nil || tm.IsZero() {
+			return ""
+		}
+	}
+	sec := tm.Unix()
+	if sec != t.lastSecond || t.lastLocal == "" {
+		t.lastSecond, t.lastLocal = sec, tm.In(t.loc).Format("2006-01-02 15:04:05 MST")
+	}
+	return t.lastLocal
+}
+
+// appendRow appends cells as one CSV row, each made safe by safeCell, in
+// the bytes encoding/csv writes with UseCRLF (newCSV's writer): a cell is
+// quoted when it holds a comma, a quote or a line break or starts with a
+// space, or is \.; inside quotes a quote is doubled, a line feed becomes
+// CR LF and a carriage return is dropped.
+func appendRow(dst []byte, cells ...string) []byte {
+	for i, c := range cells {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendCell(dst, safeCell(c))
+	}
+	return append(dst, '\r', '\n')
+}
+
+func appendCell(dst []byte, s string) []byte {
+	if !needsQuotes(s) {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for len(s) > 0 {
+		i := strings.IndexAny(s, "\"\r\n")
+		if i < 0 {
+			i = len(s)
+		}
+		dst = append(dst, s[:i]...)
+		s = s[i:]
+		if len(s) > 0 {
+			switch s[0] {
+			case '"':
+				dst = append(dst, '"', '"')
+			case '\n':
+				dst = append(dst, '\r', '\n')
+			}
+			s = s[1:]
+		}
+	}
+	return append(dst, '"')
+}
+
+// needsQuotes is encoding/csv's rule for a comma-separated cell.
+func needsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s == `\.` {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\n', '\r', '"', ',':
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
 }

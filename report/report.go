@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -23,6 +24,10 @@ type Options struct {
 	// TempDir holds chromium's profile while it prints; empty means a
 	// folder made under OutDir, never outside it.
 	TempDir string
+	// TimelineCSVWritten says the caller wrote timeline.csv already, with
+	// WriteTimelineCSV beside the analyzers: Render lists it without
+	// writing it again.
+	TimelineCSVWritten bool
 }
 
 // Render writes the report files for the timeline in db and returns their
@@ -46,8 +51,12 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	}{
 		{"report.html", writeHTML},
 		{"findings.csv", writeFindingsCSV},
-		{"timeline.csv", func(w io.Writer, d *data) error { return writeTimelineCSV(w, db, d) }},
+		{TimelineCSVName, func(w io.Writer, d *data) error { return writeTimelineCSV(context.Background(), w, db, d.loc) }},
 	} {
+		if out.name == TimelineCSVName && opts.TimelineCSVWritten {
+			written = append(written, out.name)
+			continue
+		}
 		if err := writeOutput(filepath.Join(opts.OutDir, out.name), func(w io.Writer) error { return out.write(w, d) }); err != nil {
 			return written, err
 		}

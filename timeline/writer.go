@@ -113,7 +113,7 @@ const batchSize = 20000
 const (
 	insertArtifact = `INSERT INTO artifacts (host, evidence_root, path, kind, size, mtime_ts, sha256, md5, status)
 	VALUES (?,?,?,?,?,?,?,?,?)`
-	finishArtifact = `UPDATE artifacts SET status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
+	finishArtifact = `UPDATE artifacts SET sha256=?, md5=?, status=?, records=?, recovered=?, errors=?, error_list=?, flags=?,
 	first_record=?, last_record=?, missing_records=? WHERE id=?`
 	insertSkipped = `INSERT INTO skipped (host, evidence_root, path, size, reason, detail) VALUES (?,?,?,?,?,?)`
 )
@@ -219,7 +219,9 @@ func (w *Writer) AddArtifact(a *Artifact) (int64, error) {
 	return a.ID, err
 }
 
-// FinishArtifact records the artifact's parse outcome.
+// FinishArtifact records the artifact's hashes and parse outcome: an
+// artifact is hashed while it is parsed, so its hashes are known only at
+// the end, as its outcome is.
 func (w *Writer) FinishArtifact(a *Artifact) error {
 	if a.Errors == nil {
 		a.Errors = []string{}
@@ -229,7 +231,7 @@ func (w *Writer) FinishArtifact(a *Artifact) error {
 	}
 	errs, _ := json.Marshal(a.Errors)
 	flags, _ := json.Marshal(a.Flags)
-	_, err := w.finish.Exec(a.Status, a.Records, a.Recovered, len(a.Errors), string(errs), string(flags),
+	_, err := w.finish.Exec(a.SHA256, a.MD5, a.Status, a.Records, a.Recovered, len(a.Errors), string(errs), string(flags),
 		a.FirstRecord, a.LastRecord, a.MissingRecords, a.ID)
 	return err
 }

@@ -282,6 +282,7 @@ type run struct {
 	admitted bool
 	m        *ingest.Manifest
 	db       *sql.DB
+	csv      *backgroundCSV // timeline.csv, written beside the analyzers
 }
 
 func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
@@ -307,6 +308,8 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		}
 		return exitFail, err
 	}
+	r.csv = startTimelineCSV(ctx, r.out.Path(ingest.PartialTimelineName), r.o.out, r.o.location)
+	defer r.csv.stop()
 	sum, err := analyzers.Run(ctx, db, analyzers.Options{
 		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd,
 		Sigma: r.o.sigma.ruleSet(),
@@ -336,21 +339,39 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	if err := timeline.FinishRun(db, timeline.RunComplete, "", r.m.FinishedUTC, r.m.NotClean); err != nil {
 		return exitFail, err
 	}
+	// Nothing writes to the timeline from here on: it is hashed while the
+	// report reads it.
+	r.csv.writesDone()
+	dbHash := hashInBackground(r.out.Path(ingest.PartialTimelineName), ingest.TimelineName)
 	outputs, renderErr := report.Render(db, report.Options{OutDir: r.o.out, Location: r.o.location, ReportTime: r.o.fixedTime,
-		PDF: r.o.pdf, TempDir: r.out.TempDir()})
+		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: true})
 	if renderErr != nil {
 		r.log.Printf("error: %v", renderErr)
 	}
-	spans, err := eventSpans(db)
-	if err != nil {
-		return exitFail, err
+	var hashed []ingest.Output
+	var spans map[[2]string][2]string
+	if err := r.csv.wait(); err != nil {
+		// A lock held past the busy timeout, say: done here instead.
+		r.log.Printf("timeline.csv beside the analyzers: %v; written after them instead", err)
+		if spans, err = eventSpans(db); err != nil {
+			return exitFail, err
+		}
+		if err := report.WriteTimelineCSV(ctx, db, r.o.out, r.o.location); err != nil {
+			return exitFail, err
+		}
+	} else {
+		hashed, spans = append(hashed, r.csv.hash), r.csv.spans
 	}
 	printSummary(r.stdout, res, spans)
 	report.ConsoleSummary(db, r.stdout)
 	if err := r.closeTimeline(); err != nil {
 		return exitFail, err
 	}
-	if r.m.Outputs, err = ingest.HashOutputs(r.o.out, append([]string{ingest.TimelineName}, outputs...)); err != nil {
+	dbOut, err := dbHash.result(r.out.Path(ingest.TimelineName))
+	if err != nil {
+		return exitFail, fmt.Errorf("hash output %s: %w", ingest.TimelineName, err)
+	}
+	if r.m.Outputs, err = hashOutputs(r.o.out, append([]string{ingest.TimelineName}, outputs...), append(hashed, dbOut)...); err != nil {
 		return exitFail, err
 	}
 	if err := r.writeManifest(); err != nil {
@@ -414,6 +435,7 @@ func (r *run) closeTimeline() error {
 // interrupted records that the run was stopped and keeps what it wrote,
 // marked interrupted in the timeline and the manifest.
 func (r *run) interrupted(res *ingest.Result) (int, error) {
+	r.csv.stop() // an interrupted run has no timeline.csv
 	if r.untouched() {
 		fmt.Fprintf(r.stdout, "interrupted: nothing was added; the case in %s is as it was\n", r.o.out)
 		return exitInterrupted, nil

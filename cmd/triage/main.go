@@ -77,6 +77,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "triage: hint: 'triage --help' lists the commands")
 		return exitUsage
 	}
+	defer startProfile(stderr)()
 	return v.run(args[1:], stdout, stderr)
 }
 

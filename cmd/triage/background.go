@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"triage/ingest"
+	"triage/report"
+	"triage/timeline"
+)
+
+// backgroundCSV reads what needs only the events and artifacts, which are
+// final once the ingest is done, beside the analyzers and the report:
+// timeline.csv, which it hashes for the manifest, then the summary's event
+// spans. On a 30-host fleet those were a quarter of a run's time, on one
+// core after everything else.
+type backgroundCSV struct {
+	cancel context.CancelFunc
+	quiet  chan struct{} // closed once nothing writes to the timeline any more
+	done   chan error
+	err    error
+	ended  bool
+	hash   ingest.Output // timeline.csv as written, once done gave nil
+	spans  map[[2]string][2]string
+}
+
+// startTimelineCSV writes timeline.csv into outDir from the timeline at
+// dbPath, through a read-only connection of its own.
+func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Location) *backgroundCSV {
+	ctx, cancel := context.WithCancel(ctx)
+	b := &backgroundCSV{cancel: cancel, quiet: make(chan struct{}), done: make(chan error, 1)}
+	go func() {
+		db, err := timeline.OpenReadOnly(dbPath)
+		if err == nil {
+			// The CSV walks the events in time order, not in the order
+			// they are stored: a cache of 16 MiB holds the pages of every
+			// artifact a stretch of time draws on, even across 30 hosts,
+			// where the run's own 64 MiB would add that much to its peak
+			// RSS, beside the analyzers'.
+			_, err = db.Exec(`PRAGMA cache_size = -16384`)
+		}
+		if err == nil {
+			err = report.WriteTimelineCSV(ctx, db, outDir, loc)
+		}
+		if err == nil {
+			var hashed []ingest.Output
+			if hashed, err = ingest.HashOutputs(outDir, []string{report.TimelineCSVName}); err == nil {
+				b.hash = hashed[0]
+			}
+		}
+		// The spans are one statement over every event, which would hold
+		// its read lock past the writers' busy timeout: it waits for them
+		// to be done.
+		if err == nil {
+			select {
+			case <-b.quiet:
+				b.spans, err = eventSpans(db)
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		if db != nil {
+			db.Close()
+		}
+		b.done <- err
+	}()
+	return b
+}
+
+// writesDone says that nothing writes to the timeline any more.
+func (b *backgroundCSV) writesDone() {
+	close(b.quiet)
+}
+
+// wait returns once timeline.csv is written and hashed and the spans are
+// read, or why not; it must follow writesDone.
+func (b *backgroundCSV) wait() error {
+	if !b.ended {
+		b.err, b.ended = <-b.done, true
+		b.cancel()
+	}
+	return b.err
+}
+
+// stop gives up on timeline.csv unless it is written already, and returns
+// once nothing is being written any more.
+func (b *backgroundCSV) stop() {
+	if b != nil && !b.ended {
+		b.cancel()
+		b.wait()
+	}
+}
+
+// backgroundHash hashes a finished output while the report is rendered.
+type backgroundHash struct {
+	before os.FileInfo
+	done   chan struct{}
+	out    ingest.Output
+	err    error
+}
+
+// hashInBackground starts hashing the file at path, named name in the
+// manifest.
+func hashInBackground(path, name string) *backgroundHash {
+	b := &backgroundHash{done: make(chan struct{}), out: ingest.Output{Path: name}}
+	b.before, b.err = os.Stat(path)
+	go func() {
+		defer close(b.done)
+		if b.err == nil {
+			b.out.SHA256, b.out.Size, b.err = ingest.HashFile(path)
+		}
+	}()
+	return b
+}
+
+// result waits for the hash of the file now at path (renamed since, it may
+// be). Should the file have changed size or time since the hash started,
+// it is hashed again: the manifest states the file as it is left.
+func (b *backgroundHash) result(path string) (ingest.Output, error) {
+	<-b.done
+	if b.err != nil {
+		return b.out, b.err
+	}
+	after, err := os.Stat(path)
+	if err != nil {
+		return b.out, err
+	}
+	if after.Size() != b.before.Size() || !after.ModTime().Equal(b.before.ModTime()) {
+		b.out.SHA256, b.out.Size, err = ingest.HashFile(path)
+	}
+	return b.out, err
+}
+
+// hashOutputs hashes the outputs named, relative to dir, but for those in
+// hashed already, and lists them all in path order.
+func hashOutputs(dir string, names []string, hashed ...ingest.Output) ([]ingest.Output, error) {
+	have := map[string]bool{}
+	for _, h := range hashed {
+		have[h.Path] = true
+	}
+	var rest []string
+	for _, n := range names {
+		if !have[filepath.ToSlash(n)] {
+			rest = append(rest, n)
+		}
+	}
+	out, err := ingest.HashOutputs(dir, rest)
+	if err != nil {
+		return out, err
+	}
+	out = append(out, hashed...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
