@@ -143,13 +143,14 @@ type Input struct {
 	db   *sql.DB
 	Opts Options
 
-	// prefetchRuns are every prefetch run time, in id order, loaded once
-	// by Run for the analyzers and for tying runs to process starts.
-	prefetchRuns []Event
-	// processStarts are every process start (Security 4688, Sysmon 1), in
-	// id order, loaded once by Run for every analyzer.
-	processStarts []Event
-	startIndex    map[int64]*Event // processStarts by event id, built when first needed
+	// ctx is Run's, for the streams (see stream.go), which yield events
+	// and keep their first error in err for Run to return.
+	ctx context.Context
+	err error
+	// distinct are the distinct image paths of the streamed sets and ids
+	// their event ids, read once (see stream.go).
+	distinct map[string]distinctPaths
+	ids      map[string][]int
 }
 
 // Events returns the events matching a SQL condition, in id order.
@@ -211,14 +212,3 @@ func base(p string) string {
 // log recorded them.
 const processEvents = `((source='` + timeline.SourceEVTX + `' AND event_id=4688 AND provider='` + timeline.ProviderSecurity + `')
 	OR (source='` + timeline.SourceEVTX + `' AND event_id=1 AND provider='` + timeline.ProviderSysmon + `'))`
-
-// startsOf returns the process starts whose image passes keep.
-func (in *Input) startsOf(keep func(image string) bool) []*Event {
-	var out []*Event
-	for i := range in.processStarts {
-		if keep(in.processStarts[i].image()) {
-			out = append(out, &in.processStarts[i])
-		}
-	}
-	return out
-}
