@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"iter"
 	"sort"
 	"strings"
 	"time"
@@ -179,25 +180,79 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 
 // Scripts returns every reassembled script block.
 func (in *Input) Scripts(ctx context.Context) ([]Script, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT id, host, script_block_id, path, first_ts, text, event_ids,
-		parts_expected, parts_found FROM scripts ORDER BY id`)
+	rows, err := in.db.QueryContext(ctx, `SELECT `+scriptColumns+` FROM scripts ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []Script
-	for rows.Next() {
-		var s Script
-		var ts, ids string
-		if err := rows.Scan(&s.ID, &s.Host, &s.BlockID, &s.Path, &ts, &s.Text, &ids, &s.PartsExpected, &s.PartsOK); err != nil {
+	for s, err := range scanScripts(rows) {
+		if err != nil {
 			return nil, err
 		}
-		s.TS, _ = timeline.ParseTime(ts)
-		json.Unmarshal([]byte(ids), &s.EventIDs)
-		out = append(out, s)
+		out = append(out, *s)
 	}
-	return out, rows.Err()
+	return out, nil
 }
+
+const scriptColumns = `id, host, script_block_id, path, first_ts, text, event_ids, parts_expected, parts_found`
+
+// scanScripts yields the scripts of rows, closing rows at the end.
+func scanScripts(rows *sql.Rows) iter.Seq2[*Script, error] {
+	return func(yield func(*Script, error) bool) {
+		defer rows.Close()
+		for rows.Next() {
+			var s Script
+			var ts, ids string
+			if err := rows.Scan(&s.ID, &s.Host, &s.BlockID, &s.Path, &ts, &s.Text, &ids, &s.PartsExpected, &s.PartsOK); err != nil {
+				yield(nil, err)
+				return
+			}
+			s.TS, _ = timeline.ParseTime(ts)
+			json.Unmarshal([]byte(ids), &s.EventIDs)
+			if !yield(&s, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// scripts yields every reassembled script block in id order, a chunk at a
+// time, as the event streams do (see stream.go).
+func (in *Input) scripts() iter.Seq[*Script] {
+	return func(yield func(*Script) bool) {
+		var after int64
+		for {
+			rows, err := in.db.QueryContext(in.ctx, `SELECT `+scriptColumns+` FROM scripts WHERE id > ? ORDER BY id LIMIT ?`, after, scriptChunk)
+			if err != nil {
+				in.fail(err)
+				return
+			}
+			var chunk []*Script
+			for s, err := range scanScripts(rows) {
+				if err != nil {
+					in.fail(err)
+					return
+				}
+				chunk = append(chunk, s)
+			}
+			for _, s := range chunk {
+				if !yield(s) {
+					return
+				}
+			}
+			if len(chunk) < scriptChunk {
+				return
+			}
+			after = chunk[len(chunk)-1].ID
+		}
+	}
+}
+
+// scriptChunk is how many scripts a chunk holds: scripts run to megabytes.
+const scriptChunk = 64
 
 // base is the lowercase file name of a Windows path.
 func base(p string) string {

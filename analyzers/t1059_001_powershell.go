@@ -134,12 +134,11 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 		block[key] = len(out)
 		out = append(out, f)
 	}
-	scripts, err := in.Scripts(ctx)
-	if err != nil {
-		return nil, err
+	for s := range in.scripts() {
+		out = append(out, scriptFindings(*s)...)
 	}
-	for _, s := range scripts {
-		out = append(out, scriptFindings(s)...)
+	if in.err != nil {
+		return nil, in.err
 	}
 	unmanaged, err := unmanagedPowerShell(ctx, in)
 	if err != nil {
