@@ -24,7 +24,9 @@ type data struct {
 	Severities   []severityCount
 	Incidents    []incidentView
 	Scripts      []script
+	ScriptsCut   int // scripts not listed (see maxScriptsShown)
 	Sessions     []session
+	SessionsCut  int // sessions not listed
 	Activity     chart
 	Heatmap      heatmap
 	AttackRows   []attackRow
@@ -100,6 +102,9 @@ type finding struct {
 	RuleID                                              string // the Sigma rule, for analyzer sigma
 	Incident                                            int64
 	Evidence                                            []evidence
+	// EvidenceCut is how many more records the finding cites than the
+	// report lists (see maxEvidenceShown).
+	EvidenceCut int
 }
 
 type techniqueGroup struct {
@@ -119,6 +124,7 @@ type incidentView struct {
 	Links                              []string
 	Findings                           []finding
 	Chain                              []evidence // every record its findings cite, in time order
+	ChainCut                           int        // records of the chain not listed (see maxChainShown)
 }
 
 type script struct {
@@ -262,7 +268,7 @@ func jsonNumber(v float64) string {
 }
 
 func loadFindings(db *sql.DB, d *data) error {
-	ev, err := loadEvidence(db)
+	ev, cut, err := loadEvidence(db)
 	if err != nil {
 		return err
 	}
@@ -287,7 +293,7 @@ func loadFindings(db *sql.DB, d *data) error {
 			f.Features = ""
 		}
 		f.Local = d.local(f.TS)
-		f.Evidence = ev[f.ID]
+		f.Evidence, f.EvidenceCut = ev[f.ID], cut[f.ID]
 		d.Findings = append(d.Findings, f)
 		g := groups[f.TechniqueID]
 		if g == nil {
@@ -362,29 +368,45 @@ func techniqueName(id, stored string) string {
 	return stored
 }
 
-func loadEvidence(db *sql.DB) (map[int64][]evidence, error) {
-	rows, err := db.Query(`SELECT fe.finding_id, fe.event_id, e.ts, e.source, e.channel, e.event_id, fe.artifact_path, fe.record_id,
-		fe.artifact_sha256, e.summary FROM finding_evidence fe JOIN events e ON e.id = fe.event_id ORDER BY fe.finding_id, fe.event_id`)
+// maxEvidenceShown bounds the records the report lists under one finding:
+// a folded finding can cite every record of a flood. The count of the rest
+// is stated; findings.csv and timeline.db's finding_evidence list every one.
+const maxEvidenceShown = 50
+
+// evidenceRows selects the records findings cite, at most ? of each, with
+// how many each cites in all. The rows follow the primary key, so SQLite
+// numbers them without a sort.
+const evidenceRows = `SELECT x.finding_id, x.event_id, e.ts, e.source, e.channel, e.event_id, x.artifact_path, x.record_id,
+	x.artifact_sha256, e.summary, x.n FROM (SELECT finding_id, event_id, artifact_path, record_id, artifact_sha256,
+	row_number() OVER (PARTITION BY finding_id ORDER BY event_id) AS r, count(*) OVER (PARTITION BY finding_id) AS n
+	FROM finding_evidence) x JOIN events e ON e.id = x.event_id WHERE x.r <= ? ORDER BY x.finding_id, x.event_id`
+
+// loadEvidence returns the records each finding cites, up to
+// maxEvidenceShown, and how many more each cites.
+func loadEvidence(db *sql.DB) (map[int64][]evidence, map[int64]int, error) {
+	rows, err := db.Query(evidenceRows, maxEvidenceShown)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	out := map[int64][]evidence{}
+	cut := map[int64]int{}
 	for rows.Next() {
 		var id int64
 		var e evidence
 		var source, channel string
-		var eventID int
-		if err := rows.Scan(&id, &e.EventID, &e.TS, &source, &channel, &eventID, &e.Path, &e.RecordID, &e.SHA256, &e.Summary); err != nil {
-			return nil, err
+		var eventID, n int
+		if err := rows.Scan(&id, &e.EventID, &e.TS, &source, &channel, &eventID, &e.Path, &e.RecordID, &e.SHA256, &e.Summary, &n); err != nil {
+			return nil, nil, err
 		}
+		cut[id] = n - min(n, maxEvidenceShown)
 		e.Record = source
 		if source == "evtx" {
 			e.Record = fmt.Sprintf("%s event %d", channel, eventID)
 		}
 		out[id] = append(out[id], e)
 	}
-	return out, rows.Err()
+	return out, cut, rows.Err()
 }
 
 func loadIncidents(db *sql.DB, d *data) error {
@@ -410,8 +432,43 @@ func loadIncidents(db *sql.DB, d *data) error {
 		in.Chain = chain(in.Findings)
 		d.Incidents = append(d.Incidents, in)
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for i := range d.Incidents {
+		if err := cutChain(db, &d.Incidents[i]); err != nil {
+			return err
+		}
+	}
 	sort.SliceStable(d.Incidents, func(i, j int) bool { return rank[d.Incidents[i].Severity] > rank[d.Incidents[j].Severity] })
-	return rows.Err()
+	return nil
+}
+
+// maxChainShown bounds the records an incident's chain lists.
+const maxChainShown = 200
+
+// cutChain keeps the first maxChainShown records of an incident's chain
+// and counts the records its findings cite that the chain does not list:
+// those past the cut and those past each finding's maxEvidenceShown.
+func cutChain(db *sql.DB, in *incidentView) error {
+	cut := len(in.Chain) > maxChainShown
+	if cut {
+		in.Chain = in.Chain[:maxChainShown]
+	}
+	for _, f := range in.Findings {
+		cut = cut || f.EvidenceCut > 0
+	}
+	if !cut {
+		return nil
+	}
+	var all int
+	if err := db.QueryRow(`SELECT count(DISTINCT fe.event_id) FROM finding_evidence fe JOIN findings f ON f.id = fe.finding_id
+		JOIN events e ON e.id = fe.event_id WHERE f.incident_id = ?`, in.ID).Scan(&all); err != nil {
+		return err
+	}
+	in.ChainCut = all - len(in.Chain)
+	return nil
 }
 
 // chain lists once each record the findings cite, in time order, so that
@@ -437,16 +494,30 @@ func chain(fs []finding) []evidence {
 	return out
 }
 
+// maxScriptsShown and maxSessionsShown bound the scripts and PowerShell
+// sessions the report lists; scripts/ and timeline.db hold every one.
+const (
+	maxScriptsShown  = 1000
+	maxSessionsShown = 1000
+)
+
+// loadScripts lists the first maxScriptsShown scripts; their text is in
+// scripts/, which writeScripts fills from the timeline.
 func loadScripts(db *sql.DB, d *data) error {
+	var total int
+	if err := db.QueryRow(`SELECT count(*) FROM scripts`).Scan(&total); err != nil {
+		return err
+	}
 	rows, err := db.Query(`SELECT host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts,
-		sha256, path, text FROM scripts ORDER BY host, first_ts, script_block_id`)
+		sha256, path FROM scripts ORDER BY host, first_ts, script_block_id LIMIT ?`, maxScriptsShown)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	d.ScriptsCut = total - min(total, maxScriptsShown)
 	for rows.Next() {
 		var s script
-		if err := rows.Scan(&s.Host, &s.BlockID, &s.First, &s.Last, &s.Expected, &s.Found, &s.Missing, &s.SHA256, &s.Path, &s.Text); err != nil {
+		if err := rows.Scan(&s.Host, &s.BlockID, &s.First, &s.Last, &s.Expected, &s.Found, &s.Missing, &s.SHA256, &s.Path); err != nil {
 			return err
 		}
 		if s.Missing == "[]" {
@@ -474,12 +545,17 @@ type session struct {
 // loadSessions reads the PowerShell sessions the analyzers derived; a
 // timeline from before the table existed has none.
 func loadSessions(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT host, start_ts, end_ts, duration_ms, host_name, host_application, engine_version, remote
-		FROM powershell_sessions ORDER BY host, start_ts, id`)
-	if err != nil {
+	var total int
+	if err := db.QueryRow(`SELECT count(*) FROM powershell_sessions`).Scan(&total); err != nil {
 		if strings.Contains(err.Error(), "no such table") {
 			return nil
 		}
+		return err
+	}
+	d.SessionsCut = total - min(total, maxSessionsShown)
+	rows, err := db.Query(`SELECT host, start_ts, end_ts, duration_ms, host_name, host_application, engine_version, remote
+		FROM powershell_sessions ORDER BY host, start_ts, id LIMIT ?`, maxSessionsShown)
+	if err != nil {
 		return err
 	}
 	defer rows.Close()

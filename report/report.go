@@ -45,7 +45,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 		write func(io.Writer, *data) error
 	}{
 		{"report.html", writeHTML},
-		{"findings.csv", writeFindingsCSV},
+		{"findings.csv", func(w io.Writer, d *data) error { return writeFindingsCSV(w, db, d) }},
 		{"timeline.csv", func(w io.Writer, d *data) error { return writeTimelineCSV(w, db, d) }},
 	} {
 		if err := writeOutput(filepath.Join(opts.OutDir, out.name), func(w io.Writer) error { return out.write(w, d) }); err != nil {
@@ -53,7 +53,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 		}
 		written = append(written, out.name)
 	}
-	scripts, err := writeScripts(opts.OutDir, d)
+	scripts, err := writeScripts(db, opts.OutDir)
 	written = append(written, scripts...)
 	if err != nil {
 		return written, err
@@ -69,34 +69,66 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 }
 
 // writeScripts saves each reassembled script as scripts/<sha256>.txt: a
-// name that can never be run by a double click.
-func writeScripts(dir string, d *data) ([]string, error) {
-	if len(d.Scripts) == 0 {
-		return nil, nil
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "scripts"), 0o755); err != nil {
-		return nil, err
-	}
+// name that can never be run by a double click. The scripts are read from
+// the timeline a chunk at a time; a name already written this run is the
+// same text (the name is its hash) and is not written again.
+func writeScripts(db *sql.DB, dir string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	for _, s := range d.Scripts {
-		name := "scripts/" + s.SHA256 + ".txt"
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		text := s.Text
-		err := writeOutput(filepath.Join(dir, filepath.FromSlash(name)), func(w io.Writer) error {
-			_, err := io.WriteString(w, text)
-			return err
-		})
+	var after int64
+	for {
+		rows, err := db.Query(`SELECT id, sha256, text FROM scripts WHERE id > ? ORDER BY id LIMIT ?`, after, scriptsChunk)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, name)
+		type text struct {
+			id           int64
+			sha256, text string
+		}
+		var chunk []text
+		for rows.Next() {
+			var t text
+			if err := rows.Scan(&t.id, &t.sha256, &t.text); err != nil {
+				rows.Close()
+				return out, err
+			}
+			chunk = append(chunk, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return out, err
+		}
+		if len(chunk) > 0 && len(out) == 0 && len(seen) == 0 {
+			if err := os.MkdirAll(filepath.Join(dir, "scripts"), 0o755); err != nil {
+				return nil, err
+			}
+		}
+		for _, t := range chunk {
+			name := "scripts/" + t.sha256 + ".txt"
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			err := writeOutput(filepath.Join(dir, filepath.FromSlash(name)), func(w io.Writer) error {
+				_, err := io.WriteString(w, t.text)
+				return err
+			})
+			if err != nil {
+				return out, err
+			}
+			out = append(out, name)
+		}
+		if len(chunk) < scriptsChunk {
+			break
+		}
+		after = chunk[len(chunk)-1].id
 	}
+	sort.Strings(out)
 	return out, nil
 }
+
+// scriptsChunk is how many scripts writeScripts reads at a time.
+const scriptsChunk = 64
 
 // writeOutput writes one output file whole or not at all.
 func writeOutput(path string, write func(io.Writer) error) error {
