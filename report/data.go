@@ -40,7 +40,17 @@ type data struct {
 	SkippedByReason []reasonCount
 	SkippedCut      int
 	Sigma           *sigmaSection // sigma.go; nil when no Sigma rules ran
-	loc             *time.Location
+	// The summary's counts and its first incidents, which a case report
+	// split by host (see hosts.go) states without listing.
+	FindingCount, IncidentCount, ArtifactCount int
+	TopIncidents                               []incidentView
+	// Split is set on the case report of a case split by host, which
+	// links HostPages; Page is the host of a host's page.
+	Split     bool
+	HostPages []hostPage
+	Page      string
+	loc       *time.Location
+	host      string // the host a page is about; "" for the whole case
 }
 
 type attackRow struct {
@@ -108,9 +118,9 @@ type finding struct {
 }
 
 type techniqueGroup struct {
-	ID, Name string
-	Findings []finding
-	High     int
+	ID, Name    string
+	Findings    []finding
+	Count, High int
 }
 
 type severityCount struct {
@@ -121,6 +131,7 @@ type severityCount struct {
 type incidentView struct {
 	ID                                 int64
 	Host, First, Last, Severity, Title string
+	Page                               string // the page that lists it, when not this one
 	Links                              []string
 	Findings                           []finding
 	Chain                              []evidence // every record its findings cite, in time order
@@ -133,7 +144,14 @@ type script struct {
 }
 
 func load(db *sql.DB, opts Options) (*data, error) {
-	d := &data{Generated: timeline.FormatTime(opts.ReportTime.UTC()), TZ: opts.Location.String(), loc: opts.Location}
+	return loadPage(db, opts, "", false)
+}
+
+// loadPage loads the report of the whole case (host ""), of one host's
+// page, or the summary of a case split by host (split).
+func loadPage(db *sql.DB, opts Options, host string, split bool) (*data, error) {
+	d := &data{Generated: timeline.FormatTime(opts.ReportTime.UTC()), TZ: opts.Location.String(), loc: opts.Location,
+		host: host, Page: host, Split: split}
 	var argv, evid, notClean string
 	err := db.QueryRow(`SELECT tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence,
 		started_ts, finished_ts, business_hours, status, status_detail, not_clean FROM runs ORDER BY id LIMIT 1`).Scan(&d.Run.Version, &d.Run.Commit,
@@ -148,18 +166,47 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(evid), &d.Run.Evidence)
 	json.Unmarshal([]byte(notClean), &d.Run.NotClean)
 	d.Run.Incomplete = d.Run.Status != string(timeline.RunComplete)
-	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma} {
+	q, args := d.scoped(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`)
+	db.QueryRow(q, args...).Scan(&d.First, &d.Last)
+	steps := []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma}
+	switch {
+	case split:
+		steps = []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindingCounts, loadTopIncidents, loadHostPages, loadCharts, loadFleet, loadSigma}
+	case host != "":
+		steps = steps[:len(steps)-2] // the fleet view and the Sigma rule set are the case's
+	}
+	for _, step := range steps {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}
 	}
+	d.FindingCount, d.ArtifactCount = max(d.FindingCount, len(d.Findings)), len(d.Artifacts)
+	if !split {
+		d.IncidentCount, d.TopIncidents = len(d.Incidents), d.Incidents[:min(len(d.Incidents), 10)]
+	} else {
+		d.Artifacts = nil // listed on the host pages
+	}
 	return d, nil
 }
 
+// scoped adds to a query whose last clause is a WHERE the condition that
+// keeps a host page's rows: host = ?, on column host of the table the
+// query reads, or on the column given.
+func (d *data) scoped(query string, column ...string) (string, []any) {
+	if d.host == "" {
+		return query, nil
+	}
+	c := "host"
+	if len(column) > 0 {
+		c = column[0]
+	}
+	return query + " AND " + c + " = ?", []any{d.host}
+}
+
 func loadArtifacts(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT host, path, kind, size, sha256, md5, status, records, recovered, errors, error_list,
-		flags, missing_records FROM artifacts ORDER BY host, path, id`)
+	q, args := d.scoped(`SELECT host, path, kind, size, sha256, md5, status, records, recovered, errors, error_list,
+		flags, missing_records FROM artifacts WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY host, path, id`, args...)
 	if err != nil {
 		return err
 	}
@@ -182,6 +229,9 @@ func loadArtifacts(db *sql.DB, d *data) error {
 		d.Artifacts = append(d.Artifacts, a)
 		hosts[a.Host] = true
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	for h := range hosts {
 		d.Hosts = append(d.Hosts, h)
 	}
@@ -191,7 +241,8 @@ func loadArtifacts(db *sql.DB, d *data) error {
 }
 
 func loadIntegrity(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT host, path, integrity_error FROM artifacts WHERE integrity_error != '' ORDER BY host, path, id`)
+	q, args := d.scoped(`SELECT host, path, integrity_error FROM artifacts WHERE integrity_error != ''`)
+	rows, err := db.Query(q+` ORDER BY host, path, id`, args...)
 	if err != nil {
 		return err
 	}
@@ -207,7 +258,8 @@ func loadIntegrity(db *sql.DB, d *data) error {
 }
 
 func loadSkipped(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT reason, count(*) FROM skipped GROUP BY reason ORDER BY reason`)
+	q, args := d.scoped(`SELECT reason, count(*) FROM skipped WHERE 1`)
+	rows, err := db.Query(q+` GROUP BY reason ORDER BY reason`, args...)
 	if err != nil {
 		return err
 	}
@@ -227,8 +279,8 @@ func loadSkipped(db *sql.DB, d *data) error {
 	}
 	// Files that are not artifacts are the many and the least telling:
 	// the other reasons come first, so a cut list keeps them.
-	rows, err = db.Query(`SELECT host, path, size, reason, detail FROM skipped
-		ORDER BY reason = 'not-artifact', host, reason, path, id LIMIT ?`, maxSkippedShown)
+	q, args = d.scoped(`SELECT host, path, size, reason, detail FROM skipped WHERE 1`)
+	rows, err = db.Query(q+` ORDER BY reason = 'not-artifact', host, reason, path, id LIMIT ?`, append(args, maxSkippedShown)...)
 	if err != nil {
 		return err
 	}
@@ -268,12 +320,13 @@ func jsonNumber(v float64) string {
 }
 
 func loadFindings(db *sql.DB, d *data) error {
-	ev, cut, err := loadEvidence(db)
+	ev, cut, err := loadEvidence(db, d)
 	if err != nil {
 		return err
 	}
-	rows, err := db.Query(`SELECT id, host, ts, technique_id, technique_name, tactic, related, severity, confidence,
-		title, rule, matched, decoded, score, features, coalesce(incident_id, 0), rule_id FROM findings ORDER BY id`)
+	q, args := d.scoped(`SELECT id, host, ts, technique_id, technique_name, tactic, related, severity, confidence,
+		title, rule, matched, decoded, score, features, coalesce(incident_id, 0), rule_id FROM findings WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY id`, args...)
 	if err != nil {
 		return err
 	}
@@ -301,6 +354,7 @@ func loadFindings(db *sql.DB, d *data) error {
 			groups[f.TechniqueID] = g
 		}
 		g.Findings = append(g.Findings, f)
+		g.Count++
 		if rank[f.Severity] >= timeline.SeverityHigh {
 			g.High++
 		}
@@ -379,12 +433,16 @@ const maxEvidenceShown = 50
 const evidenceRows = `SELECT x.finding_id, x.event_id, e.ts, e.source, e.channel, e.event_id, x.artifact_path, x.record_id,
 	x.artifact_sha256, e.summary, x.n FROM (SELECT finding_id, event_id, artifact_path, record_id, artifact_sha256,
 	row_number() OVER (PARTITION BY finding_id ORDER BY event_id) AS r, count(*) OVER (PARTITION BY finding_id) AS n
-	FROM finding_evidence) x JOIN events e ON e.id = x.event_id WHERE x.r <= ? ORDER BY x.finding_id, x.event_id`
+	FROM finding_evidence WHERE %s) x JOIN events e ON e.id = x.event_id WHERE x.r <= ? ORDER BY x.finding_id, x.event_id`
 
 // loadEvidence returns the records each finding cites, up to
 // maxEvidenceShown, and how many more each cites.
-func loadEvidence(db *sql.DB) (map[int64][]evidence, map[int64]int, error) {
-	rows, err := db.Query(evidenceRows, maxEvidenceShown)
+func loadEvidence(db *sql.DB, d *data) (map[int64][]evidence, map[int64]int, error) {
+	where, args := d.scoped(`1`)
+	if d.host != "" {
+		where, args = `finding_id IN (SELECT id FROM findings WHERE host = ?)`, []any{d.host}
+	}
+	rows, err := db.Query(fmt.Sprintf(evidenceRows, where), append(args, maxEvidenceShown)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -410,7 +468,8 @@ func loadEvidence(db *sql.DB) (map[int64][]evidence, map[int64]int, error) {
 }
 
 func loadIncidents(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT id, host, first_ts, last_ts, severity, title, links FROM incidents ORDER BY id`)
+	q, args := d.scoped(`SELECT id, host, first_ts, last_ts, severity, title, links FROM incidents WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY id`, args...)
 	if err != nil {
 		return err
 	}
@@ -505,11 +564,13 @@ const (
 // scripts/, which writeScripts fills from the timeline.
 func loadScripts(db *sql.DB, d *data) error {
 	var total int
-	if err := db.QueryRow(`SELECT count(*) FROM scripts`).Scan(&total); err != nil {
+	q, args := d.scoped(`SELECT count(*) FROM scripts WHERE 1`)
+	if err := db.QueryRow(q, args...).Scan(&total); err != nil {
 		return err
 	}
-	rows, err := db.Query(`SELECT host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts,
-		sha256, path FROM scripts ORDER BY host, first_ts, script_block_id LIMIT ?`, maxScriptsShown)
+	q, args = d.scoped(`SELECT host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts,
+		sha256, path FROM scripts WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY host, first_ts, script_block_id LIMIT ?`, append(args, maxScriptsShown)...)
 	if err != nil {
 		return err
 	}
@@ -546,15 +607,17 @@ type session struct {
 // timeline from before the table existed has none.
 func loadSessions(db *sql.DB, d *data) error {
 	var total int
-	if err := db.QueryRow(`SELECT count(*) FROM powershell_sessions`).Scan(&total); err != nil {
+	q, args := d.scoped(`SELECT count(*) FROM powershell_sessions WHERE 1`)
+	if err := db.QueryRow(q, args...).Scan(&total); err != nil {
 		if strings.Contains(err.Error(), "no such table") {
 			return nil
 		}
 		return err
 	}
 	d.SessionsCut = total - min(total, maxSessionsShown)
-	rows, err := db.Query(`SELECT host, start_ts, end_ts, duration_ms, host_name, host_application, engine_version, remote
-		FROM powershell_sessions ORDER BY host, start_ts, id LIMIT ?`, maxSessionsShown)
+	q, args = d.scoped(`SELECT host, start_ts, end_ts, duration_ms, host_name, host_application, engine_version, remote
+		FROM powershell_sessions WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY host, start_ts, id LIMIT ?`, append(args, maxSessionsShown)...)
 	if err != nil {
 		return err
 	}

@@ -35,11 +35,22 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	if opts.ReportTime.IsZero() {
 		opts.ReportTime = time.Now()
 	}
-	d, err := load(db, opts)
+	split, err := splitByHost(db)
+	if err != nil {
+		return nil, err
+	}
+	d, err := loadPage(db, opts, "", split)
 	if err != nil {
 		return nil, err
 	}
 	var written []string
+	if split {
+		pages, err := writeHostPages(db, opts, d.Hosts)
+		written = append(written, pages...)
+		if err != nil {
+			return written, err
+		}
+	}
 	for _, out := range []struct {
 		name  string
 		write func(io.Writer, *data) error
@@ -65,6 +76,27 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 		written = append(written, "report.pdf")
 	}
 	sort.Strings(written)
+	return written, nil
+}
+
+// writeHostPages writes the page of each host of a case split by host,
+// loading one host's data at a time.
+func writeHostPages(db *sql.DB, opts Options, hosts []string) ([]string, error) {
+	if err := os.MkdirAll(filepath.Join(opts.OutDir, "hosts"), 0o755); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var written []string
+	names := hostPageNames(hosts)
+	for _, h := range hosts {
+		d, err := loadPage(db, opts, h, false)
+		if err != nil {
+			return written, err
+		}
+		if err := writeOutput(filepath.Join(opts.OutDir, filepath.FromSlash(names[h])), func(w io.Writer) error { return writeHTML(w, d) }); err != nil {
+			return written, err
+		}
+		written = append(written, names[h])
+	}
 	return written, nil
 }
 
