@@ -22,19 +22,20 @@ import (
 // so that no chunk needs a sort: the unary + in a condition keeps SQLite
 // from choosing another index for it.
 
-// chunkRows is how many events the cursors of one stream read at a time,
-// together.
-const chunkRows = 8192
-
-// maxPathCursors is how many image paths a stream reads through the
-// process index, one cursor each; more are read through the event id index
-// and filtered by SQLite.
-const maxPathCursors = 32
-
-// maxPaths bounds the distinct image paths of a set of events the analyzers
-// keep in memory to choose events by image name; past it, the events are
-// filtered in Go alone.
-const maxPaths = 50_000
+// The bounds of the streams; variables so that a test can take each path.
+var (
+	// chunkRows is how many events the cursors of one stream read at a
+	// time, together, and minChunkRows the fewest one cursor reads.
+	chunkRows, minChunkRows = 8192, 256
+	// maxPathCursors is how many image paths a stream reads through the
+	// process index, one cursor each; more are read through the event id
+	// index and filtered by SQLite.
+	maxPathCursors = 32
+	// maxPaths bounds the distinct image paths of a set of events the
+	// analyzers keep in memory to choose events by image name; past it,
+	// the events are filtered in Go alone.
+	maxPaths = 50_000
+)
 
 const eventColumns = `id, artifact_id, ts, host, source, event_id, level, process, parent_process,
 	command_line, script_block_id, user, channel, provider, data`
@@ -140,7 +141,7 @@ func scanEvents(rows *sql.Rows, out []*Event) ([]*Event, error) {
 func (in *Input) merged(cs []*cursor) iter.Seq[*Event] {
 	return func(yield func(*Event) bool) {
 		for _, c := range cs {
-			c.limit = max(256, chunkRows/len(cs))
+			c.limit = max(minChunkRows, chunkRows/len(cs))
 		}
 		defer func() {
 			for _, c := range cs {

@@ -47,7 +47,7 @@ func splitByHost(db *sql.DB) (bool, error) {
 
 // hostPageNames gives each host a file name under hosts/ that is safe on
 // any file system: letters, digits, '-', '_' and '.', not starting with a
-// dot. A name changed to be so, or equal to another's but for case, gets
+// dot, at most 64 of them. A name changed to be so, or equal to another's but for case, gets
 // the first digits of its host name's SHA-256, so that two hosts never
 // share a page. hosts must be sorted, for the same names on a rerun.
 func hostPageNames(hosts []string) map[string]string {
@@ -65,6 +65,9 @@ func hostPageNames(hosts []string) map[string]string {
 		name := strings.TrimLeft(b.String(), ".")
 		if len(name) > 64 {
 			name = name[:64]
+		}
+		if name == "" {
+			name = "host"
 		}
 		if name != h || taken[strings.ToLower(name)] {
 			sum := sha256.Sum256([]byte(h))
