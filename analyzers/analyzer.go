@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"iter"
 	"sort"
 	"strings"
 	"time"
@@ -143,13 +144,14 @@ type Input struct {
 	db   *sql.DB
 	Opts Options
 
-	// prefetchRuns are every prefetch run time, in id order, loaded once
-	// by Run for the analyzers and for tying runs to process starts.
-	prefetchRuns []Event
-	// processStarts are every process start (Security 4688, Sysmon 1), in
-	// id order, loaded once by Run for every analyzer.
-	processStarts []Event
-	startIndex    map[int64]*Event // processStarts by event id, built when first needed
+	// ctx is Run's, for the streams (see stream.go), which yield events
+	// and keep their first error in err for Run to return.
+	ctx context.Context
+	err error
+	// distinct are the distinct image paths of the streamed sets and ids
+	// their event ids, read once (see stream.go).
+	distinct map[string]distinctPaths
+	ids      map[string][]int
 }
 
 // Events returns the events matching a SQL condition, in id order.
@@ -178,25 +180,79 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 
 // Scripts returns every reassembled script block.
 func (in *Input) Scripts(ctx context.Context) ([]Script, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT id, host, script_block_id, path, first_ts, text, event_ids,
-		parts_expected, parts_found FROM scripts ORDER BY id`)
+	rows, err := in.db.QueryContext(ctx, `SELECT `+scriptColumns+` FROM scripts ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []Script
-	for rows.Next() {
-		var s Script
-		var ts, ids string
-		if err := rows.Scan(&s.ID, &s.Host, &s.BlockID, &s.Path, &ts, &s.Text, &ids, &s.PartsExpected, &s.PartsOK); err != nil {
+	for s, err := range scanScripts(rows) {
+		if err != nil {
 			return nil, err
 		}
-		s.TS, _ = timeline.ParseTime(ts)
-		json.Unmarshal([]byte(ids), &s.EventIDs)
-		out = append(out, s)
+		out = append(out, *s)
 	}
-	return out, rows.Err()
+	return out, nil
 }
+
+const scriptColumns = `id, host, script_block_id, path, first_ts, text, event_ids, parts_expected, parts_found`
+
+// scanScripts yields the scripts of rows, closing rows at the end.
+func scanScripts(rows *sql.Rows) iter.Seq2[*Script, error] {
+	return func(yield func(*Script, error) bool) {
+		defer rows.Close()
+		for rows.Next() {
+			var s Script
+			var ts, ids string
+			if err := rows.Scan(&s.ID, &s.Host, &s.BlockID, &s.Path, &ts, &s.Text, &ids, &s.PartsExpected, &s.PartsOK); err != nil {
+				yield(nil, err)
+				return
+			}
+			s.TS, _ = timeline.ParseTime(ts)
+			json.Unmarshal([]byte(ids), &s.EventIDs)
+			if !yield(&s, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// scripts yields every reassembled script block in id order, a chunk at a
+// time, as the event streams do (see stream.go).
+func (in *Input) scripts() iter.Seq[*Script] {
+	return func(yield func(*Script) bool) {
+		var after int64
+		for {
+			rows, err := in.db.QueryContext(in.ctx, `SELECT `+scriptColumns+` FROM scripts WHERE id > ? ORDER BY id LIMIT ?`, after, scriptChunk)
+			if err != nil {
+				in.fail(err)
+				return
+			}
+			var chunk []*Script
+			for s, err := range scanScripts(rows) {
+				if err != nil {
+					in.fail(err)
+					return
+				}
+				chunk = append(chunk, s)
+			}
+			for _, s := range chunk {
+				if !yield(s) {
+					return
+				}
+			}
+			if len(chunk) < scriptChunk {
+				return
+			}
+			after = chunk[len(chunk)-1].ID
+		}
+	}
+}
+
+// scriptChunk is how many scripts a chunk holds: scripts run to megabytes.
+const scriptChunk = 64
 
 // base is the lowercase file name of a Windows path.
 func base(p string) string {
@@ -211,14 +267,3 @@ func base(p string) string {
 // log recorded them.
 const processEvents = `((source='` + timeline.SourceEVTX + `' AND event_id=4688 AND provider='` + timeline.ProviderSecurity + `')
 	OR (source='` + timeline.SourceEVTX + `' AND event_id=1 AND provider='` + timeline.ProviderSysmon + `'))`
-
-// startsOf returns the process starts whose image passes keep.
-func (in *Input) startsOf(keep func(image string) bool) []*Event {
-	var out []*Event
-	for i := range in.processStarts {
-		if keep(in.processStarts[i].image()) {
-			out = append(out, &in.processStarts[i])
-		}
-	}
-	return out
-}

@@ -2,6 +2,7 @@ package analyzers
 
 import (
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ var shellSwitch = lazy(`(?i)(?:^|\s)/[ck]\s|\.(?:bat|cmd)\b`)
 // or a batch file, one informational finding per host, parent and local
 // day, counting starts (not records) and citing up to maxEvidence records. The other cmd.exe detections
 // raise the ones that deserve it; this one makes them countable.
-func shellRuns(procs []Event, exits map[int64]processExit, loc *time.Location) []Finding {
+func shellRuns(procs iter.Seq[*Event], exits map[int64]processExit, loc *time.Location) []Finding {
 	type key struct{ host, parent, day string }
 	type runs struct {
 		exits             map[int64]bool
@@ -95,8 +96,7 @@ func shellRuns(procs []Event, exits map[int64]processExit, loc *time.Location) [
 	// A 4688 and a Sysmon 1 of one start are one command, cited twice.
 	var starts timeline.StartSet
 	var order []key
-	for i := range procs {
-		e := &procs[i]
+	for e := range procs {
 		if e.image() != "cmd.exe" || !shellSwitch.MatchString(e.CommandLine) || e.TS.IsZero() {
 			continue
 		}
@@ -167,10 +167,10 @@ const newParentWindow = 30 * 24 * time.Hour
 // that started cmd.exe on the last day of the host's timeline but on none
 // of the 30 days before it. A host with no cmd.exe start in those 30 days
 // has no baseline, and gives no finding.
-func newShellParents(procs []Event) []Finding {
+func newShellParents(procs iter.Seq[*Event]) []Finding {
 	last := map[string]time.Time{}
-	for i := range procs {
-		if e := &procs[i]; e.image() == "cmd.exe" && e.TS.After(last[e.Host]) {
+	for e := range procs {
+		if e.image() == "cmd.exe" && e.TS.After(last[e.Host]) {
 			last[e.Host] = e.TS
 		}
 	}
@@ -179,8 +179,7 @@ func newShellParents(procs []Event) []Finding {
 	baseline := map[string]int{}
 	firstOnLastDay := map[key]*Event{}
 	var order []key
-	for i := range procs {
-		e := &procs[i]
+	for e := range procs {
 		if e.image() != "cmd.exe" || e.ParentProcess == "" || e.TS.IsZero() {
 			continue
 		}

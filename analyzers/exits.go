@@ -3,6 +3,7 @@ package analyzers
 import (
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 	"strconv"
@@ -44,14 +45,33 @@ func startedID(e *Event) (uint64, bool) {
 }
 
 // shellExits loads the cmd.exe exits (Security 4689) and pairs them with the
-// cmd.exe starts among procs.
-func shellExits(ctx context.Context, in *Input, procs []Event) (map[int64]processExit, error) {
+// cmd.exe starts among procs. Only the starts that created a process id
+// some exit names are kept for the pairing: the others pair with nothing.
+func shellExits(ctx context.Context, in *Input, procs iter.Seq[*Event]) (map[int64]processExit, error) {
 	exits, err := in.Events(ctx, `source='`+timeline.SourceEVTX+`' AND provider='`+timeline.ProviderSecurity+`' AND event_id=4689
 		AND lower(process) LIKE '%cmd.exe'`)
-	if err != nil {
+	if err != nil || len(exits) == 0 {
 		return nil, err
 	}
-	return pairExits(procs, exits, "cmd.exe"), nil
+	type key struct {
+		host string
+		pid  uint64
+	}
+	exited := map[key]bool{}
+	for i := range exits {
+		if x := &exits[i]; x.image() == "cmd.exe" && !x.TS.IsZero() {
+			if pid, ok := processID(x.Field("ProcessId")); ok {
+				exited[key{x.Host, pid}] = true
+			}
+		}
+	}
+	var starts []Event
+	for e := range procs {
+		if pid, ok := startedID(e); ok && exited[key{e.Host, pid}] {
+			starts = append(starts, *e)
+		}
+	}
+	return pairExits(starts, exits, "cmd.exe"), in.err
 }
 
 // pairExits pairs each start of image with the nearest exit after it on the

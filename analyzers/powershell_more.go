@@ -151,7 +151,7 @@ func winRMShells(ctx context.Context, in *Input) ([]Finding, error) {
 // started by any other program it is medium.
 func compiledCode(in *Input) []Finding {
 	var out []Finding
-	for _, e := range in.startsOf(func(image string) bool { return image == "csc.exe" }) {
+	for e := range in.startsOf(func(image string) bool { return image == "csc.exe" }) {
 		m := cmdlineFile.FindStringSubmatch(e.CommandLine)
 		if m == nil {
 			continue

@@ -18,21 +18,16 @@ import (
 // earlier run of the analyzers wrote.
 func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	opts.defaults()
-	in := &Input{db: db, Opts: opts}
+	in := &Input{db: db, Opts: opts, ctx: ctx}
 	if err := timeline.BuildPowerShellSessions(ctx, db); err != nil {
 		return Summary{}, fmt.Errorf("analyzers: PowerShell sessions: %w", err)
 	}
-	var err error
-	if in.prefetchRuns, err = in.Events(ctx, `source='prefetch'`); err != nil {
-		return Summary{}, fmt.Errorf("analyzers: prefetch runs: %w", err)
-	}
-	if in.processStarts, err = in.Events(ctx, processEvents); err != nil {
-		return Summary{}, fmt.Errorf("analyzers: process starts: %w", err)
-	}
-	runs := runsByProgram(in.prefetchRuns)
 	var all []Finding
 	for _, a := range Registry() {
 		fs, err := a.Analyze(ctx, in)
+		if err == nil {
+			err = in.err
+		}
 		if err != nil {
 			return Summary{}, fmt.Errorf("analyzers: %s: %w", a.Meta().ID, err)
 		}
@@ -41,7 +36,9 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 		}
 		sort.SliceStable(fs, func(i, j int) bool { return less(&fs[i], &fs[j]) })
 		fs = mergeSameStarts(fs)
-		attachPrefetchRuns(fs, runs)
+		if err := in.attachPrefetchRuns(fs); err != nil {
+			return Summary{}, fmt.Errorf("analyzers: %s: prefetch runs: %w", a.Meta().ID, err)
+		}
 		fs = foldRepeats(fs, opts.IncidentWindow)
 		for i := range fs {
 			fs[i].analyzer = a.Meta().ID
@@ -280,28 +277,50 @@ func sameStartFinding(fs []Finding, run *Event) *Finding {
 	return nil
 }
 
-// runsByProgram indexes prefetch run times by host and program.
-func runsByProgram(runs []Event) map[string][]*Event {
-	byProgram := map[string][]*Event{}
-	for j := range runs {
-		k := runs[j].Host + "\x00" + base(runs[j].Process)
-		byProgram[k] = append(byProgram[k], &runs[j])
-	}
-	return byProgram
-}
-
 // attachPrefetchRuns adds to each finding about a process start the
 // prefetch run time of that start, so that the finding cites the log
 // record and the prefetch file together. When one program started twice
-// within the window, each finding takes the run nearest its start.
-func attachPrefetchRuns(fs []Finding, byProgram map[string][]*Event) {
+// within the window, each finding takes the run nearest its start. The
+// runs are read host by host, and only those of the programs the findings
+// started are kept.
+func (in *Input) attachPrefetchRuns(fs []Finding) error {
+	programs := map[string]map[string]bool{} // host → programs started
+	var hosts []string
+	for i := range fs {
+		if f := &fs[i]; f.started != "" {
+			if programs[f.Host] == nil {
+				programs[f.Host] = map[string]bool{}
+				hosts = append(hosts, f.Host)
+			}
+			programs[f.Host][f.started] = true
+		}
+	}
+	for _, host := range hosts {
+		byProgram := map[string][]*Event{}
+		for e := range in.prefetchOf(func(image string) bool { return programs[host][image] }, `+host = ?`, host) {
+			if exe := e.image(); programs[host][exe] {
+				e.data, e.fields = "", nil // a run is cited and linked by its columns alone
+				byProgram[exe] = append(byProgram[exe], e)
+			}
+		}
+		if in.err != nil {
+			return in.err
+		}
+		attachRuns(fs, host, byProgram)
+	}
+	return nil
+}
+
+// attachRuns attaches to the findings of host in fs the nearest of its
+// runs (byProgram: program → runs in id order).
+func attachRuns(fs []Finding, host string, byProgram map[string][]*Event) {
 	for i := range fs {
 		f := &fs[i]
-		if f.started == "" {
+		if f.started == "" || f.Host != host {
 			continue
 		}
 		var nearest *Event
-		for _, run := range byProgram[f.Host+"\x00"+f.started] {
+		for _, run := range byProgram[f.started] {
 			if d := f.TS.Sub(run.TS).Abs(); d <= timeline.SameStartWindow && (nearest == nil || d < f.TS.Sub(nearest.TS).Abs()) {
 				nearest = run
 			}

@@ -3,6 +3,7 @@ package analyzers
 import (
 	"context"
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"time"
@@ -41,7 +42,10 @@ func scriptsOutsideHours(ctx context.Context, in *Input) ([]Finding, error) {
 	byDay := map[key]*Finding{}
 	scripts := map[key]map[string]bool{}
 	var order []key
-	for _, e := range append(in.startsOf(func(string) bool { return true }), pointers(logged)...) {
+	// SQLite's LIKE folds ASCII case as hasScriptExtension does.
+	scripted := in.merged(in.cursors(starts, nil, `(+command_line LIKE '%.ps1%' OR +command_line LIKE '%.sh%' OR +command_line LIKE '%.py%'
+		OR +command_line LIKE '%.rb%' OR +command_line LIKE '%.js%' OR +command_line LIKE '%.vbs%')`))
+	for e := range concat(scripted, pointers(logged)) {
 		if e.TS.IsZero() || !outsideBusinessHours(e.TS, o.Location, o.BusinessStart, o.BusinessEnd) {
 			continue
 		}
@@ -94,13 +98,15 @@ func scriptsOutsideHours(ctx context.Context, in *Input) ([]Finding, error) {
 	return out, nil
 }
 
-// pointers lists pointers to the events of a slice.
-func pointers(events []Event) []*Event {
-	out := make([]*Event, len(events))
-	for i := range events {
-		out[i] = &events[i]
+// pointers yields pointers to the events of a slice.
+func pointers(events []Event) iter.Seq[*Event] {
+	return func(yield func(*Event) bool) {
+		for i := range events {
+			if !yield(&events[i]) {
+				return
+			}
+		}
 	}
-	return out
 }
 
 // hasScriptExtension is a cheap test for lateScript: a dot followed by one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"iter"
 	"math"
 	"path/filepath"
 	"slices"
@@ -119,7 +120,10 @@ const minEchoPieces = 3
 // echoBuiltFiles finds files that cmd.exe command lines wrote piece by
 // piece with echo, and shows what they held: base64 pieces are joined and
 // decoded, other pieces are the file's lines.
-func echoBuiltFiles(procs []Event) []Finding {
+func echoBuiltFiles(procs []Event) []Finding { return echoBuiltFilesOf(pointers(procs)) }
+
+// echoBuiltFilesOf is echoBuiltFiles over a stream of starts.
+func echoBuiltFilesOf(procs iter.Seq[*Event]) []Finding {
 	type built struct {
 		finding Finding
 		target  string
@@ -129,8 +133,7 @@ func echoBuiltFiles(procs []Event) []Finding {
 	}
 	var files []*built
 	byTarget := map[string]*built{}
-	for i := range procs {
-		e := &procs[i]
+	for e := range procs {
 		if e.image() != "cmd.exe" || !strings.Contains(strings.ToLower(e.CommandLine), "echo") {
 			continue
 		}
@@ -235,7 +238,7 @@ func dosfuscation(cmd string) (int, map[string]any) {
 }
 
 func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
-	procs := in.processStarts
+	procs := in.startsOf(func(image string) bool { return image == "cmd.exe" })
 	exits, err := shellExits(ctx, in, procs)
 	if err != nil {
 		return nil, err
@@ -244,7 +247,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	// The baseline: how often each parent starts cmd.exe on each host.
 	parents := map[string]map[string]int{}
 	totals := map[string]int{}
-	for _, e := range procs {
+	for e := range procs {
 		if e.image() == "cmd.exe" && e.ParentProcess != "" {
 			if parents[e.Host] == nil {
 				parents[e.Host] = map[string]int{}
@@ -254,8 +257,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		}
 	}
 	reportedRare := map[string]bool{}
-	for i := range procs {
-		e := &procs[i]
+	for e := range procs {
 		if e.image() != "cmd.exe" {
 			continue
 		}
@@ -348,11 +350,11 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			}
 		}
 	}
-	out = append(out, echoBuiltFiles(procs)...)
+	out = append(out, echoBuiltFilesOf(procs)...)
 	out = append(out, shellRuns(procs, exits, in.Opts.Location)...)
 	out = append(out, newShellParents(procs)...)
-	for i := range procs {
-		e := &procs[i]
+	// The programs the shell started, and the schedulers given a shell.
+	for e := range in.startsOrChildren(func(image string) bool { return image == "at.exe" || image == "schtasks.exe" }, "cmd.exe") {
 		if base(e.ParentProcess) == "cmd.exe" && e.image() != "cmd.exe" {
 			ms := matchContent(e.CommandLine)
 			url := urlArgument.FindString(e.CommandLine)

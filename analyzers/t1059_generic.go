@@ -1,10 +1,8 @@
 package analyzers
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -41,11 +39,9 @@ var interpreters = func() map[string]bool {
 func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	// Windows PowerShell's 400 records an engine start: a run of PowerShell
 	// that a log of PowerShell alone still shows.
-	engines, err := in.Events(ctx, `source='evtx' AND provider='`+timeline.ProviderClassicPS+`' AND event_id=400`)
-	if err != nil {
-		return nil, err
-	}
-	events := mergeByID(in.processStarts, in.prefetchRuns, engines)
+	engines := &cursor{where: `source='` + timeline.SourceEVTX + `' AND event_id=400 AND provider='` + timeline.ProviderClassicPS + `'`}
+	cursors := append(in.startCursors(func(image string) bool { return interpreters[image] }), in.cursors(prefetch, nil, "")...)
+	events := in.merged(append(cursors, engines))
 	loc := in.Opts.Location
 	var out []Finding
 	type hostExe struct{ host, exe string }
@@ -60,7 +56,7 @@ func (g *genericInterpreters) Analyze(ctx context.Context, in *Input) ([]Finding
 	lastRun := map[dayKey]time.Time{}
 	var nightOrder []dayKey
 	var starts timeline.StartSet
-	for _, e := range events {
+	for e := range events {
 		exe := e.image()
 		if e.Category == timeline.CategoryEngineStart && !strings.Contains(exe, ".") {
 			exe += ".exe" // HostApplication "powershell -v 2" names no extension
@@ -177,16 +173,4 @@ func inBusinessHours(hour, start, end int) bool {
 		return hour >= start && hour < end
 	}
 	return hour >= start || hour < end
-}
-
-// mergeByID merges lists of events into one in id order.
-func mergeByID(lists ...[]Event) []*Event {
-	var out []*Event
-	for _, l := range lists {
-		for i := range l {
-			out = append(out, &l[i])
-		}
-	}
-	slices.SortStableFunc(out, func(a, b *Event) int { return cmp.Compare(a.ID, b.ID) })
-	return out
 }

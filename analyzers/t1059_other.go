@@ -3,6 +3,7 @@ package analyzers
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strings"
 
 	"triage/timeline"
@@ -83,11 +84,11 @@ var (
 
 func (o *otherInterpreter) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
-	for _, e := range in.startsOf(func(image string) bool { return o.images[image] }) {
+	for e := range in.startsOf(func(image string) bool { return o.images[image] }) {
 		out = append(out, o.startFindings(e)...)
 	}
 	if o == unixShells {
-		for _, e := range in.startsOf(func(image string) bool { return wslInstallers[image] }) {
+		for e := range in.startsOf(func(image string) bool { return wslInstallers[image] }) {
 			if m := wslInstall.FindString(e.CommandLine); m != "" {
 				out = append(out, cited(e, Finding{Technique: o.technique, Severity: timeline.SeverityMedium, Confidence: "high",
 					Matched: e.CommandLine, Related: []string{"T1202"}, Title: "Windows Subsystem for Linux enabled",
@@ -95,7 +96,7 @@ func (o *otherInterpreter) Analyze(ctx context.Context, in *Input) ([]Finding, e
 			}
 		}
 	}
-	return append(out, o.prefetchRuns(in.prefetchRuns)...), nil
+	return append(out, o.prefetchRuns(in.prefetchOf(func(image string) bool { return o.images[image] }, ""))...), nil
 }
 
 // startFindings judges one start of the interpreter.
@@ -223,11 +224,10 @@ func droppedPlace(p string) bool {
 // file, medium when its file list names a script from a dropped place,
 // low for a rare family, informational otherwise (context for the
 // timeline: when the interpreter was used).
-func (o *otherInterpreter) prefetchRuns(runs []Event) []Finding {
+func (o *otherInterpreter) prefetchRuns(runs iter.Seq[*Event]) []Finding {
 	var out []Finding
 	byArtifact := map[int64]int{}
-	for i := range runs {
-		e := &runs[i]
+	for e := range runs {
 		exe := e.image()
 		if !o.images[exe] {
 			continue

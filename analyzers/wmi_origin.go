@@ -41,19 +41,29 @@ const (
 // failing both, a network logon just before (remote likely). The evidence
 // is cited.
 func attributeWMIStarts(ctx context.Context, in *Input, fs []Finding) error {
-	var calls, logons []*Event
-	callsBuilt, logonsLoaded := false, false
+	var calls []*Event
+	callsBuilt := false
 	for i := range fs {
 		f := &fs[i]
 		if f.Features["parent_kind"] != wmiHostKind || len(f.EventIDs) == 0 {
 			continue
 		}
-		child := in.startByID(f.EventIDs[0])
+		child, err := in.startByID(ctx, f.EventIDs[0])
+		if err != nil {
+			return err
+		}
 		if child == nil {
 			continue
 		}
 		if !callsBuilt {
-			calls, callsBuilt = wmiCalls(in.processStarts), true
+			var wmic []Event
+			for e := range in.startsOf(func(image string) bool { return image == "wmic.exe" }) {
+				wmic = append(wmic, *e)
+			}
+			if in.err != nil {
+				return in.err
+			}
+			calls, callsBuilt = wmiCalls(wmic), true
 		}
 		if caller, remote := wmiCaller(calls, child); caller != nil {
 			f.citeContext(caller)
@@ -72,12 +82,9 @@ func attributeWMIStarts(ctx context.Context, in *Input, fs []Finding) error {
 			}
 			continue
 		}
-		if !logonsLoaded {
-			all, err := in.Events(ctx, `source='`+timeline.SourceEVTX+`' AND provider='`+timeline.ProviderSecurity+`' AND event_id=4624`)
-			if err != nil {
-				return err
-			}
-			logons, logonsLoaded = byTime(all, func(l *Event) bool { return l.Field("LogonType") == "3" }), true
+		logons, err := in.networkLogonsBefore(ctx, child)
+		if err != nil {
+			return err
 		}
 		if l := networkLogonBefore(logons, child); l != nil {
 			f.citeContext(l)
@@ -205,12 +212,26 @@ func orUnrecorded(s string) string {
 }
 
 // startByID is the process start with the given event id, or nil.
-func (in *Input) startByID(id int64) *Event {
-	if in.startIndex == nil {
-		in.startIndex = make(map[int64]*Event, len(in.processStarts))
-		for i := range in.processStarts {
-			in.startIndex[in.processStarts[i].ID] = &in.processStarts[i]
-		}
+func (in *Input) startByID(ctx context.Context, id int64) (*Event, error) {
+	starts, err := in.Events(ctx, `id = ? AND `+processEvents, id)
+	if err != nil || len(starts) == 0 {
+		return nil, err
 	}
-	return in.startIndex[id]
+	return &starts[0], nil
+}
+
+// networkLogonsBefore are the network logons (4624 type 3) of every host
+// within networkLogonWindow before child, in time order: those of the
+// timeline that networkLogonBefore weighs, read by time through the index.
+func (in *Input) networkLogonsBefore(ctx context.Context, child *Event) ([]*Event, error) {
+	if child.TS.IsZero() {
+		return nil, nil
+	}
+	to := timeline.UnixNano(child.TS)
+	all, err := in.Events(ctx, `ts_ns BETWEEN ? AND ? AND +source='`+timeline.SourceEVTX+`' AND +provider='`+timeline.ProviderSecurity+`' AND +event_id=4624`,
+		to-int64(networkLogonWindow), to)
+	if err != nil {
+		return nil, err
+	}
+	return byTime(all, func(l *Event) bool { return l.Field("LogonType") == "3" }), nil
 }

@@ -71,7 +71,7 @@ var (
 
 func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
-	for _, e := range in.startsOf(func(image string) bool { return scriptHosts[image] }) {
+	for e := range in.startsOf(func(image string) bool { return scriptHosts[image] }) {
 		if !w.mine(e.CommandLine) {
 			continue
 		}
@@ -147,11 +147,9 @@ func (w *windowsScriptHost) engine(dll string) bool {
 // finding; the other runs of one prefetch file make one finding, since they
 // share one file list.
 func (w *windowsScriptHost) prefetchRuns(in *Input, reported []Finding) []Finding {
-	runs := in.prefetchRuns
 	var out []Finding
 	byArtifact := map[int64]int{} // artifact id → index in out
-	for i := range runs {
-		e := &runs[i]
+	for e := range in.prefetchOf(func(image string) bool { return scriptHosts[image] }, "") {
 		exe := e.image()
 		if !scriptHosts[exe] {
 			continue
@@ -220,7 +218,7 @@ func (w *windowsScriptHost) fromFileList(files []string) (engine string, scripts
 // scriptlet (.sct through scrobj.dll, "Squiblydoo").
 func (w *windowsScriptHost) proxiedScripts(in *Input) []Finding {
 	var out []Finding
-	for _, e := range in.startsOf(func(image string) bool {
+	for e := range in.startsOf(func(image string) bool {
 		return image == "rundll32.exe" || image == "regsvr32.exe" || scriptHosts[image]
 	}) {
 		exe, lower := e.image(), strings.ToLower(e.CommandLine)

@@ -100,10 +100,11 @@ const interpreterRuns = `SELECT ts, host, process, source, channel, event_id FRO
 	OR source='prefetch') AND (lower(process) LIKE '%\powershell.exe' OR lower(process) LIKE '%\pwsh.exe' OR lower(process) LIKE '%\cmd.exe'
 	OR lower(process) LIKE '%\wscript.exe' OR lower(process) LIKE '%\cscript.exe' OR lower(process) LIKE '%\mshta.exe'
 	OR lower(process) IN ('powershell.exe','cmd.exe','wscript.exe','cscript.exe','mshta.exe','pwsh.exe'))
-	ORDER BY ts_ns`
+`
 
 func loadCharts(db *sql.DB, d *data) error {
-	rows, err := db.Query(interpreterRuns)
+	q, args := d.scoped(interpreterRuns)
+	rows, err := db.Query(q+` ORDER BY ts_ns`, args...)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -101,28 +102,29 @@ func writeRow(cw *csv.Writer, cells ...string) error {
 	return cw.Write(cells)
 }
 
-func writeFindingsCSV(w io.Writer, d *data) error {
+// writeFindingsCSV writes every finding with every record it cites, read
+// from the timeline a chunk of findings at a time: the report lists at most
+// maxEvidenceShown records a finding, the CSV all of them.
+func writeFindingsCSV(w io.Writer, db *sql.DB, d *data) error {
 	cw := newCSV(w)
 	writeRow(cw, "finding_id", "time_utc", "time_local", "host", "technique_id", "technique_name", "tactic", "related",
 		"severity", "confidence", "score", "title", "rule", "matched", "decoded", "incident_id",
 		"evidence_event_ids", "evidence_artifacts", "evidence_record_ids", "evidence_sha256", "rule_id")
-	for _, f := range d.Findings {
-		var ids, paths, recs, hashes []string
-		for _, e := range f.Evidence {
-			ids = append(ids, strconv.FormatInt(e.EventID, 10))
-			paths = append(paths, e.Path)
-			recs = append(recs, strconv.FormatInt(e.RecordID, 10))
-			hashes = append(hashes, e.SHA256)
-		}
-		incident := ""
-		if f.Incident > 0 {
-			incident = strconv.FormatInt(f.Incident, 10)
-		}
-		if err := writeRow(cw, strconv.FormatInt(f.ID, 10), f.TS, f.Local, f.Host, f.TechniqueID, f.TechniqueName, f.Tactic,
-			strings.Join(f.Related, " "), f.Severity, f.Confidence, strconv.Itoa(f.Score), f.Title, f.Rule, f.Matched, f.Decoded,
-			incident, strings.Join(ids, " "), strings.Join(paths, " | "), strings.Join(recs, " "), strings.Join(hashes, " "), f.RuleID); err != nil {
+	var after int64
+	for {
+		fs, err := findingsAfter(db, d, after)
+		if err != nil {
 			return err
 		}
+		for _, f := range fs {
+			if err := writeFindingRow(cw, &f); err != nil {
+				return err
+			}
+		}
+		if len(fs) < findingsChunk {
+			break
+		}
+		after = fs[len(fs)-1].ID
 	}
 	cw.Flush()
 	return cw.Error()
@@ -162,6 +164,76 @@ const (
 	timelineSameTime = timelineColumns + `WHERE ts_ns = ? AND id > ? ORDER BY id LIMIT ?`
 	timelineLater    = timelineColumns + `WHERE ts_ns > ? ORDER BY ts_ns, id LIMIT ?`
 )
+
+// findingsChunk is how many findings writeFindingsCSV reads at a time.
+const findingsChunk = 256
+
+// findingsAfter reads the findingsChunk findings after id after, each
+// with every record it cites.
+func findingsAfter(db *sql.DB, d *data, after int64) ([]finding, error) {
+	rows, err := db.Query(`SELECT id, host, ts, technique_id, technique_name, tactic, related, severity, confidence,
+		title, rule, matched, decoded, score, coalesce(incident_id, 0), rule_id FROM findings WHERE id > ? ORDER BY id LIMIT ?`, after, findingsChunk)
+	if err != nil {
+		return nil, err
+	}
+	var fs []finding
+	for rows.Next() {
+		var f finding
+		var related string
+		if err := rows.Scan(&f.ID, &f.Host, &f.TS, &f.TechniqueID, &f.TechniqueName, &f.Tactic, &related, &f.Severity,
+			&f.Confidence, &f.Title, &f.Rule, &f.Matched, &f.Decoded, &f.Score, &f.Incident, &f.RuleID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		json.Unmarshal([]byte(related), &f.Related)
+		f.TechniqueName = techniqueName(f.TechniqueID, f.TechniqueName)
+		f.Local = d.local(f.TS)
+		fs = append(fs, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(fs) == 0 {
+		return fs, err
+	}
+	index := map[int64]int{}
+	for i := range fs {
+		index[fs[i].ID] = i
+	}
+	rows, err = db.Query(`SELECT fe.finding_id, fe.event_id, fe.artifact_path, fe.record_id, fe.artifact_sha256
+		FROM finding_evidence fe JOIN events e ON e.id = fe.event_id WHERE fe.finding_id BETWEEN ? AND ? ORDER BY fe.finding_id, fe.event_id`,
+		fs[0].ID, fs[len(fs)-1].ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var e evidence
+		if err := rows.Scan(&id, &e.EventID, &e.Path, &e.RecordID, &e.SHA256); err != nil {
+			return nil, err
+		}
+		if i, ok := index[id]; ok {
+			fs[i].Evidence = append(fs[i].Evidence, e)
+		}
+	}
+	return fs, rows.Err()
+}
+
+func writeFindingRow(cw *csv.Writer, f *finding) error {
+	var ids, paths, recs, hashes []string
+	for _, e := range f.Evidence {
+		ids = append(ids, strconv.FormatInt(e.EventID, 10))
+		paths = append(paths, e.Path)
+		recs = append(recs, strconv.FormatInt(e.RecordID, 10))
+		hashes = append(hashes, e.SHA256)
+	}
+	incident := ""
+	if f.Incident > 0 {
+		incident = strconv.FormatInt(f.Incident, 10)
+	}
+	return writeRow(cw, strconv.FormatInt(f.ID, 10), f.TS, f.Local, f.Host, f.TechniqueID, f.TechniqueName, f.Tactic,
+		strings.Join(f.Related, " "), f.Severity, f.Confidence, strconv.Itoa(f.Score), f.Title, f.Rule, f.Matched, f.Decoded,
+		incident, strings.Join(ids, " "), strings.Join(paths, " | "), strings.Join(recs, " "), strings.Join(hashes, " "), f.RuleID)
+}
 
 // writeTimelineCSV streams the events table, so its size does not bound
 // memory. The artifact's path and hash come from a map of the artifacts,

@@ -24,7 +24,9 @@ type data struct {
 	Severities   []severityCount
 	Incidents    []incidentView
 	Scripts      []script
+	ScriptsCut   int // scripts not listed (see maxScriptsShown)
 	Sessions     []session
+	SessionsCut  int // sessions not listed
 	Activity     chart
 	Heatmap      heatmap
 	AttackRows   []attackRow
@@ -39,7 +41,17 @@ type data struct {
 	SkippedCut      int
 	Sigma           *sigmaSection // sigma.go; nil when no Sigma rules ran
 	Case            caseView      // case.go: the hosts and the runs of the case
-	loc             *time.Location
+	// The summary's counts and its first incidents, which a case report
+	// split by host (see hosts.go) states without listing.
+	FindingCount, IncidentCount, ArtifactCount int
+	TopIncidents                               []incidentView
+	// Split is set on the case report of a case split by host, which
+	// links HostPages; Page is the host of a host's page.
+	Split     bool
+	HostPages []hostPage
+	Page      string
+	loc       *time.Location
+	host      string // the host a page is about; "" for the whole case
 }
 
 type attackRow struct {
@@ -101,12 +113,15 @@ type finding struct {
 	RuleID                                              string // the Sigma rule, for analyzer sigma
 	Incident                                            int64
 	Evidence                                            []evidence
+	// EvidenceCut is how many more records the finding cites than the
+	// report lists (see maxEvidenceShown).
+	EvidenceCut int
 }
 
 type techniqueGroup struct {
-	ID, Name string
-	Findings []finding
-	High     int
+	ID, Name    string
+	Findings    []finding
+	Count, High int
 }
 
 type severityCount struct {
@@ -117,9 +132,11 @@ type severityCount struct {
 type incidentView struct {
 	ID                                 int64
 	Host, First, Last, Severity, Title string
+	Page                               string // the page that lists it, when not this one
 	Links                              []string
 	Findings                           []finding
 	Chain                              []evidence // every record its findings cite, in time order
+	ChainCut                           int        // records of the chain not listed (see maxChainShown)
 }
 
 type script struct {
@@ -128,7 +145,14 @@ type script struct {
 }
 
 func load(db *sql.DB, opts Options) (*data, error) {
-	d := &data{Generated: timeline.FormatTime(opts.ReportTime.UTC()), TZ: opts.Location.String(), loc: opts.Location}
+	return loadPage(db, opts, "", false)
+}
+
+// loadPage loads the report of the whole case (host ""), of one host's
+// page, or the summary of a case split by host (split).
+func loadPage(db *sql.DB, opts Options, host string, split bool) (*data, error) {
+	d := &data{Generated: timeline.FormatTime(opts.ReportTime.UTC()), TZ: opts.Location.String(), loc: opts.Location,
+		host: host, Page: host, Split: split}
 	var argv, evid, notClean string
 	err := db.QueryRow(`SELECT tool_version, tool_commit, go_version, command_line, case_id, examiner, evidence,
 		started_ts, finished_ts, business_hours, status, status_detail, not_clean FROM runs
@@ -144,18 +168,47 @@ func load(db *sql.DB, opts Options) (*data, error) {
 	json.Unmarshal([]byte(evid), &d.Run.Evidence)
 	json.Unmarshal([]byte(notClean), &d.Run.NotClean)
 	d.Run.Incomplete = d.Run.Status != string(timeline.RunComplete)
-	db.QueryRow(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`).Scan(&d.First, &d.Last)
-	for _, step := range []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma, loadCase} {
+	q, args := d.scoped(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`)
+	db.QueryRow(q, args...).Scan(&d.First, &d.Last)
+	steps := []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma, loadCase}
+	switch {
+	case split:
+		steps = []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindingCounts, loadTopIncidents, loadHostPages, loadCharts, loadFleet, loadSigma, loadCase}
+	case host != "":
+		steps = steps[:len(steps)-3] // the fleet view, the Sigma rule set and the hosts and runs are the case's
+	}
+	for _, step := range steps {
 		if err := step(db, d); err != nil {
 			return nil, err
 		}
 	}
+	d.FindingCount, d.ArtifactCount = max(d.FindingCount, len(d.Findings)), len(d.Artifacts)
+	if !split {
+		d.IncidentCount, d.TopIncidents = len(d.Incidents), d.Incidents[:min(len(d.Incidents), 10)]
+	} else {
+		d.Artifacts = nil // listed on the host pages
+	}
 	return d, nil
 }
 
+// scoped adds to a query whose last clause is a WHERE the condition that
+// keeps a host page's rows: host = ?, on column host of the table the
+// query reads, or on the column given.
+func (d *data) scoped(query string, column ...string) (string, []any) {
+	if d.host == "" {
+		return query, nil
+	}
+	c := "host"
+	if len(column) > 0 {
+		c = column[0]
+	}
+	return query + " AND " + c + " = ?", []any{d.host}
+}
+
 func loadArtifacts(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT host, path, kind, size, sha256, md5, status, records, recovered, errors, error_list,
-		flags, missing_records FROM artifacts ORDER BY host, path, id`)
+	q, args := d.scoped(`SELECT host, path, kind, size, sha256, md5, status, records, recovered, errors, error_list,
+		flags, missing_records FROM artifacts WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY host, path, id`, args...)
 	if err != nil {
 		return err
 	}
@@ -178,6 +231,9 @@ func loadArtifacts(db *sql.DB, d *data) error {
 		d.Artifacts = append(d.Artifacts, a)
 		hosts[a.Host] = true
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	for h := range hosts {
 		d.Hosts = append(d.Hosts, h)
 	}
@@ -187,7 +243,8 @@ func loadArtifacts(db *sql.DB, d *data) error {
 }
 
 func loadIntegrity(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT host, path, integrity_error FROM artifacts WHERE integrity_error != '' ORDER BY host, path, id`)
+	q, args := d.scoped(`SELECT host, path, integrity_error FROM artifacts WHERE integrity_error != ''`)
+	rows, err := db.Query(q+` ORDER BY host, path, id`, args...)
 	if err != nil {
 		return err
 	}
@@ -203,7 +260,8 @@ func loadIntegrity(db *sql.DB, d *data) error {
 }
 
 func loadSkipped(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT reason, count(*) FROM skipped GROUP BY reason ORDER BY reason`)
+	q, args := d.scoped(`SELECT reason, count(*) FROM skipped WHERE 1`)
+	rows, err := db.Query(q+` GROUP BY reason ORDER BY reason`, args...)
 	if err != nil {
 		return err
 	}
@@ -223,8 +281,8 @@ func loadSkipped(db *sql.DB, d *data) error {
 	}
 	// Files that are not artifacts are the many and the least telling:
 	// the other reasons come first, so a cut list keeps them.
-	rows, err = db.Query(`SELECT host, path, size, reason, detail FROM skipped
-		ORDER BY reason = 'not-artifact', host, reason, path, id LIMIT ?`, maxSkippedShown)
+	q, args = d.scoped(`SELECT host, path, size, reason, detail FROM skipped WHERE 1`)
+	rows, err = db.Query(q+` ORDER BY reason = 'not-artifact', host, reason, path, id LIMIT ?`, append(args, maxSkippedShown)...)
 	if err != nil {
 		return err
 	}
@@ -264,12 +322,13 @@ func jsonNumber(v float64) string {
 }
 
 func loadFindings(db *sql.DB, d *data) error {
-	ev, err := loadEvidence(db)
+	ev, cut, err := loadEvidence(db, d)
 	if err != nil {
 		return err
 	}
-	rows, err := db.Query(`SELECT id, host, ts, technique_id, technique_name, tactic, related, severity, confidence,
-		title, rule, matched, decoded, score, features, coalesce(incident_id, 0), rule_id FROM findings ORDER BY id`)
+	q, args := d.scoped(`SELECT id, host, ts, technique_id, technique_name, tactic, related, severity, confidence,
+		title, rule, matched, decoded, score, features, coalesce(incident_id, 0), rule_id FROM findings WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY id`, args...)
 	if err != nil {
 		return err
 	}
@@ -289,7 +348,7 @@ func loadFindings(db *sql.DB, d *data) error {
 			f.Features = ""
 		}
 		f.Local = d.local(f.TS)
-		f.Evidence = ev[f.ID]
+		f.Evidence, f.EvidenceCut = ev[f.ID], cut[f.ID]
 		d.Findings = append(d.Findings, f)
 		g := groups[f.TechniqueID]
 		if g == nil {
@@ -297,6 +356,7 @@ func loadFindings(db *sql.DB, d *data) error {
 			groups[f.TechniqueID] = g
 		}
 		g.Findings = append(g.Findings, f)
+		g.Count++
 		if rank[f.Severity] >= timeline.SeverityHigh {
 			g.High++
 		}
@@ -364,33 +424,54 @@ func techniqueName(id, stored string) string {
 	return stored
 }
 
-func loadEvidence(db *sql.DB) (map[int64][]evidence, error) {
-	rows, err := db.Query(`SELECT fe.finding_id, fe.event_id, e.ts, e.source, e.channel, e.event_id, fe.artifact_path, fe.record_id,
-		fe.artifact_sha256, e.summary FROM finding_evidence fe JOIN events e ON e.id = fe.event_id ORDER BY fe.finding_id, fe.event_id`)
+// maxEvidenceShown bounds the records the report lists under one finding:
+// a folded finding can cite every record of a flood. The count of the rest
+// is stated; findings.csv and timeline.db's finding_evidence list every one.
+const maxEvidenceShown = 50
+
+// evidenceRows selects the records findings cite, at most ? of each, with
+// how many each cites in all. The rows follow the primary key, so SQLite
+// numbers them without a sort.
+const evidenceRows = `SELECT x.finding_id, x.event_id, e.ts, e.source, e.channel, e.event_id, x.artifact_path, x.record_id,
+	x.artifact_sha256, e.summary, x.n FROM (SELECT finding_id, event_id, artifact_path, record_id, artifact_sha256,
+	row_number() OVER (PARTITION BY finding_id ORDER BY event_id) AS r, count(*) OVER (PARTITION BY finding_id) AS n
+	FROM finding_evidence WHERE %s) x JOIN events e ON e.id = x.event_id WHERE x.r <= ? ORDER BY x.finding_id, x.event_id`
+
+// loadEvidence returns the records each finding cites, up to
+// maxEvidenceShown, and how many more each cites.
+func loadEvidence(db *sql.DB, d *data) (map[int64][]evidence, map[int64]int, error) {
+	where, args := d.scoped(`1`)
+	if d.host != "" {
+		where, args = `finding_id IN (SELECT id FROM findings WHERE host = ?)`, []any{d.host}
+	}
+	rows, err := db.Query(fmt.Sprintf(evidenceRows, where), append(args, maxEvidenceShown)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	out := map[int64][]evidence{}
+	cut := map[int64]int{}
 	for rows.Next() {
 		var id int64
 		var e evidence
 		var source, channel string
-		var eventID int
-		if err := rows.Scan(&id, &e.EventID, &e.TS, &source, &channel, &eventID, &e.Path, &e.RecordID, &e.SHA256, &e.Summary); err != nil {
-			return nil, err
+		var eventID, n int
+		if err := rows.Scan(&id, &e.EventID, &e.TS, &source, &channel, &eventID, &e.Path, &e.RecordID, &e.SHA256, &e.Summary, &n); err != nil {
+			return nil, nil, err
 		}
+		cut[id] = n - min(n, maxEvidenceShown)
 		e.Record = source
 		if source == "evtx" {
 			e.Record = fmt.Sprintf("%s event %d", channel, eventID)
 		}
 		out[id] = append(out[id], e)
 	}
-	return out, rows.Err()
+	return out, cut, rows.Err()
 }
 
 func loadIncidents(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT id, host, first_ts, last_ts, severity, title, links FROM incidents ORDER BY id`)
+	q, args := d.scoped(`SELECT id, host, first_ts, last_ts, severity, title, links FROM incidents WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY id`, args...)
 	if err != nil {
 		return err
 	}
@@ -412,8 +493,43 @@ func loadIncidents(db *sql.DB, d *data) error {
 		in.Chain = chain(in.Findings)
 		d.Incidents = append(d.Incidents, in)
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for i := range d.Incidents {
+		if err := cutChain(db, &d.Incidents[i]); err != nil {
+			return err
+		}
+	}
 	sort.SliceStable(d.Incidents, func(i, j int) bool { return rank[d.Incidents[i].Severity] > rank[d.Incidents[j].Severity] })
-	return rows.Err()
+	return nil
+}
+
+// maxChainShown bounds the records an incident's chain lists.
+const maxChainShown = 200
+
+// cutChain keeps the first maxChainShown records of an incident's chain
+// and counts the records its findings cite that the chain does not list:
+// those past the cut and those past each finding's maxEvidenceShown.
+func cutChain(db *sql.DB, in *incidentView) error {
+	cut := len(in.Chain) > maxChainShown
+	if cut {
+		in.Chain = in.Chain[:maxChainShown]
+	}
+	for _, f := range in.Findings {
+		cut = cut || f.EvidenceCut > 0
+	}
+	if !cut {
+		return nil
+	}
+	var all int
+	if err := db.QueryRow(`SELECT count(DISTINCT fe.event_id) FROM finding_evidence fe JOIN findings f ON f.id = fe.finding_id
+		JOIN events e ON e.id = fe.event_id WHERE f.incident_id = ?`, in.ID).Scan(&all); err != nil {
+		return err
+	}
+	in.ChainCut = all - len(in.Chain)
+	return nil
 }
 
 // chain lists once each record the findings cite, in time order, so that
@@ -439,16 +555,32 @@ func chain(fs []finding) []evidence {
 	return out
 }
 
+// maxScriptsShown and maxSessionsShown bound the scripts and PowerShell
+// sessions the report lists; scripts/ and timeline.db hold every one.
+const (
+	maxScriptsShown  = 1000
+	maxSessionsShown = 1000
+)
+
+// loadScripts lists the first maxScriptsShown scripts; their text is in
+// scripts/, which writeScripts fills from the timeline.
 func loadScripts(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts,
-		sha256, path, text FROM scripts ORDER BY host, first_ts, script_block_id`)
+	var total int
+	q, args := d.scoped(`SELECT count(*) FROM scripts WHERE 1`)
+	if err := db.QueryRow(q, args...).Scan(&total); err != nil {
+		return err
+	}
+	q, args = d.scoped(`SELECT host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts,
+		sha256, path FROM scripts WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY host, first_ts, script_block_id LIMIT ?`, append(args, maxScriptsShown)...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	d.ScriptsCut = total - min(total, maxScriptsShown)
 	for rows.Next() {
 		var s script
-		if err := rows.Scan(&s.Host, &s.BlockID, &s.First, &s.Last, &s.Expected, &s.Found, &s.Missing, &s.SHA256, &s.Path, &s.Text); err != nil {
+		if err := rows.Scan(&s.Host, &s.BlockID, &s.First, &s.Last, &s.Expected, &s.Found, &s.Missing, &s.SHA256, &s.Path); err != nil {
 			return err
 		}
 		if s.Missing == "[]" {
@@ -476,12 +608,19 @@ type session struct {
 // loadSessions reads the PowerShell sessions the analyzers derived; a
 // timeline from before the table existed has none.
 func loadSessions(db *sql.DB, d *data) error {
-	rows, err := db.Query(`SELECT host, start_ts, end_ts, duration_ms, host_name, host_application, engine_version, remote
-		FROM powershell_sessions ORDER BY host, start_ts, id`)
-	if err != nil {
+	var total int
+	q, args := d.scoped(`SELECT count(*) FROM powershell_sessions WHERE 1`)
+	if err := db.QueryRow(q, args...).Scan(&total); err != nil {
 		if strings.Contains(err.Error(), "no such table") {
 			return nil
 		}
+		return err
+	}
+	d.SessionsCut = total - min(total, maxSessionsShown)
+	q, args = d.scoped(`SELECT host, start_ts, end_ts, duration_ms, host_name, host_application, engine_version, remote
+		FROM powershell_sessions WHERE 1`)
+	rows, err := db.Query(q+` ORDER BY host, start_ts, id LIMIT ?`, append(args, maxSessionsShown)...)
+	if err != nil {
 		return err
 	}
 	defer rows.Close()

@@ -40,17 +40,28 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	if opts.ReportTime.IsZero() {
 		opts.ReportTime = time.Now()
 	}
-	d, err := load(db, opts)
+	split, err := splitByHost(db)
+	if err != nil {
+		return nil, err
+	}
+	d, err := loadPage(db, opts, "", split)
 	if err != nil {
 		return nil, err
 	}
 	var written []string
+	if split {
+		pages, err := writeHostPages(db, opts, d.Hosts)
+		written = append(written, pages...)
+		if err != nil {
+			return written, err
+		}
+	}
 	for _, out := range []struct {
 		name  string
 		write func(io.Writer, *data) error
 	}{
 		{"report.html", writeHTML},
-		{"findings.csv", writeFindingsCSV},
+		{"findings.csv", func(w io.Writer, d *data) error { return writeFindingsCSV(w, db, d) }},
 		{TimelineCSVName, func(w io.Writer, d *data) error { return writeTimelineCSV(context.Background(), w, db, d.loc) }},
 	} {
 		if out.name == TimelineCSVName && opts.TimelineCSVWritten {
@@ -62,7 +73,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 		}
 		written = append(written, out.name)
 	}
-	scripts, err := writeScripts(opts.OutDir, d)
+	scripts, err := writeScripts(db, opts.OutDir)
 	written = append(written, scripts...)
 	if err != nil {
 		return written, err
@@ -77,35 +88,88 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	return written, nil
 }
 
+// writeHostPages writes the page of each host of a case split by host,
+// loading one host's data at a time.
+func writeHostPages(db *sql.DB, opts Options, hosts []string) ([]string, error) {
+	if err := os.MkdirAll(filepath.Join(opts.OutDir, "hosts"), 0o755); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var written []string
+	names := hostPageNames(hosts)
+	for _, h := range hosts {
+		d, err := loadPage(db, opts, h, false)
+		if err != nil {
+			return written, err
+		}
+		if err := writeOutput(filepath.Join(opts.OutDir, filepath.FromSlash(names[h])), func(w io.Writer) error { return writeHTML(w, d) }); err != nil {
+			return written, err
+		}
+		written = append(written, names[h])
+	}
+	return written, nil
+}
+
 // writeScripts saves each reassembled script as scripts/<sha256>.txt: a
-// name that can never be run by a double click.
-func writeScripts(dir string, d *data) ([]string, error) {
-	if len(d.Scripts) == 0 {
-		return nil, nil
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "scripts"), 0o755); err != nil {
-		return nil, err
-	}
+// name that can never be run by a double click. The scripts are read from
+// the timeline a chunk at a time; a name already written this run is the
+// same text (the name is its hash) and is not written again.
+func writeScripts(db *sql.DB, dir string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	for _, s := range d.Scripts {
-		name := "scripts/" + s.SHA256 + ".txt"
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		text := s.Text
-		err := writeOutput(filepath.Join(dir, filepath.FromSlash(name)), func(w io.Writer) error {
-			_, err := io.WriteString(w, text)
-			return err
-		})
+	var after int64
+	for {
+		rows, err := db.Query(`SELECT id, sha256, text FROM scripts WHERE id > ? ORDER BY id LIMIT ?`, after, scriptsChunk)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, name)
+		type text struct {
+			id           int64
+			sha256, text string
+		}
+		var chunk []text
+		for rows.Next() {
+			var t text
+			if err := rows.Scan(&t.id, &t.sha256, &t.text); err != nil {
+				rows.Close()
+				return out, err
+			}
+			chunk = append(chunk, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return out, err
+		}
+		if len(chunk) > 0 && len(out) == 0 && len(seen) == 0 {
+			if err := os.MkdirAll(filepath.Join(dir, "scripts"), 0o755); err != nil {
+				return nil, err
+			}
+		}
+		for _, t := range chunk {
+			name := "scripts/" + t.sha256 + ".txt"
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			err := writeOutput(filepath.Join(dir, filepath.FromSlash(name)), func(w io.Writer) error {
+				_, err := io.WriteString(w, t.text)
+				return err
+			})
+			if err != nil {
+				return out, err
+			}
+			out = append(out, name)
+		}
+		if len(chunk) < scriptsChunk {
+			break
+		}
+		after = chunk[len(chunk)-1].id
 	}
+	sort.Strings(out)
 	return out, nil
 }
+
+// scriptsChunk is how many scripts writeScripts reads at a time.
+const scriptsChunk = 64
 
 // writeOutput writes one output file whole or not at all.
 func writeOutput(path string, write func(io.Writer) error) error {

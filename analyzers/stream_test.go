@@ -1,0 +1,70 @@
+package analyzers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestStreamPathsAgree runs the analyzers over one timeline through each
+// way a stream can read it (a cursor per image path, the event id index
+// filtered by a list of paths, every event filtered in Go, chunks of one
+// row) and wants the same findings, evidence and incidents from each.
+func TestStreamPathsAgree(t *testing.T) {
+	const (
+		wscript = `C:\Windows\System32\wscript.exe`
+		wmic    = `C:\Windows\System32\wbem\WMIC.exe`
+		word    = `C:\Program Files\Microsoft Office\WINWORD.EXE`
+	)
+	var events []ev
+	for i := 0; i < 3; i++ {
+		events = append(events,
+			sysmon1(ps, word, `powershell -nop -w hidden -enc SQBFAFgA`),
+			security4688(ps, word, `powershell -nop -w hidden -enc SQBFAFgA`),
+			security4688(cmd, `C:\Windows\System32\wsmprovhost.exe`, `cmd /c whoami & net user & ipconfig /all`),
+			security4688(`C:\Windows\System32\net.exe`, cmd, `net user /domain http://x/a`),
+			security4688(cmd, expl, fmt.Sprintf(`cmd /c echo %d>>C:\Users\Public\a.b64`, i)),
+			security4688(wscript, expl, `wscript C:\Users\Public\x.vbs`),
+			security4688(wmic, cmd, `wmic process call create "cmd.exe /c calc"`),
+			security4688(cmd, `C:\Windows\System32\wbem\WmiPrvSE.exe`, `cmd.exe /c calc`),
+			security4688(`C:\Windows\System32\schtasks.exe`, cmd, `schtasks /create /tn x /tr "cmd /c c:\x.bat"`),
+			wshPrefetch("WSCRIPT.EXE", `\VOLUME{1}\WINDOWS\SYSTEM32\VBSCRIPT.DLL`, `\VOLUME{1}\USERS\PUBLIC\X.VBS`),
+			ev{source: "prefetch", process: `\VOLUME{1}\WINDOWS\SYSTEM32\CMD.EXE`, data: map[string]any{"executable": "CMD.EXE"}},
+			ev{provider: "PowerShell", eventID: 400, data: map[string]any{"HostApplication": "powershell -v 2", "HostName": "ConsoleHost", "HostId": fmt.Sprint(i)}, ts: "2024-03-09T23:30:00Z"},
+			ev{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: `cmd /c C:\Temp\x.ps1`, ts: "2024-03-09T23:30:00Z"},
+		)
+	}
+	dump := func() string {
+		db := newTimeline(t, events)
+		if _, err := Run(context.Background(), db, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, q := range []string{`SELECT analyzer || title || rule || matched || features || coalesce(incident_id, 0) FROM findings ORDER BY id`,
+			`SELECT finding_id || ':' || event_id FROM finding_evidence ORDER BY finding_id, event_id`, `SELECT title || links FROM incidents ORDER BY id`} {
+			for _, s := range queryStrings(t, db, q) {
+				b.WriteString(s + "\n")
+			}
+		}
+		return b.String()
+	}
+	want := dump()
+	if strings.Count(want, "\n") < 20 {
+		t.Fatalf("too few findings to compare:\n%s", want)
+	}
+	defer func(c, m, p, x int) { chunkRows, minChunkRows, maxPathCursors, maxPaths = c, m, p, x }(chunkRows, minChunkRows, maxPathCursors, maxPaths)
+	for _, mode := range []struct {
+		name                       string
+		chunk, min, cursors, paths int
+	}{
+		{"the event id index with a list of paths", 8192, 256, 0, 50_000},
+		{"every event filtered in Go", 8192, 256, 32, 0},
+		{"chunks of one row", 1, 1, 32, 50_000},
+	} {
+		chunkRows, minChunkRows, maxPathCursors, maxPaths = mode.chunk, mode.min, mode.cursors, mode.paths
+		if got := dump(); got != want {
+			t.Errorf("%s: findings differ\ngot:\n%s\nwant:\n%s", mode.name, got, want)
+		}
+	}
+}

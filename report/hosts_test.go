@@ -1,0 +1,147 @@
+package report
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"triage/timeline"
+)
+
+const hostileHost = `../<img src=x onerror=alert(1)>`
+
+// splitTimeline holds five hosts, one named with markup and a path, each
+// with a finding; WS01's finding cites 60 records.
+func splitTimeline(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w, err := timeline.NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
+	hosts := []string{"WS01", "WS02", "WS03", "WS04", hostileHost}
+	for h, host := range hosts {
+		a := &timeline.Artifact{Host: host, EvidenceRoot: "r", Path: "Security.evtx", Kind: "evtx",
+			SHA256: strings.Repeat(fmt.Sprintf("%02x", h+1), 32), MD5: "cd", Status: "ok"}
+		if _, err := w.AddArtifact(a); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 60; i++ {
+			e := timeline.Event{TS: ts.Add(time.Duration(i) * time.Second), Host: host, ArtifactID: a.ID, RecordID: int64(i + 1),
+				Source: "evtx", EventID: 4688, Provider: timeline.ProviderSecurity, Summary: "start " + host,
+				Process: `C:\Windows\System32\cmd.exe`, CommandLine: "cmd /c echo " + host}
+			if err := w.AddEvent(&e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range hosts {
+		res, err := db.Exec(`INSERT INTO findings (analyzer, host, ts, ts_ns, technique_id, technique_name, tactic, severity,
+			confidence, title, rule) VALUES ('a', ?, ?, ?, 'T1059.003', 'Windows Command Shell', 'Execution', 'high', 'high', ?, 'rule')`,
+			host, timeline.FormatTime(ts), ts.UnixNano(), "finding on "+host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		cited := 1
+		if host == "WS01" {
+			cited = 60
+		}
+		if _, err := db.Exec(`INSERT INTO finding_evidence (finding_id, event_id, artifact_path, record_id, artifact_sha256)
+			SELECT ?, e.id, a.path, e.record_id, a.sha256 FROM events e JOIN artifacts a ON a.id = e.artifact_id
+			WHERE e.host = ? ORDER BY e.id LIMIT ?`, id, host, cited); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+func TestCaseOfManyHostsIsSplitByHost(t *testing.T) {
+	db := splitTimeline(t)
+	dirs := []string{t.TempDir(), t.TempDir()}
+	var written []string
+	for _, dir := range dirs {
+		var err error
+		if written, err = Render(db, Options{OutDir: dir, ReportTime: reportTime}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	main := read(t, filepath.Join(dirs[0], "report.html"))
+	if !strings.Contains(main, `<section id="hosts">`) || strings.Contains(main, `<section id="findings">`) ||
+		strings.Contains(main, `<section id="manifest">`) {
+		t.Error("the case report lists findings or artifacts instead of linking the host pages")
+	}
+	if strings.Contains(main, "<img") {
+		t.Error("a host name's markup reached the case report unescaped")
+	}
+	safe := regexp.MustCompile(`^hosts/[A-Za-z0-9_][A-Za-z0-9._-]*\.html$`)
+	pages := 0
+	for _, name := range written {
+		if !strings.HasPrefix(name, "hosts/") {
+			continue
+		}
+		pages++
+		if !safe.MatchString(name) {
+			t.Errorf("page name %q is not a plain file name under hosts/", name)
+		}
+		if !strings.Contains(main, `href="`+name+`"`) {
+			t.Errorf("the case report does not link %s", name)
+		}
+		a, b := read(t, filepath.Join(dirs[0], name)), read(t, filepath.Join(dirs[1], name))
+		if a != b {
+			t.Errorf("%s differs between two renders", name)
+		}
+		if strings.Contains(a, "<img") {
+			t.Errorf("%s shows a host name's markup unescaped", name)
+		}
+	}
+	if pages != 5 {
+		t.Errorf("%d host pages written, want 5: %v", pages, written)
+	}
+	if main != read(t, filepath.Join(dirs[1], "report.html")) {
+		t.Error("report.html differs between two renders")
+	}
+	ws01 := read(t, filepath.Join(dirs[0], "hosts", "WS01.html"))
+	if !strings.Contains(ws01, "finding on WS01") || strings.Contains(ws01, "finding on WS02") {
+		t.Error("WS01's page does not hold exactly WS01's findings")
+	}
+	if !strings.Contains(ws01, "10 more records, the first 50") || !strings.Contains(ws01, `id="sha256-`+strings.Repeat("01", 32)+`"`) {
+		t.Error("WS01's page does not cut the records at 50 with a count, or lacks its manifest row")
+	}
+	csv := read(t, filepath.Join(dirs[0], "findings.csv"))
+	if strings.Count(csv, "\n") != 6 || !strings.Contains(csv, " 58 59 60,") {
+		t.Errorf("findings.csv: %d lines", strings.Count(csv, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(dirs[0], "hosts", "WS05.html")); err == nil {
+		t.Error("a page for a host that does not exist")
+	}
+}
+
+func TestHostPageNamesNeverCollide(t *testing.T) {
+	hosts := []string{"", ".", "..", "WS01", "ws01", "a/b", "a_b", strings.Repeat("x", 100), "é"}
+	names := hostPageNames(hosts)
+	seen := map[string]string{}
+	for _, h := range hosts {
+		n := strings.ToLower(names[h])
+		if prev, ok := seen[n]; ok {
+			t.Errorf("%q and %q share page %s", prev, h, names[h])
+		}
+		seen[n] = h
+		if !regexp.MustCompile(`^hosts/[A-Za-z0-9_-][A-Za-z0-9._-]*\.html$`).MatchString(names[h]) {
+			t.Errorf("%q: page %q", h, names[h])
+		}
+	}
+}
