@@ -283,6 +283,12 @@ func needlesOf(it *item) []string {
 			}
 			out = append(out, lit)
 			return true
+		case regexTest:
+			if len(t.lits) == 0 {
+				return false
+			}
+			out = append(out, t.lits[0])
+			return true
 		case anyTest:
 			for _, x := range t {
 				if !add(x) {

@@ -235,15 +235,33 @@ func (g *globTest) match(_ *view, vals, lows []string) bool {
 	return false
 }
 
-type regexTest struct{ re *regexp.Regexp }
+// regexTest is a regular expression search; lits are lowered texts every
+// match contains (regexlit.go), checked first because they are cheaper
+// than the regex.
+type regexTest struct {
+	re   *regexp.Regexp
+	lits []string
+}
 
-func (t regexTest) match(_ *view, vals, _ []string) bool {
-	for _, s := range vals {
+func (t regexTest) match(_ *view, vals, lows []string) bool {
+	for i, s := range vals {
+		if !containsAll(lows[i], t.lits) {
+			continue
+		}
 		if t.re.MatchString(s) {
 			return true
 		}
 	}
 	return false
+}
+
+func containsAll(s string, lits []string) bool {
+	for _, l := range lits {
+		if !strings.Contains(s, l) {
+			return false
+		}
+	}
+	return true
 }
 
 type cidrTest struct{ prefix netip.Prefix }
@@ -450,7 +468,7 @@ func compileRegex(v scalar, m *modifiers) (test, error) {
 	if err != nil {
 		return nil, refuse(ReasonRegex, v.node, "%q: %v", clip(v.text), err)
 	}
-	return regexTest{re: re}, nil
+	return regexTest{re: re, lits: regexLiterals(src)}, nil
 }
 
 func dedupe(flags string) string {

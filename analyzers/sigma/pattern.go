@@ -146,6 +146,8 @@ func isWordByte(c byte) bool {
 // match reports whether s matches the whole pattern. It is the classic
 // greedy wildcard match with one backtrack point: a later star can absorb
 // whatever an earlier one would have, so only the last star backtracks.
+// A star followed by a literal skips to the literal's next occurrence
+// instead of trying every position; none left means no match.
 func (p pattern) match(s string) bool {
 	pi, si := 0, 0
 	starP, starS := -1, 0
@@ -155,6 +157,14 @@ func (p pattern) match(s string) bool {
 			case starElem:
 				starP, starS = pi, si
 				pi++
+				if pi < len(p) && p[pi].kind == litElem {
+					k := strings.Index(s[si:], p[pi].text)
+					if k < 0 {
+						return false
+					}
+					starS = si + k
+					si = starS
+				}
 				continue
 			case litElem:
 				if strings.HasPrefix(s[si:], e.text) {
@@ -190,6 +200,13 @@ func (p pattern) match(s string) bool {
 		}
 		_, n := utf8.DecodeRuneInString(s[starS:])
 		starS += n
+		if next := starP + 1; p[next].kind == litElem {
+			k := strings.Index(s[starS:], p[next].text)
+			if k < 0 {
+				return false
+			}
+			starS += k
+		}
 		pi, si = starP+1, starS
 	}
 }

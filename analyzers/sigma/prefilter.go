@@ -27,7 +27,9 @@ type prefilter struct {
 // literals the fewest rules of the bucket share (freq), then the one whose
 // shortest literal is longest. A literal many rules use, such as
 // \cmd.exe under Image, occurs in many events too; gating on it would
-// try hundreds of rules on every cmd.exe start.
+// try hundreds of rules on every cmd.exe start. Literals shorter than
+// shortNeedle (a regex's "\\" or "`") come last whatever their freq: one
+// character occurs everywhere.
 func gateOf(g []*item, freq map[string]int) *item {
 	var best *item
 	bestFreq, bestLen := 0, 0
@@ -40,12 +42,21 @@ func gateOf(g []*item, freq map[string]int) *item {
 			f = max(f, freq[gateKey(it, n)])
 			l = min(l, len(n))
 		}
+		if l < shortNeedle {
+			f += shortPenalty
+		}
 		if best == nil || f < bestFreq || f == bestFreq && l > bestLen {
 			best, bestFreq, bestLen = it, f, l
 		}
 	}
 	return best
 }
+
+// shortNeedle and shortPenalty rank short literals below any other.
+const (
+	shortNeedle  = 3
+	shortPenalty = 1 << 20
+)
 
 func gateKey(it *item, needle string) string {
 	if it.keywords {
@@ -66,6 +77,9 @@ func gateCost(s *selection, freq map[string]int) (int, bool) {
 		}
 		for _, n := range it.needles {
 			cost += freq[gateKey(it, n)]
+			if len(n) < shortNeedle {
+				cost += shortPenalty
+			}
 		}
 	}
 	return cost, true
