@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -227,7 +228,7 @@ func (p *prefilter) candidates(ev *view, fn func(int)) {
 		}
 	}
 	if len(hits) > len(p.ungated) {
-		sort.Slice(hits, func(i, j int) bool { return hits[i] < hits[j] })
+		slices.Sort(hits)
 	}
 	p.scratch = hits
 	for _, i := range hits {
