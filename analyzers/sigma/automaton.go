@@ -24,18 +24,24 @@ type automaton struct {
 func newAutomaton(needles []string) *automaton {
 	// The trie is built from the needles in sorted order, so each state's
 	// edges arrive in byte order and a state's children follow a shared
-	// prefix: no map per state, which was most of the build time.
+	// prefix: no map per state, which was most of the build time. Edges
+	// are collected flat, then grouped by their state (a stable counting
+	// sort keeps the byte order), not kept in a slice per state.
 	sorted := make([]int, len(needles))
 	for i := range sorted {
 		sorted[i] = i
 	}
-	sort.Slice(sorted, func(a, b int) bool { return needles[sorted[a]] < needles[sorted[b]] })
-	type edge struct {
-		c    byte
-		next int32
+	if !sort.StringsAreSorted(needles) { // the prefilter's are
+		sort.Slice(sorted, func(a, b int) bool { return needles[sorted[a]] < needles[sorted[b]] })
 	}
-	edges := [][]edge{nil}
-	needleAt := []int32{-1}
+	size := 0
+	for _, n := range needles {
+		size += len(n)
+	}
+	from := make([]int32, 0, size) // edge i goes from state from[i] to state i+1 on byte on[i]
+	on := make([]byte, 0, size)
+	needleAt := make([]int32, 1, size+1)
+	needleAt[0] = -1
 	var path []int32 // states along the previous needle
 	prev := ""
 	for _, ni := range sorted {
@@ -53,10 +59,10 @@ func newAutomaton(needles []string) *automaton {
 			s = path[common-1]
 		}
 		for j := common; j < len(n); j++ {
-			nx := int32(len(edges))
-			edges = append(edges, nil)
+			nx := int32(len(needleAt))
 			needleAt = append(needleAt, -1)
-			edges[s] = append(edges[s], edge{n[j], nx})
+			from = append(from, s)
+			on = append(on, n[j])
 			s = nx
 			path = append(path, s)
 		}
@@ -65,23 +71,30 @@ func newAutomaton(needles []string) *automaton {
 		}
 		prev = n
 	}
+	states := len(needleAt)
 	a := &automaton{
-		first: make([]int32, len(edges)+1), fail: make([]int32, len(edges)),
-		dict: make([]int32, len(edges)), needle: needleAt,
+		first: make([]int32, states+1), fail: make([]int32, states),
+		dict: make([]int32, states), needle: needleAt,
+		edgeB: make([]byte, len(on)), edgeN: make([]int32, len(on)),
 	}
-	for i, es := range edges {
-		a.first[i] = int32(len(a.edgeB))
-		for _, e := range es {
-			a.edgeB = append(a.edgeB, e.c)
-			a.edgeN = append(a.edgeN, e.next)
-		}
+	for _, f := range from {
+		a.first[f+1]++
 	}
-	a.first[len(edges)] = int32(len(a.edgeB))
+	for i := 1; i <= states; i++ {
+		a.first[i] += a.first[i-1]
+	}
+	fill := make([]int32, states)
+	copy(fill, a.first[:states])
+	for i, f := range from {
+		e := fill[f]
+		fill[f]++
+		a.edgeB[e], a.edgeN[e] = on[i], int32(i+1)
+	}
 	for e := a.first[0]; e < a.first[1]; e++ {
 		a.root[a.edgeB[e]] = a.edgeN[e]
 	}
 	// Breadth-first, so every state's fail target is done before it.
-	queue := make([]int32, 0, len(edges))
+	queue := make([]int32, 0, states)
 	for e := a.first[0]; e < a.first[1]; e++ {
 		queue = append(queue, a.edgeN[e])
 	}

@@ -31,7 +31,7 @@ type prefilter struct {
 // try hundreds of rules on every cmd.exe start. Literals shorter than
 // shortNeedle (a regex's "\\" or "`") come last whatever their freq: one
 // character occurs everywhere.
-func gateOf(g []*item, freq map[string]int) *item {
+func gateOf(g []*item, freq literalFreq) *item {
 	var best *item
 	bestFreq, bestLen := 0, 0
 	for _, it := range g {
@@ -59,17 +59,18 @@ const (
 	shortPenalty = 1 << 20
 )
 
-func gateKey(it *item, needle string) string {
-	if it.keywords {
-		return "\x00" + needle
-	}
-	return it.field + "\x00" + needle
-}
+// literalKey is a literal in a field ("" for keywords, which is what a
+// keyword item's field is), and literalFreq counts the rules using each.
+type literalKey struct{ field, needle string }
+
+type literalFreq map[literalKey]int
+
+func gateKey(it *item, needle string) literalKey { return literalKey{it.field, needle} }
 
 // gateCost is the cost of gating a selection: every AND-group needs a
 // gating item, and the cost adds up how many rules share the literals of
 // each; ok is false when some group has none.
-func gateCost(s *selection, freq map[string]int) (int, bool) {
+func gateCost(s *selection, freq literalFreq) (int, bool) {
 	cost := 0
 	for _, g := range s.groups {
 		it := gateOf(g, freq)
@@ -90,7 +91,7 @@ func gateCost(s *selection, freq map[string]int) (int, bool) {
 // them are: for an AND the cheapest of its operands' sets, for an OR the
 // union of all of them; a NOT cannot be gated (its operand being false
 // makes it true). ok is false when the condition cannot be gated.
-func (c *cond) gates(sels []*selection, freq map[string]int) (set []int, cost int, ok bool) {
+func (c *cond) gates(sels []*selection, freq literalFreq) (set []int, cost int, ok bool) {
 	switch c.op {
 	case condSel:
 		cost, ok := gateCost(sels[c.sel], freq)
@@ -117,7 +118,7 @@ func (c *cond) gates(sels []*selection, freq map[string]int) (set []int, cost in
 
 // gates returns which selections gate the rule, or nil when it must
 // always be evaluated. A condition list is an OR.
-func (r *Rule) gates(freq map[string]int) []bool {
+func (r *Rule) gates(freq literalFreq) []bool {
 	use := make([]bool, len(r.sels))
 	for _, c := range r.conds {
 		set, _, ok := c.gates(r.sels, freq)
@@ -134,9 +135,9 @@ func (r *Rule) gates(freq map[string]int) []bool {
 func newPrefilter(rules []*Rule) *prefilter {
 	p := &prefilter{stamp: make([]uint32, len(rules))}
 	// How many rules use each literal in each field.
-	freq := map[string]int{}
+	freq := literalFreq{}
 	for _, r := range rules {
-		seen := map[string]bool{}
+		seen := map[literalKey]bool{}
 		for _, s := range r.sels {
 			for _, g := range s.groups {
 				for _, it := range g {
