@@ -310,7 +310,8 @@ func formatMatched(fvs []sigma.FieldValue) string {
 // hit for every rule that matches. One goroutine reads rows from SQLite
 // while the caller's decodes and matches them, a batch at a time, so the
 // two overlap; the batches in flight bound the memory. Only the records of
-// a channel and event id some rule reads have their data decoded.
+// a channel and event id some rule reads, whose text holds a literal of
+// one of those rules, have their data decoded.
 func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit func(e *Event, seen sigma.Fields, r *sigma.Rule)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -327,6 +328,9 @@ func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit fu
 		for i := range batch {
 			row := &batch[i]
 			e := &row.Event
+			if !set.MayMatchJSON(e.Channel, e.EventID, e.data, e.Provider, row.computer, e.Level, row.recordID) {
+				continue // none of its rules' literals is in its text
+			}
 			f.Reset()
 			if err := decodeFlatJSON(e.data, f); err != nil {
 				continue // the timeline wrote it; a row it cannot read again is skipped, not fatal

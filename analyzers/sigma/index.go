@@ -33,6 +33,7 @@ type entry struct {
 type bucket struct {
 	views [viewCount][]*Rule
 	pre   [viewCount]*prefilter
+	raw   *rawFilter // the literals as an event's JSON text holds them, nil when that cannot tell (rawtext.go)
 }
 
 const viewCount = 2
@@ -107,6 +108,8 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 		}
 		if empty {
 			b = nil
+		} else {
+			b.raw = newRawFilter(b)
 		}
 		if len(s.shared) < maxMergedBuckets {
 			s.shared[string(sig)] = b

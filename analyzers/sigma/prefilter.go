@@ -17,6 +17,7 @@ import (
 type prefilter struct {
 	ungated []int32      // rules always evaluated
 	fields  []string     // field names with literals; "" is every value
+	needles [][]string   // per field, the literals
 	autos   []*automaton // per field
 	rulesOf [][][]int32  // per field, per needle: the rules it triggers
 	stamp   []uint32     // per rule: the generation that triggered it
@@ -46,6 +47,11 @@ func gateOf(g []*item, freq literalFreq) *item {
 		if l < shortNeedle {
 			f += shortPenalty
 		}
+		if it.field == "Channel" || it.field == "Provider_Name" {
+			// Every event of a log has the same channel, most the same
+			// provider: such a literal lets them all through.
+			f += constantPenalty
+		}
 		if best == nil || f < bestFreq || f == bestFreq && l > bestLen {
 			best, bestFreq, bestLen = it, f, l
 		}
@@ -53,10 +59,12 @@ func gateOf(g []*item, freq literalFreq) *item {
 	return best
 }
 
-// shortNeedle and shortPenalty rank short literals below any other.
+// shortNeedle and shortPenalty rank short literals below any other;
+// constantPenalty ranks the fields one log's events share below the rest.
 const (
-	shortNeedle  = 3
-	shortPenalty = 1 << 20
+	shortNeedle     = 3
+	shortPenalty    = 1 << 20
+	constantPenalty = 1 << 10
 )
 
 // literalKey is a literal in a field ("" for keywords, which is what a
@@ -204,6 +212,7 @@ func newPrefilter(rules []*Rule) *prefilter {
 		for i, n := range needles {
 			rs[i] = nr[n]
 		}
+		p.needles = append(p.needles, needles)
 		p.autos = append(p.autos, newAutomaton(needles))
 		p.rulesOf = append(p.rulesOf, rs)
 	}
