@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,17 +146,46 @@ func containsInt(l []int, v int) bool {
 }
 
 func TestAutomatonFindsEveryOccurrence(t *testing.T) {
-	needles := []string{"he", "she", "his", "hers", "a", "ab", "bab", "xyz"}
-	a := newAutomaton(needles)
-	for _, text := range []string{"ushers", "ahishers", "babab", "HeRs", "xyzxyz", "", "émile she"} {
-		got := map[string]int{}
-		a.findFolded(text, func(i int) { got[needles[i]]++ })
-		low := strings.ToLower(text)
-		for _, n := range needles {
-			if want := strings.Count(low, n); overlapping(low, n) != got[n] && want >= 0 {
-				t.Errorf("%q in %q: %d, want %d", n, text, got[n], overlapping(low, n))
+	needles := []string{"he", "she", "his", "hers", "a", "ab", "bab", "xyz", "\\x"}
+	texts := []string{"ushers", "ahishers", "babab", "HeRs", "xyzxyz", "", "émile she", "C:\\X\\x", "\xff\x00he"}
+	// Random texts over the needles' letters, so that near misses abound.
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 500; i++ {
+		b := make([]byte, rng.Intn(20))
+		for j := range b {
+			const letters = "aAbBehHirsSxyz\\"
+			b[j] = letters[rng.Intn(len(letters))]
+		}
+		texts = append(texts, string(b))
+	}
+	for _, table := range []bool{false, true} {
+		a := newAutomaton(needles)
+		a.scanned = -1 // not by the scanned bytes: the case says which
+		if table {
+			a.buildTable()
+			if a.table == nil {
+				t.Fatal("no table built")
 			}
 		}
+		for _, text := range texts {
+			got := map[string]int{}
+			a.findFolded(text, func(i int) { got[needles[i]]++ })
+			low := strings.ToLower(text)
+			for _, n := range needles {
+				if overlapping(low, n) != got[n] {
+					t.Errorf("table %v: %q in %q: %d, want %d", table, n, text, got[n], overlapping(low, n))
+				}
+			}
+		}
+	}
+	// The table is built once the automaton has scanned as many bytes as
+	// it has entries.
+	a := newAutomaton(needles)
+	for i := 0; a.table == nil && i <= a.tableAt; i++ {
+		a.findFolded("x", func(int) {})
+	}
+	if a.table == nil {
+		t.Error("the table is never built")
 	}
 }
 
