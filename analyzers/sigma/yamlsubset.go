@@ -35,11 +35,22 @@ func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
 		return nil, false
 	}
 	p := &subsetParser{lines: strings.Split(text, "\n")}
-	for _, l := range p.lines {
+	p.indents = make([]int32, len(p.lines))
+	p.blank = make([]bool, len(p.lines))
+	for i, l := range p.lines {
 		if strings.HasPrefix(l, "---") || strings.HasPrefix(l, "...") || strings.HasPrefix(l, "%") {
 			return nil, false // document markers and directives
 		}
+		n := 0
+		for n < len(l) && l[n] == ' ' {
+			n++
+		}
+		p.indents[i] = int32(n)
+		p.blank[i] = n == len(l) || l[n] == '#'
 	}
+	// Nodes come from one slab, not one allocation each: a rule file has
+	// about one and a half a line.
+	p.slab = make([]yaml.Node, 0, len(p.lines)*3/2+8)
 	first := p.nextContent(0)
 	if first >= len(p.lines) || p.indent(first) != 0 {
 		return nil, false
@@ -52,25 +63,26 @@ func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
 }
 
 type subsetParser struct {
-	lines []string
-	li    int  // the first line not consumed
-	bad   bool // outside the subset
+	lines   []string
+	indents []int32 // per line, its leading spaces
+	blank   []bool  // per line: nothing but spaces or a comment
+	slab    []yaml.Node
+	li      int  // the first line not consumed
+	bad     bool // outside the subset
 }
 
-func (p *subsetParser) indent(li int) int {
-	l := p.lines[li]
-	i := 0
-	for i < len(l) && l[i] == ' ' {
-		i++
-	}
-	return i
-}
+func (p *subsetParser) indent(li int) int { return int(p.indents[li]) }
 
 // empty reports a line with nothing but spaces or a comment.
-func (p *subsetParser) empty(li int) bool {
-	l := p.lines[li]
-	i := p.indent(li)
-	return i == len(l) || l[i] == '#'
+func (p *subsetParser) empty(li int) bool { return p.blank[li] }
+
+// node returns a new node from the slab.
+func (p *subsetParser) node(n yaml.Node) *yaml.Node {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]yaml.Node, 0, 64)
+	}
+	p.slab = append(p.slab, n)
+	return &p.slab[len(p.slab)-1]
 }
 
 func (p *subsetParser) nextContent(li int) int {
@@ -82,17 +94,18 @@ func (p *subsetParser) nextContent(li int) int {
 
 // column is the 1-based column yaml.v3 counts, in characters.
 func (p *subsetParser) column(li, pos int) int {
+	if pos <= int(p.indents[li]) {
+		return pos + 1 // spaces only
+	}
 	return utf8.RuneCountInString(p.lines[li][:pos]) + 1
 }
 
 func (p *subsetParser) scalar(li, pos int, style yaml.Style, value string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Style: style, Value: value, Line: li + 1, Column: p.column(li, pos)}
+	tag := "!!str" // the compiler reads the text; the exact type does not matter
 	if style == 0 && (value == "" || value == "~" || value == "null" || value == "Null" || value == "NULL") {
-		n.Tag = "!!null"
-	} else {
-		n.Tag = "!!str" // the compiler reads the text; the exact type does not matter
+		tag = "!!null"
 	}
-	return n
+	return p.node(yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: tag, Value: value, Line: li + 1, Column: p.column(li, pos)})
 }
 
 func seqStart(l string, pos int) bool {
@@ -109,7 +122,7 @@ func restEmpty(l string, pos int) bool {
 
 // mapping reads a block mapping whose first key starts at (li, col).
 func (p *subsetParser) mapping(li, col int) *yaml.Node {
-	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: li + 1, Column: p.column(li, col)}
+	m := p.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: li + 1, Column: p.column(li, col)})
 	for !p.bad {
 		key, after := p.key(li, col)
 		if key == nil {
@@ -134,40 +147,49 @@ func (p *subsetParser) mapping(li, col int) *yaml.Node {
 // key reads "key:" at (li, pos): the key and the offset after the colon,
 // or nil when there is no key there.
 func (p *subsetParser) key(li, pos int) (*yaml.Node, int) {
+	text, style, after, ok := p.keyAt(li, pos)
+	if !ok {
+		return nil, 0
+	}
+	return p.scalar(li, pos, style, text), after
+}
+
+// keyAt finds "key:" at (li, pos) without making a node.
+func (p *subsetParser) keyAt(li, pos int) (text string, style yaml.Style, after int, ok bool) {
 	l := p.lines[li]
 	if pos >= len(l) {
-		return nil, 0
+		return "", 0, 0, false
 	}
 	switch l[pos] {
 	case '\'', '"':
-		n, end := p.quoted(li, pos)
-		if n == nil || end >= len(l) || l[end] != ':' || end+1 < len(l) && l[end+1] != ' ' {
-			return nil, 0
+		text, style, end, ok := quotedText(l, pos)
+		if !ok || end >= len(l) || l[end] != ':' || end+1 < len(l) && l[end+1] != ' ' {
+			return "", 0, 0, false
 		}
-		return n, end + 1
+		return text, style, end + 1, true
 	}
 	if !plainStart(l, pos) {
-		return nil, 0
+		return "", 0, 0, false
 	}
 	for i := pos; i < len(l); i++ {
 		switch {
 		case l[i] == ':' && (i+1 == len(l) || l[i+1] == ' '):
 			k := strings.TrimRight(l[pos:i], " ")
 			if k == "<<" || strings.ContainsAny(k, "[]{}") || len(k) > 1000 {
-				return nil, 0
+				return "", 0, 0, false
 			}
-			return p.scalar(li, pos, 0, k), i + 1
+			return k, 0, i + 1, true
 		case l[i] == '#' && l[i-1] == ' ':
-			return nil, 0
+			return "", 0, 0, false
 		}
 	}
-	return nil, 0
+	return "", 0, 0, false
 }
 
 // isKey reports whether a "key:" starts at (li, pos).
 func (p *subsetParser) isKey(li, pos int) bool {
-	n, _ := p.key(li, pos)
-	return n != nil
+	_, _, _, ok := p.keyAt(li, pos)
+	return ok
 }
 
 // plainStart reports whether a plain scalar may start at pos: not with an
@@ -245,7 +267,7 @@ func (p *subsetParser) block(li int) *yaml.Node {
 
 // sequence reads a block sequence whose first dash is at (li, col).
 func (p *subsetParser) sequence(li, col int) *yaml.Node {
-	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: li + 1, Column: p.column(li, col)}
+	s := p.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: li + 1, Column: p.column(li, col)})
 	for !p.bad {
 		item := p.value(li, col+1, col, false)
 		if p.bad {
@@ -295,8 +317,35 @@ func (p *subsetParser) inline(li, pos int) (*yaml.Node, int) {
 
 // quoted reads a single- or double-quoted scalar that ends on its line.
 func (p *subsetParser) quoted(li, pos int) (*yaml.Node, int) {
-	l := p.lines[li]
+	text, style, end, ok := quotedText(p.lines[li], pos)
+	if !ok {
+		return nil, 0
+	}
+	return p.scalar(li, pos, style, text), end
+}
+
+// quotedText reads the quoted scalar at l[pos] and returns its value and
+// the offset after it; ok is false when it continues on the next line or
+// holds an escape left to yaml.v3.
+func quotedText(l string, pos int) (text string, style yaml.Style, end int, ok bool) {
 	q := l[pos]
+	style = yaml.SingleQuotedStyle
+	if q == '"' {
+		style = yaml.DoubleQuotedStyle
+	}
+	// Most values have no escapes: their text is a piece of the line.
+	for i := pos + 1; i < len(l); i++ {
+		c := l[i]
+		if c == '\\' && q == '"' {
+			break
+		}
+		if c == q {
+			if q == '\'' && i+1 < len(l) && l[i+1] == '\'' {
+				break
+			}
+			return l[pos+1 : i], style, i + 1, true
+		}
+	}
 	var b strings.Builder
 	for i := pos + 1; i < len(l); i++ {
 		c := l[i]
@@ -307,20 +356,20 @@ func (p *subsetParser) quoted(li, pos int) (*yaml.Node, int) {
 				i++
 				continue
 			}
-			return p.scalar(li, pos, yaml.SingleQuotedStyle, b.String()), i + 1
+			return b.String(), style, i + 1, true
 		case q == '"' && c == '"':
-			return p.scalar(li, pos, yaml.DoubleQuotedStyle, b.String()), i + 1
+			return b.String(), style, i + 1, true
 		case q == '"' && c == '\\':
 			n, ok := unescape(l[i+1:], &b)
 			if !ok {
-				return nil, 0
+				return "", 0, 0, false
 			}
 			i += n
 		default:
 			b.WriteByte(c)
 		}
 	}
-	return nil, 0 // continues on the next line
+	return "", 0, 0, false // continues on the next line
 }
 
 // unescape writes the double-quoted escape at the start of s and returns
@@ -329,13 +378,33 @@ func unescape(s string, b *strings.Builder) (int, bool) {
 	if s == "" {
 		return 0, false
 	}
-	simple := map[byte]string{'\\': `\`, '"': `"`, 'n': "\n", 't': "\t", 'r': "\r", '0': "\x00", ' ': " "}
-	if r, ok := simple[s[0]]; ok {
-		b.WriteString(r)
+	width := 0
+	switch s[0] {
+	case '\\', '"', ' ':
+		b.WriteByte(s[0])
 		return 1, true
+	case 'n':
+		b.WriteByte('\n')
+		return 1, true
+	case 't':
+		b.WriteByte('\t')
+		return 1, true
+	case 'r':
+		b.WriteByte('\r')
+		return 1, true
+	case '0':
+		b.WriteByte(0)
+		return 1, true
+	case 'x':
+		width = 2
+	case 'u':
+		width = 4
+	case 'U':
+		width = 8
+	default:
+		return 0, false
 	}
-	width := map[byte]int{'x': 2, 'u': 4, 'U': 8}[s[0]]
-	if width == 0 || len(s) < 1+width {
+	if len(s) < 1+width {
 		return 0, false
 	}
 	v, err := strconv.ParseUint(s[1:1+width], 16, 32)
@@ -349,7 +418,7 @@ func unescape(s string, b *strings.Builder) (int, bool) {
 // flowSequence reads [a, 'b', "c"] on one line.
 func (p *subsetParser) flowSequence(li, pos int) (*yaml.Node, int) {
 	l := p.lines[li]
-	s := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Tag: "!!seq", Line: li + 1, Column: p.column(li, pos)}
+	s := p.node(yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Tag: "!!seq", Line: li + 1, Column: p.column(li, pos)})
 	i := pos + 1
 	for {
 		for i < len(l) && l[i] == ' ' {
@@ -466,7 +535,7 @@ func (p *subsetParser) blockScalar(li, pos, owner int) *yaml.Node {
 		v += "\n"
 	}
 	p.li = end
-	return &yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: "!!str", Value: v, Line: li + 1, Column: p.column(li, pos)}
+	return p.node(yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: "!!str", Value: v, Line: li + 1, Column: p.column(li, pos)})
 }
 
 // fold joins the lines of a folded scalar: a break between two lines is a
