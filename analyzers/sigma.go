@@ -328,9 +328,6 @@ func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit fu
 		for i := range batch {
 			row := &batch[i]
 			e := &row.Event
-			if !set.MayMatchJSON(e.Channel, e.EventID, e.data, e.Provider, row.computer, e.Level, row.recordID) {
-				continue // none of its rules' literals is in its text
-			}
 			f.Reset()
 			if err := decodeFlatJSON(e.data, f); err != nil {
 				continue // the timeline wrote it; a row it cannot read again is skipped, not fatal
@@ -371,8 +368,8 @@ func readSigmaRows(ctx context.Context, db *sql.DB, set *sigma.RuleSet, out chan
 			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &r.computer, &r.recordID, &data); err != nil {
 			return err
 		}
-		if !set.Wants(e.Channel, e.EventID) {
-			continue
+		if !set.MayMatchJSON(e.Channel, e.EventID, data, e.Provider, r.computer, e.Level, r.recordID) {
+			continue // no rule reads it, or none of their literals is in its text
 		}
 		e.TS, _ = timeline.ParseTime(ts)
 		e.data = string(data)

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 )
@@ -218,18 +219,34 @@ func (a *automaton) step(s int32, c byte) int32 {
 // findFolded is find over text lowered: ASCII letters are folded byte by
 // byte, which spares lowering (and allocating) every value of every
 // event; text with other than ASCII is lowered first, as the needles were.
-func (a *automaton) findFolded(text string, fn func(needle int)) {
+func (a *automaton) findFolded(text string, fn func(needle int)) { findFoldedIn(a, text, fn) }
+
+// findFoldedBytes is findFolded over bytes, such as a row's column read
+// in place.
+func (a *automaton) findFoldedBytes(text []byte, fn func(needle int)) { findFoldedIn(a, text, fn) }
+
+func findFoldedIn[T ~string | ~[]byte](a *automaton, text T, fn func(needle int)) {
 	for i := 0; i < len(text); i++ {
 		if text[i] >= 0x80 {
-			a.find(strings.ToLower(text), false, fn)
+			findIn(a, lower(text), false, fn)
 			return
 		}
 	}
-	a.find(text, true, fn)
+	findIn(a, text, true, fn)
+}
+
+func lower[T ~string | ~[]byte](text T) T {
+	switch t := any(text).(type) {
+	case string:
+		return T(strings.ToLower(t))
+	case []byte:
+		return T(bytes.ToLower(t))
+	}
+	return T(strings.ToLower(string(text)))
 }
 
 // find calls fn with the needle index of every occurrence in text.
-func (a *automaton) find(text string, fold bool, fn func(needle int)) {
+func findIn[T ~string | ~[]byte](a *automaton, text T, fold bool, fn func(needle int)) {
 	if a.scanned >= 0 {
 		if a.scanned += len(text); a.scanned > a.tableAt {
 			a.scanned = -1
@@ -239,7 +256,7 @@ func (a *automaton) find(text string, fold bool, fn func(needle int)) {
 	if a.table != nil {
 		// The table folds ASCII letters; text that must not be folded
 		// has been lowered already, so folding it changes nothing.
-		a.findTable(text, fn)
+		findTableIn(a, text, fn)
 		return
 	}
 	s := int32(0)
@@ -267,7 +284,7 @@ func (a *automaton) find(text string, fold bool, fn func(needle int)) {
 	}
 }
 
-func (a *automaton) findTable(text string, fn func(needle int)) {
+func findTableIn[T ~string | ~[]byte](a *automaton, text T, fn func(needle int)) {
 	s := int32(0)
 	classes, table, class := int32(a.classes), a.table, &a.class
 	for i := 0; i < len(text); i++ {

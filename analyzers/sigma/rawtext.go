@@ -28,6 +28,10 @@ type sysNeedles struct {
 	auto  *automaton
 }
 
+// The rawFilter's automata are its own, not the prefilter's, so that
+// MayMatchJSON may run on another goroutine than Match: an automaton
+// builds its table as it scans.
+
 // systemNames are the System fields in the order MayMatchJSON lists their
 // values.
 var systemNames = []string{"EventID", "Channel", "Provider_Name", "Computer", "Level", "EventRecordID"}
@@ -47,11 +51,11 @@ func newRawFilter(b *bucket) *rawFilter {
 	var needles []string
 	for fi, field := range p.fields {
 		if i := slices.Index(systemNames, field); i >= 0 {
-			rf.sys = append(rf.sys, sysNeedles{i, p.autos[fi]})
+			rf.sys = append(rf.sys, sysNeedles{i, newAutomaton(p.needles[fi])})
 			continue
 		}
 		if field == "" {
-			rf.sys = append(rf.sys, sysNeedles{-1, p.autos[fi]})
+			rf.sys = append(rf.sys, sysNeedles{-1, newAutomaton(p.needles[fi])})
 		}
 		for _, n := range p.needles[fi] {
 			piece := longestEscapedPiece(n)
@@ -100,7 +104,9 @@ func longestEscapedPiece(n string) string {
 // object of strings), and its System values. False means that no rule
 // matches it, so it need not be decoded; true, that it must be decoded
 // and matched. The System values are those SystemFields adds.
-func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, computer string, level int, recordID int64) bool {
+// MayMatchJSON is for one goroutine at a time, which may be another than
+// the one calling Match.
+func (s *RuleSet) MayMatchJSON(channel string, eventID int, data []byte, provider, computer string, level int, recordID int64) bool {
 	b := s.bucket(channel, eventID)
 	if b == nil {
 		return false
@@ -110,7 +116,7 @@ func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, comp
 	}
 	found := false
 	stop := func(int) { found = true }
-	b.raw.data.findFolded(data, stop)
+	b.raw.data.findFoldedBytes(data, stop)
 	if found {
 		return true
 	}
@@ -141,7 +147,7 @@ func hasControl(s string) bool {
 // all strings with no \u escapes: then each value's text is in data with
 // only the escapes longestEscapedPiece accounts for. Anything else (other
 // values, \u, bad JSON) is left to decoding.
-func plainJSONStrings(d string) bool {
+func plainJSONStrings[T ~string | ~[]byte](d T) bool {
 	i := skipJSONSpace(d, 0)
 	if i >= len(d) || d[i] != '{' {
 		return false
@@ -180,7 +186,7 @@ func plainJSONStrings(d string) bool {
 
 // plainJSONString skips the string at d[i], false when there is none or
 // it holds a \u escape or a control character.
-func plainJSONString(d string, i int) (int, bool) {
+func plainJSONString[T ~string | ~[]byte](d T, i int) (int, bool) {
 	if i >= len(d) || d[i] != '"' {
 		return 0, false
 	}
@@ -200,7 +206,7 @@ func plainJSONString(d string, i int) (int, bool) {
 	return 0, false
 }
 
-func skipJSONSpace(d string, i int) int {
+func skipJSONSpace[T ~string | ~[]byte](d T, i int) int {
 	for i < len(d) && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r') {
 		i++
 	}
