@@ -16,6 +16,7 @@ type RuleSet struct {
 	shared  map[string]*bucket    // buckets by their rule lists: keys meeting the same rules share one
 	index   map[*Rule]int
 	mu      sync.Mutex // guards merged and shared, so Wants may run beside Match
+	views   [viewCount]view // Match's, reused from event to event
 }
 
 type sourceKey struct {
@@ -144,7 +145,8 @@ func (s *RuleSet) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 		if v == View4688AsSysmon {
 			vf = sysmonView4688(f)
 		}
-		ev := newView(vf)
+		ev := &s.views[v]
+		ev.reset(vf)
 		b.pre[v].candidates(ev, func(i int) {
 			r := rules[i]
 			if r.match(ev) {
