@@ -360,19 +360,19 @@ func readSigmaRows(ctx context.Context, db *sql.DB, set *sigma.RuleSet, out chan
 	defer rows.Close()
 	batch := make([]sigmaRow, 0, sigmaBatch)
 	var ts string
-	var data sql.RawBytes
 	for rows.Next() {
 		var r sigmaRow
 		e := &r.Event
 		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
-			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &r.computer, &r.recordID, &data); err != nil {
+			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &r.computer, &r.recordID, &e.data); err != nil {
 			return err
 		}
-		if !set.MayMatchJSON(e.Channel, e.EventID, data, e.Provider, r.computer, e.Level, r.recordID) {
+		// The driver made data a string already: scanning into one keeps
+		// it, where sql.RawBytes would copy it again.
+		if !set.MayMatchJSON(e.Channel, e.EventID, e.data, e.Provider, r.computer, e.Level, r.recordID) {
 			continue // no rule reads it, or none of their literals is in its text
 		}
 		e.TS, _ = timeline.ParseTime(ts)
-		e.data = string(data)
 		if batch = append(batch, r); len(batch) == sigmaBatch {
 			select {
 			case out <- batch:

@@ -221,10 +221,6 @@ func (a *automaton) step(s int32, c byte) int32 {
 // event; text with other than ASCII is lowered first, as the needles were.
 func (a *automaton) findFolded(text string, fn func(needle int)) { findFoldedIn(a, text, fn) }
 
-// findFoldedBytes is findFolded over bytes, such as a row's column read
-// in place.
-func (a *automaton) findFoldedBytes(text []byte, fn func(needle int)) { findFoldedIn(a, text, fn) }
-
 func findFoldedIn[T ~string | ~[]byte](a *automaton, text T, fn func(needle int)) {
 	for i := 0; i < len(text); i++ {
 		if text[i] >= 0x80 {

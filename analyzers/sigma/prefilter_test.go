@@ -96,7 +96,7 @@ func jsonTexts(data map[string]string) []string {
 func checkMayMatch(t *testing.T, rs *RuleSet, e testEvent, matched bool) {
 	t.Helper()
 	for _, d := range e.data {
-		if matched && !rs.MayMatchJSON(e.channel, e.id, []byte(d), e.f["Provider_Name"][0], e.f["Computer"][0], 4, 1) {
+		if matched && !rs.MayMatchJSON(e.channel, e.id, d, e.f["Provider_Name"][0], e.f["Computer"][0], 4, 1) {
 			t.Fatalf("MayMatchJSON rules out a matching %s %d event: %s", e.channel, e.id, d)
 		}
 	}
@@ -226,10 +226,10 @@ func TestMayMatchJSONText(t *testing.T) {
 	// naming mimikatz is not.
 	c := Load(windowsRulePaths(t), LoadOptions{})
 	rs := NewRuleSet(c.Rules)
-	if rs.MayMatchJSON("Security", 5447, []byte(`{"FilterName":"Default"}`), "Microsoft-Windows-Security-Auditing", "host", 4, 1) {
+	if rs.MayMatchJSON("Security", 5447, `{"FilterName":"Default"}`, "Microsoft-Windows-Security-Auditing", "host", 4, 1) {
 		t.Error("an event with no rule's literal is not ruled out")
 	}
-	if !rs.MayMatchJSON("Security", 5447, []byte(`{"FilterName":"SEKURLSA::LogonPasswords"}`), "Microsoft-Windows-Security-Auditing", "host", 4, 1) {
+	if !rs.MayMatchJSON("Security", 5447, `{"FilterName":"SEKURLSA::LogonPasswords"}`, "Microsoft-Windows-Security-Auditing", "host", 4, 1) {
 		t.Error("an event holding a keyword is ruled out")
 	}
 }

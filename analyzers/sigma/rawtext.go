@@ -106,7 +106,7 @@ func longestEscapedPiece(n string) string {
 // and matched. The System values are those SystemFields adds.
 // MayMatchJSON is for one goroutine at a time, which may be another than
 // the one calling Match.
-func (s *RuleSet) MayMatchJSON(channel string, eventID int, data []byte, provider, computer string, level int, recordID int64) bool {
+func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, computer string, level int, recordID int64) bool {
 	b := s.bucket(channel, eventID)
 	if b == nil {
 		return false
@@ -116,7 +116,7 @@ func (s *RuleSet) MayMatchJSON(channel string, eventID int, data []byte, provide
 	}
 	found := false
 	stop := func(int) { found = true }
-	b.raw.data.findFoldedBytes(data, stop)
+	b.raw.data.findFolded(data, stop)
 	if found {
 		return true
 	}
