@@ -31,7 +31,27 @@ type scalar struct {
 	node *yaml.Node
 }
 
-var decimal = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+// isDecimal reports whether s is a plain decimal number as YAML types it:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?, written out because it runs on every
+// value of every rule.
+func isDecimal(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	digits := func(s string) int {
+		n := 0
+		for n < len(s) && '0' <= s[n] && s[n] <= '9' {
+			n++
+		}
+		return n
+	}
+	n := digits(s)
+	if n == 0 || n > 1 && s[0] == '0' {
+		return false
+	}
+	if s = s[n:]; s == "" {
+		return true
+	}
+	return s[0] == '.' && digits(s[1:]) == len(s)-1 && len(s) > 1
+}
 
 func readScalar(n *yaml.Node) scalar {
 	s := scalar{kind: kindString, text: n.Value, node: n}
@@ -43,7 +63,7 @@ func readScalar(n *yaml.Node) scalar {
 		s.kind = kindNull
 	case n.Value == "true" || n.Value == "false" || n.Value == "True" || n.Value == "False" || n.Value == "TRUE" || n.Value == "FALSE":
 		s.kind, s.text = kindBool, strings.ToLower(n.Value)
-	case decimal.MatchString(n.Value):
+	case isDecimal(n.Value):
 		s.kind = kindNumber
 	}
 	return s

@@ -31,6 +31,9 @@ const windashChars = "-/\u2013\u2014\u2015"
 // \? are literal, \\ is one backslash, a backslash before anything else
 // (or at the end) stays as written.
 func parseSigmaString(s string) pattern {
+	if !strings.ContainsAny(s, "*?") && !strings.Contains(s, `\\`) {
+		return literal(s) // no wildcard and no escape: most values
+	}
 	var p pattern
 	var lit strings.Builder
 	flush := func() {
@@ -99,7 +102,7 @@ func (p pattern) lower() pattern {
 	out := make(pattern, len(p))
 	for i, e := range p {
 		if e.kind == litElem {
-			e.text = strings.ToLower(e.text)
+			e.text = lowerASCIIFirst(e.text)
 		}
 		out[i] = e
 	}

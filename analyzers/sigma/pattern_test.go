@@ -91,3 +91,24 @@ func TestRegexLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestIsDecimal checks the hand-written matcher against the expression it
+// replaces.
+func TestIsDecimal(t *testing.T) {
+	re := regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+	ident := regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	rng := rand.New(rand.NewSource(2))
+	for i := 0; i < 100000; i++ {
+		b := make([]byte, rng.Intn(6))
+		for j := range b {
+			b[j] = "-0.19a_Z"[rng.Intn(8)]
+		}
+		s := string(b)
+		if isDecimal(s) != re.MatchString(s) {
+			t.Fatalf("isDecimal(%q) = %v", s, isDecimal(s))
+		}
+		if isIdent(s) != ident.MatchString(s) {
+			t.Fatalf("isIdent(%q) = %v", s, isIdent(s))
+		}
+	}
+}
