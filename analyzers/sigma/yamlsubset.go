@@ -25,10 +25,20 @@ func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
 	if len(data) > maxRuleFile || !utf8.Valid(data) {
 		return nil, false
 	}
-	for _, c := range data {
-		if c < 0x20 && c != '\n' || c == 0x7f {
-			return nil, false // tabs, carriage returns, control characters
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < 0x80 {
+			if c < 0x20 && c != '\n' || c == 0x7f {
+				return nil, false // tabs, carriage returns, control characters
+			}
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRune(data[i:])
+		if !printable(r) {
+			return nil, false
+		}
+		i += n
 	}
 	text := string(data)
 	if strings.HasPrefix(text, "\ufeff") {
@@ -60,6 +70,17 @@ func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
 		return nil, false
 	}
 	return &yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: []*yaml.Node{root}}, true
+}
+
+// printable is YAML's printable set above ASCII, less the characters that
+// YAML 1.1 reads as line breaks (NEL, LS, PS): C1 controls, U+FFFE and
+// U+FFFF are errors to yaml.v3.
+func printable(r rune) bool {
+	switch {
+	case r < 0xA0, r == 0x2028, r == 0x2029, r == 0xFFFE, r == 0xFFFF:
+		return false
+	}
+	return true
 }
 
 type subsetParser struct {

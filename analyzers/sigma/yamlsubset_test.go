@@ -170,6 +170,11 @@ var subsetSamples = []string{
 	"a:\n  - - x\n",
 	"a:\n  -   b: c\n      d: e\n",
 	"a: |\n  x\nb:\n",
+	"0: \u008d\n",
+	"a: x\u0085y\n",
+	"a: x\u2028y\n",
+	"a: \ufffe\n",
+	"a: \u00a0é\U0001F600\n",
 }
 
 func TestYAMLSubsetSamples(t *testing.T) {
