@@ -463,7 +463,8 @@ func (p *subsetParser) flowSequence(li, pos int) (*yaml.Node, int) {
 				return nil, 0
 			}
 			j := i
-			for j < len(l) && !strings.ContainsRune(",[]{}#:", rune(l[j])) {
+			// yaml.v3 ends a plain scalar in a flow at ? too.
+			for j < len(l) && !strings.ContainsRune(",[]{}#:?", rune(l[j])) {
 				j++
 			}
 			v := strings.TrimRight(l[i:j], " ")

@@ -171,6 +171,8 @@ var subsetSamples = []string{
 	"a:\n  -   b: c\n      d: e\n",
 	"a: |\n  x\nb:\n",
 	"0: \u008d\n",
+	"0: [0?]\n",
+	"0: [?x, y]\n",
 	"a: x\u0085y\n",
 	"a: x\u2028y\n",
 	"a: \ufffe\n",
