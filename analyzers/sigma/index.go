@@ -15,7 +15,7 @@ type RuleSet struct {
 	merged  map[sourceKey]*bucket // the three merged, per key seen
 	shared  map[string]*bucket    // buckets by their rule lists: keys meeting the same rules share one
 	index   map[*Rule]int
-	mu      sync.Mutex      // guards merged and shared, so Wants may run beside Match
+	mu      sync.Mutex      // guards merged and shared, so Wants and MayMatchJSON may run beside Match
 	views   [viewCount]view // Match's, reused from event to event
 }
 
