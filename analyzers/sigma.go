@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -310,8 +312,10 @@ func formatMatched(fvs []sigma.FieldValue) string {
 // hit for every rule that matches. One goroutine reads rows from SQLite
 // while the caller's decodes and matches them, a batch at a time, so the
 // two overlap; the batches in flight bound the memory. Only the records of
-// a channel and event id some rule reads have their data decoded.
+// a channel and event id some rule reads, whose text holds a literal of
+// one of those rules, have their data decoded.
 func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit func(e *Event, seen sigma.Fields, r *sigma.Rule)) error {
+	defer sigmaGC()()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []sigmaRow, 4)
@@ -338,6 +342,24 @@ func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit fu
 	return <-errc
 }
 
+// sigmaGC trades memory for CPU while the rules run, as the ingest does
+// (ingest/gc.go), and returns the function that restores the settings:
+// every row read is garbage once matched, and at the default GOGC the
+// collector, marking the rules' heap each time, ran every few megabytes.
+// The soft limit keeps the heap inside the 512 MiB budget. GOGC or
+// GOMEMLIMIT in the environment leave the collector alone.
+func sigmaGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	percent := debug.SetGCPercent(400)
+	limit := debug.SetMemoryLimit(384 << 20)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
+}
+
 // sigmaRow is an event row and the columns only the rules read.
 type sigmaRow struct {
 	Event
@@ -359,19 +381,19 @@ func readSigmaRows(ctx context.Context, db *sql.DB, set *sigma.RuleSet, out chan
 	defer rows.Close()
 	batch := make([]sigmaRow, 0, sigmaBatch)
 	var ts string
-	var data sql.RawBytes
 	for rows.Next() {
 		var r sigmaRow
 		e := &r.Event
 		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
-			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &r.computer, &r.recordID, &data); err != nil {
+			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &r.computer, &r.recordID, &e.data); err != nil {
 			return err
 		}
-		if !set.Wants(e.Channel, e.EventID) {
-			continue
+		// The driver made data a string already: scanning into one keeps
+		// it, where sql.RawBytes would copy it again.
+		if !set.MayMatchJSON(e.Channel, e.EventID, e.data, e.Provider, r.computer, e.Level, r.recordID) {
+			continue // no rule reads it, or none of their literals is in its text
 		}
 		e.TS, _ = timeline.ParseTime(ts)
-		e.data = string(data)
 		if batch = append(batch, r); len(batch) == sigmaBatch {
 			select {
 			case out <- batch:

@@ -3,6 +3,9 @@ package analyzers
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"triage/analyzers/sigma"
 )
@@ -96,8 +99,67 @@ func jsonString(d string, i int) (string, int, error) {
 	if j < len(d) && d[j] == '"' {
 		return d[i+1 : j], j + 1, nil
 	}
-	// Escapes: find the end, then let strconv-like decoding do the work.
-	k := j
+	// Escapes: Windows paths are full of \\, so the usual ones are read
+	// here; anything else (a bad escape, a control character, a lone
+	// surrogate) is left to encoding/json, which knows every rule.
+	b := make([]byte, 0, len(d)-i)
+	b = append(b, d[i+1:j]...)
+	for k := j; k < len(d); k++ {
+		c := d[k]
+		switch {
+		case c == '"':
+			if !utf8.Valid(b) {
+				return jsonStringSlow(d, i) // which replaces bad bytes, as it always did here
+			}
+			return string(b), k + 1, nil
+		case c < 0x20:
+			return jsonStringSlow(d, i)
+		case c != '\\':
+			b = append(b, c)
+			continue
+		}
+		if k+1 >= len(d) {
+			return "", 0, errNotFlat
+		}
+		k++
+		switch d[k] {
+		case '"', '\\', '/':
+			b = append(b, d[k])
+		case 'n':
+			b = append(b, '\n')
+		case 't':
+			b = append(b, '\t')
+		case 'r':
+			b = append(b, '\r')
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'u':
+			r, ok := hex4(d, k+1)
+			if !ok || utf16.IsSurrogate(r) {
+				return jsonStringSlow(d, i)
+			}
+			b = utf8.AppendRune(b, r)
+			k += 4
+		default:
+			return jsonStringSlow(d, i)
+		}
+	}
+	return "", 0, errNotFlat
+}
+
+func hex4(d string, i int) (rune, bool) {
+	if i+4 > len(d) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(d[i:i+4], 16, 16)
+	return rune(v), err == nil
+}
+
+// jsonStringSlow reads the string at d[i] with encoding/json.
+func jsonStringSlow(d string, i int) (string, int, error) {
+	k := i + 1
 	for k < len(d) && d[k] != '"' {
 		if d[k] == '\\' {
 			k++

@@ -1,7 +1,6 @@
 package sigma
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 
@@ -30,7 +29,15 @@ type selection struct {
 // cannot make compiling allocate without limit.
 const maxItems = 100000
 
-var identRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// isIdent reports whether a search identifier is [A-Za-z0-9_-]+.
+func isIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 func compileDetection(n *yaml.Node, opts *LoadOptions) (map[string]*selection, []string, error) {
 	m, err := mapping(n)
@@ -61,7 +68,7 @@ func compileDetection(n *yaml.Node, opts *LoadOptions) (map[string]*selection, [
 		if name == "timeframe" {
 			return nil, nil, refuse(ReasonCondition, m.keyN[i], "timeframe belongs to the old aggregations; use a correlation rule")
 		}
-		if !identRE.MatchString(name) {
+		if !isIdent(name) {
 			return nil, nil, refuse(ReasonStructure, m.keyN[i], "search identifier %q", name)
 		}
 		sel, err := compileSelection(name, v, opts, &budget)
@@ -282,6 +289,12 @@ func needlesOf(it *item) []string {
 				return false
 			}
 			out = append(out, lit)
+			return true
+		case regexTest:
+			if len(t.lits) == 0 {
+				return false
+			}
+			out = append(out, t.lits[0])
 			return true
 		case anyTest:
 			for _, x := range t {

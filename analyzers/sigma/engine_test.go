@@ -1,6 +1,10 @@
 package sigma
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -404,5 +408,22 @@ func TestMultiDocument(t *testing.T) {
 	c.Add("t.yml", []byte(src), LoadOptions{})
 	if len(c.Rules) != 2 || c.Rules[1].Doc != 1 {
 		t.Fatalf("documents: %d rules, %v", len(c.Rules), c.Refused)
+	}
+}
+
+func TestReadBounded(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		size int
+		ok   bool
+	}{{0, true}, {100, true}, {maxRuleFile, true}, {maxRuleFile + 1, false}} {
+		path := filepath.Join(dir, fmt.Sprint(c.size))
+		if err := os.WriteFile(path, bytes.Repeat([]byte("a"), c.size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		data, err := readBounded(path)
+		if (err == nil) != c.ok || c.ok && len(data) != c.size {
+			t.Errorf("%d bytes: read %d, error %v", c.size, len(data), err)
+		}
 	}
 }

@@ -105,26 +105,21 @@ func FuzzSigmaMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, image, cmdline, parent, extra string) {
 		var channel string
 		var id int
-		f := Fields{}
+		data := map[string]string{}
 		switch which % 3 {
 		case 0:
 			channel, id = chSysmon, 1
-			f.Add("Image", image)
-			f.Add("CommandLine", cmdline)
-			f.Add("ParentImage", parent)
-			f.Add("OriginalFileName", extra)
+			data = map[string]string{"Image": image, "CommandLine": cmdline, "ParentImage": parent, "OriginalFileName": extra}
 		case 1:
 			channel, id = "Security", 4688
-			f.Add("NewProcessName", image)
-			f.Add("CommandLine", cmdline)
-			f.Add("ParentProcessName", parent)
-			f.Add("MandatoryLabel", extra)
+			data = map[string]string{"NewProcessName": image, "CommandLine": cmdline, "ParentProcessName": parent, "MandatoryLabel": extra}
 		case 2:
 			channel, id = "Security", 4624
-			f.Add("TargetUserName", image)
-			f.Add("ProcessName", parent)
-			f.Add("IpAddress", extra)
-			f.Add("Data[0]", cmdline)
+			data = map[string]string{"TargetUserName": image, "ProcessName": parent, "IpAddress": extra, "Data[0]": cmdline}
+		}
+		f := Fields{}
+		for k, v := range data {
+			f.Add(k, v)
 		}
 		f.SystemFields(id, channel, "p", "h", 4, 1)
 		got := map[*Rule]bool{}
@@ -145,5 +140,6 @@ func FuzzSigmaMatch(f *testing.F) {
 				t.Fatalf("%s: prefiltered %v, the rule alone %v", r.Path, got[r], want)
 			}
 		}
+		checkMayMatch(t, rs, testEvent{channel, id, f, jsonTexts(data)}, len(got) > 0)
 	})
 }

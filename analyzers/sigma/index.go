@@ -15,7 +15,8 @@ type RuleSet struct {
 	merged  map[sourceKey]*bucket // the three merged, per key seen
 	shared  map[string]*bucket    // buckets by their rule lists: keys meeting the same rules share one
 	index   map[*Rule]int
-	mu      sync.Mutex // guards merged and shared, so Wants may run beside Match
+	mu      sync.Mutex      // guards merged and shared, so Wants and MayMatchJSON may run beside Match
+	views   [viewCount]view // Match's, reused from event to event
 }
 
 type sourceKey struct {
@@ -33,6 +34,7 @@ type entry struct {
 type bucket struct {
 	views [viewCount][]*Rule
 	pre   [viewCount]*prefilter
+	raw   *rawFilter // the literals as an event's JSON text holds them, nil when that cannot tell (rawtext.go)
 }
 
 const viewCount = 2
@@ -107,6 +109,8 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 		}
 		if empty {
 			b = nil
+		} else {
+			b.raw = newRawFilter(b)
 		}
 		if len(s.shared) < maxMergedBuckets {
 			s.shared[string(sig)] = b
@@ -141,7 +145,8 @@ func (s *RuleSet) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 		if v == View4688AsSysmon {
 			vf = sysmonView4688(f)
 		}
-		ev := newView(vf)
+		ev := &s.views[v]
+		ev.reset(vf)
 		b.pre[v].candidates(ev, func(i int) {
 			r := rules[i]
 			if r.match(ev) {

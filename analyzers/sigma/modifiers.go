@@ -31,7 +31,27 @@ type scalar struct {
 	node *yaml.Node
 }
 
-var decimal = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+// isDecimal reports whether s is a plain decimal number as YAML types it:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?, written out because it runs on every
+// value of every rule.
+func isDecimal(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	digits := func(s string) int {
+		n := 0
+		for n < len(s) && '0' <= s[n] && s[n] <= '9' {
+			n++
+		}
+		return n
+	}
+	n := digits(s)
+	if n == 0 || n > 1 && s[0] == '0' {
+		return false
+	}
+	if s = s[n:]; s == "" {
+		return true
+	}
+	return s[0] == '.' && digits(s[1:]) == len(s)-1 && len(s) > 1
+}
 
 func readScalar(n *yaml.Node) scalar {
 	s := scalar{kind: kindString, text: n.Value, node: n}
@@ -43,7 +63,7 @@ func readScalar(n *yaml.Node) scalar {
 		s.kind = kindNull
 	case n.Value == "true" || n.Value == "false" || n.Value == "True" || n.Value == "False" || n.Value == "TRUE" || n.Value == "FALSE":
 		s.kind, s.text = kindBool, strings.ToLower(n.Value)
-	case decimal.MatchString(n.Value):
+	case isDecimal(n.Value):
 		s.kind = kindNumber
 	}
 	return s
@@ -235,15 +255,33 @@ func (g *globTest) match(_ *view, vals, lows []string) bool {
 	return false
 }
 
-type regexTest struct{ re *regexp.Regexp }
+// regexTest is a regular expression search; lits are lowered texts every
+// match contains (regexlit.go), checked first because they are cheaper
+// than the regex.
+type regexTest struct {
+	re   *regexp.Regexp
+	lits []string
+}
 
-func (t regexTest) match(_ *view, vals, _ []string) bool {
-	for _, s := range vals {
+func (t regexTest) match(_ *view, vals, lows []string) bool {
+	for i, s := range vals {
+		if !containsAll(lows[i], t.lits) {
+			continue
+		}
 		if t.re.MatchString(s) {
 			return true
 		}
 	}
 	return false
+}
+
+func containsAll(s string, lits []string) bool {
+	for _, l := range lits {
+		if !strings.Contains(s, l) {
+			return false
+		}
+	}
+	return true
 }
 
 type cidrTest struct{ prefix netip.Prefix }
@@ -450,7 +488,7 @@ func compileRegex(v scalar, m *modifiers) (test, error) {
 	if err != nil {
 		return nil, refuse(ReasonRegex, v.node, "%q: %v", clip(v.text), err)
 	}
-	return regexTest{re: re}, nil
+	return regexTest{re: re, lits: regexLiterals(src)}, nil
 }
 
 func dedupe(flags string) string {

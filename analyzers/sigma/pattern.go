@@ -31,6 +31,9 @@ const windashChars = "-/\u2013\u2014\u2015"
 // \? are literal, \\ is one backslash, a backslash before anything else
 // (or at the end) stays as written.
 func parseSigmaString(s string) pattern {
+	if !strings.ContainsAny(s, "*?") && !strings.Contains(s, `\\`) {
+		return literal(s) // no wildcard and no escape: most values
+	}
 	var p pattern
 	var lit strings.Builder
 	flush := func() {
@@ -99,7 +102,7 @@ func (p pattern) lower() pattern {
 	out := make(pattern, len(p))
 	for i, e := range p {
 		if e.kind == litElem {
-			e.text = strings.ToLower(e.text)
+			e.text = lowerASCIIFirst(e.text)
 		}
 		out[i] = e
 	}
@@ -146,6 +149,8 @@ func isWordByte(c byte) bool {
 // match reports whether s matches the whole pattern. It is the classic
 // greedy wildcard match with one backtrack point: a later star can absorb
 // whatever an earlier one would have, so only the last star backtracks.
+// A star followed by a literal skips to the literal's next occurrence
+// instead of trying every position; none left means no match.
 func (p pattern) match(s string) bool {
 	pi, si := 0, 0
 	starP, starS := -1, 0
@@ -155,6 +160,14 @@ func (p pattern) match(s string) bool {
 			case starElem:
 				starP, starS = pi, si
 				pi++
+				if pi < len(p) && p[pi].kind == litElem {
+					k := strings.Index(s[si:], p[pi].text)
+					if k < 0 {
+						return false
+					}
+					starS = si + k
+					si = starS
+				}
 				continue
 			case litElem:
 				if strings.HasPrefix(s[si:], e.text) {
@@ -190,6 +203,13 @@ func (p pattern) match(s string) bool {
 		}
 		_, n := utf8.DecodeRuneInString(s[starS:])
 		starS += n
+		if next := starP + 1; p[next].kind == litElem {
+			k := strings.Index(s[starS:], p[next].text)
+			if k < 0 {
+				return false
+			}
+			starS += k
+		}
 		pi, si = starP+1, starS
 	}
 }

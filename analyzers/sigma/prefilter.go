@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -16,6 +17,7 @@ import (
 type prefilter struct {
 	ungated []int32      // rules always evaluated
 	fields  []string     // field names with literals; "" is every value
+	needles [][]string   // per field, the literals
 	autos   []*automaton // per field
 	rulesOf [][][]int32  // per field, per needle: the rules it triggers
 	stamp   []uint32     // per rule: the generation that triggered it
@@ -27,8 +29,10 @@ type prefilter struct {
 // literals the fewest rules of the bucket share (freq), then the one whose
 // shortest literal is longest. A literal many rules use, such as
 // \cmd.exe under Image, occurs in many events too; gating on it would
-// try hundreds of rules on every cmd.exe start.
-func gateOf(g []*item, freq map[string]int) *item {
+// try hundreds of rules on every cmd.exe start. Literals shorter than
+// shortNeedle (a regex's "\\" or "`") come last whatever their freq: one
+// character occurs everywhere.
+func gateOf(g []*item, freq literalFreq) *item {
 	var best *item
 	bestFreq, bestLen := 0, 0
 	for _, it := range g {
@@ -40,6 +44,14 @@ func gateOf(g []*item, freq map[string]int) *item {
 			f = max(f, freq[gateKey(it, n)])
 			l = min(l, len(n))
 		}
+		if l < shortNeedle {
+			f += shortPenalty
+		}
+		if it.field == "Channel" || it.field == "Provider_Name" {
+			// Every event of a log has the same channel, most the same
+			// provider: such a literal lets them all through.
+			f += constantPenalty
+		}
 		if best == nil || f < bestFreq || f == bestFreq && l > bestLen {
 			best, bestFreq, bestLen = it, f, l
 		}
@@ -47,17 +59,26 @@ func gateOf(g []*item, freq map[string]int) *item {
 	return best
 }
 
-func gateKey(it *item, needle string) string {
-	if it.keywords {
-		return "\x00" + needle
-	}
-	return it.field + "\x00" + needle
-}
+// shortNeedle and shortPenalty rank short literals below any other;
+// constantPenalty ranks the fields one log's events share below the rest.
+const (
+	shortNeedle     = 3
+	shortPenalty    = 1 << 20
+	constantPenalty = 1 << 10
+)
+
+// literalKey is a literal in a field ("" for keywords, which is what a
+// keyword item's field is), and literalFreq counts the rules using each.
+type literalKey struct{ field, needle string }
+
+type literalFreq map[literalKey]int
+
+func gateKey(it *item, needle string) literalKey { return literalKey{it.field, needle} }
 
 // gateCost is the cost of gating a selection: every AND-group needs a
 // gating item, and the cost adds up how many rules share the literals of
 // each; ok is false when some group has none.
-func gateCost(s *selection, freq map[string]int) (int, bool) {
+func gateCost(s *selection, freq literalFreq) (int, bool) {
 	cost := 0
 	for _, g := range s.groups {
 		it := gateOf(g, freq)
@@ -66,6 +87,9 @@ func gateCost(s *selection, freq map[string]int) (int, bool) {
 		}
 		for _, n := range it.needles {
 			cost += freq[gateKey(it, n)]
+			if len(n) < shortNeedle {
+				cost += shortPenalty
+			}
 		}
 	}
 	return cost, true
@@ -75,7 +99,7 @@ func gateCost(s *selection, freq map[string]int) (int, bool) {
 // them are: for an AND the cheapest of its operands' sets, for an OR the
 // union of all of them; a NOT cannot be gated (its operand being false
 // makes it true). ok is false when the condition cannot be gated.
-func (c *cond) gates(sels []*selection, freq map[string]int) (set []int, cost int, ok bool) {
+func (c *cond) gates(sels []*selection, freq literalFreq) (set []int, cost int, ok bool) {
 	switch c.op {
 	case condSel:
 		cost, ok := gateCost(sels[c.sel], freq)
@@ -102,7 +126,7 @@ func (c *cond) gates(sels []*selection, freq map[string]int) (set []int, cost in
 
 // gates returns which selections gate the rule, or nil when it must
 // always be evaluated. A condition list is an OR.
-func (r *Rule) gates(freq map[string]int) []bool {
+func (r *Rule) gates(freq literalFreq) []bool {
 	use := make([]bool, len(r.sels))
 	for _, c := range r.conds {
 		set, _, ok := c.gates(r.sels, freq)
@@ -119,9 +143,9 @@ func (r *Rule) gates(freq map[string]int) []bool {
 func newPrefilter(rules []*Rule) *prefilter {
 	p := &prefilter{stamp: make([]uint32, len(rules))}
 	// How many rules use each literal in each field.
-	freq := map[string]int{}
+	freq := literalFreq{}
 	for _, r := range rules {
-		seen := map[string]bool{}
+		seen := map[literalKey]bool{}
 		for _, s := range r.sels {
 			for _, g := range s.groups {
 				for _, it := range g {
@@ -188,6 +212,7 @@ func newPrefilter(rules []*Rule) *prefilter {
 		for i, n := range needles {
 			rs[i] = nr[n]
 		}
+		p.needles = append(p.needles, needles)
 		p.autos = append(p.autos, newAutomaton(needles))
 		p.rulesOf = append(p.rulesOf, rs)
 	}
@@ -213,7 +238,7 @@ func (p *prefilter) candidates(ev *view, fn func(int)) {
 		}
 	}
 	if len(hits) > len(p.ungated) {
-		sort.Slice(hits, func(i, j int) bool { return hits[i] < hits[j] })
+		slices.Sort(hits)
 	}
 	p.scratch = hits
 	for _, i := range hits {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,7 @@ func regressionEvents(t *testing.T) []testEvent {
 			fmt.Sscan(fmt.Sprint(rec.Event.System.EventID), &id)
 			for variant := 0; variant < 3; variant++ {
 				fs := Fields{}
+				data := map[string]string{}
 				for k, v := range rec.Event.EventData {
 					s := fmt.Sprint(v)
 					switch variant {
@@ -57,9 +59,10 @@ func regressionEvents(t *testing.T) []testEvent {
 						s = s[:len(s)/2]
 					}
 					fs.Add(k, s)
+					data[k] = s
 				}
 				fs.SystemFields(id, rec.Event.System.Channel, rec.Event.System.Provider.Attrs.Name, "h", 4, 1)
-				out = append(out, testEvent{rec.Event.System.Channel, id, fs})
+				out = append(out, testEvent{rec.Event.System.Channel, id, fs, jsonTexts(data)})
 			}
 		}
 		return nil
@@ -74,6 +77,29 @@ type testEvent struct {
 	channel string
 	id      int
 	f       Fields
+	data    []string // the fields as JSON text, encoded in several ways
+}
+
+// jsonTexts encodes an event's fields as the timeline does (with <, >
+// and & escaped) and without those escapes, which MayMatchJSON judges.
+func jsonTexts(data map[string]string) []string {
+	a, _ := json.Marshal(data)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(data)
+	return []string{string(a), b.String()}
+}
+
+// checkMayMatch fails when MayMatchJSON rules out an event that a rule
+// matches.
+func checkMayMatch(t *testing.T, rs *RuleSet, e testEvent, matched bool) {
+	t.Helper()
+	for _, d := range e.data {
+		if matched && !rs.MayMatchJSON(e.channel, e.id, d, e.f["Provider_Name"][0], e.f["Computer"][0], 4, 1) {
+			t.Fatalf("MayMatchJSON rules out a matching %s %d event: %s", e.channel, e.id, d)
+		}
+	}
 }
 
 // TestPrefilterAgreesWithEveryRule: the indexed, prefiltered rule set
@@ -105,6 +131,7 @@ func TestPrefilterAgreesWithEveryRule(t *testing.T) {
 				hits++
 			}
 		}
+		checkMayMatch(t, rs, e, len(got) > 0)
 	}
 	t.Logf("%d events, %d hits agree", len(events), hits)
 }
@@ -119,17 +146,46 @@ func containsInt(l []int, v int) bool {
 }
 
 func TestAutomatonFindsEveryOccurrence(t *testing.T) {
-	needles := []string{"he", "she", "his", "hers", "a", "ab", "bab", "xyz"}
-	a := newAutomaton(needles)
-	for _, text := range []string{"ushers", "ahishers", "babab", "HeRs", "xyzxyz", "", "émile she"} {
-		got := map[string]int{}
-		a.findFolded(text, func(i int) { got[needles[i]]++ })
-		low := strings.ToLower(text)
-		for _, n := range needles {
-			if want := strings.Count(low, n); overlapping(low, n) != got[n] && want >= 0 {
-				t.Errorf("%q in %q: %d, want %d", n, text, got[n], overlapping(low, n))
+	needles := []string{"he", "she", "his", "hers", "a", "ab", "bab", "xyz", "\\x"}
+	texts := []string{"ushers", "ahishers", "babab", "HeRs", "xyzxyz", "", "émile she", "C:\\X\\x", "\xff\x00he"}
+	// Random texts over the needles' letters, so that near misses abound.
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 500; i++ {
+		b := make([]byte, rng.Intn(20))
+		for j := range b {
+			const letters = "aAbBehHirsSxyz\\"
+			b[j] = letters[rng.Intn(len(letters))]
+		}
+		texts = append(texts, string(b))
+	}
+	for _, table := range []bool{false, true} {
+		a := newAutomaton(needles)
+		a.scanned = -1 // not by the scanned bytes: the case says which
+		if table {
+			a.buildTable()
+			if a.table == nil {
+				t.Fatal("no table built")
 			}
 		}
+		for _, text := range texts {
+			got := map[string]int{}
+			a.findFolded(text, func(i int) { got[needles[i]]++ })
+			low := strings.ToLower(text)
+			for _, n := range needles {
+				if overlapping(low, n) != got[n] {
+					t.Errorf("table %v: %q in %q: %d, want %d", table, n, text, got[n], overlapping(low, n))
+				}
+			}
+		}
+	}
+	// The table is built once the automaton has scanned as many bytes as
+	// it has entries.
+	a := newAutomaton(needles)
+	for i := 0; a.table == nil && i <= a.tableAt; i++ {
+		a.findFolded("x", func(int) {})
+	}
+	if a.table == nil {
+		t.Error("the table is never built")
 	}
 }
 
@@ -141,4 +197,39 @@ func overlapping(s, n string) int {
 		}
 	}
 	return c
+}
+
+func TestMayMatchJSONText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`\cmd.exe`, `\\cmd.exe`},
+		{`a"b`, `a\"b`},
+		{"x\ny", `x\ny`},
+		{`c:/windows/system32/x`, `system32`},
+		{"/", ""},
+	} {
+		if got := longestEscapedPiece(c.in); got != c.want {
+			t.Errorf("longestEscapedPiece(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{`{}`, true}, {` { "a" : "b\\\"c" , "d":"" } `, true}, {`{"a":"\u0041"}`, false}, {`{"a":1}`, false},
+		{`{"a":"b"`, false}, {`{"a":"b"}x`, false}, {`{"a":["b"]}`, false}, {`{"a":"b\x01"}`, false}, {`["a"]`, false},
+	} {
+		if got := plainJSONStrings(c.in); got != c.want {
+			t.Errorf("plainJSONStrings(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+	// A Security logon that no rule's literal occurs in is ruled out; one
+	// naming mimikatz is not.
+	c := Load(windowsRulePaths(t), LoadOptions{})
+	rs := NewRuleSet(c.Rules)
+	if rs.MayMatchJSON("Security", 5447, `{"FilterName":"Default"}`, "Microsoft-Windows-Security-Auditing", "host", 4, 1) {
+		t.Error("an event with no rule's literal is not ruled out")
+	}
+	if !rs.MayMatchJSON("Security", 5447, `{"FilterName":"SEKURLSA::LogonPasswords"}`, "Microsoft-Windows-Security-Auditing", "host", 4, 1) {
+		t.Error("an event holding a keyword is ruled out")
+	}
 }

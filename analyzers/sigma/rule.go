@@ -141,15 +141,25 @@ func allDigits(s string) bool {
 }
 
 // view is an event under evaluation, with the lowered values computed
-// once per field.
+// once per field. A RuleSet reuses one view from event to event (reset),
+// keeping its map and buffers.
 type view struct {
-	f     Fields
-	lower map[string][]string
-	all   []string // every value, for keywords
-	allLo []string
+	f       Fields
+	lower   map[string][]string
+	lowBuf  []string // storage of the lower slices
+	all     []string // every value, for keywords, once allDone
+	allLo   []string
+	allDone bool
 }
 
 func newView(f Fields) *view { return &view{f: f} }
+
+// reset makes v a view of f, forgetting the last event's values.
+func (v *view) reset(f Fields) {
+	v.f = f
+	clear(v.lower)
+	v.lowBuf, v.all, v.allLo, v.allDone = v.lowBuf[:0], v.all[:0], v.allLo[:0], false
+}
 
 func (v *view) values(name string) (vals, lows []string, ok bool) {
 	// A name with no values is absent: Reset leaves the key behind.
@@ -160,10 +170,11 @@ func (v *view) values(name string) (vals, lows []string, ok bool) {
 	if lows, done := v.lower[name]; done {
 		return vals, lows, true
 	}
-	lows = make([]string, len(vals))
-	for i, s := range vals {
-		lows[i] = lowerASCIIFirst(s)
+	start := len(v.lowBuf)
+	for _, s := range vals {
+		v.lowBuf = append(v.lowBuf, lowerASCIIFirst(s))
 	}
+	lows = v.lowBuf[start:len(v.lowBuf):len(v.lowBuf)]
 	if v.lower == nil {
 		v.lower = make(map[string][]string, 8)
 	}
@@ -172,13 +183,13 @@ func (v *view) values(name string) (vals, lows []string, ok bool) {
 }
 
 func (v *view) everything() (vals, lows []string) {
-	if v.all == nil {
+	if !v.allDone {
+		v.allDone = true
 		names := make([]string, 0, len(v.f))
 		for k := range v.f {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		v.all = []string{}
 		for _, k := range names {
 			vals, lows, _ := v.values(k)
 			v.all = append(v.all, vals...)

@@ -1,0 +1,214 @@
+package sigma
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Most events meet only gated rules (prefilter.go) and contain none of
+// their literals, yet finding that out meant decoding the event's JSON
+// into fields first. MayMatchJSON looks for the literals in the JSON text
+// itself: a value's text is in it verbatim but for JSON's escapes, so a
+// literal with the same escapes applied is there whenever the value
+// holds the literal. Where the escapes cannot be known (a / may be
+// written \/, anything may be written \uXXXX) the literal is cut there,
+// and text with \u escapes is not judged at all.
+
+// rawFilter is a bucket's literals looked for before decoding: those of
+// data fields and keywords in the JSON text, and those of the System
+// fields in their values (SystemFields sets them, whatever the data holds).
+type rawFilter struct {
+	data *automaton
+	sys  []sysNeedles
+}
+
+type sysNeedles struct {
+	value int // index into the System values, -1 for every one (keywords)
+	auto  *automaton
+}
+
+// The rawFilter's automata are its own, not the prefilter's, so that
+// MayMatchJSON may run on another goroutine than Match: an automaton
+// builds its table as it scans.
+
+// systemNames are the System fields in the order MayMatchJSON lists their
+// values.
+var systemNames = []string{"EventID", "Channel", "Provider_Name", "Computer", "Level", "EventRecordID"}
+
+// newRawFilter returns the bucket's rawFilter, or nil when some event of
+// the bucket could match without any literal: rules tried always, the
+// values the 4688 view computes, literals with nothing left once cut.
+func newRawFilter(b *bucket) *rawFilter {
+	if len(b.views[View4688AsSysmon]) > 0 || b.pre[ViewNative] == nil {
+		return nil
+	}
+	p := b.pre[ViewNative]
+	if len(p.ungated) > 0 {
+		return nil
+	}
+	rf := &rawFilter{}
+	var needles []string
+	for fi, field := range p.fields {
+		if i := slices.Index(systemNames, field); i >= 0 {
+			rf.sys = append(rf.sys, sysNeedles{i, newAutomaton(p.needles[fi])})
+			continue
+		}
+		if field == "" {
+			rf.sys = append(rf.sys, sysNeedles{-1, newAutomaton(p.needles[fi])})
+		}
+		for _, n := range p.needles[fi] {
+			piece := longestEscapedPiece(n)
+			if piece == "" {
+				return nil
+			}
+			needles = append(needles, piece)
+		}
+	}
+	rf.data = newAutomaton(needles)
+	return rf
+}
+
+// longestEscapedPiece is the longest part of a literal JSON-escaped that
+// the JSON text of any value holding the literal contains.
+func longestEscapedPiece(n string) string {
+	var best, cur []byte
+	cut := func() {
+		if len(cur) > len(best) {
+			best = cur
+		}
+		cur = nil
+	}
+	for i := 0; i < len(n); i++ {
+		switch c := n[i]; {
+		case c == '\\' || c == '"':
+			cur = append(cur, '\\', c)
+		case c == '\n':
+			cur = append(cur, '\\', 'n')
+		case c == '\r':
+			cur = append(cur, '\\', 'r')
+		case c == '\t':
+			cur = append(cur, '\\', 't')
+		case c == '/' || c < 0x20:
+			cut() // may be escaped or not, or written \uXXXX
+		default:
+			cur = append(cur, c)
+		}
+	}
+	cut()
+	return string(best)
+}
+
+// MayMatchJSON reports whether an event of the channel and event id may
+// match a rule, judged from data, the JSON text of its fields (a flat
+// object of strings), and its System values. False means that no rule
+// matches it, so it need not be decoded; true, that it must be decoded
+// and matched. The System values are those SystemFields adds.
+// MayMatchJSON is for one goroutine at a time, which may be another than
+// the one calling Match.
+func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, computer string, level int, recordID int64) bool {
+	b := s.bucket(channel, eventID)
+	if b == nil {
+		return false
+	}
+	if b.raw == nil || !plainJSONStrings(data) {
+		return true
+	}
+	found := false
+	stop := func(int) { found = true }
+	b.raw.data.findFolded(data, stop)
+	if found {
+		return true
+	}
+	sys := [...]string{strconv.Itoa(eventID), channel, provider, computer, strconv.Itoa(level), strconv.FormatInt(recordID, 10)}
+	for _, sn := range b.raw.sys {
+		for i, v := range sys {
+			if sn.value == i || sn.value < 0 {
+				sn.auto.findFolded(v, stop)
+			}
+		}
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+// plainJSONStrings reports whether data is a JSON object whose values are
+// all strings with no \u escapes: then each value's text is in data with
+// only the escapes longestEscapedPiece accounts for. Anything else (other
+// values, \u, bad JSON) is left to decoding.
+func plainJSONStrings[T ~string | ~[]byte](d T) bool {
+	i := skipJSONSpace(d, 0)
+	if i >= len(d) || d[i] != '{' {
+		return false
+	}
+	i = skipJSONSpace(d, i+1)
+	if i < len(d) && d[i] == '}' {
+		return skipJSONSpace(d, i+1) == len(d)
+	}
+	for {
+		for k := 0; k < 2; k++ { // the key, then the value
+			var ok bool
+			if i, ok = plainJSONString(d, i); !ok {
+				return false
+			}
+			i = skipJSONSpace(d, i)
+			if k == 0 {
+				if i >= len(d) || d[i] != ':' {
+					return false
+				}
+				i = skipJSONSpace(d, i+1)
+			}
+		}
+		if i >= len(d) {
+			return false
+		}
+		switch d[i] {
+		case ',':
+			i = skipJSONSpace(d, i+1)
+		case '}':
+			return skipJSONSpace(d, i+1) == len(d)
+		default:
+			return false
+		}
+	}
+}
+
+// plainJSONString skips the string at d[i], false when there is none or
+// it holds a \u escape or a control character.
+func plainJSONString[T ~string | ~[]byte](d T, i int) (int, bool) {
+	if i >= len(d) || d[i] != '"' {
+		return 0, false
+	}
+	for j := i + 1; j < len(d); j++ {
+		switch c := d[j]; {
+		case c == '"':
+			return j + 1, true
+		case c == '\\':
+			if j+1 >= len(d) || !strings.ContainsRune(`"\/bfnrt`, rune(d[j+1])) {
+				return 0, false
+			}
+			j++
+		case c < 0x20:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+func skipJSONSpace[T ~string | ~[]byte](d T, i int) int {
+	for i < len(d) && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r') {
+		i++
+	}
+	return i
+}
