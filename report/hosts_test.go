@@ -145,3 +145,22 @@ func TestHostPageNamesNeverCollide(t *testing.T) {
 		}
 	}
 }
+
+func TestStaleHostPagesAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "hosts"), 0o755)
+	stale := filepath.Join(dir, "hosts", "GONE.html")
+	if err := os.WriteFile(stale, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	written, err := Render(splitTimeline(t), Options{OutDir: dir, ReportTime: reportTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Errorf("a host page of an earlier render is left beside %v", written)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hosts", "WS01.html")); err != nil {
+		t.Error("the render's own page was removed:", err)
+	}
+}

@@ -3,11 +3,14 @@ package report
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"triage/internal/outfile"
@@ -55,6 +58,9 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 		if err != nil {
 			return written, err
 		}
+	}
+	if err := removeStaleHostPages(opts.OutDir, written); err != nil {
+		return written, err
 	}
 	for _, out := range []struct {
 		name  string
@@ -107,6 +113,31 @@ func writeHostPages(db *sql.DB, opts Options, hosts []string) ([]string, error) 
 		written = append(written, names[h])
 	}
 	return written, nil
+}
+
+// removeStaleHostPages deletes the host pages an earlier render of this case
+// wrote that this one did not (a hunt can leave a case too small to split):
+// a page left behind would state findings the manifest no longer vouches for.
+func removeStaleHostPages(dir string, written []string) error {
+	keep := map[string]bool{}
+	for _, name := range written {
+		keep[name] = true
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "hosts"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	for _, e := range entries {
+		name := "hosts/" + e.Name()
+		if e.Type().IsRegular() && strings.HasSuffix(name, ".html") && !keep[name] {
+			if err := os.Remove(filepath.Join(dir, "hosts", e.Name())); err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // writeScripts saves each reassembled script as scripts/<sha256>.txt: a
