@@ -4,13 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"path"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"triage/analyzers/sigma"
+	"triage/internal/gctune"
 	"triage/timeline"
 )
 
@@ -315,7 +314,7 @@ func formatMatched(fvs []sigma.FieldValue) string {
 // a channel and event id some rule reads, whose text holds a literal of
 // one of those rules, have their data decoded.
 func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit func(e *Event, seen sigma.Fields, r *sigma.Rule)) error {
-	defer sigmaGC()()
+	defer gctune.Trade(384 << 20)() // rows are garbage once matched; the rules' heap stays marked
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []sigmaRow, 4)
@@ -340,24 +339,6 @@ func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit fu
 		}
 	}
 	return <-errc
-}
-
-// sigmaGC trades memory for CPU while the rules run, as the ingest does
-// (ingest/gc.go), and returns the function that restores the settings:
-// every row read is garbage once matched, and at the default GOGC the
-// collector, marking the rules' heap each time, ran every few megabytes.
-// The soft limit keeps the heap inside the 512 MiB budget. GOGC or
-// GOMEMLIMIT in the environment leave the collector alone.
-func sigmaGC() (restore func()) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	percent := debug.SetGCPercent(400)
-	limit := debug.SetMemoryLimit(384 << 20)
-	return func() {
-		debug.SetGCPercent(percent)
-		debug.SetMemoryLimit(limit)
-	}
 }
 
 // sigmaRow is an event row and the columns only the rules read.

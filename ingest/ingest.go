@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"triage/collectors"
+	"triage/internal/gctune"
 	"triage/timeline"
 )
 
@@ -144,7 +145,7 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 	if err != nil {
 		return res, err
 	}
-	restoreGC := tuneGC()
+	restoreGC := gctune.Trade(384 << 20) // the Go heap well inside the 512 MiB budget
 	for i, h := range res.opened {
 		if err := ctx.Err(); err != nil {
 			break
