@@ -374,32 +374,13 @@ func loadFindings(db *sql.DB, d *data) error {
 		d.ByTechnique = append(d.ByTechnique, *g)
 	}
 	sort.Slice(d.ByTechnique, func(i, j int) bool { return d.ByTechnique[i].ID < d.ByTechnique[j].ID })
-	// The T1059 family is always listed; related techniques follow as found.
-	listed := map[string]bool{}
-	for _, id := range attackView {
-		n := 0
-		if g := groups[id]; g != nil {
-			n = len(g.Findings)
-		}
-		d.AttackRows = append(d.AttackRows, attackRow{id, timeline.ShortTechniqueName(id), n})
-		listed[id] = true
-	}
 	related := map[string]int{}
 	for _, f := range d.Findings {
 		for _, r := range f.Related {
 			related[r]++
 		}
 	}
-	var ids []string
-	for id := range related {
-		if !listed[id] {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		d.AttackRows = append(d.AttackRows, attackRow{id, techniqueName(id, id) + " (seen inside interpreter activity)", related[id]})
-	}
+	d.AttackRows = attackRows(groups, related)
 	for _, s := range timeline.Severities {
 		d.Severities = append(d.Severities, severityCount{s.String(), sev[s.String()]})
 	}

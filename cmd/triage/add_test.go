@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -117,23 +116,7 @@ func TestRunAddInterrupted(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	cmd := triageProcess(t, "run", "--out", out, "--add", corpus)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	parsed := 0
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "triage: parsed ") {
-			if parsed++; parsed == 20 {
-				cmd.Process.Signal(os.Interrupt)
-			}
-		}
-	}
-	cmd.Wait()
+	interruptAfterParsing(t, cmd, 20)
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Fatalf("exit %d after SIGINT, want %d", code, exitInterrupted)
 	}

@@ -553,23 +553,7 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "x")
 	cmd := triageProcess(t, "run", "--report-time", "2024-01-02T03:04:05Z", "--out", out, testcorpus.Dir(t))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	parsed := 0
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "triage: parsed ") {
-			if parsed++; parsed == 20 {
-				cmd.Process.Signal(os.Interrupt)
-			}
-		}
-	}
-	cmd.Wait()
+	parsed := interruptAfterParsing(t, cmd, 20)
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Fatalf("exit %d after SIGINT, want %d (%d artifacts parsed)", code, exitInterrupted, parsed)
 	}
@@ -713,4 +697,28 @@ func TestEveryFileAccountedFor(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// interruptAfterParsing starts cmd, sends it SIGINT once it has logged n
+// parsed artifacts, waits for it and returns how many it logged in all.
+func interruptAfterParsing(t *testing.T, cmd *exec.Cmd, n int) int {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	parsed := 0
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "triage: parsed ") {
+			if parsed++; parsed == n {
+				cmd.Process.Signal(os.Interrupt)
+			}
+		}
+	}
+	cmd.Wait()
+	return parsed
 }
