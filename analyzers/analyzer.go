@@ -156,8 +156,7 @@ type Input struct {
 
 // Events returns the events matching a SQL condition, in id order.
 func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT id, artifact_id, ts, host, source, event_id, level, process, parent_process,
-		command_line, script_block_id, user, channel, provider, data FROM events WHERE `+where+` ORDER BY id`, args...)
+	rows, err := in.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -165,14 +164,9 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 	var out []Event
 	for rows.Next() {
 		var e Event
-		var ts string
-		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
-			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &e.data); err != nil {
+		if err := scanEvent(rows, &e); err != nil {
 			return nil, err
 		}
-		e.TS, _ = timeline.ParseTime(ts)
-		e.Category = timeline.CategoryOf(e.Source, e.Provider, e.EventID)
-		e.imageName = base(e.Process)
 		out = append(out, e)
 	}
 	return out, rows.Err()

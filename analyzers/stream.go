@@ -122,17 +122,25 @@ func scanEvents(rows *sql.Rows, out []*Event) ([]*Event, error) {
 	defer rows.Close()
 	for rows.Next() {
 		e := new(Event)
-		var ts string
-		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
-			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &e.data); err != nil {
+		if err := scanEvent(rows, e); err != nil {
 			return out, err
 		}
-		e.TS, _ = timeline.ParseTime(ts)
-		e.Category = timeline.CategoryOf(e.Source, e.Provider, e.EventID)
-		e.imageName = base(e.Process)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// scanEvent reads the row of eventColumns rows is on into e.
+func scanEvent(rows *sql.Rows, e *Event) error {
+	var ts string
+	if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
+		&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &e.data); err != nil {
+		return err
+	}
+	e.TS, _ = timeline.ParseTime(ts)
+	e.Category = timeline.CategoryOf(e.Source, e.Provider, e.EventID)
+	e.imageName = base(e.Process)
+	return nil
 }
 
 // merged yields the events of the cursors in id order. An error ends it

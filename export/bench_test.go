@@ -91,6 +91,11 @@ func writeMillion(path string) error {
 func BenchmarkExportMillion(b *testing.B) {
 	db := millionEvents(b)
 	defer db.Close()
+	benchmarkFormats(b, db)
+}
+
+// benchmarkFormats exports db in every format, b.N times each.
+func benchmarkFormats(b *testing.B, db *sql.DB) {
 	for _, f := range Formats {
 		b.Run(string(f), func(b *testing.B) {
 			o := Options{Format: f}
@@ -167,23 +172,5 @@ func BenchmarkExportCase(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	for _, f := range Formats {
-		b.Run(string(f), func(b *testing.B) {
-			o := Options{Format: f}
-			if f == ECS {
-				o.BulkIndex = "triage"
-			}
-			var events int64
-			cpuBefore := cpuSeconds()
-			for i := 0; i < b.N; i++ {
-				st, err := Export(context.Background(), db, io.Discard, o)
-				if err != nil {
-					b.Fatal(err)
-				}
-				events += st.Events
-			}
-			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64(events)/(cpuSeconds()-cpuBefore), "events/cpu-s")
-		})
-	}
+	benchmarkFormats(b, db)
 }
