@@ -69,7 +69,7 @@ func OpenOut(dir string, replace bool) (*Out, error) {
 		o.Close()
 		return nil, err
 	}
-	if err := os.Mkdir(o.TempDir(), 0o755); err != nil {
+	if err := o.makeTempDir(); err != nil {
 		o.Close()
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func OpenCase(dir string) (*Out, error) {
 	if err := os.RemoveAll(o.TempDir()); err != nil {
 		return fail(err)
 	}
-	if err := os.Mkdir(o.TempDir(), 0o755); err != nil {
+	if err := o.makeTempDir(); err != nil {
 		return fail(err)
 	}
 	return o, nil
@@ -192,6 +192,16 @@ func (o *Out) foreign(entries []os.DirEntry) error {
 // isTempName reports a temporary file of outfile.Write's.
 func isTempName(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
+}
+
+// makeTempDir makes TempDir and points SQLite's temporary files there,
+// which it would put in /var/tmp: the sorts of an index build on a large
+// timeline outgrow the page cache.
+func (o *Out) makeTempDir() error {
+	if err := os.Mkdir(o.TempDir(), 0o755); err != nil {
+		return err
+	}
+	return timeline.UseTempDir(o.TempDir())
 }
 
 // TempDir is where the run's temporary files go: under the output folder,

@@ -124,10 +124,11 @@ func (s *stack) table(title, column string, hosts int) fleetTable {
 }
 
 // processStarts selects the records of a process start that name the
-// command line and the parent, grouped by host.
-const processStarts = `SELECT host, process, parent_process, command_line FROM events WHERE source='evtx' AND (
+// command line and the parent, grouped by host. As in interpreterRuns, the
+// event ids alone make the index lookup.
+const processStarts = `SELECT host, process, parent_process, command_line FROM events WHERE source='evtx' AND event_id IN (4688, 1) AND (
 	(provider='Microsoft-Windows-Security-Auditing' AND event_id=4688) OR (provider='Microsoft-Windows-Sysmon' AND event_id=1))
-	ORDER BY host`
+	ORDER BY host, event_id, id`
 
 // fleetScripts selects every script the case holds with its host: the
 // reassembled 4104 blocks and the batch and script files.

@@ -27,6 +27,10 @@ type Options struct {
 	// TempDir holds chromium's profile while it prints; empty means a
 	// folder made under OutDir, never outside it.
 	TempDir string
+	// TimelineCSV asks for timeline.csv, every event in time order; a run
+	// writes it only on request, since it repeats timeline.db at a sixth of
+	// a large run's CPU.
+	TimelineCSV bool
 	// TimelineCSVWritten says the caller wrote timeline.csv already, with
 	// WriteTimelineCSV beside the analyzers: Render lists it without
 	// writing it again.
@@ -70,8 +74,10 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 		{"findings.csv", func(w io.Writer, d *data) error { return writeFindingsCSV(w, db, d) }},
 		{TimelineCSVName, func(w io.Writer, d *data) error { return writeTimelineCSV(context.Background(), w, db, d.loc) }},
 	} {
-		if out.name == TimelineCSVName && opts.TimelineCSVWritten {
-			written = append(written, out.name)
+		if out.name == TimelineCSVName && (opts.TimelineCSVWritten || !opts.TimelineCSV) {
+			if opts.TimelineCSVWritten {
+				written = append(written, out.name)
+			}
 			continue
 		}
 		if err := writeOutput(filepath.Join(opts.OutDir, out.name), func(w io.Writer) error { return out.write(w, d) }); err != nil {

@@ -107,7 +107,7 @@ func hostileTimeline(t *testing.T) *sql.DB {
 func render(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := Render(db, Options{OutDir: dir, ReportTime: reportTime}); err != nil {
+	if _, err := Render(db, Options{OutDir: dir, ReportTime: reportTime, TimelineCSV: true}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

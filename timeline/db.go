@@ -239,3 +239,11 @@ func SetIntegrityError(db *sql.DB, artifactID int64, problem string) error {
 	_, err := db.Exec(`UPDATE artifacts SET integrity_error=? WHERE id=?`, problem, artifactID)
 	return err
 }
+
+// UseTempDir makes SQLite create the temporary files of every connection
+// of the process (sorts and index builds that outgrow the page cache) in
+// dir: a run's temporary files go under its output folder, not /var/tmp.
+// SQLite reads the variable each time it makes such a file.
+func UseTempDir(dir string) error {
+	return os.Setenv("SQLITE_TMPDIR", dir)
+}

@@ -34,10 +34,12 @@ func TestRunAddGrowsCase(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 	}
-	code, _, stderr := runCLI(t, "run", "--report-time", when, "--tz", "Europe/Berlin", "--out", one,
+	// The grown case is made with timeline.csv, and the add keeps it up to
+	// date unasked.
+	code, _, stderr := runCLI(t, "run", "--report-time", when, "--tz", "Europe/Berlin", "--timeline-csv", "--out", one,
 		"--host", "first="+roots[0], "--host", "second="+roots[1])
 	ok(code, stderr)
-	code, _, stderr = runCLI(t, "run", "--report-time", when, "--tz", "Europe/Berlin", "--out", grown, "--host", "first="+roots[0])
+	code, _, stderr = runCLI(t, "run", "--report-time", when, "--tz", "Europe/Berlin", "--timeline-csv", "--out", grown, "--host", "first="+roots[0])
 	ok(code, stderr)
 	before := fileBytes(t, filepath.Join(grown, "manifest.json"))
 	beforeDB := fileBytes(t, filepath.Join(grown, "timeline.db"))

@@ -14,22 +14,24 @@ import (
 
 // backgroundCSV reads what needs only the events and artifacts, which are
 // final once the ingest is done, beside the analyzers and the report:
-// timeline.csv, which it hashes for the manifest, then the summary's event
-// spans. On a 30-host fleet those were a quarter of a run's time, on one
-// core after everything else.
+// timeline.csv when asked for, which it hashes for the manifest, then the
+// summary's event spans. On a 30-host fleet those were a quarter of a
+// run's time, on one core after everything else.
 type backgroundCSV struct {
-	cancel context.CancelFunc
-	quiet  chan struct{} // closed once nothing writes to the timeline any more
-	done   chan error
-	err    error
-	ended  bool
-	hash   ingest.Output // timeline.csv as written, once done gave nil
-	spans  map[[2]string][2]string
+	cancel  context.CancelFunc
+	quiet   chan struct{} // closed once nothing writes to the timeline any more
+	done    chan error
+	err     error
+	ended   bool
+	written bool          // timeline.csv is written, once done gave nil
+	hash    ingest.Output // timeline.csv as written
+	spans   map[[2]string][2]string
 }
 
-// startTimelineCSV writes timeline.csv into outDir from the timeline at
-// dbPath, through a read-only connection of its own.
-func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Location) *backgroundCSV {
+// startTimelineCSV reads the timeline at dbPath through a read-only
+// connection of its own for the summary's spans and, when writeCSV is set,
+// writes timeline.csv into outDir first.
+func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Location, writeCSV bool) *backgroundCSV {
 	ctx, cancel := context.WithCancel(ctx)
 	b := &backgroundCSV{cancel: cancel, quiet: make(chan struct{}), done: make(chan error, 1)}
 	go func() {
@@ -42,13 +44,13 @@ func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Loca
 			// RSS, beside the analyzers'.
 			_, err = db.Exec(`PRAGMA cache_size = -16384`)
 		}
-		if err == nil {
+		if err == nil && writeCSV {
 			err = report.WriteTimelineCSV(ctx, db, outDir, loc)
-		}
-		if err == nil {
-			var hashed []ingest.Output
-			if hashed, err = ingest.HashOutputs(outDir, []string{report.TimelineCSVName}); err == nil {
-				b.hash = hashed[0]
+			if err == nil {
+				var hashed []ingest.Output
+				if hashed, err = ingest.HashOutputs(outDir, []string{report.TimelineCSVName}); err == nil {
+					b.hash, b.written = hashed[0], true
+				}
 			}
 		}
 		// The spans are one statement over every event, which would hold
@@ -75,8 +77,8 @@ func (b *backgroundCSV) writesDone() {
 	close(b.quiet)
 }
 
-// wait returns once timeline.csv is written and hashed and the spans are
-// read, or why not; it must follow writesDone.
+// wait returns once timeline.csv, if asked for, is written and hashed and
+// the spans are read, or why not; it must follow writesDone.
 func (b *backgroundCSV) wait() error {
 	if !b.ended {
 		b.err, b.ended = <-b.done, true

@@ -64,7 +64,7 @@ func TestDemoDeterministic(t *testing.T) {
 	if len(first) != len(second) {
 		t.Errorf("%d files, then %d", len(first), len(second))
 	}
-	for _, name := range []string{"report.html", "manifest.json", "timeline.db", "findings.csv", "timeline.csv"} {
+	for _, name := range []string{"report.html", "manifest.json", "timeline.db", "findings.csv"} {
 		if first[filepath.Join("case", name)] == nil {
 			t.Errorf("no %s", name)
 		}

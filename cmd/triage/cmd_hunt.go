@@ -68,7 +68,9 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 	}
 	ms := s.manifest()
 	fmt.Fprintln(stderr, "triage: "+ms.summary())
-	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: opts.Location, ReportTime: when, PDF: *pdf})
+	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: opts.Location, ReportTime: when, PDF: *pdf,
+		// A hunt changes no event: a timeline.csv the case has stays as it is.
+		TimelineCSVWritten: hasTimelineCSV(dir)})
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: %v\n", err)
 		return exitFail

@@ -25,6 +25,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	tz := fs.String("tz", "", "IANA time `ZONE` for local times (default: the run's --tz)")
 	reportTime := fs.String("report-time", "", "time to state as the report time, as `RFC3339`")
 	pdf := fs.Bool("pdf", false, "also print report.pdf with headless chromium")
+	timelineCSV := fs.Bool("timeline-csv", false, timelineCSVUsage)
 	rest, code, ok := fs.parse(args, stdout, stderr)
 	if !ok {
 		return code
@@ -72,11 +73,11 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return checkedOutput(stdout, func(stdout io.Writer) int {
-		return renderReport(dir, loc, when, *pdf, stdout, stderr)
+		return renderReport(dir, loc, when, *pdf, *timelineCSV || hasTimelineCSV(dir), stdout, stderr)
 	}, stderr, "report")
 }
 
-func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdout, stderr io.Writer) int {
+func renderReport(dir string, loc *time.Location, when time.Time, pdf, timelineCSV bool, stdout, stderr io.Writer) int {
 	db, err := timeline.Open(filepath.Join(dir, ingest.TimelineName))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: report: %s\n", printable.Escape(err.Error()))
@@ -99,7 +100,7 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf bool, stdo
 		fmt.Fprintf(stderr, "triage: report: %v\n", err)
 		return exitFail
 	}
-	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: pdf})
+	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: pdf, TimelineCSV: timelineCSV})
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: %s\n", printable.Escape(err.Error())) // the error names the report package already
 		return exitFail

@@ -31,7 +31,7 @@ func init() {
 
 type runOptions struct {
 	out, caseID, examiner, tz, businessHours, reportTime string
-	pdf, force, add, forceAdd                            bool
+	pdf, force, add, forceAdd, timelineCSV               bool
 	location                                             *time.Location
 	bizStart, bizEnd                                     int
 	fixedTime                                            time.Time
@@ -94,6 +94,7 @@ func (o *runOptions) register(fs *verbFlags) {
 	fs.StringVar(&o.businessHours, "business-hours", "08-18", "business hours as `HH-HH` in --tz for the out-of-hours analytic, 00 to 24; 22-06 spans midnight")
 	fs.StringVar(&o.reportTime, "report-time", "", "time to state as the run and report times, as `RFC3339` (2024-03-01T09:00:00Z), for byte-identical reruns")
 	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
+	fs.BoolVar(&o.timelineCSV, "timeline-csv", false, timelineCSVUsage)
 	fs.BoolVar(&o.force, "force", false, "replace the previous run in --out")
 	fs.BoolVar(&o.add, "add", false, "add the EVIDENCE to the case in --out: parse it into its timeline, then run the analyzers and the report again over every host")
 	fs.BoolVar(&o.forceAdd, "force-add", false, "with --add, add evidence even when the case holds it already")
@@ -308,7 +309,8 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		}
 		return exitFail, err
 	}
-	r.csv = startTimelineCSV(ctx, r.out.Path(ingest.PartialTimelineName), r.o.out, r.o.location)
+	writeCSV := r.o.timelineCSV || (r.prev != nil && hasTimelineCSV(r.o.out))
+	r.csv = startTimelineCSV(ctx, r.out.Path(ingest.PartialTimelineName), r.o.out, r.o.location, writeCSV)
 	defer r.csv.stop()
 	sum, err := analyzers.Run(ctx, db, analyzers.Options{
 		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd,
@@ -344,7 +346,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	r.csv.writesDone()
 	dbHash := hashInBackground(r.out.Path(ingest.PartialTimelineName), ingest.TimelineName)
 	outputs, renderErr := report.Render(db, report.Options{OutDir: r.o.out, Location: r.o.location, ReportTime: r.o.fixedTime,
-		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: true})
+		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: writeCSV})
 	if renderErr != nil {
 		r.log.Printf("error: %v", renderErr)
 	}
@@ -352,15 +354,20 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	var spans map[[2]string][2]string
 	if err := r.csv.wait(); err != nil {
 		// A lock held past the busy timeout, say: done here instead.
-		r.log.Printf("timeline.csv beside the analyzers: %v; written after them instead", err)
+		r.log.Printf("reading the timeline beside the analyzers: %v; read after them instead", err)
 		if spans, err = eventSpans(db); err != nil {
 			return exitFail, err
 		}
-		if err := report.WriteTimelineCSV(ctx, db, r.o.out, r.o.location); err != nil {
-			return exitFail, err
+		if writeCSV {
+			if err := report.WriteTimelineCSV(ctx, db, r.o.out, r.o.location); err != nil {
+				return exitFail, err
+			}
 		}
 	} else {
-		hashed, spans = append(hashed, r.csv.hash), r.csv.spans
+		if r.csv.written {
+			hashed = append(hashed, r.csv.hash)
+		}
+		spans = r.csv.spans
 	}
 	printSummary(r.stdout, res, spans)
 	report.ConsoleSummary(db, r.stdout)

@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"triage/internal/printable"
+	"triage/report"
 )
 
 // verbFlags is one verb's flag set with the text its --help prints. Every
@@ -391,4 +394,15 @@ func plainText(flagName, s string) error {
 		return &usageError{msg: fmt.Sprintf("--%s %s holds control characters", flagName, printable.Escape(s))}
 	}
 	return nil
+}
+
+// timelineCSVUsage is the --timeline-csv flag's help, the same for every
+// verb that renders the report.
+const timelineCSVUsage = "also write timeline.csv, every event in time order, for Timeline Explorer; a case that has one keeps it up to date"
+
+// hasTimelineCSV reports whether the case in dir holds a timeline.csv,
+// which a render then writes again rather than leave behind stale.
+func hasTimelineCSV(dir string) bool {
+	fi, err := os.Lstat(filepath.Join(dir, report.TimelineCSVName))
+	return err == nil && fi.Mode().IsRegular()
 }

@@ -321,7 +321,7 @@ func TestRunTwiceIsByteIdentical(t *testing.T) {
 	first := map[string][]byte{}
 	for i := 0; i < 2; i++ {
 		// The same flags both times: --force only lets the second run reuse --out.
-		if code, _, stderr := runCLI(t, "run", "--force", "--report-time", "2024-01-02T03:04:05Z", "--out", out, evidence); code != exitOK {
+		if code, _, stderr := runCLI(t, "run", "--force", "--timeline-csv", "--report-time", "2024-01-02T03:04:05Z", "--out", out, evidence); code != exitOK {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		for _, name := range names {
