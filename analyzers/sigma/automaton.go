@@ -127,6 +127,25 @@ func newAutomaton(needles []string) *automaton {
 	return a
 }
 
+// newFixedAutomaton is an automaton that never changes once built, so
+// that several goroutines may scan with it: its table, if it has one, is
+// built at once.
+func newFixedAutomaton(needles []string) *automaton {
+	a := newAutomaton(needles)
+	if a.scanned >= 0 {
+		a.scanned = -1
+		a.buildTable()
+	}
+	return a
+}
+
+// containsAny reports whether lowered text holds any needle.
+func (a *automaton) containsAny(text string) bool {
+	found := false
+	findIn(a, text, false, func(int) { found = true })
+	return found
+}
+
 // maxTableEntries bounds the transition table (4 bytes an entry); an
 // automaton past it keeps stepping along its edge lists. A table much
 // larger than the processor's cache is no faster: on the million-event

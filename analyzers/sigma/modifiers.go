@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -240,6 +242,53 @@ func (g *globTest) matchOne(s string) bool {
 		return strings.Contains(s, g.needle)
 	}
 	return g.p.match(s)
+}
+
+// containsAnyTest is the case-insensitive contains tests of one item
+// OR-linked, looked for together: one pass of an automaton over a value
+// instead of one search per literal, which for rules listing dozens of
+// characters (homoglyphs) was most of an event's matching.
+type containsAnyTest struct {
+	auto    *automaton
+	needles []string
+}
+
+// minMergedContains is how many contains tests an item needs before they
+// are merged; a few searches are cheaper than an automaton's pass.
+const minMergedContains = 6
+
+// mergeContains replaces an OR of tests' plain contains tests, when there
+// are enough of them, by one containsAnyTest; the order of OR-linked
+// tests does not change their result.
+func mergeContains(tests []test) []test {
+	var needles []string
+	for _, t := range tests {
+		if g, ok := t.(*globTest); ok && g.kind == globContains && !g.cased && g.needle != "" {
+			needles = append(needles, g.needle)
+		}
+	}
+	if len(needles) < minMergedContains {
+		return tests
+	}
+	out := []test{}
+	for _, t := range tests {
+		if g, ok := t.(*globTest); ok && g.kind == globContains && !g.cased && g.needle != "" {
+			continue
+		}
+		out = append(out, t)
+	}
+	sort.Strings(needles)
+	needles = slices.Compact(needles)
+	return append(out, &containsAnyTest{auto: newFixedAutomaton(needles), needles: needles})
+}
+
+func (t *containsAnyTest) match(_ *view, _, lows []string) bool {
+	for _, s := range lows {
+		if t.auto.containsAny(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *globTest) match(_ *view, vals, lows []string) bool {

@@ -8,21 +8,79 @@ import (
 // prefilter finds, for one bucket of rules, the rules an event can
 // possibly match, looking for the literals of all rules at once.
 //
-// Most detection items can only match a value that contains a certain
-// lowered literal (the longest literal piece of each pattern). A rule is
-// gated when its condition is false whenever all such items are false,
-// which a three-valued evaluation decides at build time. A gated rule is
-// evaluated only when one of its literals occurs in its field; one
-// Aho–Corasick pass per field finds the literals of every rule together.
+// Most detection items can only match a value that contains certain
+// lowered literals (reqsOf). A rule is gated when its condition is false
+// whenever all such items are false, which a three-valued evaluation
+// decides at build time. A gated rule is evaluated only when, in some
+// AND-group of its gating selections, every item has its literals in its
+// field: one Aho–Corasick pass per field finds the literals of every rule
+// together, and a count per group says when the last one is found.
 type prefilter struct {
 	ungated []int32      // rules always evaluated
 	fields  []string     // field names with literals; "" is every value
-	needles [][]string   // per field, the literals
 	autos   []*automaton // per field
-	rulesOf [][][]int32  // per field, per needle: the rules it triggers
-	stamp   []uint32     // per rule: the generation that triggered it
-	gen     uint32
+	slotsOf [][][]int32  // per field, per needle: the slots it fills
+	reqs    []slotReq    // per slot
+	count   gateCount
 	scratch []int32
+}
+
+// A slot is one literal set of one AND-group: the group is possible once
+// all its slots are filled, by any literal of each.
+type slotReq struct {
+	field   string // "" for keywords
+	needles []string
+}
+
+// gateCount counts, event by event, the slots filled per group; the
+// generations spare clearing the counts between events.
+type gateCount struct {
+	slotGroup []int32 // per slot
+	groupRule []int32 // per group
+	need      []int32 // per group, its slots
+	slotGen   []uint32
+	groupGen  []uint32
+	left      []int32
+	ruleGen   []uint32
+	gen       uint32
+}
+
+func newGateCount(slotGroup, groupRule, need []int32, rules int) gateCount {
+	return gateCount{slotGroup: slotGroup, groupRule: groupRule, need: need, slotGen: make([]uint32, len(slotGroup)),
+		groupGen: make([]uint32, len(groupRule)), left: make([]int32, len(groupRule)), ruleGen: make([]uint32, rules)}
+}
+
+// next starts an event.
+func (c *gateCount) next() {
+	if c.gen++; c.gen == 0 {
+		clear(c.slotGen)
+		clear(c.groupGen)
+		clear(c.ruleGen)
+		c.gen = 1
+	}
+}
+
+// fill marks slots filled and appends to hits each rule one of whose
+// groups they complete, once an event.
+func (c *gateCount) fill(slots []int32, hits []int32) []int32 {
+	for _, sl := range slots {
+		if c.slotGen[sl] == c.gen {
+			continue
+		}
+		c.slotGen[sl] = c.gen
+		g := c.slotGroup[sl]
+		if c.groupGen[g] != c.gen {
+			c.groupGen[g] = c.gen
+			c.left[g] = c.need[g]
+		}
+		if c.left[g]--; c.left[g] == 0 {
+			if r := c.groupRule[g]; c.ruleGen[r] != c.gen {
+				c.ruleGen[r] = c.gen
+				hits = append(hits, r)
+			}
+		}
+	}
+	return hits
 }
 
 // gateOf picks the item of an AND-group to gate it by: the one whose
@@ -141,7 +199,7 @@ func (r *Rule) gates(freq literalFreq) []bool {
 }
 
 func newPrefilter(rules []*Rule) *prefilter {
-	p := &prefilter{stamp: make([]uint32, len(rules))}
+	p := &prefilter{}
 	// How many rules use each literal in each field.
 	freq := literalFreq{}
 	for _, r := range rules {
@@ -159,41 +217,54 @@ func newPrefilter(rules []*Rule) *prefilter {
 			}
 		}
 	}
-	uses := make([][]bool, len(rules))
+	var slotGroup, groupRule, need []int32
 	for i, r := range rules {
-		uses[i] = r.gates(freq)
-	}
-	type needleRules map[string][]int32
-	byField := map[string]needleRules{}
-	for i, r := range rules {
-		use := uses[i]
+		use := r.gates(freq)
 		if use == nil {
 			p.ungated = append(p.ungated, int32(i))
 			continue
 		}
+		// While any item of a group is false the group is, and so the
+		// condition when all the gating selections' groups are.
+		var groups [][]slotReq
+		gated := true
 		for si, s := range r.sels {
-			if !use[si] {
-				continue
-			}
 			for _, g := range s.groups {
-				// One gated item per AND-group is enough: while its literal
-				// is absent the group is false, so the condition is too.
-				if it := gateOf(g, freq); it != nil {
-					field := it.field
-					if it.keywords {
-						field = ""
-					}
-					nr := byField[field]
-					if nr == nil {
-						nr = needleRules{}
-						byField[field] = nr
-					}
-					for _, n := range it.needles {
-						if l := nr[n]; len(l) == 0 || l[len(l)-1] != int32(i) {
-							nr[n] = append(l, int32(i))
-						}
-					}
+				if !use[si] || !gated {
+					break
 				}
+				reqs := groupReqs(g, freq)
+				// gates() found a gate for every group; should it not,
+				// the rule is tried always.
+				gated = reqs != nil
+				groups = append(groups, reqs)
+			}
+		}
+		if !gated || len(groups) == 0 {
+			p.ungated = append(p.ungated, int32(i))
+			continue
+		}
+		for _, reqs := range groups {
+			group := int32(len(groupRule))
+			groupRule = append(groupRule, int32(i))
+			need = append(need, int32(len(reqs)))
+			for _, q := range reqs {
+				slotGroup = append(slotGroup, group)
+				p.reqs = append(p.reqs, q)
+			}
+		}
+	}
+	p.count = newGateCount(slotGroup, groupRule, need, len(rules))
+	byField := map[string]map[string][]int32{}
+	for sl, q := range p.reqs {
+		nr := byField[q.field]
+		if nr == nil {
+			nr = map[string][]int32{}
+			byField[q.field] = nr
+		}
+		for _, n := range q.needles {
+			if l := nr[n]; len(l) == 0 || l[len(l)-1] != int32(sl) {
+				nr[n] = append(l, int32(sl))
 			}
 		}
 	}
@@ -202,31 +273,70 @@ func newPrefilter(rules []*Rule) *prefilter {
 	}
 	sort.Strings(p.fields)
 	for _, f := range p.fields {
-		nr := byField[f]
-		needles := make([]string, 0, len(nr))
-		for n := range nr {
-			needles = append(needles, n)
-		}
-		sort.Strings(needles)
-		rs := make([][]int32, len(needles))
-		for i, n := range needles {
-			rs[i] = nr[n]
-		}
-		p.needles = append(p.needles, needles)
+		needles, slots := sortedNeedles(byField[f])
 		p.autos = append(p.autos, newAutomaton(needles))
-		p.rulesOf = append(p.rulesOf, rs)
+		p.slotsOf = append(p.slotsOf, slots)
 	}
 	return p
+}
+
+// sortedNeedles lists the needles of a map in order, with their slots.
+func sortedNeedles(m map[string][]int32) ([]string, [][]int32) {
+	needles := make([]string, 0, len(m))
+	for n := range m {
+		needles = append(needles, n)
+	}
+	sort.Strings(needles)
+	slots := make([][]int32, len(needles))
+	for i, n := range needles {
+		slots[i] = m[n]
+	}
+	return needles, slots
+}
+
+// groupReqs are the slots of an AND-group: every literal set of its items
+// but those of the constant fields and those with a short literal, which
+// would fill on nearly every event and cost more to look for than they
+// save; a group left with none is gated by its gateOf item alone, as a
+// group of no gated item is not at all (nil).
+func groupReqs(g []*item, freq literalFreq) []slotReq {
+	var out []slotReq
+	for _, it := range g {
+		if it.needles == nil || it.field == "Channel" || it.field == "Provider_Name" {
+			continue
+		}
+		field := it.field
+		if it.keywords {
+			field = ""
+		}
+	sets:
+		for _, set := range it.reqs {
+			for _, n := range set {
+				if len(n) < shortNeedle {
+					continue sets
+				}
+			}
+			out = append(out, slotReq{field, set})
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	it := gateOf(g, freq)
+	if it == nil {
+		return nil
+	}
+	field := it.field
+	if it.keywords {
+		field = ""
+	}
+	return []slotReq{{field, it.needles}}
 }
 
 // candidates calls fn with the index of every rule the event may match,
 // in increasing order.
 func (p *prefilter) candidates(ev *view, fn func(int)) {
-	p.gen++
-	if p.gen == 0 {
-		clear(p.stamp)
-		p.gen = 1
-	}
+	p.count.next()
 	hits := append(p.scratch[:0], p.ungated...)
 	for fi, f := range p.fields {
 		if f == "" {
@@ -247,14 +357,9 @@ func (p *prefilter) candidates(ev *view, fn func(int)) {
 }
 
 func (p *prefilter) find(fi int, s string, hits *[]int32) {
-	rulesOf := p.rulesOf[fi]
+	slotsOf := p.slotsOf[fi]
 	p.autos[fi].findFolded(s, func(needle int) {
-		for _, r := range rulesOf[needle] {
-			if p.stamp[r] != p.gen {
-				p.stamp[r] = p.gen
-				*hits = append(*hits, r)
-			}
-		}
+		*hits = p.count.fill(slotsOf[needle], *hits)
 	})
 }
 
