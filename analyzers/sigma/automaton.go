@@ -24,8 +24,10 @@ type automaton struct {
 	// The transition table, once it pays for itself (buildTable).
 	class   [256]uint8
 	classes int
-	table   []int32 // state*classes + class → state
-	output  []bool  // per state: some needle ends there
+	// state*classes + class → next state*classes, complemented (negative)
+	// when a needle ends at the next state: the scan multiplies nothing
+	// and learns of an output from the entry it loaded anyway.
+	table []int32
 	scanned int     // bytes scanned without the table; -1 once built or never to be
 	tableAt int     // the table's entries: when scanned passes them, it is built
 }
@@ -197,7 +199,12 @@ func (a *automaton) buildTable() {
 		}
 		output[s] = a.needle[s] >= 0 || a.dict[s] != 0
 	}
-	a.class, a.classes, a.table, a.output = class, classes, table, output
+	for i, next := range table {
+		if table[i] = next * int32(classes); output[next] {
+			table[i] = ^table[i]
+		}
+	}
+	a.class, a.classes, a.table = class, classes, table
 }
 
 // tableEntries is the size buildTable would give the table, or -1 when it
@@ -302,14 +309,14 @@ func findIn[T ~string | ~[]byte](a *automaton, text T, fold bool, fn func(needle
 }
 
 func findTableIn[T ~string | ~[]byte](a *automaton, text T, fn func(needle int)) {
-	s := int32(0)
+	s := int32(0) // the state times the classes
 	classes, table, class := int32(a.classes), a.table, &a.class
 	for i := 0; i < len(text); i++ {
-		s = table[s*classes+int32(class[text[i]])]
-		if !a.output[s] {
+		if s = table[s+int32(class[text[i]])]; s >= 0 {
 			continue
 		}
-		o := s
+		s = ^s
+		o := s / classes
 		if a.needle[o] < 0 {
 			o = a.dict[o]
 		}
