@@ -27,9 +27,9 @@ type automaton struct {
 	// state*classes + class → next state*classes, complemented (negative)
 	// when a needle ends at the next state: the scan multiplies nothing
 	// and learns of an output from the entry it loaded anyway.
-	table []int32
-	scanned int     // bytes scanned without the table; -1 once built or never to be
-	tableAt int     // the table's entries: when scanned passes them, it is built
+	table   []int32
+	scanned int // bytes scanned without the table; -1 once built or never to be
+	tableAt int // the table's entries: when scanned passes them, it is built
 }
 
 func newAutomaton(needles []string) *automaton {

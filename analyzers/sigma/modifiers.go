@@ -253,8 +253,11 @@ func (g *globTest) matchOne(s string) bool {
 // event of their logsource, and building every one cost a load a tenth.
 type containsAnyTest struct {
 	needles []string
-	once    sync.Once
-	auto    *automaton
+	// Every needle has a byte past ASCII (homoglyphs): an ASCII value,
+	// most of them, holds none.
+	beyondASCII bool
+	once        sync.Once
+	auto        *automaton
 }
 
 // minMergedContains is how many contains tests an item needs before they
@@ -283,17 +286,33 @@ func mergeContains(tests []test) []test {
 	}
 	sort.Strings(needles)
 	needles = slices.Compact(needles)
-	return append(out, &containsAnyTest{needles: needles})
+	beyond := true
+	for _, n := range needles {
+		beyond = beyond && !isASCII(n)
+	}
+	return append(out, &containsAnyTest{needles: needles, beyondASCII: beyond})
 }
 
 func (t *containsAnyTest) match(_ *view, _, lows []string) bool {
 	t.once.Do(func() { t.auto = newFixedAutomaton(t.needles) })
 	for _, s := range lows {
+		if t.beyondASCII && isASCII(s) {
+			continue
+		}
 		if t.auto.containsAny(s) {
 			return true
 		}
 	}
 	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *globTest) match(_ *view, vals, lows []string) bool {

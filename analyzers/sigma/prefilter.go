@@ -32,22 +32,34 @@ type slotReq struct {
 	needles []string
 }
 
-// gateCount counts, event by event, the slots filled per group; the
-// generations spare clearing the counts between events.
+// gateShape is how slots make groups, groups clauses and clauses rules.
+type gateShape struct {
+	slotGroup   []int32 // per slot
+	groupClause []int32 // per group
+	clauseRule  []int32 // per clause
+	ruleNeed    []int32 // per rule, its clauses
+}
+
+// gateCount counts, event by event, the slots filled per group and the
+// clauses holding per rule; the generations spare clearing the counts
+// between events.
 type gateCount struct {
-	slotGroup []int32 // per slot
-	groupRule []int32 // per group
+	gateShape
 	need      []int32 // per group, its slots
 	slotGen   []uint32
 	groupGen  []uint32
-	left      []int32
+	groupLeft []int32
+	clauseGen []uint32
 	ruleGen   []uint32
+	ruleLeft  []int32
 	gen       uint32
 }
 
-func newGateCount(slotGroup, groupRule, need []int32, rules int) gateCount {
-	return gateCount{slotGroup: slotGroup, groupRule: groupRule, need: need, slotGen: make([]uint32, len(slotGroup)),
-		groupGen: make([]uint32, len(groupRule)), left: make([]int32, len(groupRule)), ruleGen: make([]uint32, rules)}
+func newGateCount(shape gateShape, need []int32) gateCount {
+	return gateCount{gateShape: shape, need: need, slotGen: make([]uint32, len(shape.slotGroup)),
+		groupGen: make([]uint32, len(need)), groupLeft: make([]int32, len(need)),
+		clauseGen: make([]uint32, len(shape.clauseRule)),
+		ruleGen:   make([]uint32, len(shape.ruleNeed)), ruleLeft: make([]int32, len(shape.ruleNeed))}
 }
 
 // next starts an event.
@@ -55,13 +67,14 @@ func (c *gateCount) next() {
 	if c.gen++; c.gen == 0 {
 		clear(c.slotGen)
 		clear(c.groupGen)
+		clear(c.clauseGen)
 		clear(c.ruleGen)
 		c.gen = 1
 	}
 }
 
-// fill marks slots filled and appends to hits each rule one of whose
-// groups they complete, once an event.
+// fill marks slots filled and appends to hits each rule whose last clause
+// they make hold, once an event.
 func (c *gateCount) fill(slots []int32, hits []int32) []int32 {
 	for _, sl := range slots {
 		if c.slotGen[sl] == c.gen {
@@ -71,13 +84,23 @@ func (c *gateCount) fill(slots []int32, hits []int32) []int32 {
 		g := c.slotGroup[sl]
 		if c.groupGen[g] != c.gen {
 			c.groupGen[g] = c.gen
-			c.left[g] = c.need[g]
+			c.groupLeft[g] = c.need[g]
 		}
-		if c.left[g]--; c.left[g] == 0 {
-			if r := c.groupRule[g]; c.ruleGen[r] != c.gen {
-				c.ruleGen[r] = c.gen
-				hits = append(hits, r)
-			}
+		if c.groupLeft[g]--; c.groupLeft[g] != 0 {
+			continue
+		}
+		cl := c.groupClause[g]
+		if c.clauseGen[cl] == c.gen {
+			continue
+		}
+		c.clauseGen[cl] = c.gen
+		r := c.clauseRule[cl]
+		if c.ruleGen[r] != c.gen {
+			c.ruleGen[r] = c.gen
+			c.ruleLeft[r] = c.ruleNeed[r]
+		}
+		if c.ruleLeft[r]--; c.ruleLeft[r] == 0 {
+			hits = append(hits, r)
 		}
 	}
 	return hits
@@ -153,49 +176,66 @@ func gateCost(s *selection, freq literalFreq) (int, bool) {
 	return cost, true
 }
 
-// gates returns selections such that the condition is false while all of
-// them are: for an AND the cheapest of its operands' sets, for an OR the
-// union of all of them; a NOT cannot be gated (its operand being false
-// makes it true). ok is false when the condition cannot be gated.
-func (c *cond) gates(sels []*selection, freq literalFreq) (set []int, cost int, ok bool) {
+// A clause is selections of which one at least is true while the
+// condition is; a rule's clauses all hold while it is true.
+type clause struct {
+	sels []int
+	cost int
+}
+
+// clauses returns clauses that all hold while the condition is true: for
+// a selection itself, for an AND the clauses of every operand that has
+// them, for an OR one clause of the cheapest clause of each operand; a
+// NOT has none (its operand being false makes it true). ok is false when
+// the condition has none.
+func (c *cond) clauses(sels []*selection, freq literalFreq) ([]clause, bool) {
 	switch c.op {
 	case condSel:
 		cost, ok := gateCost(sels[c.sel], freq)
-		return []int{c.sel}, cost, ok
+		return []clause{{[]int{c.sel}, cost}}, ok
 	case condAnd:
+		var out []clause
 		for _, a := range c.args {
-			if s, k, good := a.gates(sels, freq); good && (!ok || k < cost) {
-				set, cost, ok = s, k, true
+			if cl, ok := a.clauses(sels, freq); ok {
+				out = append(out, cl...)
 			}
 		}
-		return set, cost, ok
+		return out, len(out) > 0
 	case condOr:
-		for _, a := range c.args {
-			s, k, good := a.gates(sels, freq)
-			if !good {
-				return nil, 0, false
-			}
-			set, cost = append(set, s...), cost+k
-		}
-		return set, cost, true
+		return orClause(c.args, sels, freq)
 	}
-	return nil, 0, false
+	return nil, false
 }
 
-// gates returns which selections gate the rule, or nil when it must
-// always be evaluated. A condition list is an OR.
-func (r *Rule) gates(freq literalFreq) []bool {
-	use := make([]bool, len(r.sels))
-	for _, c := range r.conds {
-		set, _, ok := c.gates(r.sels, freq)
+// orClause is the one clause of an OR of conditions: any of them true
+// makes its cheapest clause hold.
+func orClause(args []*cond, sels []*selection, freq literalFreq) ([]clause, bool) {
+	var or clause
+	for _, a := range args {
+		cl, ok := a.clauses(sels, freq)
 		if !ok {
-			return nil
+			return nil, false
 		}
-		for _, i := range set {
-			use[i] = true
+		best := cl[0]
+		for _, x := range cl[1:] {
+			if x.cost < best.cost {
+				best = x
+			}
 		}
+		or.sels = append(or.sels, best.sels...)
+		or.cost += best.cost
 	}
-	return use
+	return []clause{or}, true
+}
+
+// clauses returns the rule's clauses, nil when it must always be
+// evaluated. A condition list is an OR.
+func (r *Rule) clauses(freq literalFreq) []clause {
+	cl, ok := orClause(r.conds, r.sels, freq)
+	if !ok {
+		return nil
+	}
+	return cl
 }
 
 func newPrefilter(rules []*Rule) *prefilter {
@@ -217,44 +257,48 @@ func newPrefilter(rules []*Rule) *prefilter {
 			}
 		}
 	}
-	var slotGroup, groupRule, need []int32
+	var slotGroup, groupClause, clauseRule, need, ruleNeed []int32
+	ruleNeed = make([]int32, len(rules))
 	for i, r := range rules {
-		use := r.gates(freq)
-		if use == nil {
-			p.ungated = append(p.ungated, int32(i))
-			continue
-		}
-		// While any item of a group is false the group is, and so the
-		// condition when all the gating selections' groups are.
-		var groups [][]slotReq
-		gated := true
-		for si, s := range r.sels {
-			for _, g := range s.groups {
-				if !use[si] || !gated {
-					break
+		cls := r.clauses(freq)
+		// While any item of a group is false the group is; while every
+		// group of every selection of a clause is, the rule is false.
+		var groups [][][]slotReq // per clause, per group
+		gated := len(cls) > 0
+		for _, cl := range cls {
+			var gs [][]slotReq
+			for _, si := range cl.sels {
+				for _, g := range r.sels[si].groups {
+					reqs := groupReqs(g, freq)
+					// clauses() found a gate for every group; should it
+					// not, the rule is tried always.
+					gated = gated && reqs != nil
+					gs = append(gs, reqs)
 				}
-				reqs := groupReqs(g, freq)
-				// gates() found a gate for every group; should it not,
-				// the rule is tried always.
-				gated = reqs != nil
-				groups = append(groups, reqs)
 			}
+			gated = gated && len(gs) > 0
+			groups = append(groups, gs)
 		}
-		if !gated || len(groups) == 0 {
+		if !gated {
 			p.ungated = append(p.ungated, int32(i))
 			continue
 		}
-		for _, reqs := range groups {
-			group := int32(len(groupRule))
-			groupRule = append(groupRule, int32(i))
-			need = append(need, int32(len(reqs)))
-			for _, q := range reqs {
-				slotGroup = append(slotGroup, group)
-				p.reqs = append(p.reqs, q)
+		ruleNeed[i] = int32(len(groups))
+		for _, gs := range groups {
+			cl := int32(len(clauseRule))
+			clauseRule = append(clauseRule, int32(i))
+			for _, reqs := range gs {
+				group := int32(len(groupClause))
+				groupClause = append(groupClause, cl)
+				need = append(need, int32(len(reqs)))
+				for _, q := range reqs {
+					slotGroup = append(slotGroup, group)
+					p.reqs = append(p.reqs, q)
+				}
 			}
 		}
 	}
-	p.count = newGateCount(slotGroup, groupRule, need, len(rules))
+	p.count = newGateCount(gateShape{slotGroup, groupClause, clauseRule, ruleNeed}, need)
 	byField := map[string]map[string][]int32{}
 	for sl, q := range p.reqs {
 		nr := byField[q.field]

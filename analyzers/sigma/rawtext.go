@@ -102,7 +102,7 @@ func newRawFilter(b *bucket) *rawFilter {
 			}
 		}
 	}
-	rf := &rawFilter{count: newGateCount(p.count.slotGroup, p.count.groupRule, need, len(p.count.ruleGen))}
+	rf := &rawFilter{count: newGateCount(p.count.gateShape, need)}
 	needles, slots := sortedNeedles(data)
 	rf.data, rf.dataOf = newAutomaton(needles), slots
 	for i := -1; i < len(systemNames); i++ {
