@@ -12,10 +12,14 @@ type RuleSet struct {
 	byKey   map[sourceKey][]entry // exact channel and event id
 	byChan  map[string][]entry    // every event of a channel
 	anyChan []entry               // every Windows event
-	merged  map[sourceKey]*bucket // the three merged, per key seen
-	shared  map[string]*bucket    // buckets by their rule lists: keys meeting the same rules share one
+	// merged is the three merged, per key seen (sourceKey → *bucket): the
+	// two goroutines of a scan look up a bucket per event each, and
+	// taking a lock for it was a fifth of MayMatchJSON.
+	merged  sync.Map
+	nMerged int
+	shared  map[string]*bucket // buckets by their rule lists: keys meeting the same rules share one
 	index   map[*Rule]int
-	mu      sync.Mutex      // guards merged and shared, so Wants and MayMatchJSON may run beside Match
+	mu      sync.Mutex      // guards building buckets and shared, so Wants and MayMatchJSON may run beside Match
 	views   [viewCount]view // Match's, reused from event to event
 }
 
@@ -45,7 +49,7 @@ const maxMergedBuckets = 4096
 
 // NewRuleSet indexes rules; the order of rules is the order of matches.
 func NewRuleSet(rules []*Rule) *RuleSet {
-	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{}, merged: map[sourceKey]*bucket{},
+	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{},
 		shared: map[string]*bucket{}, index: map[*Rule]int{}}
 	for i, r := range rules {
 		s.index[r] = i
@@ -71,11 +75,14 @@ func NewRuleSet(rules []*Rule) *RuleSet {
 func (s *RuleSet) Rules() []*Rule { return s.rules }
 
 func (s *RuleSet) bucket(channel string, eventID int) *bucket {
+	k := sourceKey{channel, eventID}
+	if b, ok := s.merged.Load(k); ok {
+		return b.(*bucket)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := sourceKey{channel, eventID}
-	if b, ok := s.merged[k]; ok {
-		return b
+	if b, ok := s.merged.Load(k); ok {
+		return b.(*bucket)
 	}
 	b := &bucket{}
 	seen := map[entry]bool{}
@@ -116,8 +123,9 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 			s.shared[string(sig)] = b
 		}
 	}
-	if len(s.merged) < maxMergedBuckets {
-		s.merged[k] = b
+	if s.nMerged < maxMergedBuckets {
+		s.merged.Store(k, b)
+		s.nMerged++
 	}
 	return b
 }
