@@ -20,9 +20,14 @@ type prefilter struct {
 	fields  []string     // field names with literals; "" is every value
 	autos   []*automaton // per field
 	slotsOf [][][]int32  // per field, per needle: the slots it fills
-	reqs    []slotReq    // per slot
-	count   gateCount
-	scratch []int32
+	// With keywords, every field's automaton looks for them too, so that
+	// each value is scanned once: keyword is the index of "" in fields,
+	// for the values of the other fields, -1 without keywords.
+	keyword    int
+	fieldIndex map[string]int
+	reqs       []slotReq // per slot
+	count      gateCount
+	scratch    []int32
 }
 
 // A slot is one literal set of one AND-group: the group is possible once
@@ -312,11 +317,27 @@ func newPrefilter(rules []*Rule) *prefilter {
 			}
 		}
 	}
+	if kw := byField[""]; kw != nil {
+		for f, nr := range byField {
+			if f == "" {
+				continue
+			}
+			for n, slots := range kw {
+				nr[n] = append(nr[n], slots...)
+			}
+		}
+	}
 	for f := range byField {
 		p.fields = append(p.fields, f)
 	}
 	sort.Strings(p.fields)
-	for _, f := range p.fields {
+	p.keyword, p.fieldIndex = -1, map[string]int{}
+	for fi, f := range p.fields {
+		if f == "" {
+			p.keyword = fi
+		} else {
+			p.fieldIndex[f] = fi
+		}
 		needles, slots := sortedNeedles(byField[f])
 		p.autos = append(p.autos, newAutomaton(needles))
 		p.slotsOf = append(p.slotsOf, slots)
@@ -382,13 +403,23 @@ func groupReqs(g []*item, freq literalFreq) []slotReq {
 func (p *prefilter) candidates(ev *view, fn func(int)) {
 	p.count.next()
 	hits := append(p.scratch[:0], p.ungated...)
-	for fi, f := range p.fields {
-		if f == "" {
-			p.findEverywhere(ev, fi, &hits)
-			continue
+	if p.keyword < 0 {
+		for fi, f := range p.fields {
+			for _, s := range ev.f[f] {
+				p.find(fi, s, &hits)
+			}
 		}
-		for _, s := range ev.f[f] {
-			p.find(fi, s, &hits)
+	} else {
+		// Every value, each with its field's automaton or the keywords';
+		// the order of the fields does not matter, the hits are sorted.
+		for f, vals := range ev.f {
+			fi, ok := p.fieldIndex[f]
+			if !ok {
+				fi = p.keyword
+			}
+			for _, s := range vals {
+				p.find(fi, s, &hits)
+			}
 		}
 	}
 	if len(hits) > len(p.ungated) {
@@ -405,14 +436,4 @@ func (p *prefilter) find(fi int, s string, hits *[]int32) {
 	p.autos[fi].findFolded(s, func(needle int) {
 		*hits = p.count.fill(slotsOf[needle], *hits)
 	})
-}
-
-// findEverywhere looks for keyword literals in every value; the order of
-// the fields does not matter here, so it skips sorting them.
-func (p *prefilter) findEverywhere(ev *view, fi int, hits *[]int32) {
-	for _, vals := range ev.f {
-		for _, s := range vals {
-			p.find(fi, s, hits)
-		}
-	}
 }
