@@ -166,11 +166,15 @@ func (s *RuleSet) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 
 // SystemFields adds the System values Sigma names (EventID, Channel,
 // Provider_Name, Computer, Level, EventRecordID) to an event's fields.
+// A reused Fields keeps their slices from event to event (Reset).
 func (f Fields) SystemFields(eventID int, channel, provider, computer string, level int, recordID int64) {
-	f["EventID"] = []string{strconv.Itoa(eventID)}
-	f["Channel"] = []string{channel}
-	f["Provider_Name"] = []string{provider}
-	f["Computer"] = []string{computer}
-	f["Level"] = []string{strconv.Itoa(level)}
-	f["EventRecordID"] = []string{strconv.FormatInt(recordID, 10)}
+	f.set("EventID", strconv.Itoa(eventID))
+	f.set("Channel", channel)
+	f.set("Provider_Name", provider)
+	f.set("Computer", computer)
+	f.set("Level", strconv.Itoa(level))
+	f.set("EventRecordID", strconv.FormatInt(recordID, 10))
 }
+
+// set makes value the field's only one.
+func (f Fields) set(name, value string) { f[name] = append(f[name][:0], value) }

@@ -146,9 +146,9 @@ func allDigits(s string) bool {
 // keeping its map and buffers.
 type view struct {
 	f       Fields
-	lower   map[string][]string
-	lowBuf  []string // storage of the lower slices
-	all     []string // every value, for keywords, once allDone
+	lower   map[string]fieldValues // per field read, once read
+	lowBuf  []string               // storage of the lower slices
+	all     []string               // every value, for keywords, once allDone
 	allLo   []string
 	allDone bool
 	// arena holds the lowered ASCII values of the event: they are read
@@ -156,6 +156,10 @@ type view struct {
 	// over them instead of allocating its own.
 	arena []byte
 }
+
+// fieldValues is a field's values and the same lowered; nil for a field the
+// event lacks.
+type fieldValues struct{ vals, lows []string }
 
 func newView(f Fields) *view { return &view{f: f} }
 
@@ -168,23 +172,24 @@ func (v *view) reset(f Fields) {
 }
 
 func (v *view) values(name string) (vals, lows []string, ok bool) {
+	if c, done := v.lower[name]; done {
+		return c.vals, c.lows, c.vals != nil
+	}
+	if v.lower == nil {
+		v.lower = make(map[string]fieldValues, 8)
+	}
 	// A name with no values is absent: Reset leaves the key behind.
 	vals = v.f[name]
 	if len(vals) == 0 {
+		v.lower[name] = fieldValues{}
 		return nil, nil, false
-	}
-	if lows, done := v.lower[name]; done {
-		return vals, lows, true
 	}
 	start := len(v.lowBuf)
 	for _, s := range vals {
 		v.lowBuf = append(v.lowBuf, v.lowered(s))
 	}
 	lows = v.lowBuf[start:len(v.lowBuf):len(v.lowBuf)]
-	if v.lower == nil {
-		v.lower = make(map[string][]string, 8)
-	}
-	v.lower[name] = lows
+	v.lower[name] = fieldValues{vals, lows}
 	return vals, lows, true
 }
 
