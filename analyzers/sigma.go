@@ -3,7 +3,9 @@ package analyzers
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 	"time"
@@ -346,46 +348,89 @@ type sigmaRow struct {
 	Event
 	computer string
 	recordID int64
+	ts       string
 }
 
 const sigmaBatch = 512
 
-// readSigmaRows sends the rows in batches. The unary + keeps SQLite off
-// the (source, event_id) index, which made it sort every row, data and
-// all, before the first came back.
+// sigmaColumns are the columns readSigmaRows reads, in the order
+// sigmaRow.fill takes them.
+const sigmaColumns = `id, artifact_id, event_id, level, record_id, ts, host, source, process, parent_process,
+	command_line, script_block_id, user, channel, provider, computer, data`
+
+const sigmaIntColumns = 5 // the first five
+
+var sigmaColumnNames = strings.Split(strings.Join(strings.Fields(sigmaColumns), ""), ",")
+
+// readSigmaRows sends the rows in batches, read at the driver's level
+// (timeline.QueryDriver). The unary + keeps SQLite off the (source,
+// event_id) index, which made it sort every row, data and all, before the
+// first came back.
 func readSigmaRows(ctx context.Context, db *sql.DB, set *sigma.RuleSet, out chan<- []sigmaRow) error {
-	rows, err := db.QueryContext(ctx, `SELECT id, artifact_id, ts, host, source, event_id, level, process, parent_process,
-		command_line, script_block_id, user, channel, provider, computer, record_id, data FROM events WHERE +source='evtx' ORDER BY id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	batch := make([]sigmaRow, 0, sigmaBatch)
-	var ts string
-	for rows.Next() {
-		var r sigmaRow
-		e := &r.Event
-		if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
-			&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &r.computer, &r.recordID, &e.data); err != nil {
-			return err
-		}
-		// The driver made data a string already: scanning into one keeps
-		// it, where sql.RawBytes would copy it again.
-		if !set.MayMatchJSON(e.Channel, e.EventID, e.data, e.Provider, r.computer, e.Level, r.recordID) {
-			continue // no rule reads it, or none of their literals is in its text
-		}
-		e.TS, _ = timeline.ParseTime(ts)
-		if batch = append(batch, r); len(batch) == sigmaBatch {
-			select {
-			case out <- batch:
-			case <-ctx.Done():
+	query := `SELECT ` + sigmaColumns + ` FROM events WHERE +source='evtx' ORDER BY id`
+	return timeline.QueryDriver(ctx, db, query, nil, func(rows driver.Rows) error {
+		dest := make([]driver.Value, len(rows.Columns()))
+		batch := make([]sigmaRow, 0, sigmaBatch)
+		for n := 0; ; n++ {
+			if err := rows.Next(dest); err == io.EOF {
+				break
+			} else if err != nil {
+				return err
+			}
+			var r sigmaRow
+			if err := r.fill(dest); err != nil {
+				return err
+			}
+			e := &r.Event
+			if !set.MayMatchJSON(e.Channel, e.EventID, e.data, e.Provider, r.computer, e.Level, r.recordID) {
+				continue // no rule reads it, or none of their literals is in its text
+			}
+			e.TS, _ = timeline.ParseTime(r.ts)
+			if batch = append(batch, r); len(batch) == sigmaBatch {
+				select {
+				case out <- batch:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				batch = make([]sigmaRow, 0, sigmaBatch)
+			}
+			if n%65536 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			batch = make([]sigmaRow, 0, sigmaBatch)
 		}
+		if len(batch) > 0 {
+			out <- batch
+		}
+		return nil
+	})
+}
+
+// fill sets r from a row of sigmaColumns. A value of another type than its
+// column's, which only an edited database holds, is refused; a NULL is 0
+// or empty.
+func (r *sigmaRow) fill(dest []driver.Value) error {
+	e := &r.Event
+	var eventID, level int64
+	ints := [sigmaIntColumns]*int64{&e.ID, &e.ArtifactID, &eventID, &level, &r.recordID}
+	texts := [...]*string{&r.ts, &e.Host, &e.Source, &e.Process, &e.ParentProcess, &e.CommandLine, &e.ScriptBlockID, &e.User,
+		&e.Channel, &e.Provider, &r.computer, &e.data}
+	if len(dest) != len(ints)+len(texts) {
+		return fmt.Errorf("sigma: %d columns, want %d", len(dest), len(ints)+len(texts))
 	}
-	if len(batch) > 0 {
-		out <- batch
+	for i, p := range ints {
+		v, err := timeline.DriverInt(dest[i], sigmaColumnNames[i])
+		if err != nil {
+			return fmt.Errorf("event %d: %w", e.ID, err)
+		}
+		*p = v
 	}
-	return rows.Err()
+	for i, p := range texts {
+		v, err := timeline.DriverText(dest[len(ints)+i], sigmaColumnNames[len(ints)+i])
+		if err != nil {
+			return fmt.Errorf("event %d: %w", e.ID, err)
+		}
+		*p = v
+	}
+	e.EventID, e.Level = int(eventID), int(level)
+	return nil
 }

@@ -4,11 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"unsafe"
+
+	"triage/timeline"
 )
 
 // Reading the events costs more than encoding them, and each takes a
@@ -98,27 +99,15 @@ func readEvents(ctx context.Context, db *sql.DB, cond string, args []any, arts m
 }
 
 func (r *eventReader) read(ctx context.Context, db *sql.DB, cond string, args []any, arts map[int64]*artifact) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("export: events: %w", err)
-	}
-	defer conn.Close()
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	return conn.Raw(func(dc any) error {
-		q, ok := dc.(driver.QueryerContext)
-		if !ok {
-			return errors.New("export: the database driver cannot query")
-		}
-		rows, err := q.QueryContext(ctx, eventsQuery(cond), named)
-		if err != nil {
-			return fmt.Errorf("export: events: %w", err)
-		}
-		defer rows.Close()
+	scanned := false
+	err := timeline.QueryDriver(ctx, db, eventsQuery(cond), args, func(rows driver.Rows) error {
+		scanned = true
 		return r.scan(ctx, rows, arts)
 	})
+	if err != nil && !scanned {
+		return fmt.Errorf("export: events: %w", err)
+	}
+	return err
 }
 
 func (r *eventReader) scan(ctx context.Context, rows driver.Rows, arts map[int64]*artifact) error {

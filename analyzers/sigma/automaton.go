@@ -24,10 +24,12 @@ type automaton struct {
 	// The transition table, once it pays for itself (buildTable).
 	class   [256]uint8
 	classes int
-	table   []int32 // state*classes + class → state
-	output  []bool  // per state: some needle ends there
-	scanned int     // bytes scanned without the table; -1 once built or never to be
-	tableAt int     // the table's entries: when scanned passes them, it is built
+	// state*classes + class → next state*classes, complemented (negative)
+	// when a needle ends at the next state: the scan multiplies nothing
+	// and learns of an output from the entry it loaded anyway.
+	table   []int32
+	scanned int // bytes scanned without the table; -1 once built or never to be
+	tableAt int // the table's entries: when scanned passes them, it is built
 }
 
 func newAutomaton(needles []string) *automaton {
@@ -127,6 +129,25 @@ func newAutomaton(needles []string) *automaton {
 	return a
 }
 
+// newFixedAutomaton is an automaton that never changes once built, so
+// that several goroutines may scan with it: its table, if it has one, is
+// built at once.
+func newFixedAutomaton(needles []string) *automaton {
+	a := newAutomaton(needles)
+	if a.scanned >= 0 {
+		a.scanned = -1
+		a.buildTable()
+	}
+	return a
+}
+
+// containsAny reports whether lowered text holds any needle.
+func (a *automaton) containsAny(text string) bool {
+	found := false
+	findIn(a, text, false, func(int) { found = true })
+	return found
+}
+
 // maxTableEntries bounds the transition table (4 bytes an entry); an
 // automaton past it keeps stepping along its edge lists. A table much
 // larger than the processor's cache is no faster: on the million-event
@@ -178,7 +199,12 @@ func (a *automaton) buildTable() {
 		}
 		output[s] = a.needle[s] >= 0 || a.dict[s] != 0
 	}
-	a.class, a.classes, a.table, a.output = class, classes, table, output
+	for i, next := range table {
+		if table[i] = next * int32(classes); output[next] {
+			table[i] = ^table[i]
+		}
+	}
+	a.class, a.classes, a.table = class, classes, table
 }
 
 // tableEntries is the size buildTable would give the table, or -1 when it
@@ -283,14 +309,14 @@ func findIn[T ~string | ~[]byte](a *automaton, text T, fold bool, fn func(needle
 }
 
 func findTableIn[T ~string | ~[]byte](a *automaton, text T, fn func(needle int)) {
-	s := int32(0)
+	s := int32(0) // the state times the classes
 	classes, table, class := int32(a.classes), a.table, &a.class
 	for i := 0; i < len(text); i++ {
-		s = table[s*classes+int32(class[text[i]])]
-		if !a.output[s] {
+		if s = table[s+int32(class[text[i]])]; s >= 0 {
 			continue
 		}
-		o := s
+		s = ^s
+		o := s / classes
 		if a.needle[o] < 0 {
 			o = a.dict[o]
 		}

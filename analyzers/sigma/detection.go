@@ -16,6 +16,7 @@ type item struct {
 	null     bool // field: null, i.e. the field is absent
 	exists   int8 // 1: must exist, -1: must be absent, 0: no exists test
 	needles  []string
+	reqs     [][]string // literal sets the item implies (reqsOf)
 	keywords bool
 }
 
@@ -265,7 +266,13 @@ func compileItem(field string, modNames []string, n *yaml.Node, opts *LoadOption
 		}
 		it.tests = append(it.tests, t)
 	}
+	if !it.all {
+		it.tests = mergeContains(it.tests)
+	}
 	it.needles = needlesOf(it)
+	if it.needles != nil {
+		it.reqs = reqsOf(it)
+	}
 	return it, nil
 }
 
@@ -296,6 +303,14 @@ func needlesOf(it *item) []string {
 			}
 			out = append(out, t.lits[0])
 			return true
+		case *containsAnyTest:
+			for _, n := range t.needles {
+				if len(n) < shortNeedle {
+					return false
+				}
+			}
+			out = append(out, t.needles...)
+			return true
 		case anyTest:
 			for _, x := range t {
 				if !add(x) {
@@ -323,5 +338,47 @@ func needlesOf(it *item) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// reqsOf returns sets of lowered literals such that, while the item is
+// true, its field holds a literal of every set: the prefilter evaluates a
+// group of items only once each of its sets has been found. Under all,
+// every test adds its own; a single test adds each literal every match
+// of it contains (each piece of a wildcard pattern, each literal of a
+// regex); several tests OR-linked make one set, of a literal each.
+func reqsOf(it *item) [][]string {
+	var out [][]string
+	if it.all || len(it.tests) == 1 {
+		for _, t := range it.tests {
+			out = append(out, testReqs(t)...)
+		}
+	}
+	if len(out) == 0 && it.needles != nil {
+		out = [][]string{it.needles}
+	}
+	return out
+}
+
+// testReqs are the literal sets of one test, each needed by any match.
+func testReqs(t test) [][]string {
+	var out [][]string
+	switch t := t.(type) {
+	case *globTest:
+		if t.cased {
+			return nil
+		}
+		for _, e := range t.p {
+			if e.kind == litElem && len(e.text) >= shortNeedle {
+				out = append(out, []string{e.text})
+			}
+		}
+	case regexTest:
+		for _, l := range t.lits {
+			if len(l) >= shortNeedle {
+				out = append(out, []string{l})
+			}
+		}
+	}
 	return out
 }

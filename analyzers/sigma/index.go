@@ -12,10 +12,14 @@ type RuleSet struct {
 	byKey   map[sourceKey][]entry // exact channel and event id
 	byChan  map[string][]entry    // every event of a channel
 	anyChan []entry               // every Windows event
-	merged  map[sourceKey]*bucket // the three merged, per key seen
-	shared  map[string]*bucket    // buckets by their rule lists: keys meeting the same rules share one
+	// merged is the three merged, per key seen (sourceKey → *bucket): the
+	// two goroutines of a scan look up a bucket per event each, and
+	// taking a lock for it was a fifth of MayMatchJSON.
+	merged  sync.Map
+	nMerged int
+	shared  map[string]*bucket // buckets by their rule lists: keys meeting the same rules share one
 	index   map[*Rule]int
-	mu      sync.Mutex      // guards merged and shared, so Wants and MayMatchJSON may run beside Match
+	mu      sync.Mutex      // guards building buckets and shared, so Wants and MayMatchJSON may run beside Match
 	views   [viewCount]view // Match's, reused from event to event
 }
 
@@ -45,7 +49,7 @@ const maxMergedBuckets = 4096
 
 // NewRuleSet indexes rules; the order of rules is the order of matches.
 func NewRuleSet(rules []*Rule) *RuleSet {
-	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{}, merged: map[sourceKey]*bucket{},
+	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{},
 		shared: map[string]*bucket{}, index: map[*Rule]int{}}
 	for i, r := range rules {
 		s.index[r] = i
@@ -71,11 +75,14 @@ func NewRuleSet(rules []*Rule) *RuleSet {
 func (s *RuleSet) Rules() []*Rule { return s.rules }
 
 func (s *RuleSet) bucket(channel string, eventID int) *bucket {
+	k := sourceKey{channel, eventID}
+	if b, ok := s.merged.Load(k); ok {
+		return b.(*bucket)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := sourceKey{channel, eventID}
-	if b, ok := s.merged[k]; ok {
-		return b
+	if b, ok := s.merged.Load(k); ok {
+		return b.(*bucket)
 	}
 	b := &bucket{}
 	seen := map[entry]bool{}
@@ -116,8 +123,9 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 			s.shared[string(sig)] = b
 		}
 	}
-	if len(s.merged) < maxMergedBuckets {
-		s.merged[k] = b
+	if s.nMerged < maxMergedBuckets {
+		s.merged.Store(k, b)
+		s.nMerged++
 	}
 	return b
 }
@@ -158,11 +166,15 @@ func (s *RuleSet) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 
 // SystemFields adds the System values Sigma names (EventID, Channel,
 // Provider_Name, Computer, Level, EventRecordID) to an event's fields.
+// A reused Fields keeps their slices from event to event (Reset).
 func (f Fields) SystemFields(eventID int, channel, provider, computer string, level int, recordID int64) {
-	f["EventID"] = []string{strconv.Itoa(eventID)}
-	f["Channel"] = []string{channel}
-	f["Provider_Name"] = []string{provider}
-	f["Computer"] = []string{computer}
-	f["Level"] = []string{strconv.Itoa(level)}
-	f["EventRecordID"] = []string{strconv.FormatInt(recordID, 10)}
+	f.set("EventID", strconv.Itoa(eventID))
+	f.set("Channel", channel)
+	f.set("Provider_Name", provider)
+	f.set("Computer", computer)
+	f.set("Level", strconv.Itoa(level))
+	f.set("EventRecordID", strconv.FormatInt(recordID, 10))
 }
+
+// set makes value the field's only one.
+func (f Fields) set(name, value string) { f[name] = append(f[name][:0], value) }

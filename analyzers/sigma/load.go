@@ -322,7 +322,8 @@ func mapping(n *yaml.Node) (*ymap, error) {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil, refuse(ReasonStructure, n, "want a mapping, found %s", kindName(n))
 	}
-	m := &ymap{node: n}
+	pairs := len(n.Content) / 2
+	m := &ymap{node: n, keys: make([]string, 0, pairs), vals: make([]*yaml.Node, 0, pairs), keyN: make([]*yaml.Node, 0, pairs)}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {

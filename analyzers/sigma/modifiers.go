@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 
@@ -240,6 +243,76 @@ func (g *globTest) matchOne(s string) bool {
 		return strings.Contains(s, g.needle)
 	}
 	return g.p.match(s)
+}
+
+// containsAnyTest is the case-insensitive contains tests of one item
+// OR-linked, looked for together: one pass of an automaton over a value
+// instead of one search per literal, which for rules listing dozens of
+// characters (homoglyphs) was most of an event's matching.
+// The automaton is built on the first match: most rules never meet an
+// event of their logsource, and building every one cost a load a tenth.
+type containsAnyTest struct {
+	needles []string
+	// Every needle has a byte past ASCII (homoglyphs): an ASCII value,
+	// most of them, holds none.
+	beyondASCII bool
+	once        sync.Once
+	auto        *automaton
+}
+
+// minMergedContains is how many contains tests an item needs before they
+// are merged; a few searches are cheaper than an automaton's pass.
+const minMergedContains = 6
+
+// mergeContains replaces an OR of tests' plain contains tests, when there
+// are enough of them, by one containsAnyTest; the order of OR-linked
+// tests does not change their result.
+func mergeContains(tests []test) []test {
+	var needles []string
+	for _, t := range tests {
+		if g, ok := t.(*globTest); ok && g.kind == globContains && !g.cased && g.needle != "" {
+			needles = append(needles, g.needle)
+		}
+	}
+	if len(needles) < minMergedContains {
+		return tests
+	}
+	out := []test{}
+	for _, t := range tests {
+		if g, ok := t.(*globTest); ok && g.kind == globContains && !g.cased && g.needle != "" {
+			continue
+		}
+		out = append(out, t)
+	}
+	sort.Strings(needles)
+	needles = slices.Compact(needles)
+	beyond := true
+	for _, n := range needles {
+		beyond = beyond && !isASCII(n)
+	}
+	return append(out, &containsAnyTest{needles: needles, beyondASCII: beyond})
+}
+
+func (t *containsAnyTest) match(_ *view, _, lows []string) bool {
+	t.once.Do(func() { t.auto = newFixedAutomaton(t.needles) })
+	for _, s := range lows {
+		if t.beyondASCII && isASCII(s) {
+			continue
+		}
+		if t.auto.containsAny(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *globTest) match(_ *view, vals, lows []string) bool {

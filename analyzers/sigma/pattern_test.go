@@ -112,3 +112,39 @@ func TestIsDecimal(t *testing.T) {
 		}
 	}
 }
+
+// TestMergedContainsAgrees: an item's contains values looked for by one
+// automaton find what searching for each finds, ASCII or not.
+func TestMergedContainsAgrees(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	alphabet := []string{"a", "B", "c", "\\", "а", "В", "é", "ſ", "K", " "}
+	word := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		return b.String()
+	}
+	for round := 0; round < 300; round++ {
+		var tests []test
+		for range minMergedContains + rng.Intn(6) {
+			tests = append(tests, newGlob(pattern{{kind: starElem}, {kind: litElem, text: word(1 + rng.Intn(3))}, {kind: starElem}}, false))
+		}
+		merged := mergeContains(tests)
+		if len(merged) != 1 {
+			t.Fatalf("%d tests merged into %d", len(tests), len(merged))
+		}
+		for range 20 {
+			vals := []string{word(rng.Intn(12)), word(rng.Intn(5))}
+			ev := newView(Fields{"f": vals})
+			vals, lows, _ := ev.values("f")
+			want := false
+			for _, x := range tests {
+				want = want || x.match(ev, vals, lows)
+			}
+			if got := merged[0].match(ev, vals, lows); got != want {
+				t.Fatalf("%q: merged %v, each %v", vals, got, want)
+			}
+		}
+	}
+}

@@ -8,21 +8,107 @@ import (
 // prefilter finds, for one bucket of rules, the rules an event can
 // possibly match, looking for the literals of all rules at once.
 //
-// Most detection items can only match a value that contains a certain
-// lowered literal (the longest literal piece of each pattern). A rule is
-// gated when its condition is false whenever all such items are false,
-// which a three-valued evaluation decides at build time. A gated rule is
-// evaluated only when one of its literals occurs in its field; one
-// Aho–Corasick pass per field finds the literals of every rule together.
+// Most detection items can only match a value that contains certain
+// lowered literals (reqsOf). A rule is gated when its condition is false
+// whenever all such items are false, which a three-valued evaluation
+// decides at build time. A gated rule is evaluated only when, in some
+// AND-group of its gating selections, every item has its literals in its
+// field: one Aho–Corasick pass per field finds the literals of every rule
+// together, and a count per group says when the last one is found.
 type prefilter struct {
 	ungated []int32      // rules always evaluated
 	fields  []string     // field names with literals; "" is every value
-	needles [][]string   // per field, the literals
 	autos   []*automaton // per field
-	rulesOf [][][]int32  // per field, per needle: the rules it triggers
-	stamp   []uint32     // per rule: the generation that triggered it
-	gen     uint32
-	scratch []int32
+	slotsOf [][][]int32  // per field, per needle: the slots it fills
+	// With keywords, every field's automaton looks for them too, so that
+	// each value is scanned once: keyword is the index of "" in fields,
+	// for the values of the other fields, -1 without keywords.
+	keyword    int
+	fieldIndex map[string]int
+	reqs       []slotReq // per slot
+	count      gateCount
+	scratch    []int32
+}
+
+// A slot is one literal set of one AND-group: the group is possible once
+// all its slots are filled, by any literal of each.
+type slotReq struct {
+	field   string // "" for keywords
+	needles []string
+}
+
+// gateShape is how slots make groups, groups clauses and clauses rules.
+type gateShape struct {
+	slotGroup   []int32 // per slot
+	groupClause []int32 // per group
+	clauseRule  []int32 // per clause
+	ruleNeed    []int32 // per rule, its clauses
+}
+
+// gateCount counts, event by event, the slots filled per group and the
+// clauses holding per rule; the generations spare clearing the counts
+// between events.
+type gateCount struct {
+	gateShape
+	need      []int32 // per group, its slots
+	slotGen   []uint32
+	groupGen  []uint32
+	groupLeft []int32
+	clauseGen []uint32
+	ruleGen   []uint32
+	ruleLeft  []int32
+	gen       uint32
+}
+
+func newGateCount(shape gateShape, need []int32) gateCount {
+	return gateCount{gateShape: shape, need: need, slotGen: make([]uint32, len(shape.slotGroup)),
+		groupGen: make([]uint32, len(need)), groupLeft: make([]int32, len(need)),
+		clauseGen: make([]uint32, len(shape.clauseRule)),
+		ruleGen:   make([]uint32, len(shape.ruleNeed)), ruleLeft: make([]int32, len(shape.ruleNeed))}
+}
+
+// next starts an event.
+func (c *gateCount) next() {
+	if c.gen++; c.gen == 0 {
+		clear(c.slotGen)
+		clear(c.groupGen)
+		clear(c.clauseGen)
+		clear(c.ruleGen)
+		c.gen = 1
+	}
+}
+
+// fill marks slots filled and appends to hits each rule whose last clause
+// they make hold, once an event.
+func (c *gateCount) fill(slots []int32, hits []int32) []int32 {
+	for _, sl := range slots {
+		if c.slotGen[sl] == c.gen {
+			continue
+		}
+		c.slotGen[sl] = c.gen
+		g := c.slotGroup[sl]
+		if c.groupGen[g] != c.gen {
+			c.groupGen[g] = c.gen
+			c.groupLeft[g] = c.need[g]
+		}
+		if c.groupLeft[g]--; c.groupLeft[g] != 0 {
+			continue
+		}
+		cl := c.groupClause[g]
+		if c.clauseGen[cl] == c.gen {
+			continue
+		}
+		c.clauseGen[cl] = c.gen
+		r := c.clauseRule[cl]
+		if c.ruleGen[r] != c.gen {
+			c.ruleGen[r] = c.gen
+			c.ruleLeft[r] = c.ruleNeed[r]
+		}
+		if c.ruleLeft[r]--; c.ruleLeft[r] == 0 {
+			hits = append(hits, r)
+		}
+	}
+	return hits
 }
 
 // gateOf picks the item of an AND-group to gate it by: the one whose
@@ -95,53 +181,70 @@ func gateCost(s *selection, freq literalFreq) (int, bool) {
 	return cost, true
 }
 
-// gates returns selections such that the condition is false while all of
-// them are: for an AND the cheapest of its operands' sets, for an OR the
-// union of all of them; a NOT cannot be gated (its operand being false
-// makes it true). ok is false when the condition cannot be gated.
-func (c *cond) gates(sels []*selection, freq literalFreq) (set []int, cost int, ok bool) {
+// A clause is selections of which one at least is true while the
+// condition is; a rule's clauses all hold while it is true.
+type clause struct {
+	sels []int
+	cost int
+}
+
+// clauses returns clauses that all hold while the condition is true: for
+// a selection itself, for an AND the clauses of every operand that has
+// them, for an OR one clause of the cheapest clause of each operand; a
+// NOT has none (its operand being false makes it true). ok is false when
+// the condition has none.
+func (c *cond) clauses(sels []*selection, freq literalFreq) ([]clause, bool) {
 	switch c.op {
 	case condSel:
 		cost, ok := gateCost(sels[c.sel], freq)
-		return []int{c.sel}, cost, ok
+		return []clause{{[]int{c.sel}, cost}}, ok
 	case condAnd:
+		var out []clause
 		for _, a := range c.args {
-			if s, k, good := a.gates(sels, freq); good && (!ok || k < cost) {
-				set, cost, ok = s, k, true
+			if cl, ok := a.clauses(sels, freq); ok {
+				out = append(out, cl...)
 			}
 		}
-		return set, cost, ok
+		return out, len(out) > 0
 	case condOr:
-		for _, a := range c.args {
-			s, k, good := a.gates(sels, freq)
-			if !good {
-				return nil, 0, false
-			}
-			set, cost = append(set, s...), cost+k
-		}
-		return set, cost, true
+		return orClause(c.args, sels, freq)
 	}
-	return nil, 0, false
+	return nil, false
 }
 
-// gates returns which selections gate the rule, or nil when it must
-// always be evaluated. A condition list is an OR.
-func (r *Rule) gates(freq literalFreq) []bool {
-	use := make([]bool, len(r.sels))
-	for _, c := range r.conds {
-		set, _, ok := c.gates(r.sels, freq)
+// orClause is the one clause of an OR of conditions: any of them true
+// makes its cheapest clause hold.
+func orClause(args []*cond, sels []*selection, freq literalFreq) ([]clause, bool) {
+	var or clause
+	for _, a := range args {
+		cl, ok := a.clauses(sels, freq)
 		if !ok {
-			return nil
+			return nil, false
 		}
-		for _, i := range set {
-			use[i] = true
+		best := cl[0]
+		for _, x := range cl[1:] {
+			if x.cost < best.cost {
+				best = x
+			}
 		}
+		or.sels = append(or.sels, best.sels...)
+		or.cost += best.cost
 	}
-	return use
+	return []clause{or}, true
+}
+
+// clauses returns the rule's clauses, nil when it must always be
+// evaluated. A condition list is an OR.
+func (r *Rule) clauses(freq literalFreq) []clause {
+	cl, ok := orClause(r.conds, r.sels, freq)
+	if !ok {
+		return nil
+	}
+	return cl
 }
 
 func newPrefilter(rules []*Rule) *prefilter {
-	p := &prefilter{stamp: make([]uint32, len(rules))}
+	p := &prefilter{}
 	// How many rules use each literal in each field.
 	freq := literalFreq{}
 	for _, r := range rules {
@@ -159,41 +262,68 @@ func newPrefilter(rules []*Rule) *prefilter {
 			}
 		}
 	}
-	uses := make([][]bool, len(rules))
+	var slotGroup, groupClause, clauseRule, need, ruleNeed []int32
+	ruleNeed = make([]int32, len(rules))
 	for i, r := range rules {
-		uses[i] = r.gates(freq)
-	}
-	type needleRules map[string][]int32
-	byField := map[string]needleRules{}
-	for i, r := range rules {
-		use := uses[i]
-		if use == nil {
+		cls := r.clauses(freq)
+		// While any item of a group is false the group is; while every
+		// group of every selection of a clause is, the rule is false.
+		var groups [][][]slotReq // per clause, per group
+		gated := len(cls) > 0
+		for _, cl := range cls {
+			var gs [][]slotReq
+			for _, si := range cl.sels {
+				for _, g := range r.sels[si].groups {
+					reqs := groupReqs(g, freq)
+					// clauses() found a gate for every group; should it
+					// not, the rule is tried always.
+					gated = gated && reqs != nil
+					gs = append(gs, reqs)
+				}
+			}
+			gated = gated && len(gs) > 0
+			groups = append(groups, gs)
+		}
+		if !gated {
 			p.ungated = append(p.ungated, int32(i))
 			continue
 		}
-		for si, s := range r.sels {
-			if !use[si] {
+		ruleNeed[i] = int32(len(groups))
+		for _, gs := range groups {
+			cl := int32(len(clauseRule))
+			clauseRule = append(clauseRule, int32(i))
+			for _, reqs := range gs {
+				group := int32(len(groupClause))
+				groupClause = append(groupClause, cl)
+				need = append(need, int32(len(reqs)))
+				for _, q := range reqs {
+					slotGroup = append(slotGroup, group)
+					p.reqs = append(p.reqs, q)
+				}
+			}
+		}
+	}
+	p.count = newGateCount(gateShape{slotGroup, groupClause, clauseRule, ruleNeed}, need)
+	byField := map[string]map[string][]int32{}
+	for sl, q := range p.reqs {
+		nr := byField[q.field]
+		if nr == nil {
+			nr = map[string][]int32{}
+			byField[q.field] = nr
+		}
+		for _, n := range q.needles {
+			if l := nr[n]; len(l) == 0 || l[len(l)-1] != int32(sl) {
+				nr[n] = append(l, int32(sl))
+			}
+		}
+	}
+	if kw := byField[""]; kw != nil {
+		for f, nr := range byField {
+			if f == "" {
 				continue
 			}
-			for _, g := range s.groups {
-				// One gated item per AND-group is enough: while its literal
-				// is absent the group is false, so the condition is too.
-				if it := gateOf(g, freq); it != nil {
-					field := it.field
-					if it.keywords {
-						field = ""
-					}
-					nr := byField[field]
-					if nr == nil {
-						nr = needleRules{}
-						byField[field] = nr
-					}
-					for _, n := range it.needles {
-						if l := nr[n]; len(l) == 0 || l[len(l)-1] != int32(i) {
-							nr[n] = append(l, int32(i))
-						}
-					}
-				}
+			for n, slots := range kw {
+				nr[n] = append(nr[n], slots...)
 			}
 		}
 	}
@@ -201,40 +331,95 @@ func newPrefilter(rules []*Rule) *prefilter {
 		p.fields = append(p.fields, f)
 	}
 	sort.Strings(p.fields)
-	for _, f := range p.fields {
-		nr := byField[f]
-		needles := make([]string, 0, len(nr))
-		for n := range nr {
-			needles = append(needles, n)
+	p.keyword, p.fieldIndex = -1, map[string]int{}
+	for fi, f := range p.fields {
+		if f == "" {
+			p.keyword = fi
+		} else {
+			p.fieldIndex[f] = fi
 		}
-		sort.Strings(needles)
-		rs := make([][]int32, len(needles))
-		for i, n := range needles {
-			rs[i] = nr[n]
-		}
-		p.needles = append(p.needles, needles)
+		needles, slots := sortedNeedles(byField[f])
 		p.autos = append(p.autos, newAutomaton(needles))
-		p.rulesOf = append(p.rulesOf, rs)
+		p.slotsOf = append(p.slotsOf, slots)
 	}
 	return p
+}
+
+// sortedNeedles lists the needles of a map in order, with their slots.
+func sortedNeedles(m map[string][]int32) ([]string, [][]int32) {
+	needles := make([]string, 0, len(m))
+	for n := range m {
+		needles = append(needles, n)
+	}
+	sort.Strings(needles)
+	slots := make([][]int32, len(needles))
+	for i, n := range needles {
+		slots[i] = m[n]
+	}
+	return needles, slots
+}
+
+// groupReqs are the slots of an AND-group: every literal set of its items
+// but those of the constant fields and those with a short literal, which
+// would fill on nearly every event and cost more to look for than they
+// save; a group left with none is gated by its gateOf item alone, as a
+// group of no gated item is not at all (nil).
+func groupReqs(g []*item, freq literalFreq) []slotReq {
+	var out []slotReq
+	for _, it := range g {
+		if it.needles == nil || it.field == "Channel" || it.field == "Provider_Name" {
+			continue
+		}
+		field := it.field
+		if it.keywords {
+			field = ""
+		}
+	sets:
+		for _, set := range it.reqs {
+			for _, n := range set {
+				if len(n) < shortNeedle {
+					continue sets
+				}
+			}
+			out = append(out, slotReq{field, set})
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	it := gateOf(g, freq)
+	if it == nil {
+		return nil
+	}
+	field := it.field
+	if it.keywords {
+		field = ""
+	}
+	return []slotReq{{field, it.needles}}
 }
 
 // candidates calls fn with the index of every rule the event may match,
 // in increasing order.
 func (p *prefilter) candidates(ev *view, fn func(int)) {
-	p.gen++
-	if p.gen == 0 {
-		clear(p.stamp)
-		p.gen = 1
-	}
+	p.count.next()
 	hits := append(p.scratch[:0], p.ungated...)
-	for fi, f := range p.fields {
-		if f == "" {
-			p.findEverywhere(ev, fi, &hits)
-			continue
+	if p.keyword < 0 {
+		for fi, f := range p.fields {
+			for _, s := range ev.f[f] {
+				p.find(fi, s, &hits)
+			}
 		}
-		for _, s := range ev.f[f] {
-			p.find(fi, s, &hits)
+	} else {
+		// Every value, each with its field's automaton or the keywords';
+		// the order of the fields does not matter, the hits are sorted.
+		for f, vals := range ev.f {
+			fi, ok := p.fieldIndex[f]
+			if !ok {
+				fi = p.keyword
+			}
+			for _, s := range vals {
+				p.find(fi, s, &hits)
+			}
 		}
 	}
 	if len(hits) > len(p.ungated) {
@@ -247,23 +432,8 @@ func (p *prefilter) candidates(ev *view, fn func(int)) {
 }
 
 func (p *prefilter) find(fi int, s string, hits *[]int32) {
-	rulesOf := p.rulesOf[fi]
+	slotsOf := p.slotsOf[fi]
 	p.autos[fi].findFolded(s, func(needle int) {
-		for _, r := range rulesOf[needle] {
-			if p.stamp[r] != p.gen {
-				p.stamp[r] = p.gen
-				*hits = append(*hits, r)
-			}
-		}
+		*hits = p.count.fill(slotsOf[needle], *hits)
 	})
-}
-
-// findEverywhere looks for keyword literals in every value; the order of
-// the fields does not matter here, so it skips sorting them.
-func (p *prefilter) findEverywhere(ev *view, fi int, hits *[]int32) {
-	for _, vals := range ev.f {
-		for _, s := range vals {
-			p.find(fi, s, hits)
-		}
-	}
 }

@@ -15,17 +15,23 @@ import (
 // written \/, anything may be written \uXXXX) the literal is cut there,
 // and text with \u escapes is not judged at all.
 
-// rawFilter is a bucket's literals looked for before decoding: those of
-// data fields and keywords in the JSON text, and those of the System
-// fields in their values (SystemFields sets them, whatever the data holds).
+// rawFilter is a bucket's literal sets looked for before decoding: those
+// of data fields and keywords in the JSON text, and those of the System
+// fields in their values (SystemFields sets them, whatever the data
+// holds). It counts the prefilter's slots as the prefilter does, on its
+// own counts.
 type rawFilter struct {
-	data *automaton
-	sys  []sysNeedles
+	data    *automaton
+	dataOf  [][]int32 // per needle of data, the slots it fills
+	sys     []sysNeedles
+	count   gateCount
+	scratch []int32
 }
 
 type sysNeedles struct {
-	value int // index into the System values, -1 for every one (keywords)
-	auto  *automaton
+	value  int // index into the System values, -1 for every one (keywords)
+	auto   *automaton
+	slotOf [][]int32
 }
 
 // The rawFilter's automata are its own, not the prefilter's, so that
@@ -38,7 +44,8 @@ var systemNames = []string{"EventID", "Channel", "Provider_Name", "Computer", "L
 
 // newRawFilter returns the bucket's rawFilter, or nil when some event of
 // the bucket could match without any literal: rules tried always, the
-// values the 4688 view computes, literals with nothing left once cut.
+// values the 4688 view computes, a group whose every literal set has a
+// literal with nothing left once cut.
 func newRawFilter(b *bucket) *rawFilter {
 	if len(b.views[View4688AsSysmon]) > 0 || b.pre[ViewNative] == nil {
 		return nil
@@ -47,25 +54,63 @@ func newRawFilter(b *bucket) *rawFilter {
 	if len(p.ungated) > 0 {
 		return nil
 	}
-	rf := &rawFilter{}
-	var needles []string
-	for fi, field := range p.fields {
-		if i := slices.Index(systemNames, field); i >= 0 {
-			rf.sys = append(rf.sys, sysNeedles{i, newAutomaton(p.needles[fi])})
-			continue
-		}
-		if field == "" {
-			rf.sys = append(rf.sys, sysNeedles{-1, newAutomaton(p.needles[fi])})
-		}
-		for _, n := range p.needles[fi] {
-			piece := longestEscapedPiece(n)
-			if piece == "" {
-				return nil
-			}
-			needles = append(needles, piece)
+	// A slot with a literal the text may not show is left out of its
+	// group: the group needs one fewer.
+	need := slices.Clone(p.count.need)
+	data := map[string][]int32{}
+	sys := map[int]map[string][]int32{}
+	add := func(m map[string][]int32, n string, sl int32) {
+		if l := m[n]; len(l) == 0 || l[len(l)-1] != sl {
+			m[n] = append(l, sl)
 		}
 	}
-	rf.data = newAutomaton(needles)
+	addSys := func(i int, n string, sl int32) {
+		if sys[i] == nil {
+			sys[i] = map[string][]int32{}
+		}
+		add(sys[i], n, sl)
+	}
+	for sl, q := range p.reqs {
+		slot := int32(sl)
+		if i := slices.Index(systemNames, q.field); i >= 0 {
+			for _, n := range q.needles {
+				addSys(i, n, slot)
+			}
+			continue
+		}
+		var pieces []string
+		for _, n := range q.needles {
+			piece := longestEscapedPiece(n)
+			if piece == "" {
+				pieces = nil
+				break
+			}
+			pieces = append(pieces, piece)
+		}
+		if pieces == nil {
+			if need[p.count.slotGroup[sl]]--; need[p.count.slotGroup[sl]] == 0 {
+				return nil
+			}
+			continue
+		}
+		for _, n := range pieces {
+			add(data, n, slot)
+		}
+		if q.field == "" {
+			for _, n := range q.needles {
+				addSys(-1, n, slot)
+			}
+		}
+	}
+	rf := &rawFilter{count: newGateCount(p.count.gateShape, need)}
+	needles, slots := sortedNeedles(data)
+	rf.data, rf.dataOf = newAutomaton(needles), slots
+	for i := -1; i < len(systemNames); i++ {
+		if m := sys[i]; m != nil {
+			needles, slots := sortedNeedles(m)
+			rf.sys = append(rf.sys, sysNeedles{i, newAutomaton(needles), slots})
+		}
+	}
 	return rf
 }
 
@@ -114,24 +159,26 @@ func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, comp
 	if b.raw == nil || !plainJSONStrings(data) {
 		return true
 	}
-	found := false
-	stop := func(int) { found = true }
-	b.raw.data.findFolded(data, stop)
-	if found {
-		return true
-	}
-	sys := [...]string{strconv.Itoa(eventID), channel, provider, computer, strconv.Itoa(level), strconv.FormatInt(recordID, 10)}
-	for _, sn := range b.raw.sys {
-		for i, v := range sys {
-			if sn.value == i || sn.value < 0 {
-				sn.auto.findFolded(v, stop)
+	rf := b.raw
+	rf.count.next()
+	hits := rf.scratch[:0]
+	rf.data.findFolded(data, func(needle int) {
+		hits = rf.count.fill(rf.dataOf[needle], hits)
+	})
+	if len(rf.sys) > 0 && len(hits) == 0 {
+		sys := [...]string{strconv.Itoa(eventID), channel, provider, computer, strconv.Itoa(level), strconv.FormatInt(recordID, 10)}
+		for _, sn := range rf.sys {
+			for i, v := range sys {
+				if sn.value == i || sn.value < 0 {
+					sn.auto.findFolded(v, func(needle int) {
+						hits = rf.count.fill(sn.slotOf[needle], hits)
+					})
+				}
 			}
 		}
-		if found {
-			return true
-		}
 	}
-	return false
+	rf.scratch = hits
+	return len(hits) > 0
 }
 
 func hasControl(s string) bool {

@@ -3,6 +3,7 @@ package sigma
 import (
 	"sort"
 	"strings"
+	"unsafe"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -145,12 +146,20 @@ func allDigits(s string) bool {
 // keeping its map and buffers.
 type view struct {
 	f       Fields
-	lower   map[string][]string
-	lowBuf  []string // storage of the lower slices
-	all     []string // every value, for keywords, once allDone
+	lower   map[string]fieldValues // per field read, once read
+	lowBuf  []string               // storage of the lower slices
+	all     []string               // every value, for keywords, once allDone
 	allLo   []string
 	allDone bool
+	// arena holds the lowered ASCII values of the event: they are read
+	// while it is matched and by nothing after, so the next event writes
+	// over them instead of allocating its own.
+	arena []byte
 }
+
+// fieldValues is a field's values and the same lowered; nil for a field the
+// event lacks.
+type fieldValues struct{ vals, lows []string }
 
 func newView(f Fields) *view { return &view{f: f} }
 
@@ -159,26 +168,28 @@ func (v *view) reset(f Fields) {
 	v.f = f
 	clear(v.lower)
 	v.lowBuf, v.all, v.allLo, v.allDone = v.lowBuf[:0], v.all[:0], v.allLo[:0], false
+	v.arena = v.arena[:0]
 }
 
 func (v *view) values(name string) (vals, lows []string, ok bool) {
+	if c, done := v.lower[name]; done {
+		return c.vals, c.lows, c.vals != nil
+	}
+	if v.lower == nil {
+		v.lower = make(map[string]fieldValues, 8)
+	}
 	// A name with no values is absent: Reset leaves the key behind.
 	vals = v.f[name]
 	if len(vals) == 0 {
+		v.lower[name] = fieldValues{}
 		return nil, nil, false
-	}
-	if lows, done := v.lower[name]; done {
-		return vals, lows, true
 	}
 	start := len(v.lowBuf)
 	for _, s := range vals {
-		v.lowBuf = append(v.lowBuf, lowerASCIIFirst(s))
+		v.lowBuf = append(v.lowBuf, v.lowered(s))
 	}
 	lows = v.lowBuf[start:len(v.lowBuf):len(v.lowBuf)]
-	if v.lower == nil {
-		v.lower = make(map[string][]string, 8)
-	}
-	v.lower[name] = lows
+	v.lower[name] = fieldValues{vals, lows}
 	return vals, lows, true
 }
 
@@ -197,6 +208,36 @@ func (v *view) everything() (vals, lows []string) {
 		}
 	}
 	return v.all, v.allLo
+}
+
+// lowered is s lowered: s itself when it is lower already, in the arena
+// when it is ASCII, else a string of its own.
+func (v *view) lowered(s string) string {
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.ToLower(s)
+		}
+		upper = upper || 'A' <= c && c <= 'Z'
+	}
+	if !upper {
+		return s
+	}
+	if cap(v.arena)-len(v.arena) < len(s) {
+		// A new block: the values lowered into the old one still view it.
+		v.arena = make([]byte, 0, max(2*cap(v.arena), len(s), 4096))
+	}
+	start := len(v.arena)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		v.arena = append(v.arena, c)
+	}
+	b := v.arena[start:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // lowerASCIIFirst lowers s, without allocating when it is lower already.
