@@ -65,14 +65,29 @@ func sameDetection(a, b *Finding) bool {
 
 // absorb adds b's evidence and links to f.
 func (f *Finding) absorb(b *Finding) {
-	have := map[int64]bool{}
-	for _, id := range f.EventIDs {
+	f.absorbCiting(b, idSet(f.EventIDs))
+}
+
+func idSet(ids []int64) map[int64]bool {
+	have := make(map[int64]bool, len(ids))
+	for _, id := range ids {
 		have[id] = true
 	}
+	return have
+}
+
+// absorbCiting is absorb given the set of the records f cites, which it
+// keeps up to date: a finding absorbing thousands of repeats one by one
+// would otherwise build that set again from every record each time.
+func (f *Finding) absorbCiting(b *Finding, have map[int64]bool) {
+	n := len(f.EventIDs)
 	for _, id := range b.EventIDs {
 		if !have[id] {
 			f.EventIDs = append(f.EventIDs, id)
 		}
+	}
+	for _, id := range f.EventIDs[n:] {
+		have[id] = true
 	}
 	for _, r := range b.Related {
 		if !slices.Contains(f.Related, r) {
@@ -98,6 +113,7 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 		last    time.Time
 		count   int
 		matched map[string]bool
+		cited   map[int64]bool // the records the finding cites, once it absorbs
 	}
 	open := map[[4]string]*group{}
 	var groups []*group
@@ -106,7 +122,10 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 		key := [4]string{f.Host, f.Title, f.Rule, f.Severity.String()}
 		if g := open[key]; g != nil && f.TS.Sub(g.last) <= window {
 			first := &out[g.finding]
-			first.absorb(&f)
+			if g.cited == nil {
+				g.cited = idSet(first.EventIDs)
+			}
+			first.absorbCiting(&f, g.cited)
 			g.last, g.count = f.TS, g.count+1
 			if !g.matched[f.Matched] && len(first.Matched)+len(f.Matched) < maxFoldedMatched {
 				g.matched[f.Matched] = true
