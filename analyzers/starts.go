@@ -114,6 +114,9 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 		count   int
 		matched map[string]bool
 		cited   map[int64]bool // the records the finding cites, once it absorbs
+		// quoted is the finding's Matched once it quotes a second text:
+		// adding to the string itself copied up to a megabyte per repeat.
+		quoted *strings.Builder
 	}
 	open := map[[4]string]*group{}
 	var groups []*group
@@ -127,9 +130,14 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 			}
 			first.absorbCiting(&f, g.cited)
 			g.last, g.count = f.TS, g.count+1
-			if !g.matched[f.Matched] && len(first.Matched)+len(f.Matched) < maxFoldedMatched {
+			if g.quoted == nil {
+				g.quoted = &strings.Builder{}
+				g.quoted.WriteString(first.Matched)
+			}
+			if !g.matched[f.Matched] && g.quoted.Len()+len(f.Matched) < maxFoldedMatched {
 				g.matched[f.Matched] = true
-				first.Matched += "\n" + f.Matched
+				g.quoted.WriteString("\n")
+				g.quoted.WriteString(f.Matched)
 			}
 			continue
 		}
@@ -139,6 +147,9 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 		out = append(out, f)
 	}
 	for _, g := range groups {
+		if g.quoted != nil {
+			out[g.finding].Matched = g.quoted.String()
+		}
 		if g.count > 1 {
 			f := &out[g.finding]
 			f.Title += fmt.Sprintf(", %d times within %s", g.count, span(g.last.Sub(f.TS)))
