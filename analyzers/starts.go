@@ -112,6 +112,10 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 		finding int
 		last    time.Time
 		count   int
+		host    string
+		// matched are the distinct texts quoted, once the finding absorbs:
+		// most findings never do, and a map each was a large part of the
+		// analyzers' heap on a log of millions of starts.
 		matched map[string]bool
 		cited   map[int64]bool // the records the finding cites, once it absorbs
 		// quoted is the finding's Matched once it quotes a second text:
@@ -121,12 +125,26 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 	open := map[[4]string]*group{}
 	var groups []*group
 	out := fs[:0]
+	sweep := 0
 	for _, f := range fs {
+		// A group whose last finding is more than window before this one,
+		// or of another host, takes no more (fs is in time order within
+		// each host): it leaves open, which would otherwise hold a key
+		// per finding. Swept when open has doubled, so in linear time.
+		if len(open) > 2*sweep+1024 {
+			for key, g := range open {
+				if g.host != f.Host || f.TS.Sub(g.last) > window {
+					delete(open, key)
+				}
+			}
+			sweep = len(open)
+		}
 		key := [4]string{f.Host, f.Title, f.Rule, f.Severity.String()}
 		if g := open[key]; g != nil && f.TS.Sub(g.last) <= window {
 			first := &out[g.finding]
 			if g.cited == nil {
 				g.cited = idSet(first.EventIDs)
+				g.matched = map[string]bool{first.Matched: true}
 			}
 			first.absorbCiting(&f, g.cited)
 			g.last, g.count = f.TS, g.count+1
@@ -141,7 +159,7 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 			}
 			continue
 		}
-		g := &group{finding: len(out), last: f.TS, count: 1, matched: map[string]bool{f.Matched: true}}
+		g := &group{finding: len(out), host: f.Host, last: f.TS, count: 1}
 		open[key] = g
 		groups = append(groups, g)
 		out = append(out, f)
