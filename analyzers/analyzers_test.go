@@ -703,3 +703,42 @@ func rankOf(name string) timeline.Severity {
 	s, _ := timeline.ParseSeverity(name)
 	return s
 }
+
+// TestFoldRepeatsAmongMany: a detection repeated every minute among
+// thousands of findings that never repeat folds into one finding, across
+// the sweeps of groups that take no more, and a repeat after the window
+// starts a finding of its own.
+func TestFoldRepeatsAmongMany(t *testing.T) {
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var fs []Finding
+	id := int64(0)
+	add := func(ts time.Time, title, matched string) {
+		id++
+		fs = append(fs, Finding{Host: "h", TS: ts, Title: title, Rule: "r", Matched: matched, EventIDs: []int64{id}})
+	}
+	for i := 0; i < 5000; i++ {
+		ts := start.Add(time.Duration(i) * time.Second)
+		add(ts, fmt.Sprintf("once %d", i), "x")
+		if i%60 == 0 {
+			add(ts, "repeated", fmt.Sprintf("m%d", i%120))
+		}
+	}
+	add(start.Add(5000*time.Second+10*time.Minute), "repeated", "late")
+	out := foldRepeats(fs, 5*time.Minute)
+	var repeated []Finding
+	for _, f := range out {
+		if strings.HasPrefix(f.Title, "repeated") {
+			repeated = append(repeated, f)
+		}
+	}
+	if len(out) != 5000+2 || len(repeated) != 2 {
+		t.Fatalf("%d findings, %d of the repeated detection; want 5002 and 2", len(out), len(repeated))
+	}
+	f := repeated[0]
+	if n := f.Features["repeats"]; n != 84 || f.Features["matched_texts_quoted"] != 2 || len(f.EventIDs) != 84 || f.Matched != "m0\nm60" {
+		t.Errorf("folded: repeats %v, quoted %v, %d records, matched %q", n, f.Features["matched_texts_quoted"], len(f.EventIDs), f.Matched)
+	}
+	if repeated[1].Matched != "late" || repeated[1].Features != nil {
+		t.Errorf("the late repeat: %+v", repeated[1])
+	}
+}

@@ -316,7 +316,7 @@ func formatMatched(fvs []sigma.FieldValue) string {
 // a channel and event id some rule reads, whose text holds a literal of
 // one of those rules, have their data decoded.
 func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit func(e *Event, seen sigma.Fields, r *sigma.Rule)) error {
-	defer gctune.Trade(384 << 20)() // rows are garbage once matched; the rules' heap stays marked
+	defer gctune.Trade(gctune.Budget)() // rows are garbage once matched; the rules' heap stays marked
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []sigmaRow, 4)

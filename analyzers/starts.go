@@ -65,14 +65,29 @@ func sameDetection(a, b *Finding) bool {
 
 // absorb adds b's evidence and links to f.
 func (f *Finding) absorb(b *Finding) {
-	have := map[int64]bool{}
-	for _, id := range f.EventIDs {
+	f.absorbCiting(b, idSet(f.EventIDs))
+}
+
+func idSet(ids []int64) map[int64]bool {
+	have := make(map[int64]bool, len(ids))
+	for _, id := range ids {
 		have[id] = true
 	}
+	return have
+}
+
+// absorbCiting is absorb given the set of the records f cites, which it
+// keeps up to date: a finding absorbing thousands of repeats one by one
+// would otherwise build that set again from every record each time.
+func (f *Finding) absorbCiting(b *Finding, have map[int64]bool) {
+	n := len(f.EventIDs)
 	for _, id := range b.EventIDs {
 		if !have[id] {
 			f.EventIDs = append(f.EventIDs, id)
 		}
+	}
+	for _, id := range f.EventIDs[n:] {
+		have[id] = true
 	}
 	for _, r := range b.Related {
 		if !slices.Contains(f.Related, r) {
@@ -97,29 +112,62 @@ func foldRepeats(fs []Finding, window time.Duration) []Finding {
 		finding int
 		last    time.Time
 		count   int
+		host    string
+		// matched are the distinct texts quoted, once the finding absorbs:
+		// most findings never do, and a map each was a large part of the
+		// analyzers' heap on a log of millions of starts.
 		matched map[string]bool
+		cited   map[int64]bool // the records the finding cites, once it absorbs
+		// quoted is the finding's Matched once it quotes a second text:
+		// adding to the string itself copied up to a megabyte per repeat.
+		quoted *strings.Builder
 	}
 	open := map[[4]string]*group{}
 	var groups []*group
 	out := fs[:0]
+	sweep := 0
 	for _, f := range fs {
+		// A group whose last finding is more than window before this one,
+		// or of another host, takes no more (fs is in time order within
+		// each host): it leaves open, which would otherwise hold a key
+		// per finding. Swept when open has doubled, so in linear time.
+		if len(open) > 2*sweep+1024 {
+			for key, g := range open {
+				if g.host != f.Host || f.TS.Sub(g.last) > window {
+					delete(open, key)
+				}
+			}
+			sweep = len(open)
+		}
 		key := [4]string{f.Host, f.Title, f.Rule, f.Severity.String()}
 		if g := open[key]; g != nil && f.TS.Sub(g.last) <= window {
 			first := &out[g.finding]
-			first.absorb(&f)
+			if g.cited == nil {
+				g.cited = idSet(first.EventIDs)
+				g.matched = map[string]bool{first.Matched: true}
+			}
+			first.absorbCiting(&f, g.cited)
 			g.last, g.count = f.TS, g.count+1
-			if !g.matched[f.Matched] && len(first.Matched)+len(f.Matched) < maxFoldedMatched {
+			if g.quoted == nil {
+				g.quoted = &strings.Builder{}
+				g.quoted.WriteString(first.Matched)
+			}
+			if !g.matched[f.Matched] && g.quoted.Len()+len(f.Matched) < maxFoldedMatched {
 				g.matched[f.Matched] = true
-				first.Matched += "\n" + f.Matched
+				g.quoted.WriteString("\n")
+				g.quoted.WriteString(f.Matched)
 			}
 			continue
 		}
-		g := &group{finding: len(out), last: f.TS, count: 1, matched: map[string]bool{f.Matched: true}}
+		g := &group{finding: len(out), host: f.Host, last: f.TS, count: 1}
 		open[key] = g
 		groups = append(groups, g)
 		out = append(out, f)
 	}
 	for _, g := range groups {
+		if g.quoted != nil {
+			out[g.finding].Matched = g.quoted.String()
+		}
 		if g.count > 1 {
 			f := &out[g.finding]
 			f.Title += fmt.Sprintf(", %d times within %s", g.count, span(g.last.Sub(f.TS)))

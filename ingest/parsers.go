@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"cmp"
 	"io"
-	"sort"
+	"math"
+	"slices"
 
 	"triage/collectors"
 	"triage/parsers/evtx"
@@ -79,7 +81,7 @@ func parseEVTX(src source) outcome {
 	h := r.Header()
 	o.Flags["dirty"], o.Flags["full"], o.Flags["no_crc"] = h.Dirty(), h.Full(), h.NoCRC()
 	o.Flags["header_crc_ok"] = h.CRCValid
-	var ids []int64
+	var ids recordRuns
 	for rec, err := range r.Records() {
 		if err != nil {
 			o.Errors = append(o.Errors, err.Error())
@@ -95,13 +97,13 @@ func parseEVTX(src source) outcome {
 		if rec.Recovered {
 			o.Recovered++
 		} else {
-			ids = append(ids, int64(rec.ID))
+			ids.add(int64(rec.ID))
 		}
 	}
 	st := r.Stats()
 	o.Flags["crc_errors"], o.Flags["chunks"], o.Flags["empty_chunks"] = st.CRCErrors, st.Chunks, st.EmptyChunks
 	o.Flags["bad_chunks"], o.Flags["truncated"] = st.BadChunks, st.Truncated
-	o.FirstRecord, o.LastRecord, o.MissingRecords = recordGaps(ids)
+	o.FirstRecord, o.LastRecord, o.MissingRecords = ids.gaps()
 	if len(o.Errors) > 0 {
 		o.Status = partial(o.Records)
 	}
@@ -183,20 +185,59 @@ func parseTextFile(src source) outcome {
 	return o
 }
 
-// recordGaps gives the id range of the live records and how many ids in it
-// are absent: a log that wraps keeps a contiguous range, so holes suggest
+// recordRuns are the ids of a log's live records as runs of consecutive
+// ids: a log holds its records in id order, wrapping once when full, so a
+// few runs stand for millions of records, where a list of the ids grew
+// with the log (50 MB for a 4 GiB one).
+type recordRuns struct {
+	runs []idRun
+	// merged is how many runs the last merge left, so that a log whose ids
+	// are all scattered merges at doubling lengths, not at every id.
+	merged int
+}
+
+type idRun struct{ lo, hi int64 }
+
+func (r *recordRuns) add(id int64) {
+	if n := len(r.runs); n > 0 && r.runs[n-1].hi < math.MaxInt64 && id == r.runs[n-1].hi+1 {
+		r.runs[n-1].hi = id
+		return
+	}
+	r.runs = append(r.runs, idRun{id, id})
+	if len(r.runs) >= 2*r.merged+mergeRuns {
+		r.merge()
+	}
+}
+
+// mergeRuns is how many runs are added before they are merged again.
+const mergeRuns = 4096
+
+// merge sorts the runs and joins those that overlap or touch.
+func (r *recordRuns) merge() {
+	slices.SortFunc(r.runs, func(a, b idRun) int { return cmp.Compare(a.lo, b.lo) })
+	out := r.runs[:0]
+	for _, run := range r.runs {
+		if n := len(out); n > 0 && (out[n-1].hi == math.MaxInt64 || run.lo <= out[n-1].hi+1) {
+			out[n-1].hi = max(out[n-1].hi, run.hi)
+			continue
+		}
+		out = append(out, run)
+	}
+	r.runs, r.merged = out, len(out)
+}
+
+// gaps gives the id range of the live records and how many ids in it are
+// absent: a log that wraps keeps a contiguous range, so holes suggest
 // records were removed.
-func recordGaps(ids []int64) (first, last *int64, missing int64) {
-	if len(ids) == 0 {
+func (r *recordRuns) gaps() (first, last *int64, missing int64) {
+	if len(r.runs) == 0 {
 		return nil, nil, 0
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	lo, hi := ids[0], ids[len(ids)-1]
-	distinct := int64(1)
-	for i := 1; i < len(ids); i++ {
-		if ids[i] != ids[i-1] {
-			distinct++
-		}
+	r.merge()
+	lo, hi := r.runs[0].lo, r.runs[len(r.runs)-1].hi
+	distinct := int64(0)
+	for _, run := range r.runs {
+		distinct += run.hi - run.lo + 1
 	}
 	return &lo, &hi, hi - lo + 1 - distinct
 }

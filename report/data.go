@@ -13,25 +13,28 @@ import (
 
 // data is everything the report shows, loaded once, in stable order.
 type data struct {
-	Generated    string
-	TZ           string
-	Run          runInfo
-	Hosts        []string
-	First, Last  string
-	Artifacts    []artifact
-	Findings     []finding
-	ByTechnique  []techniqueGroup
-	Severities   []severityCount
-	Incidents    []incidentView
-	Scripts      []script
-	ScriptsCut   int // scripts not listed (see maxScriptsShown)
-	Sessions     []session
-	SessionsCut  int // sessions not listed
-	Activity     chart
-	Heatmap      heatmap
-	AttackRows   []attackRow
-	Fleet        fleetView
-	Completeness completeness
+	Generated   string
+	TZ          string
+	Run         runInfo
+	Hosts       []string
+	First, Last string
+	Artifacts   []artifact
+	Findings    []finding
+	ByTechnique []techniqueGroup
+	Severities  []severityCount
+	Incidents   []incidentView
+	Scripts     []script
+	ScriptsCut  int // scripts not listed (see maxScriptsShown)
+	// ScriptFilesCut are the distinct script texts not saved in scripts/
+	// (see maxScriptFiles).
+	ScriptFilesCut int
+	Sessions       []session
+	SessionsCut    int // sessions not listed
+	Activity       chart
+	Heatmap        heatmap
+	AttackRows     []attackRow
+	Fleet          fleetView
+	Completeness   completeness
 	// Integrity lists the artifacts that changed during the run.
 	Integrity []integrityProblem
 	// Skipped lists the files not examined, at most maxSkippedShown of
@@ -537,7 +540,8 @@ func chain(fs []finding) []evidence {
 }
 
 // maxScriptsShown and maxSessionsShown bound the scripts and PowerShell
-// sessions the report lists; scripts/ and timeline.db hold every one.
+// sessions the report lists; timeline.db holds every one, scripts/ the
+// first maxScriptFiles texts.
 const (
 	maxScriptsShown  = 1000
 	maxSessionsShown = 1000
@@ -551,9 +555,15 @@ func loadScripts(db *sql.DB, d *data) error {
 	if err := db.QueryRow(q, args...).Scan(&total); err != nil {
 		return err
 	}
+	// scripts/ is the case's, whichever page lists them.
+	var texts int
+	if err := db.QueryRow(`SELECT count(DISTINCT sha256) FROM scripts`).Scan(&texts); err != nil {
+		return err
+	}
+	d.ScriptFilesCut = texts - min(texts, maxScriptFiles)
 	q, args = d.scoped(`SELECT host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts,
 		sha256, path FROM scripts WHERE 1`)
-	rows, err := db.Query(q+` ORDER BY host, first_ts, script_block_id LIMIT ?`, append(args, maxScriptsShown)...)
+	rows, err := db.Query(q+` ORDER BY `+scriptsOrder+` LIMIT ?`, append(args, maxScriptsShown)...)
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,12 @@ package report
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	csvpkg "encoding/csv"
+	"encoding/hex"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -278,5 +281,67 @@ func TestBanners(t *testing.T) {
 		if !strings.Contains(head, want) {
 			t.Errorf("the top of the report lacks %q", want)
 		}
+	}
+}
+
+// TestScriptFilesBounded: past maxScriptFiles distinct texts, scripts/
+// holds the first in the report's order, a text repeated counts once, and
+// the report says how many more texts there are.
+func TestScriptFilesBounded(t *testing.T) {
+	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const extra = 5
+	for i := 0; i < maxScriptFiles+extra; i++ {
+		text := fmt.Sprintf("Write-Output %d", i)
+		sum := sha256.Sum256([]byte(text))
+		// Block ids sort in reverse of i, so the order is the report's, not the ids'.
+		if _, err := tx.Exec(`INSERT INTO scripts (host, script_block_id, first_ts, last_ts, parts_expected, parts_found, sha256, text)
+			VALUES ('h', ?, '2024-01-01T00:00:00.0000000Z', '2024-01-01T00:00:00.0000000Z', 1, 1, ?, ?)`,
+			fmt.Sprintf("b%06d", maxScriptFiles+extra-i), hex.EncodeToString(sum[:]), text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO scripts (host, script_block_id, first_ts, last_ts, parts_expected, parts_found, sha256, text)
+		SELECT host, 'a-copy', first_ts, last_ts, parts_expected, parts_found, sha256, text FROM scripts WHERE script_block_id = 'b000001'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	written, err := Render(db, Options{OutDir: dir, ReportTime: reportTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := os.ReadDir(filepath.Join(dir, "scripts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != maxScriptFiles {
+		t.Errorf("scripts/ holds %d files, want %d", len(files), maxScriptFiles)
+	}
+	n := 0
+	for _, w := range written {
+		if strings.HasPrefix(w, "scripts/") {
+			n++
+		}
+	}
+	if n != maxScriptFiles {
+		t.Errorf("Render lists %d scripts, want %d", n, maxScriptFiles)
+	}
+	// The last block in the report's order is i = 0's.
+	first := sha256.Sum256([]byte("Write-Output 0"))
+	if _, err := os.Stat(filepath.Join(dir, "scripts", hex.EncodeToString(first[:])+".txt")); err == nil {
+		t.Error("the script last in the report's order was saved")
+	}
+	if html := read(t, filepath.Join(dir, "report.html")); !strings.Contains(html, fmt.Sprintf("(%d more texts are not saved as files)", extra)) {
+		t.Error("the report does not say how many texts are not saved")
 	}
 }

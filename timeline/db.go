@@ -108,6 +108,12 @@ func Create(path string) (*sql.DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// The cache was sized in pages of the default size when the connection
+	// opened; said again now, it is 64 MiB of the large pages, not 256.
+	if _, err := db.Exec("PRAGMA cache_size = -65536"); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if _, err := db.Exec(schemaSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("timeline: create schema: %w", err)

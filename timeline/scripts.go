@@ -21,38 +21,10 @@ type part struct {
 // reassembleScripts groups 4104 fragments by host and ScriptBlockId,
 // orders them by MessageNumber, drops identical copies of a part (the same
 // log seen in a shadow copy or Windows.old) and records the missing parts.
+// The fragments come sorted by block, so each block is written as soon as
+// its last fragment is read: what is held is one block's parts, not every
+// block's (a log of a million one-part blocks held them all before).
 func reassembleScripts(db *sql.DB) error {
-	rows, err := db.Query(`SELECT id, host, script_block_id, ts, data FROM events
-		WHERE source='evtx' AND event_id=4104 AND script_block_id != '' ORDER BY host, script_block_id, id`)
-	if err != nil {
-		return err
-	}
-	type key struct{ host, id string }
-	blocks := map[key][]part{}
-	var order []key
-	for rows.Next() {
-		var k key
-		var p part
-		var data string
-		if err := rows.Scan(&p.eventID, &k.host, &k.id, &p.ts, &data); err != nil {
-			rows.Close()
-			return err
-		}
-		var fields map[string]any
-		json.Unmarshal([]byte(data), &fields)
-		p.number, _ = strconv.Atoi(str(fields["MessageNumber"]))
-		p.total, _ = strconv.Atoi(str(fields["MessageTotal"]))
-		p.text = str(fields["ScriptBlockText"])
-		p.path = str(fields["Path"])
-		if _, seen := blocks[k]; !seen {
-			order = append(order, k)
-		}
-		blocks[k] = append(blocks[k], p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	tx, err := db.Begin()
 	if err != nil {
 		return err
@@ -62,25 +34,70 @@ func reassembleScripts(db *sql.DB) error {
 		tx.Rollback()
 		return err
 	}
-	stmt, err := tx.Prepare(`INSERT INTO scripts (host, script_block_id, first_ts, last_ts, parts_expected,
-		parts_found, missing_parts, sha256, text, path, event_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
+	if err := reassembleIn(tx); err != nil {
 		tx.Rollback()
 		return err
 	}
+	return tx.Commit()
+}
+
+// reassembleIn reads the fragments and inserts the blocks in one
+// transaction: its single connection steps the read while it inserts.
+func reassembleIn(tx *sql.Tx) error {
+	stmt, err := tx.Prepare(`INSERT INTO scripts (host, script_block_id, first_ts, last_ts, parts_expected,
+		parts_found, missing_parts, sha256, text, path, event_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
 	defer stmt.Close()
-	for _, k := range order {
-		s := assemble(blocks[k])
+	rows, err := tx.Query(`SELECT id, host, script_block_id, ts, data FROM events
+		WHERE source='evtx' AND event_id=4104 AND script_block_id != '' ORDER BY host, script_block_id, id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type key struct{ host, id string }
+	var block key
+	var parts []part
+	insert := func() error {
+		if len(parts) == 0 {
+			return nil
+		}
+		s := assemble(parts)
 		missing, _ := json.Marshal(s.missing)
 		ids, _ := json.Marshal(s.eventIDs)
 		sum := sha256.Sum256([]byte(s.text))
-		if _, err := stmt.Exec(k.host, k.id, s.first, s.last, s.expected, s.found, string(missing),
-			hex.EncodeToString(sum[:]), s.text, s.path, string(ids)); err != nil {
-			tx.Rollback()
+		_, err := stmt.Exec(block.host, block.id, s.first, s.last, s.expected, s.found, string(missing),
+			hex.EncodeToString(sum[:]), s.text, s.path, string(ids))
+		clear(parts)
+		parts = parts[:0]
+		return err
+	}
+	for rows.Next() {
+		var k key
+		var p part
+		var data string
+		if err := rows.Scan(&p.eventID, &k.host, &k.id, &p.ts, &data); err != nil {
 			return err
 		}
+		if k != block {
+			if err := insert(); err != nil {
+				return err
+			}
+			block = k
+		}
+		var fields map[string]any
+		json.Unmarshal([]byte(data), &fields)
+		p.number, _ = strconv.Atoi(str(fields["MessageNumber"]))
+		p.total, _ = strconv.Atoi(str(fields["MessageTotal"]))
+		p.text = str(fields["ScriptBlockText"])
+		p.path = str(fields["Path"])
+		parts = append(parts, p)
 	}
-	return tx.Commit()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return insert()
 }
 
 type assembled struct {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	_ "time/tzdata" // --tz works the same on a machine without a zoneinfo database
+
+	"triage/internal/gctune"
 )
 
 // Exit statuses, each listed with its meaning in exitStatuses.
@@ -77,6 +79,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "triage: hint: 'triage --help' lists the commands")
 		return exitUsage
 	}
+	gctune.SetBudget()
 	defer startProfile(stderr)()
 	return v.run(args[1:], stdout, stderr)
 }

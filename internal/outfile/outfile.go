@@ -15,12 +15,16 @@ import (
 // and renames it to path. On any error the temporary file is removed and
 // path is left as it was.
 func Write(path string, write func(io.Writer) error) error {
+	return writeFile(path, write, true)
+}
+
+func writeFile(path string, write func(io.Writer) error, sync bool) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	err = write(f)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -35,6 +39,31 @@ func Write(path string, write func(io.Writer) error) error {
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// Batch writes many small outputs of one folder as Write does, but makes
+// them durable together, in Sync: a sync per file was most of the time
+// writing a few hundred thousand scripts took. Until Sync returns, what the
+// batch wrote may not survive a crash, so nothing that vouches for the
+// files (the manifest) may be written before it.
+type Batch struct {
+	dir string
+}
+
+// NewBatch starts a batch of outputs written under dir.
+func NewBatch(dir string) *Batch { return &Batch{dir: dir} }
+
+// Write writes one output of the batch whole or not at all.
+func (b *Batch) Write(path string, write func(io.Writer) error) error {
+	return writeFile(path, write, !canSyncAll)
+}
+
+// Sync makes every file the batch wrote, and their names, durable.
+func (b *Batch) Sync() error {
+	if err := syncAll(b.dir); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Base(b.dir), err)
 	}
 	return nil
 }
