@@ -555,12 +555,17 @@ func loadScripts(db *sql.DB, d *data) error {
 	if err := db.QueryRow(q, args...).Scan(&total); err != nil {
 		return err
 	}
-	// scripts/ is the case's, whichever page lists them.
-	var texts int
-	if err := db.QueryRow(`SELECT count(DISTINCT sha256) FROM scripts`).Scan(&texts); err != nil {
-		return err
+	d.ScriptsCut = total - min(total, maxScriptsShown)
+	// Only a page that cuts its list says what scripts/ holds, which is
+	// the case's, whichever page lists them: the other pages skip a count
+	// over every script of the case.
+	if d.ScriptsCut > 0 {
+		var texts int
+		if err := db.QueryRow(`SELECT count(DISTINCT sha256) FROM scripts`).Scan(&texts); err != nil {
+			return err
+		}
+		d.ScriptFilesCut = texts - min(texts, maxScriptFiles)
 	}
-	d.ScriptFilesCut = texts - min(texts, maxScriptFiles)
 	q, args = d.scoped(`SELECT host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts,
 		sha256, path FROM scripts WHERE 1`)
 	rows, err := db.Query(q+` ORDER BY `+scriptsOrder+` LIMIT ?`, append(args, maxScriptsShown)...)
@@ -568,7 +573,6 @@ func loadScripts(db *sql.DB, d *data) error {
 		return err
 	}
 	defer rows.Close()
-	d.ScriptsCut = total - min(total, maxScriptsShown)
 	for rows.Next() {
 		var s script
 		if err := rows.Scan(&s.Host, &s.BlockID, &s.First, &s.Last, &s.Expected, &s.Found, &s.Missing, &s.SHA256, &s.Path); err != nil {

@@ -22,15 +22,16 @@ var caseTemplate string
 // process a quarter of a millisecond, the dump commands included.
 var tmpl = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"join":       strings.Join,
-		"short":      func(s string) string { return shortHash(s) },
-		"lines":      func(s string) int { return strings.Count(s, "\n") + 1 },
-		"hash":       compactHash,
-		"hashDigits": func() int { return compactHashDigits },
-		"path":       breakablePath,
-		"timeBreak":  timeBreak,
-		"fleetRows":  func() int { return fleetRowsShown },
-		"fleetLimit": func() int { return maxFleetValues },
+		"join":        strings.Join,
+		"short":       func(s string) string { return shortHash(s) },
+		"lines":       func(s string) int { return strings.Count(s, "\n") + 1 },
+		"hash":        compactHash,
+		"hashDigits":  func() int { return compactHashDigits },
+		"path":        breakablePath,
+		"timeBreak":   timeBreak,
+		"fleetRows":   func() int { return fleetRowsShown },
+		"fleetLimit":  func() int { return maxFleetValues },
+		"scriptFiles": func() int { return maxScriptFiles },
 	}).Parse(reportTemplate + strings.TrimSpace(sigmaTemplate) + strings.TrimSpace(caseTemplate)))
 })
 
