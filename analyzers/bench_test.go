@@ -73,7 +73,7 @@ func cpuSeconds() float64 {
 
 // syntheticTimeline writes a timeline of n events, one a second from
 // 2024-01-01 on host h, each set by fill, and returns it opened.
-func syntheticTimeline(b *testing.B, n int, fill func(i int, e *timeline.Event)) *sql.DB {
+func syntheticTimeline(b testing.TB, n int, fill func(i int, e *timeline.Event)) *sql.DB {
 	b.Helper()
 	db, err := timeline.Create(filepath.Join(b.TempDir(), "timeline.db"))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"runtime"
 	"strings"
 	"time"
 
@@ -71,14 +72,14 @@ func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error)
 	opens := map[openKey]*open{}
 	var groups []*open
 	correlator := sigma.NewCorrelator(rules.Collection)
-	err := scanSigmaEvents(ctx, in.db, rules.Set, func(e *Event, seen sigma.Fields, r *sigma.Rule) {
-		if correlator.Wants(r) {
-			correlator.Observe(r, e.TS, e.Host, e.ID, seen)
+	err := scanSigmaEvents(ctx, in.db, rules.Set, correlator.Wants, func(e *Event, h sigmaHit) {
+		r, matched := h.rule, h.matched
+		if h.fields != nil {
+			correlator.Observe(r, e.TS, e.Host, e.ID, h.fields)
 		}
 		if r.Suppressed() {
 			return // a correlation counts it without generate
 		}
-		matched := formatMatched(r.Matched(seen))
 		k := openKey{e.Host, r.ID + "\x00" + r.Path}
 		if g := opens[k]; g != nil && e.TS.Sub(g.last).Abs() <= in.Opts.IncidentWindow {
 			f := &out[g.finding]
@@ -309,38 +310,108 @@ func formatMatched(fvs []sigma.FieldValue) string {
 	return b.String()
 }
 
+// sigmaHit is a rule's match of an event, with what the analyzer keeps of
+// it: the matched values as a finding shows them and, for a rule whose
+// matches feed a correlation, the event's fields.
+type sigmaHit struct {
+	rule    *sigma.Rule
+	matched string
+	fields  sigma.Fields // nil unless keepFields(rule)
+}
+
 // scanSigmaEvents streams the event log records in id order and calls
-// hit for every rule that matches. One goroutine reads rows from SQLite
-// while the caller's decodes and matches them, a batch at a time, so the
-// two overlap; the batches in flight bound the memory. Only the records of
-// a channel and event id some rule reads, whose text holds a literal of
-// one of those rules, have their data decoded.
-func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, hit func(e *Event, seen sigma.Fields, r *sigma.Rule)) error {
+// hit for every rule that matches, in record order and in rule order
+// within a record. One goroutine reads rows from SQLite and workers, one
+// per processor, rule out, decode and match them a batch at a time, each
+// with a Matcher of its own; the batches are handed to hit in the order
+// they were read, so the result does not depend on the workers. The
+// batches in flight bound the memory. Only the records of a channel and
+// event id some rule reads, whose text holds a literal of one of those
+// rules, have their data decoded.
+func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, keepFields func(*sigma.Rule) bool, hit func(e *Event, h sigmaHit)) error {
 	defer gctune.Trade(gctune.Budget)() // rows are garbage once matched; the rules' heap stays marked
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []sigmaRow, 4)
+	workers := min(runtime.GOMAXPROCS(0), maxSigmaWorkers)
+	work := make(chan *sigmaBatch, workers)
+	inOrder := make(chan *sigmaBatch, 2*workers)
 	errc := make(chan error, 1)
 	go func() {
-		defer close(batches)
-		errc <- readSigmaRows(ctx, db, set, batches)
-	}()
-	// One map serves every row: no rule keeps an event's fields past its
-	// hit, and allocating a map per row was a fifth of the time.
-	f := sigma.Fields{}
-	for batch := range batches {
-		for i := range batch {
-			row := &batch[i]
-			e := &row.Event
-			f.Reset()
-			if err := decodeFlatJSON(e.data, f); err != nil {
-				continue // the timeline wrote it; a row it cannot read again is skipped, not fatal
+		defer close(inOrder)
+		defer close(work)
+		errc <- readSigmaRows(ctx, db, func(rows []sigmaRow) bool {
+			b := &sigmaBatch{rows: rows, done: make(chan struct{})}
+			for _, c := range []chan<- *sigmaBatch{inOrder, work} {
+				select {
+				case c <- b:
+				case <-ctx.Done():
+					return false
+				}
 			}
-			f.SystemFields(e.EventID, e.Channel, e.Provider, row.computer, e.Level, row.recordID)
-			set.Match(e.Channel, e.EventID, f, func(r *sigma.Rule, seen sigma.Fields) { hit(e, seen, r) })
+			return true
+		})
+	}()
+	for range workers {
+		go func() {
+			m := set.NewMatcher()
+			f := sigma.Fields{} // one map serves every row: allocating one per row was a fifth of the time
+			for b := range work {
+				b.match(m, f, keepFields)
+				close(b.done)
+			}
+		}()
+	}
+	for b := range inOrder {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			<-errc // the reader stops at its next batch
+			return ctx.Err()
+		}
+		for _, h := range b.hits {
+			hit(&b.rows[h.row].Event, h.sigmaHit)
 		}
 	}
 	return <-errc
+}
+
+// maxSigmaWorkers bounds the matching goroutines.
+const maxSigmaWorkers = 4
+
+// sigmaBatch is rows read together, matched by one worker.
+type sigmaBatch struct {
+	rows []sigmaRow
+	hits []sigmaRowHit
+	done chan struct{} // closed once hits is complete
+}
+
+type sigmaRowHit struct {
+	row int
+	sigmaHit
+}
+
+// match fills b.hits using m and f, which are the calling worker's.
+func (b *sigmaBatch) match(m *sigma.Matcher, f sigma.Fields, keepFields func(*sigma.Rule) bool) {
+	for i := range b.rows {
+		row := &b.rows[i]
+		e := &row.Event
+		if !m.MayMatchJSON(e.Channel, e.EventID, e.data, e.Provider, row.computer, e.Level, row.recordID) {
+			continue // no rule reads it, or none of their literals is in its text
+		}
+		f.Reset()
+		if err := decodeFlatJSON(e.data, f); err != nil {
+			continue // the timeline wrote it; a row it cannot read again is skipped, not fatal
+		}
+		f.SystemFields(e.EventID, e.Channel, e.Provider, row.computer, e.Level, row.recordID)
+		e.TS, _ = timeline.ParseTime(row.ts)
+		m.Match(e.Channel, e.EventID, f, func(r *sigma.Rule, seen sigma.Fields) {
+			h := sigmaRowHit{row: i, sigmaHit: sigmaHit{rule: r, matched: formatMatched(r.Matched(seen))}}
+			if keepFields(r) {
+				h.fields = seen.Clone()
+			}
+			b.hits = append(b.hits, h)
+		})
+	}
 }
 
 // sigmaRow is an event row and the columns only the rules read.
@@ -351,7 +422,7 @@ type sigmaRow struct {
 	ts       string
 }
 
-const sigmaBatch = 512
+const sigmaBatchRows = 512
 
 // sigmaColumns are the columns readSigmaRows reads, in the order
 // sigmaRow.fill takes them.
@@ -362,16 +433,16 @@ const sigmaIntColumns = 5 // the first five
 
 var sigmaColumnNames = strings.Split(strings.Join(strings.Fields(sigmaColumns), ""), ",")
 
-// readSigmaRows sends the rows in batches, read at the driver's level
-// (timeline.QueryDriver). The unary + keeps SQLite off the (source,
-// event_id) index, which made it sort every row, data and all, before the
-// first came back.
-func readSigmaRows(ctx context.Context, db *sql.DB, set *sigma.RuleSet, out chan<- []sigmaRow) error {
+// readSigmaRows hands the rows to send in batches, read at the driver's
+// level (timeline.QueryDriver), until send returns false. The unary +
+// keeps SQLite off the (source, event_id) index, which made it sort every
+// row, data and all, before the first came back.
+func readSigmaRows(ctx context.Context, db *sql.DB, send func([]sigmaRow) bool) error {
 	query := `SELECT ` + sigmaColumns + ` FROM events WHERE +source='evtx' ORDER BY id`
 	return timeline.QueryDriver(ctx, db, query, nil, func(rows driver.Rows) error {
 		dest := make([]driver.Value, len(rows.Columns()))
-		batch := make([]sigmaRow, 0, sigmaBatch)
-		for n := 0; ; n++ {
+		batch := make([]sigmaRow, 0, sigmaBatchRows)
+		for {
 			if err := rows.Next(dest); err == io.EOF {
 				break
 			} else if err != nil {
@@ -381,25 +452,15 @@ func readSigmaRows(ctx context.Context, db *sql.DB, set *sigma.RuleSet, out chan
 			if err := r.fill(dest); err != nil {
 				return err
 			}
-			e := &r.Event
-			if !set.MayMatchJSON(e.Channel, e.EventID, e.data, e.Provider, r.computer, e.Level, r.recordID) {
-				continue // no rule reads it, or none of their literals is in its text
-			}
-			e.TS, _ = timeline.ParseTime(r.ts)
-			if batch = append(batch, r); len(batch) == sigmaBatch {
-				select {
-				case out <- batch:
-				case <-ctx.Done():
+			if batch = append(batch, r); len(batch) == sigmaBatchRows {
+				if !send(batch) {
 					return ctx.Err()
 				}
-				batch = make([]sigmaRow, 0, sigmaBatch)
-			}
-			if n%65536 == 0 && ctx.Err() != nil {
-				return ctx.Err()
+				batch = make([]sigmaRow, 0, sigmaBatchRows)
 			}
 		}
-		if len(batch) > 0 {
-			out <- batch
+		if len(batch) > 0 && !send(batch) {
+			return ctx.Err()
 		}
 		return nil
 	})

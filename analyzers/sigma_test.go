@@ -2,7 +2,9 @@ package analyzers
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +85,42 @@ func TestSigmaFindings(t *testing.T) {
 	db.QueryRow(`SELECT count(*) FROM finding_evidence fe JOIN findings f ON f.id = fe.finding_id WHERE f.analyzer = 'sigma'`).Scan(&evidence)
 	if evidence != 3 {
 		t.Errorf("evidence rows %d, want 3", evidence)
+	}
+}
+
+// The scan's workers match batches in any order; the hits must come in
+// record order whatever their number.
+func TestSigmaScanOrderIndependentOfWorkers(t *testing.T) {
+	ps := `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`
+	const n = 5000 // some batches
+	db := syntheticTimeline(t, n, func(i int, e *timeline.Event) {
+		e.EventID, e.Channel, e.Provider = 4688, "Security", "Microsoft-Windows-Security-Auditing"
+		cmd := "powershell -nop"
+		if i%7 == 0 || i%13 == 0 {
+			cmd = fmt.Sprintf("powershell -enc SQBFAFgA%d", i%5)
+		}
+		e.Data = map[string]any{"NewProcessName": ps, "CommandLine": cmd, "NewProcessId": "0x10"}
+	})
+	defer db.Close()
+	c := &sigma.Collection{}
+	c.Add("enc.yml", []byte(encodedPowerShellRule), sigma.LoadOptions{})
+	set := NewSigmaRules(nil, c, sigma.Selection{}).Set
+	scan := func(procs int) []string {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var got []string
+		err := scanSigmaEvents(context.Background(), db, set, func(*sigma.Rule) bool { return true }, func(e *Event, h sigmaHit) {
+			got = append(got, fmt.Sprintf("%d %s %s %d", e.ID, h.rule.ID, h.matched, len(h.fields["CommandLine"])))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	one, four := scan(1), scan(4)
+	if want := n/7 + n/13 - n/91 + 1; len(one) != want {
+		t.Fatalf("%d hits, want %d", len(one), want)
+	}
+	if strings.Join(one, "\n") != strings.Join(four, "\n") {
+		t.Error("the hits of four workers differ from one's")
 	}
 }

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // automaton is an Aho–Corasick matcher over bytes: it finds every
-// occurrence of any of its needles in one pass over a text.
+// occurrence of any of its needles in one pass over a text. Goroutines
+// may scan with one automaton at once: the trie never changes once built,
+// and the table is built once and then only read.
 //
 // The root's transitions are a dense table, the rest sorted edge lists:
 // most states below the root have a single edge, and a dense table per
@@ -22,14 +26,21 @@ type automaton struct {
 	needle []int32 // needle ending at the state, -1 if none
 
 	// The transition table, once it pays for itself (buildTable).
+	table   atomic.Pointer[transitions]
+	scanned atomic.Int64 // bytes scanned without the table
+	tableAt int64        // the table's entries: when scanned passes them, it is built; -1 for never
+	build   sync.Mutex   // one goroutine builds the table
+}
+
+// transitions is an automaton's table: every state's next state on every
+// byte class.
+type transitions struct {
 	class   [256]uint8
-	classes int
+	classes int32
 	// state*classes + class → next state*classes, complemented (negative)
 	// when a needle ends at the next state: the scan multiplies nothing
 	// and learns of an output from the entry it loaded anyway.
-	table   []int32
-	scanned int // bytes scanned without the table; -1 once built or never to be
-	tableAt int // the table's entries: when scanned passes them, it is built
+	next []int32
 }
 
 func newAutomaton(needles []string) *automaton {
@@ -104,9 +115,7 @@ func newAutomaton(needles []string) *automaton {
 	for e := a.first[0]; e < a.first[1]; e++ {
 		a.root[a.edgeB[e]] = a.edgeN[e]
 	}
-	if a.tableAt = a.tableEntries(); a.tableAt < 0 {
-		a.scanned = -1
-	}
+	a.tableAt = a.tableEntries()
 	// Breadth-first, so every state's fail target is done before it.
 	queue := make([]int32, 0, states)
 	for e := a.first[0]; e < a.first[1]; e++ {
@@ -129,18 +138,6 @@ func newAutomaton(needles []string) *automaton {
 	return a
 }
 
-// newFixedAutomaton is an automaton that never changes once built, so
-// that several goroutines may scan with it: its table, if it has one, is
-// built at once.
-func newFixedAutomaton(needles []string) *automaton {
-	a := newAutomaton(needles)
-	if a.scanned >= 0 {
-		a.scanned = -1
-		a.buildTable()
-	}
-	return a
-}
-
 // containsAny reports whether lowered text holds any needle.
 func (a *automaton) containsAny(text string) bool {
 	found := false
@@ -152,7 +149,7 @@ func (a *automaton) containsAny(text string) bool {
 // automaton past it keeps stepping along its edge lists. A table much
 // larger than the processor's cache is no faster: on the million-event
 // benchmark, tables of 20 MiB scanned at the speed of the edge lists.
-const maxTableEntries = 1 << 18
+const maxTableEntries = 1 << 20
 
 // buildTable computes every state's next state on every byte class, so
 // that the scan is one table lookup a byte: bytes no needle has are one
@@ -162,21 +159,23 @@ const maxTableEntries = 1 << 18
 // builds it once it has scanned as many bytes as the table has entries:
 // a few events never pay for it, a million do.
 func (a *automaton) buildTable() {
-	var class [256]uint8
+	a.build.Lock()
+	defer a.build.Unlock()
+	if a.table.Load() != nil || a.tableAt < 0 {
+		return
+	}
+	t := &transitions{}
 	var rep [256]byte // the byte of each class
 	classes := 1
 	for _, c := range a.edgeB {
-		if class[c] == 0 {
-			if classes == 256 || 'A' <= c && c <= 'Z' {
-				return // needles are lowered; keep to the edge lists otherwise
-			}
-			class[c] = uint8(classes)
+		if t.class[c] == 0 {
+			t.class[c] = uint8(classes)
 			rep[classes] = c
 			classes++
 		}
 	}
 	for c := 'A'; c <= 'Z'; c++ {
-		class[c] = class[c+'a'-'A']
+		t.class[c] = t.class[c+'a'-'A']
 	}
 	states := len(a.fail)
 	table := make([]int32, states*classes)
@@ -194,7 +193,7 @@ func (a *automaton) buildTable() {
 		row := table[int(s)*classes : int(s+1)*classes]
 		copy(row, table[int(a.fail[s])*classes:])
 		for e := a.first[s]; e < a.first[s+1]; e++ {
-			row[class[a.edgeB[e]]] = a.edgeN[e]
+			row[t.class[a.edgeB[e]]] = a.edgeN[e]
 			queue = append(queue, a.edgeN[e])
 		}
 		output[s] = a.needle[s] >= 0 || a.dict[s] != 0
@@ -204,22 +203,26 @@ func (a *automaton) buildTable() {
 			table[i] = ^table[i]
 		}
 	}
-	a.class, a.classes, a.table = class, classes, table
+	t.classes, t.next = int32(classes), table
+	a.table.Store(t)
 }
 
 // tableEntries is the size buildTable would give the table, or -1 when it
-// would not build one.
-func (a *automaton) tableEntries() int {
+// is not to build one: too large, or needles not lowered.
+func (a *automaton) tableEntries() int64 {
 	var seen [256]bool
 	classes := 1
 	for _, c := range a.edgeB {
+		if 'A' <= c && c <= 'Z' {
+			return -1
+		}
 		if !seen[c] {
 			seen[c] = true
 			classes++
 		}
 	}
 	if n := len(a.fail) * classes; classes <= 256 && n <= maxTableEntries {
-		return n
+		return int64(n)
 	}
 	return -1
 }
@@ -271,16 +274,15 @@ func lower[T ~string | ~[]byte](text T) T {
 
 // find calls fn with the needle index of every occurrence in text.
 func findIn[T ~string | ~[]byte](a *automaton, text T, fold bool, fn func(needle int)) {
-	if a.scanned >= 0 {
-		if a.scanned += len(text); a.scanned > a.tableAt {
-			a.scanned = -1
-			a.buildTable()
-		}
+	t := a.table.Load()
+	if t == nil && a.tableAt >= 0 && a.scanned.Add(int64(len(text))) > a.tableAt {
+		a.buildTable()
+		t = a.table.Load()
 	}
-	if a.table != nil {
+	if t != nil {
 		// The table folds ASCII letters; text that must not be folded
 		// has been lowered already, so folding it changes nothing.
-		findTableIn(a, text, fn)
+		findTableIn(a, t, text, fn)
 		return
 	}
 	s := int32(0)
@@ -308,9 +310,9 @@ func findIn[T ~string | ~[]byte](a *automaton, text T, fold bool, fn func(needle
 	}
 }
 
-func findTableIn[T ~string | ~[]byte](a *automaton, text T, fn func(needle int)) {
+func findTableIn[T ~string | ~[]byte](a *automaton, t *transitions, text T, fn func(needle int)) {
 	s := int32(0) // the state times the classes
-	classes, table, class := int32(a.classes), a.table, &a.class
+	classes, table, class := t.classes, t.next, &t.class
 	for i := 0; i < len(text); i++ {
 		if s = table[s+int32(class[text[i]])]; s >= 0 {
 			continue

@@ -19,8 +19,9 @@ type RuleSet struct {
 	nMerged int
 	shared  map[string]*bucket // buckets by their rule lists: keys meeting the same rules share one
 	index   map[*Rule]int
-	mu      sync.Mutex      // guards building buckets and shared, so Wants and MayMatchJSON may run beside Match
-	views   [viewCount]view // Match's, reused from event to event
+	mu      sync.Mutex // guards building buckets, shared and nGates, so that Matchers may run at once
+	nGates  int        // the gates of the buckets built, numbered for the Matchers' counts
+	own     *Matcher   // RuleSet.Match's and MayMatchJSON's
 }
 
 type sourceKey struct {
@@ -118,6 +119,14 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 			b = nil
 		} else {
 			b.raw = newRawFilter(b)
+			for _, p := range b.pre {
+				if p != nil {
+					s.number(&p.gates)
+				}
+			}
+			if b.raw != nil {
+				s.number(&b.raw.gates)
+			}
 		}
 		if len(s.shared) < maxMergedBuckets {
 			s.shared[string(sig)] = b
@@ -136,11 +145,59 @@ func (s *RuleSet) Wants(channel string, eventID int) bool {
 	return s.bucket(channel, eventID) != nil
 }
 
-// Match calls hit for every rule that matches the event, in rule order
-// within each view, with the fields the rule saw. Match is for one
-// goroutine at a time; Wants may be called from another meanwhile.
+// number gives g the index of its counts in every Matcher; s.mu is held.
+func (s *RuleSet) number(g *gates) {
+	g.id = s.nGates
+	s.nGates++
+}
+
+// Matcher matches events against a RuleSet on one goroutine: the counts
+// and buffers that matching changes are its own, the rules and the
+// buckets the set's, so that goroutines may match at once, each with a
+// Matcher of its own.
+type Matcher struct {
+	set    *RuleSet
+	views  [viewCount]view // reused from event to event
+	counts []*gateCount    // by gates id, made as their buckets are met
+}
+
+// NewMatcher returns a Matcher of s for one goroutine.
+func (s *RuleSet) NewMatcher() *Matcher { return &Matcher{set: s} }
+
+func (m *Matcher) count(g *gates) *gateCount {
+	if g.id >= len(m.counts) {
+		m.counts = append(m.counts, make([]*gateCount, g.id+1-len(m.counts))...)
+	}
+	c := m.counts[g.id]
+	if c == nil {
+		c = newGateCount(g)
+		m.counts[g.id] = c
+	}
+	return c
+}
+
+// Match is a Matcher's Match on the set's own Matcher; it and
+// MayMatchJSON are for one goroutine at a time.
 func (s *RuleSet) Match(channel string, eventID int, f Fields, hit func(r *Rule, seen Fields)) {
-	b := s.bucket(channel, eventID)
+	s.matcher().Match(channel, eventID, f, hit)
+}
+
+// MayMatchJSON is a Matcher's MayMatchJSON on the set's own Matcher.
+func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, computer string, level int, recordID int64) bool {
+	return s.matcher().MayMatchJSON(channel, eventID, data, provider, computer, level, recordID)
+}
+
+func (s *RuleSet) matcher() *Matcher {
+	if s.own == nil {
+		s.own = s.NewMatcher()
+	}
+	return s.own
+}
+
+// Match calls hit for every rule that matches the event, in rule order
+// within each view, with the fields the rule saw.
+func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule, seen Fields)) {
+	b := m.set.bucket(channel, eventID)
 	if b == nil {
 		return
 	}
@@ -153,9 +210,10 @@ func (s *RuleSet) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 		if v == View4688AsSysmon {
 			vf = sysmonView4688(f)
 		}
-		ev := &s.views[v]
+		ev := &m.views[v]
 		ev.reset(vf)
-		b.pre[v].candidates(ev, func(i int) {
+		p := b.pre[v]
+		p.candidates(m.count(&p.gates), ev, func(i int) {
 			r := rules[i]
 			if r.match(ev) {
 				hit(r, vf)

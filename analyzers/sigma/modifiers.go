@@ -294,7 +294,7 @@ func mergeContains(tests []test) []test {
 }
 
 func (t *containsAnyTest) match(_ *view, _, lows []string) bool {
-	t.once.Do(func() { t.auto = newFixedAutomaton(t.needles) })
+	t.once.Do(func() { t.auto = newAutomaton(t.needles) })
 	for _, s := range lows {
 		if t.beyondASCII && isASCII(s) {
 			continue

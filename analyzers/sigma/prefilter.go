@@ -26,8 +26,7 @@ type prefilter struct {
 	keyword    int
 	fieldIndex map[string]int
 	reqs       []slotReq // per slot
-	count      gateCount
-	scratch    []int32
+	gates      gates
 }
 
 // A slot is one literal set of one AND-group: the group is possible once
@@ -45,12 +44,19 @@ type gateShape struct {
 	ruleNeed    []int32 // per rule, its clauses
 }
 
-// gateCount counts, event by event, the slots filled per group and the
-// clauses holding per rule; the generations spare clearing the counts
-// between events.
-type gateCount struct {
+// gates is how a filter's slots make its rules possible; fixed once the
+// filter is built.
+type gates struct {
 	gateShape
-	need      []int32 // per group, its slots
+	need []int32 // per group, its slots
+	id   int     // the index of its counts in a Matcher
+}
+
+// gateCount counts, event by event, the slots of gates filled per group
+// and the clauses holding per rule; the generations spare clearing the
+// counts between events. A count is one goroutine's (Matcher).
+type gateCount struct {
+	*gates
 	slotGen   []uint32
 	groupGen  []uint32
 	groupLeft []int32
@@ -58,13 +64,14 @@ type gateCount struct {
 	ruleGen   []uint32
 	ruleLeft  []int32
 	gen       uint32
+	hits      []int32 // the event's rules, reused
 }
 
-func newGateCount(shape gateShape, need []int32) gateCount {
-	return gateCount{gateShape: shape, need: need, slotGen: make([]uint32, len(shape.slotGroup)),
-		groupGen: make([]uint32, len(need)), groupLeft: make([]int32, len(need)),
-		clauseGen: make([]uint32, len(shape.clauseRule)),
-		ruleGen:   make([]uint32, len(shape.ruleNeed)), ruleLeft: make([]int32, len(shape.ruleNeed))}
+func newGateCount(g *gates) *gateCount {
+	return &gateCount{gates: g, slotGen: make([]uint32, len(g.slotGroup)),
+		groupGen: make([]uint32, len(g.need)), groupLeft: make([]int32, len(g.need)),
+		clauseGen: make([]uint32, len(g.clauseRule)),
+		ruleGen:   make([]uint32, len(g.ruleNeed)), ruleLeft: make([]int32, len(g.ruleNeed))}
 }
 
 // next starts an event.
@@ -303,7 +310,7 @@ func newPrefilter(rules []*Rule) *prefilter {
 			}
 		}
 	}
-	p.count = newGateCount(gateShape{slotGroup, groupClause, clauseRule, ruleNeed}, need)
+	p.gates = gates{gateShape: gateShape{slotGroup, groupClause, clauseRule, ruleNeed}, need: need}
 	byField := map[string]map[string][]int32{}
 	for sl, q := range p.reqs {
 		nr := byField[q.field]
@@ -400,13 +407,13 @@ func groupReqs(g []*item, freq literalFreq) []slotReq {
 
 // candidates calls fn with the index of every rule the event may match,
 // in increasing order.
-func (p *prefilter) candidates(ev *view, fn func(int)) {
-	p.count.next()
-	hits := append(p.scratch[:0], p.ungated...)
+func (p *prefilter) candidates(c *gateCount, ev *view, fn func(int)) {
+	c.next()
+	hits := append(c.hits[:0], p.ungated...)
 	if p.keyword < 0 {
 		for fi, f := range p.fields {
 			for _, s := range ev.f[f] {
-				p.find(fi, s, &hits)
+				p.find(c, fi, s, &hits)
 			}
 		}
 	} else {
@@ -418,22 +425,22 @@ func (p *prefilter) candidates(ev *view, fn func(int)) {
 				fi = p.keyword
 			}
 			for _, s := range vals {
-				p.find(fi, s, &hits)
+				p.find(c, fi, s, &hits)
 			}
 		}
 	}
 	if len(hits) > len(p.ungated) {
 		slices.Sort(hits)
 	}
-	p.scratch = hits
+	c.hits = hits
 	for _, i := range hits {
 		fn(int(i))
 	}
 }
 
-func (p *prefilter) find(fi int, s string, hits *[]int32) {
+func (p *prefilter) find(c *gateCount, fi int, s string, hits *[]int32) {
 	slotsOf := p.slotsOf[fi]
 	p.autos[fi].findFolded(s, func(needle int) {
-		*hits = p.count.fill(slotsOf[needle], *hits)
+		*hits = c.fill(slotsOf[needle], *hits)
 	})
 }

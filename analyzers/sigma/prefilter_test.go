@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"triage/internal/testcorpus"
@@ -136,6 +137,46 @@ func TestPrefilterAgreesWithEveryRule(t *testing.T) {
 	t.Logf("%d events, %d hits agree", len(events), hits)
 }
 
+// TestMatchersAtOnce: Matchers of one rule set, matching at once on
+// goroutines of their own while the set's buckets and the automata's
+// tables are built under them, each find what one Matcher alone finds.
+func TestMatchersAtOnce(t *testing.T) {
+	c := Load(windowsRulePaths(t), LoadOptions{})
+	events := regressionEvents(t)
+	hitsOf := func(m *Matcher, e testEvent) string {
+		var b strings.Builder
+		m.Match(e.channel, e.id, e.f, func(r *Rule, _ Fields) { b.WriteString(r.Path + "\n") })
+		for _, d := range e.data {
+			fmt.Fprintf(&b, "%v", m.MayMatchJSON(e.channel, e.id, d, e.f["Provider_Name"][0], e.f["Computer"][0], 4, 1))
+		}
+		return b.String()
+	}
+	alone := NewRuleSet(c.Rules).NewMatcher()
+	want := make([]string, len(events))
+	for i, e := range events {
+		want[i] = hitsOf(alone, e)
+	}
+	rs := NewRuleSet(c.Rules)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := rs.NewMatcher()
+			for pass := range 3 { // past the bytes that build the tables
+				for i := range events {
+					i := (i + g*len(events)/4) % len(events) // each goroutine from elsewhere
+					if got := hitsOf(m, events[i]); got != want[i] {
+						t.Errorf("goroutine %d, pass %d, event %d: %q, alone %q", g, pass, i, got, want[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func containsInt(l []int, v int) bool {
 	for _, x := range l {
 		if x == v {
@@ -160,12 +201,13 @@ func TestAutomatonFindsEveryOccurrence(t *testing.T) {
 	}
 	for _, table := range []bool{false, true} {
 		a := newAutomaton(needles)
-		a.scanned = -1 // not by the scanned bytes: the case says which
 		if table {
 			a.buildTable()
-			if a.table == nil {
+			if a.table.Load() == nil {
 				t.Fatal("no table built")
 			}
+		} else {
+			a.tableAt = -1 // not by the scanned bytes: the case says which
 		}
 		for _, text := range texts {
 			got := map[string]int{}
@@ -181,10 +223,10 @@ func TestAutomatonFindsEveryOccurrence(t *testing.T) {
 	// The table is built once the automaton has scanned as many bytes as
 	// it has entries.
 	a := newAutomaton(needles)
-	for i := 0; a.table == nil && i <= a.tableAt; i++ {
+	for i := int64(0); a.table.Load() == nil && i <= a.tableAt; i++ {
 		a.findFolded("x", func(int) {})
 	}
-	if a.table == nil {
+	if a.table.Load() == nil {
 		t.Error("the table is never built")
 	}
 }

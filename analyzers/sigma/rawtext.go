@@ -21,11 +21,10 @@ import (
 // holds). It counts the prefilter's slots as the prefilter does, on its
 // own counts.
 type rawFilter struct {
-	data    *automaton
-	dataOf  [][]int32 // per needle of data, the slots it fills
-	sys     []sysNeedles
-	count   gateCount
-	scratch []int32
+	data   *automaton
+	dataOf [][]int32 // per needle of data, the slots it fills
+	sys    []sysNeedles
+	gates  gates
 }
 
 type sysNeedles struct {
@@ -33,10 +32,6 @@ type sysNeedles struct {
 	auto   *automaton
 	slotOf [][]int32
 }
-
-// The rawFilter's automata are its own, not the prefilter's, so that
-// MayMatchJSON may run on another goroutine than Match: an automaton
-// builds its table as it scans.
 
 // systemNames are the System fields in the order MayMatchJSON lists their
 // values.
@@ -56,7 +51,7 @@ func newRawFilter(b *bucket) *rawFilter {
 	}
 	// A slot with a literal the text may not show is left out of its
 	// group: the group needs one fewer.
-	need := slices.Clone(p.count.need)
+	need := slices.Clone(p.gates.need)
 	data := map[string][]int32{}
 	sys := map[int]map[string][]int32{}
 	add := func(m map[string][]int32, n string, sl int32) {
@@ -88,7 +83,7 @@ func newRawFilter(b *bucket) *rawFilter {
 			pieces = append(pieces, piece)
 		}
 		if pieces == nil {
-			if need[p.count.slotGroup[sl]]--; need[p.count.slotGroup[sl]] == 0 {
+			if need[p.gates.slotGroup[sl]]--; need[p.gates.slotGroup[sl]] == 0 {
 				return nil
 			}
 			continue
@@ -102,7 +97,7 @@ func newRawFilter(b *bucket) *rawFilter {
 			}
 		}
 	}
-	rf := &rawFilter{count: newGateCount(p.count.gateShape, need)}
+	rf := &rawFilter{gates: gates{gateShape: p.gates.gateShape, need: need}}
 	needles, slots := sortedNeedles(data)
 	rf.data, rf.dataOf = newAutomaton(needles), slots
 	for i := -1; i < len(systemNames); i++ {
@@ -149,10 +144,8 @@ func longestEscapedPiece(n string) string {
 // object of strings), and its System values. False means that no rule
 // matches it, so it need not be decoded; true, that it must be decoded
 // and matched. The System values are those SystemFields adds.
-// MayMatchJSON is for one goroutine at a time, which may be another than
-// the one calling Match.
-func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, computer string, level int, recordID int64) bool {
-	b := s.bucket(channel, eventID)
+func (m *Matcher) MayMatchJSON(channel string, eventID int, data, provider, computer string, level int, recordID int64) bool {
+	b := m.set.bucket(channel, eventID)
 	if b == nil {
 		return false
 	}
@@ -160,10 +153,11 @@ func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, comp
 		return true
 	}
 	rf := b.raw
-	rf.count.next()
-	hits := rf.scratch[:0]
+	c := m.count(&rf.gates)
+	c.next()
+	hits := c.hits[:0]
 	rf.data.findFolded(data, func(needle int) {
-		hits = rf.count.fill(rf.dataOf[needle], hits)
+		hits = c.fill(rf.dataOf[needle], hits)
 	})
 	if len(rf.sys) > 0 && len(hits) == 0 {
 		sys := [...]string{strconv.Itoa(eventID), channel, provider, computer, strconv.Itoa(level), strconv.FormatInt(recordID, 10)}
@@ -171,13 +165,13 @@ func (s *RuleSet) MayMatchJSON(channel string, eventID int, data, provider, comp
 			for i, v := range sys {
 				if sn.value == i || sn.value < 0 {
 					sn.auto.findFolded(v, func(needle int) {
-						hits = rf.count.fill(sn.slotOf[needle], hits)
+						hits = c.fill(sn.slotOf[needle], hits)
 					})
 				}
 			}
 		}
 	}
-	rf.scratch = hits
+	c.hits = hits
 	return len(hits) > 0
 }
 

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unsafe"
@@ -127,6 +128,17 @@ func (f Fields) Reset() {
 		}
 		f[k] = v[:0]
 	}
+}
+
+// Clone copies f's values, for keeping past a Reset.
+func (f Fields) Clone() Fields {
+	c := make(Fields, len(f))
+	for k, v := range f {
+		if len(v) > 0 {
+			c[k] = slices.Clone(v)
+		}
+	}
+	return c
 }
 
 func allDigits(s string) bool {
