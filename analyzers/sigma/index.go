@@ -12,14 +12,14 @@ type RuleSet struct {
 	byKey   map[sourceKey][]entry // exact channel and event id
 	byChan  map[string][]entry    // every event of a channel
 	anyChan []entry               // every Windows event
-	// merged is the three merged, per key seen (sourceKey → *bucket): the
-	// two goroutines of a scan look up a bucket per event each, and
-	// taking a lock for it was a fifth of MayMatchJSON.
+	// merged is the three merged, per key seen (sourceKey → *bucket): a
+	// scan's workers look up a bucket per event and Match, and taking a
+	// lock for it was a fifth of MayMatchJSON.
 	merged  sync.Map
 	nMerged int
-	shared  map[string]*bucket // buckets by their rule lists: keys meeting the same rules share one
+	shared  map[string]*sharedBucket // buckets by their rule lists: keys meeting the same rules share one
 	index   map[*Rule]int
-	mu      sync.Mutex // guards building buckets, shared and nGates, so that Matchers may run at once
+	mu      sync.Mutex // guards nMerged, shared and nGates, so that Matchers may run at once
 	nGates  int        // the gates of the buckets built, numbered for the Matchers' counts
 	own     *Matcher   // RuleSet.Match's and MayMatchJSON's
 }
@@ -51,7 +51,7 @@ const maxMergedBuckets = 4096
 // NewRuleSet indexes rules; the order of rules is the order of matches.
 func NewRuleSet(rules []*Rule) *RuleSet {
 	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{},
-		shared: map[string]*bucket{}, index: map[*Rule]int{}}
+		shared: map[string]*sharedBucket{}, index: map[*Rule]int{}}
 	for i, r := range rules {
 		s.index[r] = i
 		for _, src := range r.Sources {
@@ -80,61 +80,77 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 	if b, ok := s.merged.Load(k); ok {
 		return b.(*bucket)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b, ok := s.merged.Load(k); ok {
-		return b.(*bucket)
-	}
-	b := &bucket{}
+	views := [viewCount][]*Rule{}
 	seen := map[entry]bool{}
 	for _, list := range [][]entry{s.byKey[k], s.byChan[channel], s.anyChan} {
 		for _, e := range list {
 			if !seen[e] {
 				seen[e] = true
-				b.views[e.view] = append(b.views[e.view], e.rule)
+				views[e.view] = append(views[e.view], e.rule)
 			}
 		}
 	}
 	// Every Security event id meets the same service rules, and every key
 	// the product-only rules: the rule lists repeat, and so can the bucket.
 	var sig []byte
-	for v := range b.views {
+	for v := range views {
 		sig = append(sig, byte(v), ':')
-		for _, r := range b.views[v] {
+		for _, r := range views[v] {
 			sig = strconv.AppendInt(sig, int64(s.index[r]), 10)
 			sig = append(sig, ',')
 		}
 	}
-	if shared, ok := s.shared[string(sig)]; ok {
-		b = shared
-	} else {
-		empty := true
-		for v := range b.views {
-			if len(b.views[v]) > 0 {
-				b.pre[v] = newPrefilter(b.views[v])
-				empty = false
-			}
-		}
-		if empty {
-			b = nil
-		} else {
-			b.raw = newRawFilter(b)
-			for _, p := range b.pre {
-				if p != nil {
-					s.number(&p.gates)
-				}
-			}
-			if b.raw != nil {
-				s.number(&b.raw.gates)
-			}
-		}
+	s.mu.Lock()
+	sb := s.shared[string(sig)]
+	if sb == nil {
+		sb = &sharedBucket{}
 		if len(s.shared) < maxMergedBuckets {
-			s.shared[string(sig)] = b
+			s.shared[string(sig)] = sb
 		}
 	}
+	s.mu.Unlock()
+	// Built outside the lock, so that Matchers meeting other keys go on
+	// meanwhile; those meeting the same rules wait for this build.
+	sb.once.Do(func() { sb.b = s.build(views) })
+	s.mu.Lock()
 	if s.nMerged < maxMergedBuckets {
-		s.merged.Store(k, b)
-		s.nMerged++
+		if _, loaded := s.merged.LoadOrStore(k, sb.b); !loaded {
+			s.nMerged++
+		}
+	}
+	s.mu.Unlock()
+	return sb.b
+}
+
+// sharedBucket is the bucket of one rule list, built once.
+type sharedBucket struct {
+	once sync.Once
+	b    *bucket // nil when the list is empty
+}
+
+// build makes the bucket of the rules per view, nil for none.
+func (s *RuleSet) build(views [viewCount][]*Rule) *bucket {
+	b := &bucket{views: views}
+	empty := true
+	for v := range b.views {
+		if len(b.views[v]) > 0 {
+			b.pre[v] = newPrefilter(b.views[v])
+			empty = false
+		}
+	}
+	if empty {
+		return nil
+	}
+	b.raw = newRawFilter(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range b.pre {
+		if p != nil {
+			s.number(&p.gates)
+		}
+	}
+	if b.raw != nil {
+		s.number(&b.raw.gates)
 	}
 	return b
 }
