@@ -52,7 +52,8 @@ type Manifest struct {
 	Runs []RunRecord `json:"runs"`
 	// Sigma records the Sigma rule set the analyzers ran (files, rules
 	// loaded and not, the set's hash), as the caller that loaded it wrote
-	// it: ingest runs before the analyzers and does not know their types.
+	// it with MarshalSigma: ingest runs before the analyzers and does not
+	// know their types. It is the last field (Write).
 	Sigma json.RawMessage `json:"sigma,omitempty"`
 }
 
@@ -147,15 +148,29 @@ type Output struct {
 // place, so that path holds either the previous manifest or this one,
 // never a part of one.
 func (m *Manifest) Write(path string) error {
-	b, err := json.MarshalIndent(m, "", "  ")
+	rest := *m
+	rest.Sigma = nil
+	b, err := json.MarshalIndent(&rest, "", "  ")
 	if err != nil {
 		return err
+	}
+	if m.Sigma != nil {
+		// The last field, as MarshalIndent would write it from the text
+		// MarshalSigma indented already for its place.
+		b = append(b[:len(b)-len("\n}")], ",\n  \"sigma\": "...)
+		b = append(append(b, m.Sigma...), "\n}"...)
 	}
 	return outfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
 }
+
+// MarshalSigma returns v as Manifest.Sigma holds it: JSON indented for its
+// place in the manifest, which Write copies as it is. Compacting and
+// indenting the record of some 3,000 rules again on every write was most
+// of the time of writing a manifest.
+func MarshalSigma(v any) (json.RawMessage, error) { return json.MarshalIndent(v, "  ", "  ") }
 
 // ReadManifest reads a manifest written by Write.
 func ReadManifest(path string) (*Manifest, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -77,7 +76,7 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 	}
 	ms.CommandLine = append([]string{"triage", "hunt"}, args...)
 	record := func(m *ingest.Manifest) (err error) {
-		m.Sigma, err = json.Marshal(ms)
+		m.Sigma, err = ingest.MarshalSigma(ms)
 		return err
 	}
 	if err := refreshManifest(dir, outputs, record); err != nil {

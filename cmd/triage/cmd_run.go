@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -325,7 +324,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	r.log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
 	if ms := r.o.sigma.manifest(); ms != nil {
 		r.log.Printf("%s", ms.summary())
-		if r.m.Sigma, err = json.Marshal(ms); err != nil {
+		if r.m.Sigma, err = r.o.sigma.manifestJSON(); err != nil {
 			return exitFail, err
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"triage/analyzers"
 	"triage/analyzers/sigma"
+	"triage/ingest"
 )
 
 // sigmaFlags are the Sigma options run and hunt share.
@@ -22,9 +24,10 @@ type sigmaFlags struct {
 	exclude      listFlag
 	placeholders string
 
-	// loaded is where the load started by load puts the rules, once done
-	// is closed; a pointer, so that copies of the flags see them.
-	loaded           *struct{ rules *analyzers.SigmaRules }
+	// loaded is where the load started by load puts the rules and their
+	// record for the manifest, once done is closed; a pointer, so that
+	// copies of the flags see them.
+	loaded           *loadedSigma
 	done             chan struct{}
 	placeholdersHash string
 }
@@ -90,13 +93,24 @@ func (s *sigmaFlags) load() error {
 	// The rules load while the evidence is ingested: the analyzers need
 	// them only after.
 	s.done = make(chan struct{})
-	loaded := &struct{ rules *analyzers.SigmaRules }{}
+	loaded := &loadedSigma{}
 	s.loaded = loaded
 	go func() {
 		defer close(s.done)
 		loaded.rules = analyzers.NewSigmaRules(s.paths, sigma.Load(s.paths, opts), sel)
+		// The record is most of a manifest's bytes: marshaled here, it is
+		// not on the way from the findings to the finished run.
+		loaded.manifest = s.newManifest(loaded.rules)
+		loaded.manifestJSON, loaded.manifestErr = ingest.MarshalSigma(loaded.manifest)
 	}()
 	return nil
+}
+
+type loadedSigma struct {
+	rules        *analyzers.SigmaRules
+	manifest     *manifestSigma
+	manifestJSON json.RawMessage // manifest, as ingest.Manifest.Sigma holds it
+	manifestErr  error
 }
 
 // ruleSet waits for the rules load started; nil without --sigma.
@@ -149,13 +163,27 @@ type manifestSigma struct {
 	Rules              []analyzers.SigmaRuleRecord `json:"rules"`
 }
 
+// manifest waits for the rules load started and returns its record; nil
+// without --sigma.
 func (s *sigmaFlags) manifest() *manifestSigma {
 	if s.ruleSet() == nil {
 		return nil
 	}
-	m := &manifestSigma{Paths: s.paths, RuleSetSHA256: s.ruleSet().SetSHA256(), PlaceholdersFile: s.placeholders,
-		PlaceholdersSHA256: s.placeholdersHash, Files: len(s.ruleSet().Collection.Files), NotLoadedByReason: map[string]int{},
-		Rules: s.ruleSet().Records()}
+	return s.loaded.manifest
+}
+
+// manifestJSON is manifest as the run's manifest.json holds it.
+func (s *sigmaFlags) manifestJSON() (json.RawMessage, error) {
+	if s.ruleSet() == nil {
+		return nil, nil
+	}
+	return s.loaded.manifestJSON, s.loaded.manifestErr
+}
+
+func (s *sigmaFlags) newManifest(rules *analyzers.SigmaRules) *manifestSigma {
+	m := &manifestSigma{Paths: s.paths, RuleSetSHA256: rules.SetSHA256(), PlaceholdersFile: s.placeholders,
+		PlaceholdersSHA256: s.placeholdersHash, Files: len(rules.Collection.Files), NotLoadedByReason: map[string]int{},
+		Rules: rules.Records()}
 	for _, r := range m.Rules {
 		if r.State == analyzers.SigmaLoaded {
 			m.Loaded++
