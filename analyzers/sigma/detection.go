@@ -202,6 +202,7 @@ func compileItem(field string, modNames []string, n *yaml.Node, opts *LoadOption
 			it.null = true // pySigma turns an empty list into null
 			return it, nil
 		}
+		vals = make([]scalar, 0, len(n.Content))
 		for _, c := range n.Content {
 			c = deref(c)
 			if c == nil || c.Kind != yaml.ScalarNode {
@@ -245,6 +246,7 @@ func compileItem(field string, modNames []string, n *yaml.Node, opts *LoadOption
 		mods.all = false
 		it.all = false
 	}
+	it.tests = make([]test, 0, len(vals))
 	for _, v := range vals {
 		var t test
 		if field == "" {
