@@ -260,8 +260,12 @@ func TestMayMatchJSONText(t *testing.T) {
 		{`{}`, true}, {` { "a" : "b\\\"c" , "d":"" } `, true}, {`{"a":"\u0041"}`, false}, {`{"a":1}`, false},
 		{`{"a":"b"`, false}, {`{"a":"b"}x`, false}, {`{"a":["b"]}`, false}, {`{"a":"b\x01"}`, false}, {`["a"]`, false},
 	} {
-		if got := plainJSONStrings(c.in); got != c.want {
-			t.Errorf("plainJSONStrings(%q) = %v, want %v", c.in, got, c.want)
+		var values []string
+		if got := plainJSONValues(c.in, func(v string) { values = append(values, v) }); got != c.want {
+			t.Errorf("plainJSONValues(%q) = %v, want %v", c.in, got, c.want)
+		}
+		if c.in == ` { "a" : "b\\\"c" , "d":"" } ` && strings.Join(values, "|") != `b\\\"c|` {
+			t.Errorf("plainJSONValues(%q) gave the values %q", c.in, values)
 		}
 	}
 	// A Security logon that no rule's literal occurs in is ruled out; one

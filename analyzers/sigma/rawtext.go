@@ -149,16 +149,20 @@ func (m *Matcher) MayMatchJSON(channel string, eventID int, data, provider, comp
 	if b == nil {
 		return false
 	}
-	if b.raw == nil || !plainJSONStrings(data) {
+	if b.raw == nil {
 		return true
 	}
 	rf := b.raw
 	c := m.count(&rf.gates)
 	c.next()
 	hits := c.hits[:0]
-	rf.data.findFolded(data, func(needle int) {
-		hits = c.fill(rf.dataOf[needle], hits)
-	})
+	found := func(needle int) { hits = c.fill(rf.dataOf[needle], hits) }
+	// The values only: a key holds no literal a rule looks for, and keys
+	// were a quarter of the text.
+	if !plainJSONValues(data, func(v string) { rf.data.findFolded(v, found) }) {
+		c.hits = hits
+		return true
+	}
 	if len(rf.sys) > 0 && len(hits) == 0 {
 		sys := [...]string{strconv.Itoa(eventID), channel, provider, computer, strconv.Itoa(level), strconv.FormatInt(recordID, 10)}
 		for _, sn := range rf.sys {
@@ -184,11 +188,12 @@ func hasControl(s string) bool {
 	return false
 }
 
-// plainJSONStrings reports whether data is a JSON object whose values are
-// all strings with no \u escapes: then each value's text is in data with
-// only the escapes longestEscapedPiece accounts for. Anything else (other
-// values, \u, bad JSON) is left to decoding.
-func plainJSONStrings[T ~string | ~[]byte](d T) bool {
+// plainJSONValues reports whether d is a JSON object whose values are all
+// strings with no \u escapes, and calls value with the text of each
+// between its quotes: that is the value with only the escapes
+// longestEscapedPiece accounts for. Anything else (other values, \u, bad
+// JSON) is left to decoding, whatever value was called with.
+func plainJSONValues(d string, value func(string)) bool {
 	i := skipJSONSpace(d, 0)
 	if i >= len(d) || d[i] != '{' {
 		return false
@@ -198,20 +203,19 @@ func plainJSONStrings[T ~string | ~[]byte](d T) bool {
 		return skipJSONSpace(d, i+1) == len(d)
 	}
 	for {
-		for k := 0; k < 2; k++ { // the key, then the value
-			var ok bool
-			if i, ok = plainJSONString(d, i); !ok {
-				return false
-			}
-			i = skipJSONSpace(d, i)
-			if k == 0 {
-				if i >= len(d) || d[i] != ':' {
-					return false
-				}
-				i = skipJSONSpace(d, i+1)
-			}
+		var ok bool
+		if i, ok = plainJSONString(d, i); !ok { // the key
+			return false
 		}
-		if i >= len(d) {
+		if i = skipJSONSpace(d, i); i >= len(d) || d[i] != ':' {
+			return false
+		}
+		start := skipJSONSpace(d, i+1)
+		if i, ok = plainJSONString(d, start); !ok {
+			return false
+		}
+		value(d[start+1 : i-1])
+		if i = skipJSONSpace(d, i); i >= len(d) {
 			return false
 		}
 		switch d[i] {
@@ -227,7 +231,7 @@ func plainJSONStrings[T ~string | ~[]byte](d T) bool {
 
 // plainJSONString skips the string at d[i], false when there is none or
 // it holds a \u escape or a control character.
-func plainJSONString[T ~string | ~[]byte](d T, i int) (int, bool) {
+func plainJSONString(d string, i int) (int, bool) {
 	if i >= len(d) || d[i] != '"' {
 		return 0, false
 	}
@@ -247,7 +251,7 @@ func plainJSONString[T ~string | ~[]byte](d T, i int) (int, bool) {
 	return 0, false
 }
 
-func skipJSONSpace[T ~string | ~[]byte](d T, i int) int {
+func skipJSONSpace(d string, i int) int {
 	for i < len(d) && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r') {
 		i++
 	}
