@@ -171,8 +171,18 @@ func loadPage(db *sql.DB, opts Options, host string, split bool) (*data, error) 
 	json.Unmarshal([]byte(evid), &d.Run.Evidence)
 	json.Unmarshal([]byte(notClean), &d.Run.NotClean)
 	d.Run.Incomplete = d.Run.Status != string(timeline.RunComplete)
-	q, args := d.scoped(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`)
-	db.QueryRow(q, args...).Scan(&d.First, &d.Last)
+	if opts.Dated != nil {
+		var span timeline.Span
+		for h, s := range opts.Dated {
+			if host == "" || h == host {
+				span.Merge(s)
+			}
+		}
+		d.First, d.Last = span.First, span.Last
+	} else {
+		q, args := d.scoped(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`)
+		db.QueryRow(q, args...).Scan(&d.First, &d.Last)
+	}
 	steps := []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, loadScripts, loadSessions, loadCharts, loadFleet, loadSigma, loadCase}
 	switch {
 	case split:
@@ -507,9 +517,13 @@ func cutChain(db *sql.DB, in *incidentView) error {
 	if !cut {
 		return nil
 	}
+	// The incident's findings first (CROSS JOIN keeps SQLite to that
+	// order), then their evidence by its key: the planner would otherwise
+	// read every finding's evidence, and look up its event, once per
+	// incident (5.5 of a large log's 12 s of report).
 	var all int
-	if err := db.QueryRow(`SELECT count(DISTINCT fe.event_id) FROM finding_evidence fe JOIN findings f ON f.id = fe.finding_id
-		JOIN events e ON e.id = fe.event_id WHERE f.incident_id = ?`, in.ID).Scan(&all); err != nil {
+	if err := db.QueryRow(`SELECT count(DISTINCT fe.event_id) FROM findings f CROSS JOIN finding_evidence fe ON fe.finding_id = f.id
+		CROSS JOIN events e ON e.id = fe.event_id WHERE f.incident_id = ?`, in.ID).Scan(&all); err != nil {
 		return err
 	}
 	in.ChainCut = all - len(in.Chain)

@@ -19,6 +19,13 @@ const hostileHost = `../<img src=x onerror=alert(1)>`
 // with a finding; WS01's finding cites 60 records.
 func splitTimeline(t *testing.T) *sql.DB {
 	t.Helper()
+	db, _ := splitTimelineSpans(t)
+	return db
+}
+
+// splitTimelineSpans is splitTimeline, with the spans its Writer kept.
+func splitTimelineSpans(t *testing.T) (*sql.DB, *timeline.EventSpans) {
+	t.Helper()
 	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +52,7 @@ func splitTimeline(t *testing.T) *sql.DB {
 			}
 		}
 	}
+	spans := w.Spans()
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +74,32 @@ func splitTimeline(t *testing.T) *sql.DB {
 			t.Fatal(err)
 		}
 	}
-	return db
+	return db, spans
+}
+
+// TestDatedSpansAreRead: the pages given the spans a run kept are those
+// that read them from the timeline.
+func TestDatedSpansAreRead(t *testing.T) {
+	db, spans := splitTimelineSpans(t)
+	read, given := t.TempDir(), t.TempDir()
+	want, err := Render(db, Options{OutDir: read, ReportTime: reportTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Render(db, Options{OutDir: given, ReportTime: reportTime, Dated: spans.Dated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("written %v, want %v", got, want)
+	}
+	for _, name := range want {
+		a, _ := os.ReadFile(filepath.Join(read, name))
+		b, _ := os.ReadFile(filepath.Join(given, name))
+		if string(a) != string(b) {
+			t.Errorf("%s differs", name)
+		}
+	}
 }
 
 func TestCaseOfManyHostsIsSplitByHost(t *testing.T) {
