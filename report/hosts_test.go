@@ -77,27 +77,39 @@ func splitTimelineSpans(t *testing.T) (*sql.DB, *timeline.EventSpans) {
 	return db, spans
 }
 
-// TestDatedSpansAreRead: the pages given the spans a run kept are those
-// that read them from the timeline.
-func TestDatedSpansAreRead(t *testing.T) {
-	db, spans := splitTimelineSpans(t)
-	read, given := t.TempDir(), t.TempDir()
-	want, err := Render(db, Options{OutDir: read, ReportTime: reportTime})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := Render(db, Options{OutDir: given, ReportTime: reportTime, Dated: spans.Dated})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("written %v, want %v", got, want)
-	}
-	for _, name := range want {
-		a, _ := os.ReadFile(filepath.Join(read, name))
-		b, _ := os.ReadFile(filepath.Join(given, name))
-		if string(a) != string(b) {
-			t.Errorf("%s differs", name)
+// TestGivenIsRead: the pages given the spans a run kept and what Prepare
+// read beside the analyzers are those that read them from the timeline,
+// split by host or not.
+func TestGivenIsRead(t *testing.T) {
+	split, spans := splitTimelineSpans(t)
+	for _, c := range []struct {
+		name  string
+		db    *sql.DB
+		dated map[string]timeline.Span
+	}{{"split", split, spans.Dated}, {"one page", hostileTimeline(t), nil}} {
+		read, given := t.TempDir(), t.TempDir()
+		opts := Options{OutDir: read, ReportTime: reportTime, Location: time.FixedZone("x", 3600)}
+		want, err := Render(c.db, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.OutDir, opts.Dated = given, c.dated
+		if opts.Prepared, err = Prepare(c.db, opts); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Render(c.db, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("%s: written %v, want %v", c.name, got, want)
+		}
+		for _, name := range want {
+			a, _ := os.ReadFile(filepath.Join(read, name))
+			b, _ := os.ReadFile(filepath.Join(given, name))
+			if string(a) != string(b) {
+				t.Errorf("%s: %s differs", c.name, name)
+			}
 		}
 	}
 }

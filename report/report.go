@@ -44,6 +44,9 @@ type Options struct {
 	// events: Render reads them from the timeline otherwise, a scan of
 	// every event for the case's page.
 	Dated map[string]timeline.Span
+	// Prepared, when set, is what Prepare read for the case's page from
+	// the same timeline with the same Location.
+	Prepared *Prepared
 }
 
 // Render writes the report files for the timeline in db and returns their

@@ -187,6 +187,48 @@ func (b *backgroundFullText) stop() {
 	}
 }
 
+// backgroundPrepare reads what the report's case page takes from the
+// events and the scripts alone (report.Prepare) beside the analyzers, on a
+// read-only connection of its own.
+type backgroundPrepare struct {
+	done     chan struct{}
+	prepared *report.Prepared
+	err      error
+}
+
+// startPrepare starts reading, with the report's zone loc, from the
+// timeline at dbPath; with start unset it does nothing, and wait gives nil.
+func startPrepare(dbPath string, loc *time.Location, start bool) *backgroundPrepare {
+	if !start {
+		return nil
+	}
+	b := &backgroundPrepare{done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		db, err := timeline.OpenReadOnly(dbPath)
+		if err == nil {
+			// The case's charts and fleet view read the process starts
+			// once, in time order: the run's own cache holds the rest.
+			if _, err = db.Exec(`PRAGMA cache_size = -16384`); err == nil {
+				b.prepared, err = report.Prepare(db, report.Options{Location: loc})
+			}
+			db.Close()
+		}
+		b.err = err
+	}()
+	return b
+}
+
+// wait returns once the reading is over and its connection closed, with
+// what it read, or nil and why not.
+func (b *backgroundPrepare) wait() (*report.Prepared, error) {
+	if b == nil {
+		return nil, nil
+	}
+	<-b.done
+	return b.prepared, b.err
+}
+
 // backgroundHash hashes a finished output while the report is rendered.
 type backgroundHash struct {
 	before os.FileInfo

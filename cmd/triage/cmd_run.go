@@ -286,6 +286,7 @@ type run struct {
 	db       *sql.DB
 	csv      *backgroundCSV      // timeline.csv, written beside the analyzers
 	fullText *backgroundFullText // the full-text indexes, built beside the analyzers
+	prepare  *backgroundPrepare  // the report's charts and lists, read beside the analyzers
 }
 
 func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
@@ -338,6 +339,8 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	}
 	r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), res.FullTextLeft && shared)
 	defer r.fullText.stop()
+	r.prepare = startPrepare(partial, r.o.location, shared)
+	defer r.prepare.wait()
 	writeCSV := r.o.timelineCSV || (r.prev != nil && hasTimelineCSV(r.o.out))
 	r.csv = startTimelineCSV(ctx, partial, r.o.out, r.o.location, writeCSV, res.Spans == nil, shared)
 	defer r.csv.stop()
@@ -386,6 +389,10 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	// connection closed: at once, unless timeline.csv is still being
 	// written, else after it.
 	r.csv.writesDone()
+	prepared, err := r.prepare.wait()
+	if err != nil {
+		r.log.Printf("reading the report's charts beside the analyzers: %v; read after them instead", err)
+	}
 	var dbHash *backgroundHash
 	if r.csv.ready() {
 		if dbHash, err = r.hashTimeline(); err != nil {
@@ -393,7 +400,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		}
 	}
 	outputs, renderErr := report.Render(db, report.Options{OutDir: r.o.out, Location: r.o.location, ReportTime: r.o.fixedTime,
-		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: writeCSV, Dated: res.DatedSpans()})
+		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: writeCSV, Dated: res.DatedSpans(), Prepared: prepared})
 	phases.Mark("report rendered")
 	if renderErr != nil {
 		r.log.Printf("error: %v", renderErr)
@@ -516,6 +523,7 @@ func (r *run) closeTimeline() error {
 func (r *run) interrupted(res *ingest.Result) (int, error) {
 	r.csv.stop() // an interrupted run has no timeline.csv
 	r.fullText.stop()
+	r.prepare.wait()
 	if r.untouched() {
 		fmt.Fprintf(r.stdout, "interrupted: nothing was added; the case in %s is as it was\n", r.o.out)
 		return exitInterrupted, nil
