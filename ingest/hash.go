@@ -146,7 +146,12 @@ func HashFile(path string) (sha string, size int64, err error) {
 		return "", 0, err
 	}
 	defer f.Close()
-	d := hashStream(f, false)
+	return HashReader(f)
+}
+
+// HashReader returns the SHA-256 and size of what r reads, as HashFile.
+func HashReader(r io.Reader) (sha string, size int64, err error) {
+	d := hashStream(r, false)
 	if d.err != nil {
 		return "", 0, d.err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"triage/collectors"
 	"triage/internal/gctune"
+	"triage/internal/phases"
 	"triage/timeline"
 )
 
@@ -45,6 +46,10 @@ type Options struct {
 	// BeforeRehash, when set, is called once every root is written and
 	// before the evidence is hashed again. Tests change the evidence there.
 	BeforeRehash func()
+	// LeaveFullText leaves the full-text indexes of a new timeline empty,
+	// for the caller to build beside what follows (timeline.BuildFullText);
+	// Result.FullTextLeft says whether they were.
+	LeaveFullText bool
 
 	// noRehash leaves the second hashing out, for the benchmark, which
 	// times what the ingest costs before the analyzers start.
@@ -89,6 +94,14 @@ type Result struct {
 	opened []*Host
 	// EvidenceErrors are the roots that could not be opened at all.
 	EvidenceErrors []string
+
+	// FullTextLeft says that the timeline's full-text indexes are left
+	// empty, as Options.LeaveFullText asks of a new timeline.
+	FullTextLeft bool
+	// Spans are the spans of the timeline's events, kept as they were
+	// written; nil for a timeline added to, which holds events from
+	// before.
+	Spans *timeline.EventSpans
 
 	rehashed <-chan [][]rehash
 	verified []Artifact
@@ -158,6 +171,7 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 		}
 	}
 	restoreGC()
+	phases.Mark("roots written")
 	if err := ctx.Err(); err != nil {
 		if aerr := w.Abandon(); aerr != nil {
 			return res, errors.Join(err, aerr)
@@ -169,10 +183,13 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 	if !o.noRehash {
 		res.rehashed = rehashInBackground(ctx, res.Hosts, o.BeforeRehash)
 	}
-	if err := w.Close(); err != nil {
-		return res, err
+	res.Spans = w.Spans()
+	if o.LeaveFullText {
+		res.FullTextLeft, err = w.CloseLeavingFullText()
+	} else {
+		err = w.Close()
 	}
-	return res, nil
+	return res, err
 }
 
 // openRoot opens one evidence root, reads the Computer field its logs give
@@ -237,6 +254,14 @@ func ingestRoot(ctx context.Context, w *timeline.Writer, h *Host, o Options, las
 	var err error
 	h.Artifacts, err = pipeline(ctx, out, h.Name, ev.Artifacts, last)
 	return err
+}
+
+// DatedSpans are Spans.Dated, or nil without Spans.
+func (r *Result) DatedSpans() map[string]timeline.Span {
+	if r.Spans == nil {
+		return nil
+	}
+	return r.Spans.Dated
 }
 
 // Close releases every root's evidence. The evidence stays open until

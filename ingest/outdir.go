@@ -26,7 +26,7 @@ const (
 // runFiles are the names a run may leave in its output folder besides the
 // outputs its manifest lists; --force removes them and nothing else.
 var runFiles = []string{TimelineName, PartialTimelineName, TimelineName + "-journal", TimelineName + "-wal",
-	TimelineName + "-shm", ManifestName, LogName, "report.html", "report.pdf", "findings.csv", "timeline.csv",
+	TimelineName + "-shm", PartialTimelineName + "-wal", PartialTimelineName + "-shm", ManifestName, LogName, "report.html", "report.pdf", "findings.csv", "timeline.csv",
 	"scripts", tempDirName}
 
 // Errors of OpenOut.

@@ -19,6 +19,13 @@ const hostileHost = `../<img src=x onerror=alert(1)>`
 // with a finding; WS01's finding cites 60 records.
 func splitTimeline(t *testing.T) *sql.DB {
 	t.Helper()
+	db, _ := splitTimelineSpans(t)
+	return db
+}
+
+// splitTimelineSpans is splitTimeline, with the spans its Writer kept.
+func splitTimelineSpans(t *testing.T) (*sql.DB, *timeline.EventSpans) {
+	t.Helper()
 	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +52,7 @@ func splitTimeline(t *testing.T) *sql.DB {
 			}
 		}
 	}
+	spans := w.Spans()
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +74,44 @@ func splitTimeline(t *testing.T) *sql.DB {
 			t.Fatal(err)
 		}
 	}
-	return db
+	return db, spans
+}
+
+// TestGivenIsRead: the pages given the spans a run kept and what Prepare
+// read beside the analyzers are those that read them from the timeline,
+// split by host or not.
+func TestGivenIsRead(t *testing.T) {
+	split, spans := splitTimelineSpans(t)
+	for _, c := range []struct {
+		name  string
+		db    *sql.DB
+		dated map[string]timeline.Span
+	}{{"split", split, spans.Dated}, {"one page", hostileTimeline(t), nil}} {
+		read, given := t.TempDir(), t.TempDir()
+		opts := Options{OutDir: read, ReportTime: reportTime, Location: time.FixedZone("x", 3600)}
+		want, err := Render(c.db, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.OutDir, opts.Dated = given, c.dated
+		if opts.Prepared, err = Prepare(c.db, opts); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Render(c.db, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("%s: written %v, want %v", c.name, got, want)
+		}
+		for _, name := range want {
+			a, _ := os.ReadFile(filepath.Join(read, name))
+			b, _ := os.ReadFile(filepath.Join(given, name))
+			if string(a) != string(b) {
+				t.Errorf("%s: %s differs", c.name, name)
+			}
+		}
+	}
 }
 
 func TestCaseOfManyHostsIsSplitByHost(t *testing.T) {

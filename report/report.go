@@ -11,9 +11,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"triage/internal/outfile"
+	"triage/internal/phases"
+	"triage/timeline"
 )
 
 // Options control rendering.
@@ -35,6 +39,14 @@ type Options struct {
 	// WriteTimelineCSV beside the analyzers: Render lists it without
 	// writing it again.
 	TimelineCSVWritten bool
+	// Dated, when set, are each host's first and last event dated after
+	// 1970 (timeline.EventSpans.Dated), which a run kept as it wrote the
+	// events: Render reads them from the timeline otherwise, a scan of
+	// every event for the case's page.
+	Dated map[string]timeline.Span
+	// Prepared, when set, is what Prepare read for the case's page from
+	// the same timeline with the same Location.
+	Prepared *Prepared
 }
 
 // Render writes the report files for the timeline in db and returns their
@@ -55,6 +67,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	phases.Mark("report: case page loaded")
 	var written []string
 	if split {
 		pages, err := writeHostPages(db, opts, d.Hosts)
@@ -63,6 +76,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 			return written, err
 		}
 	}
+	phases.Mark("report: host pages")
 	if err := removeStaleHostPages(opts.OutDir, written); err != nil {
 		return written, err
 	}
@@ -84,6 +98,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 			return written, err
 		}
 		written = append(written, out.name)
+		phases.Mark("report: %s", out.name)
 	}
 	scripts, err := writeScripts(db, opts.OutDir)
 	written = append(written, scripts...)
@@ -101,24 +116,95 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 }
 
 // writeHostPages writes the page of each host of a case split by host,
-// loading one host's data at a time.
+// loading one host's data at a time on each of two connections: the
+// second, read-only, lets two pages be read and rendered at once, on both
+// cores. The pages written are listed in host order, up to the first that
+// failed.
 func writeHostPages(db *sql.DB, opts Options, hosts []string) ([]string, error) {
 	if err := os.MkdirAll(filepath.Join(opts.OutDir, "hosts"), 0o755); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	var written []string
 	names := hostPageNames(hosts)
-	for _, h := range hosts {
-		d, err := loadPage(db, opts, h, false)
+	readers := []*sql.DB{db}
+	if len(hosts) > 1 {
+		if second, err := secondReader(db); err == nil {
+			defer second.Close()
+			readers = append(readers, second)
+		}
+	}
+	errs := make([]error, len(hosts))
+	next := make(chan int)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for _, r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if errs[i] = writeHostPage(r, opts, hosts[i], names[hosts[i]]); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	for i := range hosts {
+		if failed.Load() {
+			errs[i] = errNotRendered
+			continue
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var written []string
+	for i, err := range errs {
 		if err != nil {
+			// As if written one at a time: no page after the one that
+			// failed is left, whose findings the manifest would not list.
+			for j := i + 1; j < len(hosts); j++ {
+				if errs[j] == nil {
+					os.Remove(filepath.Join(opts.OutDir, filepath.FromSlash(names[hosts[j]])))
+				}
+			}
 			return written, err
 		}
-		if err := writeOutput(filepath.Join(opts.OutDir, filepath.FromSlash(names[h])), func(w io.Writer) error { return writeHTML(w, d) }); err != nil {
-			return written, err
-		}
-		written = append(written, names[h])
+		written = append(written, names[hosts[i]])
 	}
 	return written, nil
+}
+
+// errNotRendered marks the host pages left out once one failed; it always
+// follows the failure in host order, so it is never what is returned.
+var errNotRendered = errors.New("report: host page not rendered")
+
+func writeHostPage(db *sql.DB, opts Options, host, name string) error {
+	d, err := loadPage(db, opts, host, false)
+	if err != nil {
+		return err
+	}
+	return writeOutput(filepath.Join(opts.OutDir, filepath.FromSlash(name)), func(w io.Writer) error { return writeHTML(w, d) })
+}
+
+// secondReader opens another, read-only, connection to the timeline db
+// reads, with a cache of 16 MiB: a host page reads that host's rows.
+func secondReader(db *sql.DB) (*sql.DB, error) {
+	var seq int
+	var name, path string
+	if err := db.QueryRow(`SELECT seq, name, file FROM pragma_database_list WHERE name = 'main'`).Scan(&seq, &name, &path); err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return nil, errors.New("report: the timeline is not a file")
+	}
+	second, err := timeline.OpenReadOnly(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := second.Exec(`PRAGMA cache_size = -16384`); err != nil {
+		second.Close()
+		return nil, err
+	}
+	return second, nil
 }
 
 // removeStaleHostPages deletes the host pages an earlier render of this case

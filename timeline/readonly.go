@@ -15,21 +15,30 @@ func OpenReadOnly(path string) (*sql.DB, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("timeline: %w", err)
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
-	}
-	// A URI, so that mode=ro reaches SQLite; the path is escaped in it.
 	// As in Create, the one connection is used by one goroutine at a
 	// time, so SQLite's own mutex (_mutex=no) only cost a lock and an
 	// unlock on every column read: a tenth of an export. A time-ordered
 	// read visits every host's pages in turn, which a 64 MiB cache keeps
 	// rather than reading them again.
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs),
-		RawQuery: "mode=ro&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-65536"}
-	db, err := sql.Open("sqlite3", u.String())
+	uri, err := readOnlyURI(path, "&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-65536")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", uri)
 	if err != nil {
 		return nil, err
 	}
 	return checkVersion(db)
+}
+
+// readOnlyURI is the URI that opens the database at path read-only, with
+// the query parameters in more: a URI, so that mode=ro reaches SQLite, in
+// which the path is escaped.
+func readOnlyURI(path, more string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("timeline: %w", err)
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro" + more}
+	return u.String(), nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"triage/internal/phases"
 )
 
 // Artifact is one row of the artifacts table.
@@ -138,6 +140,7 @@ type Writer struct {
 	// lastOld is the last event id of a timeline written before, which
 	// this Writer adds to; 0 for a new one.
 	lastOld int64
+	spans   *spanTracker
 }
 
 // NewWriter starts the first transaction.
@@ -147,7 +150,7 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{db: db, conn: conn}
+	w := &Writer{db: db, conn: conn, spans: newSpanTracker()}
 	err = conn.Raw(func(dc any) error {
 		var err error
 		w.rows, err = newRowInserter(dc)
@@ -254,6 +257,9 @@ func (w *Writer) AddEvents(events []Event) error {
 		if err := w.conn.Raw(func(any) error { return w.rows.insert(events[:n]) }); err != nil {
 			return err
 		}
+		for i := range events[:n] {
+			w.spans.add(&events[i])
+		}
 		events = events[n:]
 		if w.pending += n; w.pending >= batchSize {
 			if err := w.flush(); err != nil {
@@ -262,6 +268,16 @@ func (w *Writer) AddEvents(events []Event) error {
 		}
 	}
 	return nil
+}
+
+// Spans are the spans of the timeline's events, when the Writer wrote them
+// all: nil for a timeline it added to.
+func (w *Writer) Spans() *EventSpans {
+	if w.lastOld > 0 {
+		return nil
+	}
+	w.spans.flush()
+	return &w.spans.spans
 }
 
 // BuildIndexes builds the events indexes before Close, which otherwise
@@ -275,10 +291,12 @@ func (w *Writer) BuildIndexes() error {
 	if w.indexed {
 		return nil
 	}
+	phases.Mark("indexes started")
 	if _, err := w.conn.ExecContext(context.Background(), indexesSQL); err != nil {
 		return fmt.Errorf("timeline: build indexes: %w", err)
 	}
 	w.indexed = true
+	phases.Mark("indexes built")
 	return nil
 }
 
@@ -297,33 +315,64 @@ func (w *Writer) Abandon() error {
 // BuildIndexes did, reassembles the 4104 script blocks and builds the
 // full-text indexes.
 func (w *Writer) Close() error {
+	_, err := w.close(false)
+	return err
+}
+
+// CloseLeavingFullText is Close but for the full-text indexes of a new
+// timeline, which it leaves empty for BuildFullText and AddFullText, and
+// says so. A timeline added to has its indexes brought up to date here
+// all the same: its new events are indexed where they are, not all again.
+func (w *Writer) CloseLeavingFullText() (left bool, err error) {
+	return w.close(true)
+}
+
+func (w *Writer) close(leaveFullText bool) (left bool, err error) {
 	w.closeStmts()
-	err := w.commit()
+	err = w.commit()
 	w.conn.Close()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !w.indexed {
 		if _, err := w.db.Exec(indexesSQL); err != nil {
-			return fmt.Errorf("timeline: build indexes: %w", err)
+			return false, fmt.Errorf("timeline: build indexes: %w", err)
 		}
+		phases.Mark("indexes built")
 	}
 	if err := reassembleScripts(w.db); err != nil {
-		return err
+		return false, err
 	}
+	phases.Mark("scripts reassembled")
+	if leaveFullText && w.lastOld == 0 {
+		return true, nil
+	}
+	return false, buildFullText(w.db, w.lastOld)
+}
+
+// RebuildFullText builds the full-text indexes of a new timeline in place,
+// which CloseLeavingFullText left empty, on db's connection.
+func RebuildFullText(db *sql.DB) error {
+	return buildFullText(db, 0)
+}
+
+// buildFullText builds the full-text indexes in place: all of them, or
+// for a timeline added to, the new events' after lastOld.
+func buildFullText(db *sql.DB, lastOld int64) error {
 	// A timeline added to indexes only its new events' text: rebuilding
 	// the index over every host was most of what closing cost an --add.
 	// The scripts are all reassembled, so their index is rebuilt; it is
 	// small.
 	events := `INSERT INTO events_fts(events_fts) VALUES('rebuild')`
-	if w.lastOld > 0 {
+	if lastOld > 0 {
 		events = fmt.Sprintf(`INSERT INTO events_fts(rowid, command_line, summary)
-			SELECT id, command_line, summary FROM events WHERE id > %d`, w.lastOld)
+			SELECT id, command_line, summary FROM events WHERE id > %d`, lastOld)
 	}
 	for _, q := range []string{events, `INSERT INTO scripts_fts(scripts_fts) VALUES('rebuild')`} {
-		if _, err := w.db.Exec(q); err != nil {
+		if _, err := db.Exec(q); err != nil {
 			return err
 		}
+		phases.Mark("fts %.30s", q)
 	}
 	return nil
 }

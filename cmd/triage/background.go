@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
 	"triage/ingest"
+	"triage/internal/phases"
 	"triage/report"
 	"triage/timeline"
 )
@@ -18,8 +20,11 @@ import (
 // summary's event spans. On a 30-host fleet those were a quarter of a
 // run's time, on one core after everything else.
 type backgroundCSV struct {
-	cancel  context.CancelFunc
-	quiet   chan struct{} // closed once nothing writes to the timeline any more
+	cancel context.CancelFunc
+	// quiet is closed once nothing writes to the timeline any more; nil
+	// when the timeline is shared (timeline.Share), whose writer does not
+	// wait for its readers.
+	quiet   chan struct{}
 	done    chan error
 	err     error
 	ended   bool
@@ -29,11 +34,18 @@ type backgroundCSV struct {
 }
 
 // startTimelineCSV reads the timeline at dbPath through a read-only
-// connection of its own for the summary's spans and, when writeCSV is set,
-// writes timeline.csv into outDir first.
-func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Location, writeCSV bool) *backgroundCSV {
+// connection of its own: timeline.csv into outDir when writeCSV is set,
+// then the summary's spans when readSpans is.
+func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Location, writeCSV, readSpans, shared bool) *backgroundCSV {
 	ctx, cancel := context.WithCancel(ctx)
-	b := &backgroundCSV{cancel: cancel, quiet: make(chan struct{}), done: make(chan error, 1)}
+	b := &backgroundCSV{cancel: cancel, done: make(chan error, 1)}
+	if !shared {
+		b.quiet = make(chan struct{})
+	}
+	if !writeCSV && !readSpans {
+		b.done <- nil
+		return b
+	}
 	go func() {
 		db, err := timeline.OpenReadOnly(dbPath)
 		if err == nil {
@@ -53,16 +65,18 @@ func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Loca
 				}
 			}
 		}
-		// The spans are one statement over every event, which would hold
-		// its read lock past the writers' busy timeout: it waits for them
-		// to be done.
-		if err == nil {
+		// The spans are one statement over every event, which, unless the
+		// timeline is shared, would hold its read lock past the writers'
+		// busy timeout: it waits for them to be done.
+		if err == nil && readSpans && b.quiet != nil {
 			select {
 			case <-b.quiet:
-				b.spans, err = eventSpans(db)
 			case <-ctx.Done():
 				err = ctx.Err()
 			}
+		}
+		if err == nil && readSpans {
+			b.spans, err = eventSpans(db)
 		}
 		if db != nil {
 			db.Close()
@@ -74,7 +88,25 @@ func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Loca
 
 // writesDone says that nothing writes to the timeline any more.
 func (b *backgroundCSV) writesDone() {
-	close(b.quiet)
+	if b.quiet != nil {
+		close(b.quiet)
+	}
+}
+
+// ready reports, without waiting, whether wait would return at once: the
+// reading is over and its connection closed.
+func (b *backgroundCSV) ready() bool {
+	if b.ended {
+		return true
+	}
+	select {
+	case b.err = <-b.done:
+		b.ended = true
+		b.cancel()
+		return true
+	default:
+		return false
+	}
 }
 
 // wait returns once timeline.csv, if asked for, is written and hashed and
@@ -96,6 +128,107 @@ func (b *backgroundCSV) stop() {
 	}
 }
 
+// backgroundFullText builds the timeline's full-text indexes into a
+// database of their own beside the analyzers (timeline.BuildFullText), for
+// add to copy into the timeline once they have written.
+type backgroundFullText struct {
+	cancel context.CancelFunc
+	path   string // the database being built, under the run's temporary folder
+	done   chan error
+	ended  bool
+	err    error
+}
+
+// startFullText starts building the full-text indexes of the timeline at
+// dbPath into a new database at path; with build unset it does nothing,
+// and add and stop neither.
+func startFullText(ctx context.Context, dbPath, path string, build bool) *backgroundFullText {
+	if !build {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	b := &backgroundFullText{cancel: cancel, path: path, done: make(chan error, 1)}
+	go func() {
+		b.done <- timeline.BuildFullText(ctx, dbPath, path)
+	}()
+	return b
+}
+
+// add waits for the build and copies the indexes into db.
+func (b *backgroundFullText) add(ctx context.Context, db *sql.DB) error {
+	if b == nil {
+		return nil
+	}
+	if err := b.wait(); err != nil {
+		return err
+	}
+	phases.Mark("full-text indexes built aside")
+	err := timeline.AddFullText(ctx, db, b.path)
+	if rerr := os.Remove(b.path); err == nil {
+		err = rerr
+	}
+	phases.Mark("full-text indexes added")
+	return err
+}
+
+func (b *backgroundFullText) wait() error {
+	if !b.ended {
+		b.err, b.ended = <-b.done, true
+		b.cancel()
+	}
+	return b.err
+}
+
+// stop gives the build up and returns once its connection is closed.
+func (b *backgroundFullText) stop() {
+	if b != nil && !b.ended {
+		b.cancel()
+		b.wait()
+	}
+}
+
+// backgroundPrepare reads what the report's case page takes from the
+// events and the scripts alone (report.Prepare) beside the analyzers, on a
+// read-only connection of its own.
+type backgroundPrepare struct {
+	done     chan struct{}
+	prepared *report.Prepared
+	err      error
+}
+
+// startPrepare starts reading, with the report's zone loc, from the
+// timeline at dbPath; with start unset it does nothing, and wait gives nil.
+func startPrepare(dbPath string, loc *time.Location, start bool) *backgroundPrepare {
+	if !start {
+		return nil
+	}
+	b := &backgroundPrepare{done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		db, err := timeline.OpenReadOnly(dbPath)
+		if err == nil {
+			// The case's charts and fleet view read the process starts
+			// once, in time order: the run's own cache holds the rest.
+			if _, err = db.Exec(`PRAGMA cache_size = -16384`); err == nil {
+				b.prepared, err = report.Prepare(db, report.Options{Location: loc})
+			}
+			db.Close()
+		}
+		b.err = err
+	}()
+	return b
+}
+
+// wait returns once the reading is over and its connection closed, with
+// what it read, or nil and why not.
+func (b *backgroundPrepare) wait() (*report.Prepared, error) {
+	if b == nil {
+		return nil, nil
+	}
+	<-b.done
+	return b.prepared, b.err
+}
+
 // backgroundHash hashes a finished output while the report is rendered.
 type backgroundHash struct {
 	before os.FileInfo
@@ -105,15 +238,24 @@ type backgroundHash struct {
 }
 
 // hashInBackground starts hashing the file at path, named name in the
-// manifest.
+// manifest. The file is opened before it returns, so that it may be
+// renamed at once.
 func hashInBackground(path, name string) *backgroundHash {
 	b := &backgroundHash{done: make(chan struct{}), out: ingest.Output{Path: name}}
-	b.before, b.err = os.Stat(path)
+	f, err := os.Open(path)
+	if err == nil {
+		if b.before, err = f.Stat(); err != nil {
+			f.Close()
+		}
+	}
+	if b.err = err; err != nil {
+		close(b.done)
+		return b
+	}
 	go func() {
 		defer close(b.done)
-		if b.err == nil {
-			b.out.SHA256, b.out.Size, b.err = ingest.HashFile(path)
-		}
+		defer f.Close()
+		b.out.SHA256, b.out.Size, b.err = ingest.HashReader(f)
 	}()
 	return b
 }

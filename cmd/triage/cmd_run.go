@@ -19,6 +19,7 @@ import (
 	"triage/analyzers"
 	"triage/collectors"
 	"triage/ingest"
+	"triage/internal/phases"
 	"triage/internal/printable"
 	"triage/report"
 	"triage/timeline"
@@ -282,7 +283,9 @@ type run struct {
 	admitted bool
 	m        *ingest.Manifest
 	db       *sql.DB
-	csv      *backgroundCSV // timeline.csv, written beside the analyzers
+	csv      *backgroundCSV      // timeline.csv, written beside the analyzers
+	fullText *backgroundFullText // the full-text indexes, built beside the analyzers
+	prepare  *backgroundPrepare  // the report's charts and lists, read beside the analyzers
 }
 
 func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
@@ -291,14 +294,18 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		return exitFail, err
 	}
 	r.db = db
-	defer db.Close()
+	defer func() {
+		timeline.Unshare(db) // a run that failed leaves its partial timeline one file all the same
+		db.Close()
+	}()
 	bar := &progress{console: r.log.console}
 	res, err := ingest.Ingest(ctx, db, r.evidence, ingest.Options{
 		Host: r.o.hosts.all, Names: r.o.hosts.names, Collect: collectors.Options{TempDir: r.out.TempDir()},
 		Logf: r.log.Printf, Progress: bar.update, BeforeRehash: beforeRehash,
-		Append: r.prev != nil, ForceAdd: r.o.forceAdd, Admitted: admitted,
+		Append: r.prev != nil, ForceAdd: r.o.forceAdd, Admitted: admitted, LeaveFullText: true,
 	})
 	bar.finish()
+	phases.Mark("ingest done")
 	if res != nil {
 		defer res.Close()
 	}
@@ -308,8 +315,33 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		}
 		return exitFail, err
 	}
+	// From here on the timeline is read on connections of their own beside
+	// the one that writes to it: the full-text indexes, which no later
+	// step reads, are built beside the analyzers, and so are timeline.csv
+	// and the summary's spans. On a file system without the shared memory
+	// that needs, the steps run one after another; so they do for an
+	// --add, whose open timeline was renamed (openTimeline), when the WAL
+	// files would take the name it was opened by.
+	partial := r.out.Path(ingest.PartialTimelineName)
+	shared := false
+	if r.prev == nil {
+		if err := timeline.Share(db); err != nil {
+			r.log.Printf("the timeline cannot be read while it is written (%v): the steps after the ingest run one after another", err)
+		} else {
+			shared = true
+		}
+	}
+	if res.FullTextLeft && !shared {
+		if err := timeline.RebuildFullText(db); err != nil {
+			return exitFail, err
+		}
+	}
+	r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), res.FullTextLeft && shared)
+	defer r.fullText.stop()
+	r.prepare = startPrepare(partial, r.o.location, shared)
+	defer r.prepare.wait()
 	writeCSV := r.o.timelineCSV || (r.prev != nil && hasTimelineCSV(r.o.out))
-	r.csv = startTimelineCSV(ctx, r.out.Path(ingest.PartialTimelineName), r.o.out, r.o.location, writeCSV)
+	r.csv = startTimelineCSV(ctx, partial, r.o.out, r.o.location, writeCSV, res.Spans == nil, shared)
 	defer r.csv.stop()
 	sum, err := analyzers.Run(ctx, db, analyzers.Options{
 		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd,
@@ -321,6 +353,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitFail, fmt.Errorf("analyzers: %w", err)
 	}
+	phases.Mark("analyzers done")
 	r.log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
 	if ms := r.o.sigma.manifest(); ms != nil {
 		r.log.Printf("%s", ms.summary())
@@ -334,6 +367,16 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	if ctx.Err() != nil {
 		return r.interrupted(res)
 	}
+	phases.Mark("verified")
+	// The indexes are copied in after every write of the analyzers and of
+	// Verify, so that the timeline's writes come in one order whichever
+	// of them ends first.
+	if err := r.fullText.add(ctx, db); err != nil {
+		if ctx.Err() != nil {
+			return r.interrupted(res)
+		}
+		return exitFail, fmt.Errorf("full-text indexes: %w", err)
+	}
 	r.record(res)
 	r.m.FinishedUTC = timeline.FormatTime(r.o.now().UTC())
 	r.m.Status = timeline.RunComplete
@@ -341,11 +384,23 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		return exitFail, err
 	}
 	// Nothing writes to the timeline from here on: it is hashed while the
-	// report reads it.
+	// report reads it, once it is one file again, which needs every other
+	// connection closed: at once, unless timeline.csv is still being
+	// written, else after it.
 	r.csv.writesDone()
-	dbHash := hashInBackground(r.out.Path(ingest.PartialTimelineName), ingest.TimelineName)
+	prepared, err := r.prepare.wait()
+	if err != nil {
+		r.log.Printf("reading the report's charts beside the analyzers: %v; read after them instead", err)
+	}
+	var dbHash *backgroundHash
+	if r.csv.ready() {
+		if dbHash, err = r.hashTimeline(); err != nil {
+			return exitFail, err
+		}
+	}
 	outputs, renderErr := report.Render(db, report.Options{OutDir: r.o.out, Location: r.o.location, ReportTime: r.o.fixedTime,
-		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: writeCSV})
+		PDF: r.o.pdf, TempDir: r.out.TempDir(), TimelineCSVWritten: writeCSV, Dated: res.DatedSpans(), Prepared: prepared})
+	phases.Mark("report rendered")
 	if renderErr != nil {
 		r.log.Printf("error: %v", renderErr)
 	}
@@ -354,8 +409,10 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	if err := r.csv.wait(); err != nil {
 		// A lock held past the busy timeout, say: done here instead.
 		r.log.Printf("reading the timeline beside the analyzers: %v; read after them instead", err)
-		if spans, err = eventSpans(db); err != nil {
-			return exitFail, err
+		if res.Spans == nil {
+			if spans, err = eventSpans(db); err != nil {
+				return exitFail, err
+			}
 		}
 		if writeCSV {
 			if err := report.WriteTimelineCSV(ctx, db, r.o.out, r.o.location); err != nil {
@@ -367,6 +424,14 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 			hashed = append(hashed, r.csv.hash)
 		}
 		spans = r.csv.spans
+	}
+	if res.Spans != nil {
+		spans = summarySpans(res.Spans)
+	}
+	if dbHash == nil {
+		if dbHash, err = r.hashTimeline(); err != nil {
+			return exitFail, err
+		}
 	}
 	printSummary(r.stdout, res, spans)
 	report.ConsoleSummary(db, r.stdout)
@@ -383,6 +448,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	if err := r.writeManifest(); err != nil {
 		return exitFail, err
 	}
+	phases.Mark("manifest written")
 	for _, out := range r.m.Outputs {
 		if out.Path == "report.html" {
 			fmt.Fprintf(r.stdout, "report.html sha256 %s\n", out.SHA256)
@@ -430,8 +496,21 @@ func (r *run) record(res *ingest.Result) {
 	r.m.SkippedByReason = ingest.CountSkipped(r.m.Skipped)
 }
 
-// closeTimeline closes the database and gives it its final name.
+// hashTimeline puts the timeline back in one file, which every other
+// connection must have closed for, and starts hashing it.
+func (r *run) hashTimeline() (*backgroundHash, error) {
+	if err := timeline.Unshare(r.db); err != nil {
+		return nil, err
+	}
+	return hashInBackground(r.out.Path(ingest.PartialTimelineName), ingest.TimelineName), nil
+}
+
+// closeTimeline closes the database, one file again, and gives it its
+// final name.
 func (r *run) closeTimeline() error {
+	if err := timeline.Unshare(r.db); err != nil {
+		return err
+	}
 	if err := r.db.Close(); err != nil {
 		return err
 	}
@@ -442,6 +521,8 @@ func (r *run) closeTimeline() error {
 // marked interrupted in the timeline and the manifest.
 func (r *run) interrupted(res *ingest.Result) (int, error) {
 	r.csv.stop() // an interrupted run has no timeline.csv
+	r.fullText.stop()
+	r.prepare.wait()
 	if r.untouched() {
 		fmt.Fprintf(r.stdout, "interrupted: nothing was added; the case in %s is as it was\n", r.o.out)
 		return exitInterrupted, nil
@@ -482,6 +563,10 @@ func (r *run) fail(cause error) {
 	}
 	r.writeManifest()
 }
+
+// fullTextName is the database, in the run's temporary folder, that the
+// full-text indexes are built in before they are copied into the timeline.
+const fullTextName = "fulltext.db"
 
 // beforeRehash is a test's hook between the ingest and the second hashing
 // of the evidence.
@@ -532,6 +617,15 @@ func eventSpans(db *sql.DB) (map[[2]string][2]string, error) {
 		spans[[2]string{host, source}] = [2]string{toSecond(first), toSecond(last)}
 	}
 	return spans, rows.Err()
+}
+
+// summarySpans are the spans the ingest kept, as eventSpans reads them.
+func summarySpans(es *timeline.EventSpans) map[[2]string][2]string {
+	spans := map[[2]string][2]string{}
+	for k, s := range es.Sources {
+		spans[[2]string{k.Host, k.Source}] = [2]string{toSecond(s.First), toSecond(s.Last)}
+	}
+	return spans
 }
 
 // toSecond shortens a TimeLayout time to whole seconds, which is enough to
