@@ -250,11 +250,9 @@ const scriptChunk = 64
 
 // base is the lowercase file name of a Windows path.
 func base(p string) string {
-	p = strings.ToLower(strings.ReplaceAll(p, `\`, "/"))
-	if i := strings.LastIndex(p, "/"); i >= 0 {
-		return p[i+1:]
-	}
-	return p
+	// Lowered after the cut, where the name is often lower case already:
+	// the analyzers ask this of every process start several times.
+	return strings.ToLower(p[strings.LastIndexAny(p, `\/`)+1:])
 }
 
 // processEvents is the condition for process-creation events, whichever

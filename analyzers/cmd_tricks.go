@@ -166,36 +166,51 @@ const newParentWindow = 30 * 24 * time.Hour
 // newShellParents is MITRE's second analytic for T1059.003: the parents
 // that started cmd.exe on the last day of the host's timeline but on none
 // of the 30 days before it. A host with no cmd.exe start in those 30 days
-// has no baseline, and gives no finding.
-func newShellParents(procs iter.Seq[*Event]) []Finding {
-	last := map[string]time.Time{}
+// has no baseline, and gives no finding. It reads the starts twice: for
+// the host's last day (lastDays), then for the parents before and on it
+// (starts).
+type newShellParents struct {
+	last           map[string]time.Time
+	before         map[shellParent]bool
+	baseline       map[string]int
+	firstOnLastDay map[shellParent]*Event
+	order          []shellParent
+}
+
+type shellParent struct{ host, parent string }
+
+func (n *newShellParents) lastDays(procs iter.Seq[*Event]) {
+	n.last = map[string]time.Time{}
 	for e := range procs {
-		if e.image() == "cmd.exe" && e.TS.After(last[e.Host]) {
-			last[e.Host] = e.TS
+		if e.image() == "cmd.exe" && e.TS.After(n.last[e.Host]) {
+			n.last[e.Host] = e.TS
 		}
 	}
-	type key struct{ host, parent string }
-	before := map[key]bool{}
-	baseline := map[string]int{}
-	firstOnLastDay := map[key]*Event{}
-	var order []key
+}
+
+func (n *newShellParents) starts(procs iter.Seq[*Event]) {
+	n.before, n.baseline, n.firstOnLastDay = map[shellParent]bool{}, map[string]int{}, map[shellParent]*Event{}
 	for e := range procs {
 		if e.image() != "cmd.exe" || e.ParentProcess == "" || e.TS.IsZero() {
 			continue
 		}
-		dayStart := last[e.Host].Add(-24 * time.Hour)
-		k := key{e.Host, base(e.ParentProcess)}
+		dayStart := n.last[e.Host].Add(-24 * time.Hour)
+		k := shellParent{e.Host, base(e.ParentProcess)}
 		switch {
 		case e.TS.After(dayStart):
-			if firstOnLastDay[k] == nil {
-				firstOnLastDay[k] = e
-				order = append(order, k)
+			if n.firstOnLastDay[k] == nil {
+				n.firstOnLastDay[k] = e
+				n.order = append(n.order, k)
 			}
 		case e.TS.After(dayStart.Add(-newParentWindow)):
-			before[k] = true
-			baseline[e.Host]++
+			n.before[k] = true
+			n.baseline[e.Host]++
 		}
 	}
+}
+
+func (n *newShellParents) findings() []Finding {
+	last, before, baseline, firstOnLastDay, order := n.last, n.before, n.baseline, n.firstOnLastDay, n.order
 	sort.SliceStable(order, func(i, j int) bool { return firstOnLastDay[order[i]].ID < firstOnLastDay[order[j]].ID })
 	var out []Finding
 	for _, k := range order {

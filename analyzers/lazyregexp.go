@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -84,20 +85,27 @@ func (l *lazyRegexp) FindStringIndex(s string) []int {
 	return l.re().FindStringIndex(s)
 }
 
-// gate is a set of literals, ASCII letters in lower case, one of which is
-// in every text the expression matches once the text's ASCII letters are
-// lowered; none means the expression is not gated.
+// gate is a set of clauses, each a set of literals (ASCII letters in lower
+// case), such that every text the expression matches holds, once its ASCII
+// letters are lowered, one literal of every clause; none means the
+// expression is not gated. One clause alone let every PowerShell command
+// line through a launcher's expression that needs "powershell" and
+// "$env:" and "iex", and those expressions were the analyzers' largest
+// cost on a log of a million starts.
 type gate struct {
-	literals [][]byte
+	clauses [][][]byte
 	// asciiOnly: a case-insensitive literal holds a k or an s, which also
 	// match the Kelvin sign and the long s, so the gate holds only for
 	// texts without bytes past ASCII.
 	asciiOnly bool
 }
 
-// maxGateLiterals bounds a gate: past it, searching costs too much of
-// what the expression does.
-const maxGateLiterals = 24
+// maxGateLiterals bounds a clause, and maxGateClauses the clauses of a
+// gate: past them, searching costs too much of what the expression does.
+const (
+	maxGateLiterals = 24
+	maxGateClauses  = 8
+)
 
 func gateOf(expr string) gate {
 	re, err := syntax.Parse(expr, syntax.Perl)
@@ -105,23 +113,28 @@ func gateOf(expr string) gate {
 		return gate{}
 	}
 	var g gate
-	lits, ok := required(re.Simplify(), &g)
-	if !ok || len(lits) == 0 || len(lits) > maxGateLiterals {
+	cnf, ok := required(re.Simplify(), &g)
+	if !ok {
 		return gate{}
 	}
-	for _, l := range lits {
-		if len(l) == 0 {
-			return gate{}
+	for _, c := range cnf {
+		var clause [][]byte
+		for _, l := range c {
+			clause = append(clause, []byte(l))
 		}
-		g.literals = append(g.literals, []byte(l))
+		g.clauses = append(g.clauses, clause)
 	}
 	return g
 }
 
-// required gives literals one of which every match of re contains, lowered
-// as gate says, and whether there are such (ok false: a match may contain
-// none, or the set would be too large to help).
-func required(re *syntax.Regexp, g *gate) (lits []string, ok bool) {
+// clauses are literals in conjunctive form: every match holds one literal
+// of each clause.
+type clauses [][]string
+
+// required gives clauses that every match of re satisfies, lowered as
+// gate says, and whether there are such (ok false: a match may contain
+// no literal, or the sets would be too large to help).
+func required(re *syntax.Regexp, g *gate) (cnf clauses, ok bool) {
 	switch re.Op {
 	case syntax.OpLiteral:
 		fold := re.Flags&syntax.FoldCase != 0
@@ -139,7 +152,7 @@ func required(re *syntax.Regexp, g *gate) (lits []string, ok bool) {
 				b = utf8.AppendRune(b, r)
 			}
 		}
-		return []string{string(b)}, len(b) > 0
+		return clauses{{string(b)}}, len(b) > 0
 	case syntax.OpCapture, syntax.OpPlus:
 		return required(re.Sub[0], g)
 	case syntax.OpRepeat:
@@ -147,33 +160,80 @@ func required(re *syntax.Regexp, g *gate) (lits []string, ok bool) {
 			return required(re.Sub[0], g)
 		}
 	case syntax.OpConcat:
-		// The part whose shortest literal is longest rules out most texts.
-		var best []string
-		bestLen, bestASCII := 0, false
+		// A match holds a match of every part, so every part's clauses.
 		for _, sub := range re.Sub {
-			var sg gate
-			l, ok := required(sub, &sg)
-			if !ok || len(l) > maxGateLiterals {
-				continue
-			}
-			if n := shortest(l); n > bestLen {
-				best, bestLen, bestASCII = l, n, sg.asciiOnly
+			if c, ok := required(sub, g); ok {
+				cnf = append(cnf, c...)
 			}
 		}
-		g.asciiOnly = g.asciiOnly || bestASCII
-		return best, best != nil
+		return strongest(cnf), len(cnf) > 0
 	case syntax.OpAlternate:
-		var all []string
+		// A match holds a match of one branch: each clause is a literal
+		// of one clause of each branch (distributed), as far as the
+		// product of the branches' clauses stays small; past it, the
+		// branches drop their weakest clauses.
+		var branches []clauses
 		for _, sub := range re.Sub {
-			l, ok := required(sub, g)
+			c, ok := required(sub, g)
 			if !ok {
 				return nil, false
 			}
-			all = append(all, l...)
+			branches = append(branches, c)
 		}
-		return all, len(all) <= maxGateLiterals
+		for product(branches) > maxGateClauses {
+			widest := 0
+			for i, b := range branches {
+				if len(b) > len(branches[widest]) {
+					widest = i
+				}
+			}
+			branches[widest] = branches[widest][:len(branches[widest])-1]
+		}
+		cnf = clauses{nil}
+		for _, b := range branches {
+			var next clauses
+			for _, c := range cnf {
+				for _, bc := range b {
+					next = append(next, append(c[:len(c):len(c)], bc...))
+				}
+			}
+			cnf = next
+		}
+		var kept clauses
+		for _, c := range cnf {
+			if len(c) <= maxGateLiterals {
+				kept = append(kept, c)
+			}
+		}
+		return strongest(kept), len(kept) > 0
 	}
 	return nil, false
+}
+
+// product is how many clauses distributing the branches gives.
+func product(branches []clauses) int {
+	n := 1
+	for _, b := range branches {
+		n *= len(b)
+		if n > maxGateClauses {
+			return n
+		}
+	}
+	return n
+}
+
+// strongest orders clauses by their shortest literal, longest first (the
+// clause that rules out most texts), and keeps maxGateClauses of them.
+func strongest(cnf clauses) clauses {
+	for _, c := range cnf {
+		slices.Sort(c)
+	}
+	cnf = slices.CompactFunc(cnf, slices.Equal) // adjacent only; enough for repeats of one part
+	slices.SortStableFunc(cnf, func(a, b []string) int { return shortest(b) - shortest(a) })
+	if len(cnf) > maxGateClauses {
+		cnf = cnf[:maxGateClauses]
+	}
+	return cnf
 }
 
 func shortest(lits []string) int {
@@ -204,10 +264,10 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// may reports whether s holds one of the literals, its ASCII letters
+// may reports whether s holds a literal of every clause, its ASCII letters
 // lowered; true when the gate does not apply.
 func (g gate) may(s string) bool {
-	if g.literals == nil {
+	if g.clauses == nil {
 		return true
 	}
 	lowered := make([]byte, len(s))
@@ -218,10 +278,10 @@ func (g gate) may(s string) bool {
 		}
 		lowered[i] = lowerASCII(c)
 	}
-	for _, l := range g.literals {
-		if bytes.Contains(lowered, l) {
-			return true
+	for _, clause := range g.clauses {
+		if !slices.ContainsFunc(clause, func(l []byte) bool { return bytes.Contains(lowered, l) }) {
+			return false
 		}
 	}
-	return false
+	return true
 }

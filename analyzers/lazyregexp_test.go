@@ -53,10 +53,16 @@ func TestGates(t *testing.T) {
 		{`a*`, "", true},
 		{`(?i)\bcmd(?:\.exe)?\s+/v(?::on?|\s)`, "CMD /V:ON", true},
 		{`(?i)\bcmd(?:\.exe)?\s+/v(?::on?|\s)`, "cm /v", false},
+		// Every part of a match holds its literals: one is not enough.
+		{`(?i)\bpowershell\s+.{0,40}\$env:\w+\s*\|\s*(?:iex|invoke-expression)`, "powershell.exe /c echo 1", false},
+		{`(?i)\bpowershell\s+.{0,40}\$env:\w+\s*\|\s*(?:iex|invoke-expression)`, "POWERSHELL $Env:x | IEX", true},
+		{`(?i)set\s+\w+=.*powershell|powershell.*\$env:`, "powershell /c echo 1", false},
+		{`(?i)set\s+\w+=.*powershell|powershell.*\$env:`, "set a=1 & powershell", true},
+		{`(?i)set\s+\w+=.*powershell|powershell.*\$env:`, "powershell $env:a", true},
 	} {
 		g := gateOf(c.expr)
 		if got := g.may(c.text); got != c.may {
-			t.Errorf("gate of %q on %q: %v, want %v (literals %q)", c.expr, c.text, got, c.may, g.literals)
+			t.Errorf("gate of %q on %q: %v, want %v (literals %q)", c.expr, c.text, got, c.may, g.clauses)
 		}
 	}
 }

@@ -396,3 +396,46 @@ func concat(seqs ...iter.Seq[*Event]) iter.Seq[*Event] {
 		}
 	}
 }
+
+// onePass reads seq once and gives each of passes every event in turn, as
+// though each ranged over seq alone: an analyzer whose detections each
+// range over the process starts reads them once instead of once each. The
+// passes run as coroutines, one at a time, so they share the events
+// (whose fields are decoded on first use) without locks; each must range
+// over its sequence at most once.
+func onePass(seq iter.Seq[*Event], passes ...func(iter.Seq[*Event])) {
+	var cur *Event
+	end := false
+	var live []func() (struct{}, bool)
+	for _, pass := range passes {
+		// The pass runs until it asks for an event (ask), and resumes
+		// with cur when next is called; next says false once it is done.
+		next, stop := iter.Pull(func(ask func(struct{}) bool) {
+			pass(func(yield func(*Event) bool) {
+				for ask(struct{}{}) && !end && yield(cur) {
+				}
+			})
+		})
+		defer stop()
+		if _, asking := next(); asking {
+			live = append(live, next)
+		}
+	}
+	for e := range seq {
+		if len(live) == 0 {
+			break
+		}
+		cur = e
+		asking := live[:0]
+		for _, next := range live {
+			if _, ok := next(); ok {
+				asking = append(asking, next)
+			}
+		}
+		live = asking
+	}
+	end = true
+	for _, next := range live {
+		next()
+	}
+}

@@ -3,6 +3,8 @@ package analyzers
 import (
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -67,4 +69,29 @@ func TestStreamPathsAgree(t *testing.T) {
 			t.Errorf("%s: findings differ\ngot:\n%s\nwant:\n%s", mode.name, got, want)
 		}
 	}
+}
+
+// TestOnePass checks that each pass sees every event, in order, as though
+// it ranged alone: one that stops early, one that never ranges and one that
+// ranges to the end.
+func TestOnePass(t *testing.T) {
+	events := []Event{{ID: 1}, {ID: 2}, {ID: 3}, {ID: 4}}
+	var all, firstTwo []int64
+	ran := false
+	onePass(pointers(events), func(seq iter.Seq[*Event]) {
+		for e := range seq {
+			all = append(all, e.ID)
+		}
+	}, func(seq iter.Seq[*Event]) {
+		for e := range seq {
+			firstTwo = append(firstTwo, e.ID)
+			if len(firstTwo) == 2 {
+				break
+			}
+		}
+	}, func(iter.Seq[*Event]) { ran = true })
+	if !slices.Equal(all, []int64{1, 2, 3, 4}) || !slices.Equal(firstTwo, []int64{1, 2}) || !ran {
+		t.Errorf("passes saw %v, %v, ran %v", all, firstTwo, ran)
+	}
+	onePass(pointers(events)) // no pass: nothing to do
 }

@@ -243,116 +243,33 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	if err != nil {
 		return nil, err
 	}
-	var out []Finding
+	// The detections that need a pass over the starts first (the parents'
+	// baseline, the host's last day) read them twice; the others read
+	// them in the first of those passes (see onePass).
+	var out, echoed, runs []Finding
+	var newParents newShellParents
 	// The baseline: how often each parent starts cmd.exe on each host.
 	parents := map[string]map[string]int{}
 	totals := map[string]int{}
-	for e := range procs {
-		if e.image() == "cmd.exe" && e.ParentProcess != "" {
-			if parents[e.Host] == nil {
-				parents[e.Host] = map[string]int{}
-			}
-			parents[e.Host][base(e.ParentProcess)]++
-			totals[e.Host]++
-		}
-	}
-	reportedRare := map[string]bool{}
-	for e := range procs {
-		if e.image() != "cmd.exe" {
-			continue
-		}
-		parent := base(e.ParentProcess)
-		startFindings := len(out)
-		newFinding := func() Finding {
-			f := cited(e, Finding{Technique: tCmd, Confidence: "high", Matched: e.CommandLine})
-			return f
-		}
-		if f, ok := parentFinding(e, tCmd, "cmd.exe"); ok {
-			out = append(out, f)
-		} else if n, total := parents[e.Host][parent], totals[e.Host]; parent != "" && total >= 10 && n*50 <= total && !reportedRare[e.Host+parent] {
-			reportedRare[e.Host+parent] = true
-			f := newFinding()
-			f.Severity, f.Confidence = timeline.SeverityLow, "low"
-			f.Title = fmt.Sprintf("cmd.exe started by %s, a rare parent on this host (%d of %d)", parent, n, total)
-			f.Rule = "Parents that start cmd.exe in 2% or fewer of the host's cmd.exe starts stand out from its baseline."
-			f.Features = map[string]any{"parent": parent, "parent_count": n, "host_cmd_starts": total, "baseline": parents[e.Host]}
-			out = append(out, f)
-		}
-		if found, techniques := discoveryChain(e.CommandLine); len(found) >= 2 {
-			f := newFinding()
-			f.Severity, f.Confidence = timeline.SeverityMedium, "medium"
-			f.Title = fmt.Sprintf("cmd.exe /c chains %d discovery commands", len(found))
-			f.Rule = "One command line runs several reconnaissance commands in a row (" + strings.Join(found, ", ") +
-				"), as intruders do on a host they have just reached."
-			f.Features = map[string]any{"commands": found}
-			f.Related = techniques
-			out = append(out, f)
-		}
-		if adminShareOutput.MatchString(e.CommandLine) {
-			f := newFinding()
-			f.Severity, f.Title = timeline.SeverityHigh, "cmd.exe output redirected to an administrative share (remote execution)"
-			f.Rule = "The command writes its output to \\\\host\\ADMIN$ or C$, as impacket's wmiexec and smbexec do to read results back remotely."
-			out = append(out, f)
-		}
-		if m := batchArgument.FindStringSubmatch(e.CommandLine); m != nil && userWritable(m[1]) {
-			f := newFinding()
-			f.Severity, f.Title = timeline.SeverityMedium, "cmd.exe ran a batch file from a user-writable folder: "+base(m[1])
-			f.Rule = "The batch file lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData)."
-			f.keys["file:"+base(m[1])] = true
-			out = append(out, f)
-		}
-		if score, features := dosfuscation(e.CommandLine); score >= 40 {
-			f := newFinding()
-			f.Severity, f.Score, f.Features = timeline.SeverityMedium, score, features
-			if score >= 70 {
-				f.Severity = timeline.SeverityHigh
-			}
-			f.Title = fmt.Sprintf("DOSfuscated command line (score %d/100)", score)
-			f.Rule = "The command line uses the devices of DOSfuscation: carets, %VAR:~n,m% substrings, !delayed! expansion, FOR /L loops and set concatenation."
-			f.Related = []string{tObfuscated.ID}
-			out = append(out, f)
-		}
-		if ms := matchContent(e.CommandLine); len(ms) > 0 {
-			f := newFinding()
-			f.Severity = timeline.SeverityLow
-			for _, m := range ms {
-				f.Severity = max(f.Severity, m.rule.severity)
-			}
-			f.Title = "cmd.exe /c " + ruleNames(ms)
-			f.Rule = fmt.Sprintf("The command shell ran %s.", describeMatches(ms))
-			f.Related = related(ms)
-			out = append(out, f)
-		}
-		out = append(out, shellTricks(e)...)
-		if kind, ok := remoteServiceParents[parent]; ok {
-			// Said once per start: in the findings on what the shell did,
-			// or alone when nothing else stands out.
-			remote := fmt.Sprintf("%s installs this service on the target to run commands sent from another host; administrators use it too, attackers to move laterally.", kind)
-			if len(out) > startFindings {
-				for j := startFindings; j < len(out); j++ {
-					out[j].Rule += fmt.Sprintf(" The shell was started by %s: %s", parent, remote)
-					out[j].Related = related(nil, append(out[j].Related, "T1021.002", "T1569.002")...)
+	onePass(procs, func(procs iter.Seq[*Event]) {
+		for e := range procs {
+			if e.image() == "cmd.exe" && e.ParentProcess != "" {
+				if parents[e.Host] == nil {
+					parents[e.Host] = map[string]int{}
 				}
-			} else {
-				f := newFinding()
-				f.Severity, f.Confidence = timeline.SeverityMedium, "medium"
-				f.Title = fmt.Sprintf("cmd.exe started by %s (%s service: remote execution)", parent, kind)
-				f.Rule = remote
-				f.Features = map[string]any{"parent": e.ParentProcess}
-				f.Related = []string{"T1021.002", "T1569.002"}
-				out = append(out, f)
+				parents[e.Host][base(e.ParentProcess)]++
+				totals[e.Host]++
 			}
 		}
-		if x, ok := exits[e.ID]; ok {
-			for j := startFindings; j < len(out); j++ {
-				out[j].citeContext(x.exit)
-				out[j].Rule += exitSentence(x)
-			}
-		}
-	}
-	out = append(out, echoBuiltFilesOf(procs)...)
-	out = append(out, shellRuns(procs, exits, in.Opts.Location)...)
-	out = append(out, newShellParents(procs)...)
+	}, func(procs iter.Seq[*Event]) {
+		echoed = echoBuiltFilesOf(procs)
+	}, func(procs iter.Seq[*Event]) {
+		runs = shellRuns(procs, exits, in.Opts.Location)
+	}, newParents.lastDays)
+	onePass(procs, func(procs iter.Seq[*Event]) { out = a.startFindings(procs, parents, totals, exits) }, newParents.starts)
+	out = append(out, echoed...)
+	out = append(out, runs...)
+	out = append(out, newParents.findings()...)
 	// The programs the shell started, and the schedulers given a shell.
 	for e := range in.startsOrChildren(func(image string) bool { return image == "at.exe" || image == "schtasks.exe" }, "cmd.exe") {
 		if base(e.ParentProcess) == "cmd.exe" && e.image() != "cmd.exe" {
@@ -542,4 +459,107 @@ func joinedBase64Text(names []string) (text string, complete bool, ok bool) {
 		return "", false, false
 	}
 	return string(b[:end]), end == len(b), true
+}
+
+// startFindings are the findings on each cmd.exe start of procs, given the
+// parents' baseline (parents and totals, per host) and the exits paired
+// with the starts.
+func (a *commandShell) startFindings(procs iter.Seq[*Event], parents map[string]map[string]int, totals map[string]int,
+	exits map[int64]processExit) []Finding {
+	var out []Finding
+	reportedRare := map[string]bool{}
+	for e := range procs {
+		if e.image() != "cmd.exe" {
+			continue
+		}
+		parent := base(e.ParentProcess)
+		startFindings := len(out)
+		newFinding := func() Finding {
+			f := cited(e, Finding{Technique: tCmd, Confidence: "high", Matched: e.CommandLine})
+			return f
+		}
+		if f, ok := parentFinding(e, tCmd, "cmd.exe"); ok {
+			out = append(out, f)
+		} else if n, total := parents[e.Host][parent], totals[e.Host]; parent != "" && total >= 10 && n*50 <= total && !reportedRare[e.Host+parent] {
+			reportedRare[e.Host+parent] = true
+			f := newFinding()
+			f.Severity, f.Confidence = timeline.SeverityLow, "low"
+			f.Title = fmt.Sprintf("cmd.exe started by %s, a rare parent on this host (%d of %d)", parent, n, total)
+			f.Rule = "Parents that start cmd.exe in 2% or fewer of the host's cmd.exe starts stand out from its baseline."
+			f.Features = map[string]any{"parent": parent, "parent_count": n, "host_cmd_starts": total, "baseline": parents[e.Host]}
+			out = append(out, f)
+		}
+		if found, techniques := discoveryChain(e.CommandLine); len(found) >= 2 {
+			f := newFinding()
+			f.Severity, f.Confidence = timeline.SeverityMedium, "medium"
+			f.Title = fmt.Sprintf("cmd.exe /c chains %d discovery commands", len(found))
+			f.Rule = "One command line runs several reconnaissance commands in a row (" + strings.Join(found, ", ") +
+				"), as intruders do on a host they have just reached."
+			f.Features = map[string]any{"commands": found}
+			f.Related = techniques
+			out = append(out, f)
+		}
+		if adminShareOutput.MatchString(e.CommandLine) {
+			f := newFinding()
+			f.Severity, f.Title = timeline.SeverityHigh, "cmd.exe output redirected to an administrative share (remote execution)"
+			f.Rule = "The command writes its output to \\\\host\\ADMIN$ or C$, as impacket's wmiexec and smbexec do to read results back remotely."
+			out = append(out, f)
+		}
+		if m := batchArgument.FindStringSubmatch(e.CommandLine); m != nil && userWritable(m[1]) {
+			f := newFinding()
+			f.Severity, f.Title = timeline.SeverityMedium, "cmd.exe ran a batch file from a user-writable folder: "+base(m[1])
+			f.Rule = "The batch file lies in a folder any user can write to (Temp, AppData, Downloads, Public, ProgramData)."
+			f.keys["file:"+base(m[1])] = true
+			out = append(out, f)
+		}
+		if score, features := dosfuscation(e.CommandLine); score >= 40 {
+			f := newFinding()
+			f.Severity, f.Score, f.Features = timeline.SeverityMedium, score, features
+			if score >= 70 {
+				f.Severity = timeline.SeverityHigh
+			}
+			f.Title = fmt.Sprintf("DOSfuscated command line (score %d/100)", score)
+			f.Rule = "The command line uses the devices of DOSfuscation: carets, %VAR:~n,m% substrings, !delayed! expansion, FOR /L loops and set concatenation."
+			f.Related = []string{tObfuscated.ID}
+			out = append(out, f)
+		}
+		if ms := matchContent(e.CommandLine); len(ms) > 0 {
+			f := newFinding()
+			f.Severity = timeline.SeverityLow
+			for _, m := range ms {
+				f.Severity = max(f.Severity, m.rule.severity)
+			}
+			f.Title = "cmd.exe /c " + ruleNames(ms)
+			f.Rule = fmt.Sprintf("The command shell ran %s.", describeMatches(ms))
+			f.Related = related(ms)
+			out = append(out, f)
+		}
+		out = append(out, shellTricks(e)...)
+		if kind, ok := remoteServiceParents[parent]; ok {
+			// Said once per start: in the findings on what the shell did,
+			// or alone when nothing else stands out.
+			remote := fmt.Sprintf("%s installs this service on the target to run commands sent from another host; administrators use it too, attackers to move laterally.", kind)
+			if len(out) > startFindings {
+				for j := startFindings; j < len(out); j++ {
+					out[j].Rule += fmt.Sprintf(" The shell was started by %s: %s", parent, remote)
+					out[j].Related = related(nil, append(out[j].Related, "T1021.002", "T1569.002")...)
+				}
+			} else {
+				f := newFinding()
+				f.Severity, f.Confidence = timeline.SeverityMedium, "medium"
+				f.Title = fmt.Sprintf("cmd.exe started by %s (%s service: remote execution)", parent, kind)
+				f.Rule = remote
+				f.Features = map[string]any{"parent": e.ParentProcess}
+				f.Related = []string{"T1021.002", "T1569.002"}
+				out = append(out, f)
+			}
+		}
+		if x, ok := exits[e.ID]; ok {
+			for j := startFindings; j < len(out); j++ {
+				out[j].citeContext(x.exit)
+				out[j].Rule += exitSentence(x)
+			}
+		}
+	}
+	return out
 }
