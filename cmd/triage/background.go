@@ -20,14 +20,11 @@ import (
 // summary's event spans. On a 30-host fleet those were a quarter of a
 // run's time, on one core after everything else.
 type backgroundCSV struct {
-	cancel context.CancelFunc
+	backgroundTask
 	// quiet is closed once nothing writes to the timeline any more; nil
 	// when the timeline is shared (timeline.Share), whose writer does not
 	// wait for its readers.
 	quiet   chan struct{}
-	done    chan error
-	err     error
-	ended   bool
 	written bool          // timeline.csv is written, once done gave nil
 	hash    ingest.Output // timeline.csv as written
 	spans   map[[2]string][2]string
@@ -38,7 +35,7 @@ type backgroundCSV struct {
 // then the summary's spans when readSpans is.
 func startTimelineCSV(ctx context.Context, dbPath, outDir string, loc *time.Location, writeCSV, readSpans, shared bool) *backgroundCSV {
 	ctx, cancel := context.WithCancel(ctx)
-	b := &backgroundCSV{cancel: cancel, done: make(chan error, 1)}
+	b := &backgroundCSV{backgroundTask: newBackgroundTask(cancel)}
 	if !shared {
 		b.quiet = make(chan struct{})
 	}
@@ -93,38 +90,58 @@ func (b *backgroundCSV) writesDone() {
 	}
 }
 
+// stop gives up on timeline.csv unless it is written already, and returns
+// once nothing is being written any more.
+func (b *backgroundCSV) stop() {
+	if b != nil {
+		b.backgroundTask.stop()
+	}
+}
+
+// backgroundTask is work on a goroutine of its own that sends its result
+// on done once, and that cancel stops.
+type backgroundTask struct {
+	cancel context.CancelFunc
+	done   chan error
+	ended  bool
+	err    error
+}
+
+func newBackgroundTask(cancel context.CancelFunc) backgroundTask {
+	return backgroundTask{cancel: cancel, done: make(chan error, 1)}
+}
+
 // ready reports, without waiting, whether wait would return at once: the
-// reading is over and its connection closed.
-func (b *backgroundCSV) ready() bool {
-	if b.ended {
+// work is over and its connection closed.
+func (t *backgroundTask) ready() bool {
+	if t.ended {
 		return true
 	}
 	select {
-	case b.err = <-b.done:
-		b.ended = true
-		b.cancel()
+	case t.err = <-t.done:
+		t.ended = true
+		t.cancel()
 		return true
 	default:
 		return false
 	}
 }
 
-// wait returns once timeline.csv, if asked for, is written and hashed and
-// the spans are read, or why not; it must follow writesDone.
-func (b *backgroundCSV) wait() error {
-	if !b.ended {
-		b.err, b.ended = <-b.done, true
-		b.cancel()
+// wait returns the work's result once it is over; a backgroundCSV's
+// must follow writesDone.
+func (t *backgroundTask) wait() error {
+	if !t.ended {
+		t.err, t.ended = <-t.done, true
+		t.cancel()
 	}
-	return b.err
+	return t.err
 }
 
-// stop gives up on timeline.csv unless it is written already, and returns
-// once nothing is being written any more.
-func (b *backgroundCSV) stop() {
-	if b != nil && !b.ended {
-		b.cancel()
-		b.wait()
+// stop gives the work up unless it is over, and returns once it is.
+func (t *backgroundTask) stop() {
+	if !t.ended {
+		t.cancel()
+		t.wait()
 	}
 }
 
@@ -132,11 +149,8 @@ func (b *backgroundCSV) stop() {
 // database of their own beside the analyzers (timeline.BuildFullText), for
 // add to copy into the timeline once they have written.
 type backgroundFullText struct {
-	cancel context.CancelFunc
-	path   string // the database being built, under the run's temporary folder
-	done   chan error
-	ended  bool
-	err    error
+	backgroundTask
+	path string // the database being built, under the run's temporary folder
 }
 
 // startFullText starts building the full-text indexes of the timeline at
@@ -147,7 +161,7 @@ func startFullText(ctx context.Context, dbPath, path string, build bool) *backgr
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	b := &backgroundFullText{cancel: cancel, path: path, done: make(chan error, 1)}
+	b := &backgroundFullText{backgroundTask: newBackgroundTask(cancel), path: path}
 	go func() {
 		b.done <- timeline.BuildFullText(ctx, dbPath, path)
 	}()
@@ -171,19 +185,10 @@ func (b *backgroundFullText) add(ctx context.Context, db *sql.DB) error {
 	return err
 }
 
-func (b *backgroundFullText) wait() error {
-	if !b.ended {
-		b.err, b.ended = <-b.done, true
-		b.cancel()
-	}
-	return b.err
-}
-
 // stop gives the build up and returns once its connection is closed.
 func (b *backgroundFullText) stop() {
-	if b != nil && !b.ended {
-		b.cancel()
-		b.wait()
+	if b != nil {
+		b.backgroundTask.stop()
 	}
 }
 
