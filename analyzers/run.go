@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"triage/internal/phases"
 	"triage/timeline"
 )
 
@@ -22,6 +23,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	if err := timeline.BuildPowerShellSessions(ctx, db); err != nil {
 		return Summary{}, fmt.Errorf("analyzers: PowerShell sessions: %w", err)
 	}
+	phases.Mark("PowerShell sessions")
 	var all []Finding
 	for _, a := range Registry() {
 		fs, err := a.Analyze(ctx, in)
@@ -44,6 +46,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 			fs[i].analyzer = a.Meta().ID
 		}
 		all = append(all, fs...)
+		phases.Mark("analyzer %s", a.Meta().ID)
 	}
 	incidents := groupIncidents(all, opts.IncidentWindow)
 	return Summary{Findings: len(all), Incidents: len(incidents)}, write(ctx, db, all, incidents)

@@ -13,6 +13,7 @@ import (
 
 	"triage/analyzers/sigma"
 	"triage/internal/gctune"
+	"triage/internal/phases"
 	"triage/timeline"
 )
 
@@ -60,6 +61,7 @@ func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error)
 	if rules == nil || len(rules.Selected) == 0 {
 		return nil, nil
 	}
+	phases.Mark("sigma: rules recorded")
 	var out []Finding
 	type openKey struct{ host, rule string }
 	type open struct {
@@ -108,6 +110,7 @@ func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error)
 	if err != nil {
 		return nil, err
 	}
+	phases.Mark("sigma: pass")
 	for _, h := range correlator.Finish() {
 		out = append(out, correlationFinding(h))
 	}
