@@ -143,6 +143,9 @@ type Script struct {
 type Input struct {
 	db   *sql.DB
 	Opts Options
+	// reader, when not nil, is the read-only connections to the same
+	// timeline on which the Sigma pass reads (aside.go).
+	reader *sql.DB
 
 	// ctx is Run's, for the streams (see stream.go), which yield events
 	// and keep their first error in err for Run to return.

@@ -75,7 +75,13 @@ func cpuSeconds() float64 {
 // 2024-01-01 on host h, each set by fill, and returns it opened.
 func syntheticTimeline(b testing.TB, n int, fill func(i int, e *timeline.Event)) *sql.DB {
 	b.Helper()
-	db, err := timeline.Create(filepath.Join(b.TempDir(), "timeline.db"))
+	return syntheticTimelineAt(b, filepath.Join(b.TempDir(), "timeline.db"), n, fill)
+}
+
+// syntheticTimelineAt is syntheticTimeline's timeline, written at path.
+func syntheticTimelineAt(b testing.TB, path string, n int, fill func(i int, e *timeline.Event)) *sql.DB {
+	b.Helper()
+	db, err := timeline.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,32 +24,58 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 		return Summary{}, fmt.Errorf("analyzers: PowerShell sessions: %w", err)
 	}
 	phases.Mark("PowerShell sessions")
-	var all []Finding
-	for _, a := range Registry() {
+	registry := Registry()
+	found := make([][]Finding, len(registry))
+	aside := startAside(ctx, in, registry)
+	defer aside.wait()
+	for i, a := range registry {
+		if i == aside.index {
+			continue // finished below, once its pass is over
+		}
 		fs, err := a.Analyze(ctx, in)
 		if err == nil {
 			err = in.err
 		}
-		if err != nil {
-			return Summary{}, fmt.Errorf("analyzers: %s: %w", a.Meta().ID, err)
+		if found[i], err = in.finish(a, fs, err); err != nil {
+			return Summary{}, err
 		}
-		if err := attributeWMIStarts(ctx, in, fs); err != nil {
-			return Summary{}, fmt.Errorf("analyzers: %s: WMI callers: %w", a.Meta().ID, err)
-		}
-		sort.SliceStable(fs, func(i, j int) bool { return less(&fs[i], &fs[j]) })
-		fs = mergeSameStarts(fs)
-		if err := in.attachPrefetchRuns(fs); err != nil {
-			return Summary{}, fmt.Errorf("analyzers: %s: prefetch runs: %w", a.Meta().ID, err)
-		}
-		fs = foldRepeats(fs, opts.IncidentWindow)
-		for i := range fs {
-			fs[i].analyzer = a.Meta().ID
-		}
-		all = append(all, fs...)
 		phases.Mark("analyzer %s", a.Meta().ID)
+	}
+	if i := aside.index; i >= 0 {
+		fs, err := aside.wait()
+		if found[i], err = in.finish(registry[i], fs, err); err != nil {
+			return Summary{}, err
+		}
+		phases.Mark("analyzer %s, beside the others", registry[i].Meta().ID)
+	}
+	var all []Finding
+	for _, fs := range found {
+		all = append(all, fs...)
 	}
 	incidents := groupIncidents(all, opts.IncidentWindow)
 	return Summary{Findings: len(all), Incidents: len(incidents)}, write(ctx, db, all, incidents)
+}
+
+// finish orders, merges and folds the findings a gave, as every
+// analyzer's are, and names a in them; err is a's.
+func (in *Input) finish(a Analyzer, fs []Finding, err error) ([]Finding, error) {
+	id := a.Meta().ID
+	if err != nil {
+		return nil, fmt.Errorf("analyzers: %s: %w", id, err)
+	}
+	if err := attributeWMIStarts(in.ctx, in, fs); err != nil {
+		return nil, fmt.Errorf("analyzers: %s: WMI callers: %w", id, err)
+	}
+	sort.SliceStable(fs, func(i, j int) bool { return less(&fs[i], &fs[j]) })
+	fs = mergeSameStarts(fs)
+	if err := in.attachPrefetchRuns(fs); err != nil {
+		return nil, fmt.Errorf("analyzers: %s: prefetch runs: %w", id, err)
+	}
+	fs = foldRepeats(fs, in.Opts.IncidentWindow)
+	for i := range fs {
+		fs[i].analyzer = id
+	}
+	return fs, nil
 }
 
 func (o *Options) defaults() {

@@ -55,13 +55,35 @@ func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error)
 	rules := in.Opts.Sigma
 	// The rule set is recorded beside the findings it gave, replacing an
 	// earlier run's or hunt's.
-	if err := writeSigmaRules(ctx, in.db, rules); err != nil {
-		return nil, err
-	}
 	if rules == nil || len(rules.Selected) == 0 {
-		return nil, nil
+		return nil, writeSigmaRules(ctx, in.db, rules)
 	}
-	phases.Mark("sigma: rules recorded")
+	record := func() error {
+		err := writeSigmaRules(ctx, in.db, rules)
+		phases.Mark("sigma: rules recorded")
+		return err
+	}
+	if in.reader == nil {
+		// One connection: the records are written before the pass reads.
+		if err := record(); err != nil {
+			return nil, err
+		}
+		return in.matchSigma(ctx, rules)
+	}
+	// On connections of its own the pass reads the timeline, in WAL mode,
+	// while the records are written.
+	recorded := make(chan error, 1)
+	go func() { recorded <- record() }()
+	out, err := in.matchSigma(ctx, rules)
+	if rerr := <-recorded; err == nil {
+		err = rerr
+	}
+	return out, err
+}
+
+// matchSigma runs the rules over every event log record and folds their
+// matches into findings.
+func (in *Input) matchSigma(ctx context.Context, rules *SigmaRules) ([]Finding, error) {
 	var out []Finding
 	type openKey struct{ host, rule string }
 	type open struct {
@@ -74,7 +96,11 @@ func (*sigmaAnalyzer) Analyze(ctx context.Context, in *Input) ([]Finding, error)
 	opens := map[openKey]*open{}
 	var groups []*open
 	correlator := sigma.NewCorrelator(rules.Collection)
-	err := scanSigmaEvents(ctx, in.db, rules.Set, correlator.Wants, func(e *Event, h sigmaHit) {
+	src := sigmaSource{db: in.db}
+	if in.reader != nil {
+		src = sigmaSource{db: in.reader, byID: true}
+	}
+	err := scanSigmaEvents(ctx, src, rules.Set, correlator.Wants, func(e *Event, h sigmaHit) {
 		r, matched := h.rule, h.matched
 		if h.fields != nil {
 			correlator.Observe(r, e.TS, e.Host, e.ID, h.fields)
@@ -322,6 +348,16 @@ type sigmaHit struct {
 	fields  sigma.Fields // nil unless keepFields(rule)
 }
 
+// sigmaSource is where scanSigmaEvents reads.
+type sigmaSource struct {
+	db *sql.DB
+	// byID: the stream reads only the columns matching needs, and a
+	// matched record's other columns are read by its id on a second
+	// connection of db. Most records match no rule, and the columns they
+	// did not need were two fifths of the reading.
+	byID bool
+}
+
 // scanSigmaEvents streams the event log records in id order and calls
 // hit for every rule that matches, in record order and in rule order
 // within a record. One goroutine reads rows from SQLite and workers, one
@@ -331,10 +367,18 @@ type sigmaHit struct {
 // batches in flight bound the memory. Only the records of a channel and
 // event id some rule reads, whose text holds a literal of one of those
 // rules, have their data decoded.
-func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, keepFields func(*sigma.Rule) bool, hit func(e *Event, h sigmaHit)) error {
+func scanSigmaEvents(ctx context.Context, src sigmaSource, set *sigma.RuleSet, keepFields func(*sigma.Rule) bool, hit func(e *Event, h sigmaHit)) error {
 	defer gctune.Trade(gctune.Budget)() // rows are garbage once matched; the rules' heap stays marked
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var details *sql.Stmt
+	if src.byID {
+		var err error
+		if details, err = src.db.PrepareContext(ctx, `SELECT `+sigmaDetailColumns+` FROM events WHERE id = ?`); err != nil {
+			return err
+		}
+		defer details.Close()
+	}
 	workers := min(runtime.GOMAXPROCS(0), maxSigmaWorkers)
 	work := make(chan *sigmaBatch, workers)
 	inOrder := make(chan *sigmaBatch, 2*workers)
@@ -342,7 +386,7 @@ func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, keepFi
 	go func() {
 		defer close(inOrder)
 		defer close(work)
-		errc <- readSigmaRows(ctx, db, func(rows []sigmaRow) bool {
+		errc <- readSigmaRows(ctx, src.db, !src.byID, func(rows []sigmaRow) bool {
 			b := &sigmaBatch{rows: rows, done: make(chan struct{})}
 			for _, c := range []chan<- *sigmaBatch{inOrder, work} {
 				select {
@@ -364,15 +408,30 @@ func scanSigmaEvents(ctx context.Context, db *sql.DB, set *sigma.RuleSet, keepFi
 			}
 		}()
 	}
+	stop := func(err error) error {
+		cancel()
+		for range inOrder { // the reader stops at its next batch
+		}
+		<-errc
+		return err
+	}
 	for b := range inOrder {
 		select {
 		case <-b.done:
 		case <-ctx.Done():
-			<-errc // the reader stops at its next batch
-			return ctx.Err()
+			return stop(ctx.Err())
+		}
+		if details != nil {
+			if err := b.readDetails(ctx, details); err != nil {
+				return stop(err)
+			}
 		}
 		for _, h := range b.hits {
-			hit(&b.rows[h.row].Event, h.sigmaHit)
+			r := &b.rows[h.row]
+			if r.TS.IsZero() {
+				r.TS, _ = timeline.ParseTime(r.ts)
+			}
+			hit(&r.Event, h.sigmaHit)
 		}
 	}
 	return <-errc
@@ -406,7 +465,6 @@ func (b *sigmaBatch) match(m *sigma.Matcher, f sigma.Fields, keepFields func(*si
 			continue // the timeline wrote it; a row it cannot read again is skipped, not fatal
 		}
 		f.SystemFields(e.EventID, e.Channel, e.Provider, row.computer, e.Level, row.recordID)
-		e.TS, _ = timeline.ParseTime(row.ts)
 		m.Match(e.Channel, e.EventID, f, func(r *sigma.Rule, seen sigma.Fields) {
 			h := sigmaRowHit{row: i, sigmaHit: sigmaHit{rule: r, matched: formatMatched(r.Matched(seen))}}
 			if keepFields(r) {
@@ -420,28 +478,41 @@ func (b *sigmaBatch) match(m *sigma.Matcher, f sigma.Fields, keepFields func(*si
 // sigmaRow is an event row and the columns only the rules read.
 type sigmaRow struct {
 	Event
-	computer string
-	recordID int64
-	ts       string
+	computer       string
+	recordID       int64
+	eventID, level int64 // as read, for Event's ints
+	ts             string
 }
 
 const sigmaBatchRows = 512
 
-// sigmaColumns are the columns readSigmaRows reads, in the order
-// sigmaRow.fill takes them.
-const sigmaColumns = `id, artifact_id, event_id, level, record_id, ts, host, source, process, parent_process,
-	command_line, script_block_id, user, channel, provider, computer, data`
+// sigmaMatchColumns are the columns matching reads, and
+// sigmaDetailColumns the others a matched record's finding needs.
+const (
+	sigmaMatchColumns  = `id, event_id, level, record_id, channel, provider, computer, data`
+	sigmaDetailColumns = `artifact_id, ts, host, source, process, parent_process, command_line, script_block_id, user`
+)
 
-const sigmaIntColumns = 5 // the first five
+var (
+	sigmaMatchNames  = columnNames(sigmaMatchColumns)
+	sigmaDetailNames = columnNames(sigmaDetailColumns)
+)
 
-var sigmaColumnNames = strings.Split(strings.Join(strings.Fields(sigmaColumns), ""), ",")
+func columnNames(columns string) []string {
+	return strings.Split(strings.Join(strings.Fields(columns), ""), ",")
+}
 
 // readSigmaRows hands the rows to send in batches, read at the driver's
-// level (timeline.QueryDriver), until send returns false. The unary +
+// level (timeline.QueryDriver), until send returns false; with details,
+// the rows have every column, else only the matching ones. The unary +
 // keeps SQLite off the (source, event_id) index, which made it sort every
 // row, data and all, before the first came back.
-func readSigmaRows(ctx context.Context, db *sql.DB, send func([]sigmaRow) bool) error {
-	query := `SELECT ` + sigmaColumns + ` FROM events WHERE +source='evtx' ORDER BY id`
+func readSigmaRows(ctx context.Context, db *sql.DB, details bool, send func([]sigmaRow) bool) error {
+	columns := sigmaMatchColumns
+	if details {
+		columns += ", " + sigmaDetailColumns
+	}
+	query := `SELECT ` + columns + ` FROM events WHERE +source='evtx' ORDER BY id`
 	return timeline.QueryDriver(ctx, db, query, nil, func(rows driver.Rows) error {
 		dest := make([]driver.Value, len(rows.Columns()))
 		batch := make([]sigmaRow, 0, sigmaBatchRows)
@@ -452,8 +523,13 @@ func readSigmaRows(ctx context.Context, db *sql.DB, send func([]sigmaRow) bool) 
 				return err
 			}
 			var r sigmaRow
-			if err := r.fill(dest); err != nil {
+			if err := r.fill(dest[:len(sigmaMatchNames)], sigmaMatchNames, r.matchColumns()); err != nil {
 				return err
+			}
+			if details {
+				if err := r.fill(dest[len(sigmaMatchNames):], sigmaDetailNames, r.detailColumns()); err != nil {
+					return err
+				}
 			}
 			if batch = append(batch, r); len(batch) == sigmaBatchRows {
 				if !send(batch) {
@@ -469,32 +545,48 @@ func readSigmaRows(ctx context.Context, db *sql.DB, send func([]sigmaRow) bool) 
 	})
 }
 
-// fill sets r from a row of sigmaColumns. A value of another type than its
-// column's, which only an edited database holds, is refused; a NULL is 0
-// or empty.
-func (r *sigmaRow) fill(dest []driver.Value) error {
-	e := &r.Event
-	var eventID, level int64
-	ints := [sigmaIntColumns]*int64{&e.ID, &e.ArtifactID, &eventID, &level, &r.recordID}
-	texts := [...]*string{&r.ts, &e.Host, &e.Source, &e.Process, &e.ParentProcess, &e.CommandLine, &e.ScriptBlockID, &e.User,
-		&e.Channel, &e.Provider, &r.computer, &e.data}
-	if len(dest) != len(ints)+len(texts) {
-		return fmt.Errorf("sigma: %d columns, want %d", len(dest), len(ints)+len(texts))
-	}
-	for i, p := range ints {
-		v, err := timeline.DriverInt(dest[i], sigmaColumnNames[i])
-		if err != nil {
-			return fmt.Errorf("event %d: %w", e.ID, err)
+// matchColumns and detailColumns point at where r keeps each column of
+// sigmaMatchColumns and sigmaDetailColumns: *int64 or *string.
+func (r *sigmaRow) matchColumns() []any {
+	return []any{&r.ID, &r.eventID, &r.level, &r.recordID, &r.Channel, &r.Provider, &r.computer, &r.data}
+}
+
+func (r *sigmaRow) detailColumns() []any {
+	return []any{&r.ArtifactID, &r.ts, &r.Host, &r.Source, &r.Process, &r.ParentProcess, &r.CommandLine, &r.ScriptBlockID, &r.User}
+}
+
+// fill sets the columns of r from a driver row. A value of another type
+// than its column's, which only an edited database holds, is refused; a
+// NULL is 0 or empty.
+func (r *sigmaRow) fill(dest []driver.Value, names []string, into []any) error {
+	for i, p := range into {
+		var err error
+		switch p := p.(type) {
+		case *int64:
+			*p, err = timeline.DriverInt(dest[i], names[i])
+		case *string:
+			*p, err = timeline.DriverText(dest[i], names[i])
 		}
-		*p = v
-	}
-	for i, p := range texts {
-		v, err := timeline.DriverText(dest[len(ints)+i], sigmaColumnNames[len(ints)+i])
 		if err != nil {
-			return fmt.Errorf("event %d: %w", e.ID, err)
+			return fmt.Errorf("event %d: %w", r.ID, err)
 		}
-		*p = v
 	}
-	e.EventID, e.Level = int(eventID), int(level)
+	r.EventID, r.Level = int(r.eventID), int(r.level)
+	return nil
+}
+
+// readDetails reads the detail columns of the rows with hits.
+func (b *sigmaBatch) readDetails(ctx context.Context, details *sql.Stmt) error {
+	last := -1
+	for _, h := range b.hits {
+		if h.row == last {
+			continue // hits of one row are together
+		}
+		last = h.row
+		r := &b.rows[h.row]
+		if err := details.QueryRowContext(ctx, r.ID).Scan(r.detailColumns()...); err != nil {
+			return fmt.Errorf("event %d: %w", r.ID, err)
+		}
+	}
 	return nil
 }

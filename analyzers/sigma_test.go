@@ -108,7 +108,7 @@ func TestSigmaScanOrderIndependentOfWorkers(t *testing.T) {
 	scan := func(procs int) []string {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		var got []string
-		err := scanSigmaEvents(context.Background(), db, set, func(*sigma.Rule) bool { return true }, func(e *Event, h sigmaHit) {
+		err := scanSigmaEvents(context.Background(), sigmaSource{db: db}, set, func(*sigma.Rule) bool { return true }, func(e *Event, h sigmaHit) {
 			got = append(got, fmt.Sprintf("%d %s %s %d", e.ID, h.rule.ID, h.matched, len(h.fields["CommandLine"])))
 		})
 		if err != nil {
@@ -122,5 +122,72 @@ func TestSigmaScanOrderIndependentOfWorkers(t *testing.T) {
 	}
 	if strings.Join(one, "\n") != strings.Join(four, "\n") {
 		t.Error("the hits of four workers differ from one's")
+	}
+}
+
+// With connections of its own (Options.TimelinePath), the Sigma pass
+// reads only the columns matching needs and a matched record's others by
+// id, beside the other analyzers: the findings, their evidence and the
+// incidents must be those of the pass in turn, on one connection.
+func TestSigmaAsideIsInTurn(t *testing.T) {
+	ps := `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`
+	fill := func(i int, e *timeline.Event) {
+		e.EventID, e.Channel, e.Provider = 4688, "Security", "Microsoft-Windows-Security-Auditing"
+		e.Process, e.ParentProcess, e.User = ps, `C:\Windows\explorer.exe`, fmt.Sprintf("u%d", i%3)
+		e.CommandLine = "powershell -nop"
+		if i%7 == 0 || i%13 == 0 {
+			e.CommandLine = fmt.Sprintf("powershell -enc SQBFAFgA%d", i%5)
+		}
+		e.Data = map[string]any{"NewProcessName": ps, "CommandLine": e.CommandLine, "NewProcessId": "0x10"}
+		if i%400 == 0 {
+			e.TS = e.TS.Add(time.Hour) // some repeats fold, some do not
+		}
+	}
+	c := &sigma.Collection{}
+	c.Add("enc.yml", []byte(encodedPowerShellRule), sigma.LoadOptions{})
+	rules := NewSigmaRules([]string{"enc.yml"}, c, sigma.Selection{})
+	tables := func(aside bool) string {
+		path := filepath.Join(t.TempDir(), "timeline.db")
+		db := syntheticTimelineAt(t, path, 3000, fill)
+		defer db.Close()
+		opts := Options{Sigma: rules}
+		if aside {
+			if err := timeline.Share(db); err != nil {
+				t.Fatal(err)
+			}
+			opts.TimelinePath = path
+		}
+		if _, err := Run(context.Background(), db, opts); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, q := range []string{`SELECT * FROM findings ORDER BY id`, `SELECT * FROM finding_evidence ORDER BY 1, 2`,
+			`SELECT * FROM incidents ORDER BY id`, `SELECT * FROM sigma_rules ORDER BY id`} {
+			rows, err := db.Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			for rows.Next() {
+				rows.Scan(vals...)
+				for _, v := range vals {
+					fmt.Fprintf(&b, "%v|", *v.(*any))
+				}
+				b.WriteByte('\n')
+			}
+			rows.Close()
+		}
+		return b.String()
+	}
+	inTurn, aside := tables(false), tables(true)
+	if !strings.Contains(inTurn, "Encoded PowerShell") {
+		t.Fatal("no Sigma finding")
+	}
+	if inTurn != aside {
+		t.Errorf("beside the others:\n%s\nin turn:\n%s", aside, inTurn)
 	}
 }

@@ -42,3 +42,26 @@ func readOnlyURI(path, more string) (string, error) {
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro" + more}
 	return u.String(), nil
 }
+
+// OpenPass opens an existing timeline read-only for a pass that streams
+// its events once, in id order, on one connection, and reads a few rows by
+// id on a second: each connection's cache is small, since the stream
+// visits each page once.
+func OpenPass(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	uri, err := readOnlyURI(path, "&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-4096")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", uri)
+	if err != nil {
+		return nil, err
+	}
+	if db, err = checkVersion(db); err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(2)
+	return db, nil
+}

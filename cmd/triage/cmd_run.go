@@ -345,7 +345,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	defer r.csv.stop()
 	sum, err := analyzers.Run(ctx, db, analyzers.Options{
 		Location: r.o.location, BusinessStart: r.o.bizStart, BusinessEnd: r.o.bizEnd,
-		Sigma: r.o.sigma.ruleSet(),
+		Sigma: r.o.sigma.ruleSet(), TimelinePath: sharedPath(partial, shared),
 	})
 	if ctx.Err() != nil {
 		return r.interrupted(res)
@@ -635,6 +635,15 @@ func toSecond(ts string) string {
 		return ts[:19] + "Z"
 	}
 	return ts
+}
+
+// sharedPath is the timeline's path for the analyzers to read it again
+// on connections of their own, when it is shared; else "".
+func sharedPath(path string, shared bool) string {
+	if !shared {
+		return ""
+	}
+	return path
 }
 
 func isTerminal(w io.Writer) bool {
