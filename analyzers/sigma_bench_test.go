@@ -54,7 +54,7 @@ func BenchmarkSigmaTimelineDB(b *testing.B) {
 	b.ResetTimer()
 	hits := 0
 	for b.Loop() {
-		if err := scanSigmaEvents(context.Background(), db, rules.Set, noFields, func(*Event, sigmaHit) { hits++ }); err != nil {
+		if err := scanSigmaEvents(context.Background(), sigmaSource{db: db}, rules.Set, noFields, func(*Event, sigmaHit) { hits++ }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -107,7 +107,7 @@ func BenchmarkSigmaMillion(b *testing.B) {
 	cpu0 := cpuSeconds()
 	hits := 0
 	for b.Loop() {
-		if err := scanSigmaEvents(context.Background(), db, rules.Set, noFields, func(*Event, sigmaHit) { hits++ }); err != nil {
+		if err := scanSigmaEvents(context.Background(), sigmaSource{db: db}, rules.Set, noFields, func(*Event, sigmaHit) { hits++ }); err != nil {
 			b.Fatal(err)
 		}
 	}

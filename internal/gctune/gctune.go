@@ -7,23 +7,50 @@ package gctune
 import (
 	"os"
 	"runtime/debug"
+	"sync"
 )
 
 // Trade raises GOGC to 400 under a soft memory limit of limit bytes, which
 // keeps the heap inside the stage's budget whatever the evidence, and
-// returns the function that restores the previous settings. GOGC or
-// GOMEMLIMIT in the environment leave the collector alone.
+// returns the function that restores the previous settings. Stages that
+// overlap (the rules load runs beside the ingest) may each trade: the
+// settings hold until the last of them restores, under the largest limit
+// asked meanwhile. GOGC or GOMEMLIMIT in the environment leave the
+// collector alone.
 func Trade(limit int64) (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
-	percent := debug.SetGCPercent(400)
-	previous := debug.SetMemoryLimit(limit)
+	mu.Lock()
+	defer mu.Unlock()
+	if trades == 0 {
+		savedPercent = debug.SetGCPercent(400)
+		savedLimit = debug.SetMemoryLimit(limit)
+		tradedLimit = limit
+	} else if limit > tradedLimit {
+		debug.SetMemoryLimit(limit)
+		tradedLimit = limit
+	}
+	trades++
+	var once sync.Once
 	return func() {
-		debug.SetGCPercent(percent)
-		debug.SetMemoryLimit(previous)
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if trades--; trades == 0 {
+				debug.SetGCPercent(savedPercent)
+				debug.SetMemoryLimit(savedLimit)
+			}
+		})
 	}
 }
+
+var (
+	mu                      sync.Mutex // guards the trades and what they saved
+	trades                  int        // in force
+	savedPercent            int
+	savedLimit, tradedLimit int64
+)
 
 // Budget is the soft limit on the Go heap of every command, outside the
 // stages that Trade: with SQLite's caches (64 MiB for the timeline's

@@ -1,7 +1,7 @@
 // Package phases prints when each step of a command ends, for measuring
 // the tool: with TRIAGE_PHASES=1 in the environment, each Mark writes the
-// time since the process started and what ended to stderr. It changes
-// nothing a command writes.
+// time since the process started, the CPU time used (where the system
+// tells) and what ended to stderr. It changes nothing a command writes.
 package phases
 
 import (
@@ -24,5 +24,5 @@ func Mark(format string, args ...any) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	fmt.Fprintf(os.Stderr, "phase %7.3fs %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(os.Stderr, "phase %7.3fs cpu %7.3fs %s\n", time.Since(start).Seconds(), cpuSeconds(), fmt.Sprintf(format, args...))
 }
