@@ -7,23 +7,50 @@ package gctune
 import (
 	"os"
 	"runtime/debug"
+	"sync"
 )
 
 // Trade raises GOGC to 400 under a soft memory limit of limit bytes, which
 // keeps the heap inside the stage's budget whatever the evidence, and
-// returns the function that restores the previous settings. GOGC or
-// GOMEMLIMIT in the environment leave the collector alone.
+// returns the function that restores the previous settings. Stages that
+// overlap (the rules load runs beside the ingest) may each trade: the
+// settings hold until the last of them restores, under the largest limit
+// asked meanwhile. GOGC or GOMEMLIMIT in the environment leave the
+// collector alone.
 func Trade(limit int64) (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
-	percent := debug.SetGCPercent(400)
-	previous := debug.SetMemoryLimit(limit)
+	mu.Lock()
+	defer mu.Unlock()
+	if trades == 0 {
+		savedPercent = debug.SetGCPercent(400)
+		savedLimit = debug.SetMemoryLimit(limit)
+		tradedLimit = limit
+	} else if limit > tradedLimit {
+		debug.SetMemoryLimit(limit)
+		tradedLimit = limit
+	}
+	trades++
+	var once sync.Once
 	return func() {
-		debug.SetGCPercent(percent)
-		debug.SetMemoryLimit(previous)
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if trades--; trades == 0 {
+				debug.SetGCPercent(savedPercent)
+				debug.SetMemoryLimit(savedLimit)
+			}
+		})
 	}
 }
+
+var (
+	mu                      sync.Mutex // guards the trades and what they saved
+	trades                  int        // in force
+	savedPercent            int
+	savedLimit, tradedLimit int64
+)
 
 // Budget is the soft limit on the Go heap of every command, outside the
 // stages that Trade: with SQLite's caches (64 MiB for the timeline's
@@ -36,9 +63,8 @@ const Budget = 256 << 20
 // environment sets another, and lets the heap grow to five times what is
 // live before a collection (GOGC 400), unless GOGC does: under the limit
 // the heap of a large case is what it was, and a small case's is
-// collected less often: the Sigma rules' heap is marked at each
-// collection, 0.13 of the 2.4 CPU-s of a run with every rule on the
-// corpus host at GOGC 100.
+// collected less often. The rules' heap, marked at each collection, made
+// the collector a fifth of a run's CPU on the corpus host at GOGC 100.
 func SetBudget() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(Budget)
