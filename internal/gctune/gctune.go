@@ -60,16 +60,10 @@ var (
 const Budget = 256 << 20
 
 // SetBudget sets Budget as the soft memory limit, unless GOMEMLIMIT in the
-// environment sets another, and lets the heap grow to five times what is
-// live before a collection (GOGC 400), unless GOGC does: under the limit
-// the heap of a large case is what it was, and a small case's is
-// collected less often. The rules' heap, marked at each collection, made
-// the collector a fifth of a run's CPU on the corpus host at GOGC 100.
+// environment sets another.
 func SetBudget() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(Budget)
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
 	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
+	debug.SetMemoryLimit(Budget)
 }
