@@ -11,10 +11,11 @@ import (
 // one, one after another; on a read-only connection of its own it need not
 // wait for them, nor they for it.
 type asidePass struct {
-	index int // in the registry; -1 when every analyzer runs in turn
-	done  chan struct{}
-	found []Finding
-	err   error
+	index  int // in the registry; -1 when every analyzer runs in turn
+	done   chan struct{}
+	cancel context.CancelFunc
+	found  []Finding
+	err    error
 }
 
 // startAside starts the Sigma analyzer of registry on a connection of its
@@ -36,6 +37,7 @@ func startAside(ctx context.Context, in *Input, registry []Analyzer) *asidePass 
 		return p
 	}
 	p.done = make(chan struct{})
+	ctx, p.cancel = context.WithCancel(ctx)
 	go func() {
 		defer close(p.done)
 		reader, err := timeline.OpenPass(in.Opts.TimelinePath)
@@ -59,4 +61,13 @@ func (p *asidePass) wait() ([]Finding, error) {
 	}
 	<-p.done
 	return p.found, p.err
+}
+
+// stop ends the analyzer early, when another's error ends the run, and
+// waits for it.
+func (p *asidePass) stop() {
+	if p.done != nil {
+		p.cancel()
+		<-p.done
+	}
 }

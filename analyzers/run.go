@@ -27,7 +27,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	registry := Registry()
 	found := make([][]Finding, len(registry))
 	aside := startAside(ctx, in, registry)
-	defer aside.wait()
+	defer aside.stop()
 	for i, a := range registry {
 		if i == aside.index {
 			continue // finished below, once its pass is over
