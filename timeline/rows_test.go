@@ -32,19 +32,8 @@ func TestRowInserterMatchesDriver(t *testing.T) {
 		events = append(events, e)
 	}
 	dump := func(viaWriter bool) string {
-		db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		w, err := NewWriter(db)
-		if err != nil {
-			t.Fatal(err)
-		}
 		a := Artifact{Host: "h", Path: "p", Kind: "evtx"}
-		if _, err := w.AddArtifact(&a); err != nil {
-			t.Fatal(err)
-		}
+		db, w := newTestWriter(t, &a)
 		batch := append([]Event(nil), events...)
 		for i := range batch {
 			batch[i].ArtifactID = a.ID
@@ -165,18 +154,8 @@ func dumpEvents(t *testing.T, db *sql.DB) string {
 func TestBuildIndexesEarly(t *testing.T) {
 	ts := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)
 	write := func(early bool) (*sql.DB, string) {
-		db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := NewWriter(db)
-		if err != nil {
-			t.Fatal(err)
-		}
 		a := Artifact{Host: "h", Path: "p", Kind: "evtx"}
-		if _, err := w.AddArtifact(&a); err != nil {
-			t.Fatal(err)
-		}
+		db, w := newTestWriter(t, &a)
 		for i := range 1000 {
 			if early && i == 900 {
 				if err := w.BuildIndexes(); err != nil {

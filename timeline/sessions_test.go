@@ -2,23 +2,13 @@ package timeline
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
 func TestPowerShellSessions(t *testing.T) {
-	db, err := Create(filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	w, err := NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := &Artifact{Host: "h", EvidenceRoot: "r", Path: "p", Kind: "evtx", SHA256: "00", MD5: "00"}
-	w.AddArtifact(a)
+	db, w := newTestWriter(t, a)
 	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	add := func(id int, at time.Duration, hostID, hostName string) {
 		w.AddEvent(&Event{TS: t0.Add(at), Host: "h", ArtifactID: a.ID, RecordID: int64(id), Source: "evtx", EventID: id,

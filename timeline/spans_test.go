@@ -1,7 +1,6 @@
 package timeline
 
 import (
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -10,17 +9,8 @@ import (
 // TestWriterSpans: the spans a Writer keeps are those the queries they
 // stand for read back, before 1970 and without a time included.
 func TestWriterSpans(t *testing.T) {
-	db, err := Create(filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	w, err := NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := &Artifact{Host: "h", EvidenceRoot: "r", Path: "p", Kind: "evtx"}
-	w.AddArtifact(a)
+	db, w := newTestWriter(t, a)
 	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	times := []time.Time{t0, {}, t0.Add(-time.Hour), time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC), t0.Add(time.Hour),
 		time.Unix(0, 0), time.Unix(0, 1), t0.Add(time.Minute)}

@@ -1,7 +1,6 @@
 package timeline
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,19 +90,8 @@ func TestImpossibleTimesAreSetAside(t *testing.T) {
 // ts_ns as for an event without time, so the time range that the console
 // summary (ts != ”) and the report (ts_ns > 0) take is 2024's alone.
 func TestImpossibleTimesKeepRangesRight(t *testing.T) {
-	db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	w, err := NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := Artifact{Host: "h", Path: "x.evtx", Kind: "evtx"}
-	if _, err := w.AddArtifact(&a); err != nil {
-		t.Fatal(err)
-	}
+	db, w := newTestWriter(t, &a)
 	events := impossibleEvents()
 	for i := range events {
 		events[i].ArtifactID = a.ID
@@ -137,19 +125,8 @@ func TestImpossibleTimesKeepRangesRight(t *testing.T) {
 // TestImpossibleTimeLeavesScriptRangeAlone: a script block part whose
 // time was set aside does not blank the script's first time.
 func TestImpossibleTimeLeavesScriptRangeAlone(t *testing.T) {
-	db, err := Create(filepath.Join(t.TempDir(), "timeline.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	w, err := NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := Artifact{Host: "h", Path: "ps.evtx", Kind: "evtx"}
-	if _, err := w.AddArtifact(&a); err != nil {
-		t.Fatal(err)
-	}
+	db, w := newTestWriter(t, &a)
 	part := func(id uint64, n string, ts time.Time) Event {
 		return FromEVTX("h", a.ID, &evtx.Record{ID: id, System: evtx.System{Provider: providerPowerShell, EventID: 4104, TimeCreated: ts},
 			Data: []evtx.Field{{Name: "MessageNumber", Value: n}, {Name: "MessageTotal", Value: "2"},
