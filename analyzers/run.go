@@ -75,7 +75,10 @@ func (in *Input) finish(a Analyzer, fs []Finding, err error) ([]Finding, error) 
 	for i := range fs {
 		fs[i].analyzer = id
 	}
-	return fs, nil
+	// Folded, the findings may sit in the array of the unfolded ones,
+	// which Run would keep to the end: 40–90 MiB more peak on the 1.1 GiB
+	// synthetic log.
+	return slices.Clone(fs), nil
 }
 
 func (o *Options) defaults() {
