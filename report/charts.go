@@ -111,8 +111,8 @@ func loadCharts(db *sql.DB, d *data) error {
 		return err
 	}
 	defer rows.Close()
-	var times []time.Time
-	var starts timeline.StartSet
+	var runs runBins
+	starts := timeline.StartSet{InTimeOrder: true}
 	for rows.Next() {
 		var ts, host, process, source, channel string
 		var eventID int
@@ -124,39 +124,63 @@ func loadCharts(db *sql.DB, d *data) error {
 			continue
 		}
 		if starts.Add(host, process, timeline.RecordKind(source, channel, eventID), t) {
-			times = append(times, t.In(d.loc))
+			runs.add(t.In(d.loc))
 		}
 	}
-	d.Activity = activityChart(times)
-	d.Heatmap = weekHourHeatmap(times)
+	d.Activity = runs.activity()
+	d.Heatmap = runs.heatmap()
 	return rows.Err()
 }
 
-func activityChart(times []time.Time) chart {
-	c := chart{Total: len(times)}
-	if len(times) == 0 {
+// maxActivityDays bounds the runs chart's bars: beyond it they would be
+// under a pixel wide; the axis says where the chart starts.
+const maxActivityDays = 730
+
+// runBins counts runs, given in time order, into what the charts draw:
+// the first 48 hours from the first run by the hour, the first
+// maxActivityDays days by the day, and the weeks by weekday and hour. Its
+// size is fixed, whatever the number of runs.
+type runBins struct {
+	n           int
+	first, last time.Time
+	hours       [49]int // from first, truncated to the hour
+	days        [maxActivityDays]int
+	week        [7][24]int // Monday first
+}
+
+func (b *runBins) add(t time.Time) {
+	if b.n == 0 {
+		b.first = t
+	}
+	b.n++
+	b.last = t
+	if i := int(t.Sub(b.first.Truncate(time.Hour)) / time.Hour); i >= 0 && i < len(b.hours) {
+		b.hours[i]++
+	}
+	if i := int(t.Sub(day(b.first)) / (24 * time.Hour)); i >= 0 && i < len(b.days) {
+		b.days[i]++
+	}
+	b.week[(int(t.Weekday())+6)%7][t.Hour()]++
+}
+
+// activity is the chart of runs per hour, within two days, else per day.
+func (r *runBins) activity() chart {
+	c := chart{Total: r.n}
+	if r.n == 0 {
 		return c
 	}
-	// Activity within two days is shown per hour, longer spans per day.
 	step, label := 24*time.Hour, "2006-01-02"
-	first := day(times[0])
-	if times[len(times)-1].Sub(times[0]) <= 48*time.Hour {
+	first, bins := day(r.first), r.days[:]
+	if r.last.Sub(r.first) <= 48*time.Hour {
 		step, label = time.Hour, "2006-01-02 15:00"
-		first = times[0].Truncate(time.Hour)
+		first, bins = r.first.Truncate(time.Hour), r.hours[:]
 	}
-	days := int(times[len(times)-1].Sub(first)/step) + 1
-	if days > 730 {
-		days = 730 // bars beyond that would be under a pixel wide; the axis says where it starts
-	}
-	counts := make([]int, days)
+	days := min(int(r.last.Sub(first)/step)+1, len(bins))
+	counts := bins[:days]
 	max := 1
-	for _, t := range times {
-		i := int(t.Sub(first) / step)
-		if i >= 0 && i < days {
-			counts[i]++
-			if counts[i] > max {
-				max = counts[i]
-			}
+	for _, n := range counts {
+		if n > max {
+			max = n
 		}
 	}
 	const w, h, left, bottom = 900.0, 180.0, 40.0, 44.0
@@ -182,17 +206,18 @@ func activityChart(times []time.Time) chart {
 	return c
 }
 
-func weekHourHeatmap(times []time.Time) heatmap {
-	var grid [7][24]int
+// heatmap is the runs by weekday and hour.
+func (r *runBins) heatmap() heatmap {
+	grid := &r.week
 	max := 0
-	for _, t := range times {
-		wd := (int(t.Weekday()) + 6) % 7 // Monday first
-		grid[wd][t.Hour()]++
-		if grid[wd][t.Hour()] > max {
-			max = grid[wd][t.Hour()]
+	for _, row := range grid {
+		for _, n := range row {
+			if n > max {
+				max = n
+			}
 		}
 	}
-	hm := heatmap{Total: len(times)}
+	hm := heatmap{Total: r.n}
 	const cell, left, top = 30.0, 40.0, 18.0
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="Interpreter runs by weekday and hour">`, left+24*cell, top+7*cell+4)

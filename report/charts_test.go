@@ -24,7 +24,11 @@ func TestActivityAxisLabelsUnderBars(t *testing.T) {
 		{"a month by the day", []time.Time{base, base.Add(10 * 24 * time.Hour), base.Add(30 * 24 * time.Hour)}},
 		{"two years", []time.Time{base, base.Add(700 * 24 * time.Hour)}},
 	} {
-		svg := string(activityChart(tc.times).SVG)
+		var runs runBins
+		for _, t := range tc.times {
+			runs.add(t)
+		}
+		svg := string(runs.activity().SVG)
 		ticks := regexp.MustCompile(`<line x1="([0-9.]+)" y1="180" x2="[0-9.]+" y2="184"`).FindAllStringSubmatch(svg, -1)
 		labels := regexp.MustCompile(`<text x="([0-9.]+)" y="197" font-size="11" text-anchor="(\w+)">([^<]+)</text>`).FindAllStringSubmatch(svg, -1)
 		if len(labels) < 2 || len(ticks) != len(labels) {

@@ -35,7 +35,14 @@ func RecordKind(source, channel string, eventID int) string {
 // StartSet counts distinct process starts, recognising a record of a start
 // already seen through another kind of record. The zero value is ready.
 type StartSet struct {
-	seen map[startKey][]startRecord
+	// InTimeOrder says the records come in time order: a record further
+	// than SameStartWindow behind the latest can match none to come, and
+	// is forgotten, so that the set holds the window, not every start.
+	InTimeOrder bool
+
+	seen  map[startKey][]startRecord
+	order []startKey // with InTimeOrder, the keys of seen from order[head], oldest first
+	head  int
 }
 
 type startKey struct {
@@ -60,6 +67,9 @@ func (s *StartSet) Add(host, process, kind string, ts time.Time) bool {
 	}
 	sec := ts.Unix()
 	reach := int64(SameStartWindow / time.Second)
+	if s.InTimeOrder {
+		s.forget(sec - reach)
+	}
 	for d := -reach; d <= reach; d++ {
 		for _, r := range s.seen[startKey{host, image, sec + d}] {
 			if r.kind != kind && r.ts.Sub(ts) <= SameStartWindow && ts.Sub(r.ts) <= SameStartWindow {
@@ -68,7 +78,22 @@ func (s *StartSet) Add(host, process, kind string, ts time.Time) bool {
 		}
 	}
 	if k := (startKey{host, image, sec}); len(s.seen[k]) < maxStartsPerSecond {
+		if s.InTimeOrder && len(s.seen[k]) == 0 {
+			s.order = append(s.order, k)
+		}
 		s.seen[k] = append(s.seen[k], startRecord{kind, ts})
 	}
 	return true
+}
+
+// forget drops the records of the seconds before second.
+func (s *StartSet) forget(second int64) {
+	for s.head < len(s.order) && s.order[s.head].second < second {
+		delete(s.seen, s.order[s.head])
+		s.head++
+	}
+	if s.head > len(s.order)/2 && s.head > 1024 {
+		s.order = append(s.order[:0], s.order[s.head:]...)
+		s.head = 0
+	}
 }

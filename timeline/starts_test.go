@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -43,13 +44,51 @@ func TestStartSet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var s StartSet
-			for i, r := range tt.records {
-				if got := s.Add(r.host, r.process, r.kind, at(r.ts)); got != r.isNew {
-					t.Errorf("record %d: new start = %v, want %v", i, got, r.isNew)
+			ordered := true
+			for i := 1; i < len(tt.records); i++ {
+				ordered = ordered && !at(tt.records[i].ts).Before(at(tt.records[i-1].ts))
+			}
+			for _, inOrder := range []bool{false, true} {
+				if inOrder && !ordered {
+					continue
+				}
+				s := StartSet{InTimeOrder: inOrder}
+				for i, r := range tt.records {
+					if got := s.Add(r.host, r.process, r.kind, at(r.ts)); got != r.isNew {
+						t.Errorf("in time order %v, record %d: new start = %v, want %v", inOrder, i, got, r.isNew)
+					}
 				}
 			}
 		})
+	}
+}
+
+// A set fed in time order forgets what lies behind the window and answers
+// as one that keeps every start: records of a few programs at gaps under,
+// at and over the window and across second boundaries.
+func TestStartSetInTimeOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	kinds := []string{"evtx/Sysmon/1", "evtx/Security/4688", "prefetch"}
+	gaps := []time.Duration{0, time.Millisecond, 300 * time.Millisecond, 700 * time.Millisecond, 999 * time.Millisecond,
+		time.Second, 1500 * time.Millisecond, SameStartWindow - time.Nanosecond, SameStartWindow, SameStartWindow + time.Nanosecond}
+	var all, window StartSet
+	window.InTimeOrder = true
+	ts := time.Date(2022, 3, 10, 20, 0, 0, 0, time.UTC)
+	largest, matched := 0, 0
+	for i := range 200000 {
+		ts = ts.Add(gaps[rng.IntN(len(gaps))] / time.Duration(1+rng.IntN(3)))
+		host, process, kind := []string{"h", "g"}[rng.IntN(2)], []string{"cmd.exe", "powershell.exe"}[rng.IntN(2)], kinds[rng.IntN(3)]
+		a, w := all.Add(host, process, kind, ts), window.Add(host, process, kind, ts)
+		if a != w {
+			t.Fatalf("record %d at %s: new start %v keeping every start, %v keeping the window", i, ts, a, w)
+		}
+		if !a {
+			matched++
+		}
+		largest = max(largest, len(window.seen))
+	}
+	if largest > 64 || len(all.seen) < 10000 || matched < 1000 {
+		t.Errorf("the window held up to %d seconds of starts, the whole set %d; %d records matched", largest, len(all.seen), matched)
 	}
 }
 
