@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -154,7 +155,9 @@ func Load(paths []string, opts LoadOptions) *Collection {
 				if data, err := readBounded(files[i]); err != nil {
 					part.Refused = append(part.Refused, Refusal{Path: files[i], Reason: ReasonTooLarge, Detail: err.Error()})
 				} else {
-					part.Add(files[i], data, opts)
+					// The file's buffer is never written again: the
+					// rules keep pieces of it, not of a copy.
+					part.add(files[i], data, unsafe.String(unsafe.SliceData(data), len(data)), opts)
 				}
 				parts[i] = part
 			}
@@ -206,12 +209,20 @@ func readBounded(path string) ([]byte, error) {
 // Add parses one file's documents into the collection. Call Resolve (or
 // use Load) once every file is in.
 func (c *Collection) Add(path string, data []byte, opts LoadOptions) {
+	c.add(path, data, string(data), opts)
+}
+
+// add is Add with the text of data, which the rules may keep.
+func (c *Collection) add(path string, data []byte, text string, opts LoadOptions) {
 	sum := sha256.Sum256(data)
 	c.Files = append(c.Files, RuleFile{Path: path, SHA256: hex.EncodeToString(sum[:])})
 	// Nearly every rule file is in the subset of YAML decodeSubset reads,
 	// at a fraction of yaml.v3's cost; the rest, and every error, go to
-	// yaml.v3.
-	if root, ok := decodeSubset(data); ok {
+	// yaml.v3. The rules keep no node, so the parser's memory serves the
+	// next file.
+	p := subsetParsers.Get().(*subsetParser)
+	defer func() { p.reset(); subsetParsers.Put(p) }()
+	if root, ok := p.decode(text); ok {
 		c.addDocument(path, 0, root, opts)
 		return
 	}

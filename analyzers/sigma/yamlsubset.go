@@ -3,6 +3,7 @@ package sigma
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -22,11 +23,19 @@ import (
 // text of a scalar, see the 00000429 trap in doc.go), line and column,
 // and a tag only where the compiler looks at it (!!null).
 func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
-	if len(data) > maxRuleFile || !utf8.Valid(data) {
+	return new(subsetParser).decode(string(data))
+}
+
+// decode is decodeSubset on the text of a file. The nodes are p's until
+// its reset: a parser taken from subsetParsers decodes file after file
+// into the same memory, where one of its own each gave the collector
+// some 30 MB a load.
+func (p *subsetParser) decode(text string) (doc *yaml.Node, ok bool) {
+	if len(text) > maxRuleFile || !utf8.ValidString(text) {
 		return nil, false
 	}
-	for i := 0; i < len(data); {
-		c := data[i]
+	for i := 0; i < len(text); {
+		c := text[i]
 		if c < 0x80 {
 			if c < 0x20 && c != '\n' || c == 0x7f {
 				return nil, false // tabs, carriage returns, control characters
@@ -34,20 +43,17 @@ func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRune(data[i:])
+		r, n := utf8.DecodeRuneInString(text[i:])
 		if !printable(r) {
 			return nil, false
 		}
 		i += n
 	}
-	text := string(data)
 	if strings.HasPrefix(text, "\ufeff") {
 		return nil, false
 	}
-	p := &subsetParser{lines: strings.Split(text, "\n")}
-	p.indents = make([]int32, len(p.lines))
-	p.blank = make([]bool, len(p.lines))
-	for i, l := range p.lines {
+	for rest := text; ; {
+		l, after, found := strings.Cut(rest, "\n")
 		if strings.HasPrefix(l, "---") || strings.HasPrefix(l, "...") || strings.HasPrefix(l, "%") {
 			return nil, false // document markers and directives
 		}
@@ -55,12 +61,19 @@ func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
 		for n < len(l) && l[n] == ' ' {
 			n++
 		}
-		p.indents[i] = int32(n)
-		p.blank[i] = n == len(l) || l[n] == '#'
+		p.lines = append(p.lines, l)
+		p.indents = append(p.indents, int32(n))
+		p.blank = append(p.blank, n == len(l) || l[n] == '#')
+		if !found {
+			break
+		}
+		rest = after
 	}
-	// Nodes come from one slab, not one allocation each: a rule file has
-	// about one and a half a line.
-	p.slab = make([]yaml.Node, 0, len(p.lines)*3/2+8)
+	// A rule file has about one and a half nodes a line.
+	if want := len(p.lines)*3/2 + 8; cap(p.slab) < want {
+		p.slab = make([]yaml.Node, 0, want)
+		p.ptrs = make([]*yaml.Node, 0, want)
+	}
 	first := p.nextContent(0)
 	if first >= len(p.lines) || p.indent(first) != 0 {
 		return nil, false
@@ -69,7 +82,16 @@ func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
 	if p.bad || p.nextContent(p.li) < len(p.lines) {
 		return nil, false
 	}
-	return &yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: []*yaml.Node{root}}, true
+	return p.node(yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: p.children(len(p.stack), root)}), true
+}
+
+// subsetParsers are parsers to decode with, reset.
+var subsetParsers = sync.Pool{New: func() any { return new(subsetParser) }}
+
+// reset forgets the last file, keeping the memory for the next.
+func (p *subsetParser) reset() {
+	*p = subsetParser{lines: p.lines[:0], indents: p.indents[:0], blank: p.blank[:0],
+		slab: p.slab[:0], ptrs: p.ptrs[:0], stack: p.stack[:0]}
 }
 
 // printable is YAML's printable set above ASCII, less the characters that
@@ -85,11 +107,13 @@ func printable(r rune) bool {
 
 type subsetParser struct {
 	lines   []string
-	indents []int32 // per line, its leading spaces
-	blank   []bool  // per line: nothing but spaces or a comment
-	slab    []yaml.Node
-	li      int  // the first line not consumed
-	bad     bool // outside the subset
+	indents []int32      // per line, its leading spaces
+	blank   []bool       // per line: nothing but spaces or a comment
+	slab    []yaml.Node  // the nodes
+	ptrs    []*yaml.Node // the nodes' Content
+	stack   []*yaml.Node // the children of the collections being read
+	li      int          // the first line not consumed
+	bad     bool         // outside the subset
 }
 
 func (p *subsetParser) indent(li int) int { return int(p.indents[li]) }
@@ -97,13 +121,32 @@ func (p *subsetParser) indent(li int) int { return int(p.indents[li]) }
 // empty reports a line with nothing but spaces or a comment.
 func (p *subsetParser) empty(li int) bool { return p.blank[li] }
 
-// node returns a new node from the slab.
+// node returns a new node from the slab; a full slab is left to the
+// nodes in it and another begun.
 func (p *subsetParser) node(n yaml.Node) *yaml.Node {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]yaml.Node, 0, 64)
+		p.slab = make([]yaml.Node, 0, max(64, 2*cap(p.slab)))
 	}
 	p.slab = append(p.slab, n)
 	return &p.slab[len(p.slab)-1]
+}
+
+// children returns the nodes on the stack from base, and more, as one
+// Content slice from ptrs, and pops them: a collection's children are
+// read (and their own pushed and popped) before it is complete, so its
+// Content is allocated once, at its size.
+func (p *subsetParser) children(base int, more ...*yaml.Node) []*yaml.Node {
+	n := len(p.stack) - base + len(more)
+	if n == 0 {
+		return nil
+	}
+	if cap(p.ptrs)-len(p.ptrs) < n {
+		p.ptrs = make([]*yaml.Node, 0, max(256, n, 2*cap(p.ptrs)))
+	}
+	start := len(p.ptrs)
+	p.ptrs = append(append(p.ptrs, p.stack[base:]...), more...)
+	p.stack = p.stack[:base]
+	return p.ptrs[start:len(p.ptrs):len(p.ptrs)]
 }
 
 func (p *subsetParser) nextContent(li int) int {
@@ -144,13 +187,15 @@ func restEmpty(l string, pos int) bool {
 // mapping reads a block mapping whose first key starts at (li, col).
 func (p *subsetParser) mapping(li, col int) *yaml.Node {
 	m := p.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: li + 1, Column: p.column(li, col)})
+	base := len(p.stack)
 	for !p.bad {
 		key, after := p.key(li, col)
 		if key == nil {
 			p.bad = true
 			break
 		}
-		m.Content = append(m.Content, key, p.value(li, after, col, true))
+		value := p.value(li, after, col, true) // pushes and pops its own children
+		p.stack = append(p.stack, key, value)
 		nl := p.nextContent(p.li)
 		if nl >= len(p.lines) || p.indent(nl) < col {
 			p.li = nl
@@ -162,6 +207,7 @@ func (p *subsetParser) mapping(li, col int) *yaml.Node {
 		}
 		li = nl
 	}
+	m.Content = p.children(base)
 	return m
 }
 
@@ -289,12 +335,13 @@ func (p *subsetParser) block(li int) *yaml.Node {
 // sequence reads a block sequence whose first dash is at (li, col).
 func (p *subsetParser) sequence(li, col int) *yaml.Node {
 	s := p.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: li + 1, Column: p.column(li, col)})
+	base := len(p.stack)
 	for !p.bad {
 		item := p.value(li, col+1, col, false)
 		if p.bad {
 			break
 		}
-		s.Content = append(s.Content, item)
+		p.stack = append(p.stack, item)
 		nl := p.nextContent(p.li)
 		if nl >= len(p.lines) || p.indent(nl) < col || p.indent(nl) == col && !seqStart(p.lines[nl], col) {
 			p.li = nl
@@ -306,6 +353,7 @@ func (p *subsetParser) sequence(li, col int) *yaml.Node {
 		}
 		li = nl
 	}
+	s.Content = p.children(base)
 	return s
 }
 
@@ -441,6 +489,7 @@ func (p *subsetParser) flowSequence(li, pos int) (*yaml.Node, int) {
 	l := p.lines[li]
 	s := p.node(yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Tag: "!!seq", Line: li + 1, Column: p.column(li, pos)})
 	i := pos + 1
+	base := len(p.stack)
 	for {
 		for i < len(l) && l[i] == ' ' {
 			i++
@@ -448,7 +497,7 @@ func (p *subsetParser) flowSequence(li, pos int) (*yaml.Node, int) {
 		if i >= len(l) {
 			return nil, 0
 		}
-		if l[i] == ']' && len(s.Content) == 0 {
+		if l[i] == ']' && len(p.stack) == base {
 			return s, i + 1
 		}
 		var n *yaml.Node
@@ -473,7 +522,7 @@ func (p *subsetParser) flowSequence(li, pos int) (*yaml.Node, int) {
 			}
 			n, i = p.scalar(li, i, 0, v), j
 		}
-		s.Content = append(s.Content, n)
+		p.stack = append(p.stack, n)
 		for i < len(l) && l[i] == ' ' {
 			i++
 		}
@@ -482,6 +531,7 @@ func (p *subsetParser) flowSequence(li, pos int) (*yaml.Node, int) {
 		}
 		switch l[i] {
 		case ']':
+			s.Content = p.children(base)
 			return s, i + 1
 		case ',':
 			i++

@@ -198,3 +198,24 @@ func FuzzYAMLSubset(f *testing.F) {
 		checkSubset(t, "input", data)
 	})
 }
+
+// TestSubsetParserReuse loads rule after rule on one parser's memory: a
+// rule compiled from one file must be untouched by the files decoded
+// after it, which write over the same nodes.
+func TestSubsetParserReuse(t *testing.T) {
+	c := &Collection{}
+	for i := range 50 {
+		src := ruleWith(fmt.Sprintf("  sel:\n    CommandLine|contains:\n      - 'needle%d'\n      - 'other%d'\n    Image|endswith: '\\x%d.exe'\n  condition: sel\n", i, i, i))
+		c.Add(fmt.Sprintf("r%d.yml", i), []byte(src), LoadOptions{})
+	}
+	if len(c.Rules) != 50 || len(c.Refused) > 0 {
+		t.Fatalf("rules %d, refused %v", len(c.Rules), c.Refused)
+	}
+	for i, r := range c.Rules {
+		own := ev("CommandLine", fmt.Sprintf("a other%d b", i), "Image", fmt.Sprintf(`C:\x%d.exe`, i))
+		next := ev("CommandLine", fmt.Sprintf("a other%d b", i+1), "Image", fmt.Sprintf(`C:\x%d.exe`, i+1))
+		if !r.Match(own) || r.Match(next) {
+			t.Errorf("rule %d: matches its own event %v, the next file's %v", i, r.Match(own), r.Match(next))
+		}
+	}
+}
