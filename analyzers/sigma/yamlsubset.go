@@ -31,7 +31,7 @@ func decodeSubset(data []byte) (doc *yaml.Node, ok bool) {
 // into the same memory, where one of its own each gave the collector
 // some 30 MB a load.
 func (p *subsetParser) decode(text string) (doc *yaml.Node, ok bool) {
-	if len(text) > maxRuleFile || !utf8.ValidString(text) {
+	if len(text) > maxRuleFile {
 		return nil, false
 	}
 	for i := 0; i < len(text); {
@@ -44,8 +44,8 @@ func (p *subsetParser) decode(text string) (doc *yaml.Node, ok bool) {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
-		if !printable(r) {
-			return nil, false
+		if r == utf8.RuneError && n == 1 || !printable(r) {
+			return nil, false // not UTF-8, or not printable
 		}
 		i += n
 	}
@@ -82,7 +82,9 @@ func (p *subsetParser) decode(text string) (doc *yaml.Node, ok bool) {
 	if p.bad || p.nextContent(p.li) < len(p.lines) {
 		return nil, false
 	}
-	return p.node(yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: p.children(len(p.stack), root)}), true
+	base := len(p.stack)
+	p.stack = append(p.stack, root)
+	return p.node(yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: p.children(base)}), true
 }
 
 // subsetParsers are parsers to decode with, reset.
@@ -131,12 +133,12 @@ func (p *subsetParser) node(n yaml.Node) *yaml.Node {
 	return &p.slab[len(p.slab)-1]
 }
 
-// children returns the nodes on the stack from base, and more, as one
-// Content slice from ptrs, and pops them: a collection's children are
-// read (and their own pushed and popped) before it is complete, so its
-// Content is allocated once, at its size.
-func (p *subsetParser) children(base int, more ...*yaml.Node) []*yaml.Node {
-	n := len(p.stack) - base + len(more)
+// children returns the nodes on the stack from base as one Content slice
+// from ptrs, and pops them: a collection's children are read (and their
+// own pushed and popped) before it is complete, so its Content is
+// allocated once, at its size.
+func (p *subsetParser) children(base int) []*yaml.Node {
+	n := len(p.stack) - base
 	if n == 0 {
 		return nil
 	}
@@ -144,7 +146,7 @@ func (p *subsetParser) children(base int, more ...*yaml.Node) []*yaml.Node {
 		p.ptrs = make([]*yaml.Node, 0, max(256, n, 2*cap(p.ptrs)))
 	}
 	start := len(p.ptrs)
-	p.ptrs = append(append(p.ptrs, p.stack[base:]...), more...)
+	p.ptrs = append(p.ptrs, p.stack[base:]...)
 	p.stack = p.stack[:base]
 	return p.ptrs[start:len(p.ptrs):len(p.ptrs)]
 }

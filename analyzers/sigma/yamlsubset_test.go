@@ -114,6 +114,8 @@ func TestYAMLSubsetOnRules(t *testing.T) {
 // subsetSamples are the shapes rule files take, and near misses.
 var subsetSamples = []string{
 	"a: b\n",
+	"a: b\xffc\n",       // not UTF-8
+	"a: \xed\xa0\x80\n", // a surrogate, which UTF-8 does not encode
 	"a:\n",
 	"a:\nb: c\n",
 	"a:   # c\n  - x\n  -\n  - 'y'\n",
