@@ -7,15 +7,16 @@ package gctune
 import (
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 )
 
 // Trade raises GOGC to 400 under a soft memory limit of limit bytes, which
 // keeps the heap inside the stage's budget whatever the evidence, and
 // returns the function that restores the previous settings. Stages that
-// overlap (the rules load runs beside the ingest) may each trade: the
-// settings hold until the last of them restores, under the largest limit
-// asked meanwhile. GOGC or GOMEMLIMIT in the environment leave the
+// overlap (the rules load runs beside the ingest) may each trade: GOGC
+// stays raised until the last of them restores, under the largest limit
+// of those still in force. GOGC or GOMEMLIMIT in the environment leave the
 // collector alone.
 func Trade(limit int64) (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
@@ -23,33 +24,34 @@ func Trade(limit int64) (restore func()) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if trades == 0 {
+	if len(inForce) == 0 {
 		savedPercent = debug.SetGCPercent(400)
 		savedLimit = debug.SetMemoryLimit(limit)
-		tradedLimit = limit
-	} else if limit > tradedLimit {
-		debug.SetMemoryLimit(limit)
-		tradedLimit = limit
 	}
-	trades++
+	inForce = append(inForce, limit)
+	debug.SetMemoryLimit(slices.Max(inForce))
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			mu.Lock()
 			defer mu.Unlock()
-			if trades--; trades == 0 {
+			i := slices.Index(inForce, limit)
+			inForce = slices.Delete(inForce, i, i+1)
+			if len(inForce) == 0 {
 				debug.SetGCPercent(savedPercent)
 				debug.SetMemoryLimit(savedLimit)
+			} else {
+				debug.SetMemoryLimit(slices.Max(inForce))
 			}
 		})
 	}
 }
 
 var (
-	mu                      sync.Mutex // guards the trades and what they saved
-	trades                  int        // in force
-	savedPercent            int
-	savedLimit, tradedLimit int64
+	mu           sync.Mutex // guards the trades and what they saved
+	inForce      []int64    // the limits of the trades in force
+	savedPercent int
+	savedLimit   int64
 )
 
 // Budget is the soft limit on the Go heap of every command, outside the

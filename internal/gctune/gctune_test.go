@@ -7,7 +7,7 @@ import (
 )
 
 // Overlapping trades hold until the last restores, whichever order they
-// restore in, under the largest limit asked.
+// restore in, under the largest limit of those in force.
 func TestOverlappingTrades(t *testing.T) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		t.Skip("GOGC or GOMEMLIMIT set: Trade leaves the collector alone")
@@ -23,13 +23,18 @@ func TestOverlappingTrades(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
 		t.Errorf("limit %d while both trade, want the larger", got)
 	}
+	second()
+	second() // a second call changes nothing
+	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
+		t.Errorf("limit %d once the larger restored, want the one still in force", got)
+	}
+	third := Trade(200 << 20)
 	first()
-	first() // a second call changes nothing
 	if got := debug.SetGCPercent(-1); got != 400 {
 		t.Errorf("GOGC %d while one still trades, want 400", got)
 	}
 	debug.SetGCPercent(400)
-	second()
+	third()
 	if got := debug.SetGCPercent(-1); got != 100 {
 		t.Errorf("GOGC %d once both restored, want 100", got)
 	}
