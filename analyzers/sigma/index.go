@@ -3,6 +3,7 @@ package sigma
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // RuleSet indexes compiled rules by the channel and event id their
@@ -18,6 +19,7 @@ type RuleSet struct {
 	merged  sync.Map
 	nMerged int
 	shared  map[string]*sharedBucket // buckets by their rule lists: keys meeting the same rules share one
+	parts   map[string]*part         // parts by their rules
 	index   map[*Rule]int
 	mu      sync.Mutex // guards nMerged, shared and nGates, so that Matchers may run at once
 	nGates  int        // the gates of the buckets built, numbered for the Matchers' counts
@@ -34,12 +36,37 @@ type entry struct {
 	view View
 }
 
-// bucket is what one channel and event id meets: the rules per view, and
-// the prefilter over their literals (prefilter.go).
+// bucket is what one channel and event id meets: the rules per view, in
+// parts, and the raw-text filter over their literals (rawtext.go).
 type bucket struct {
 	views [viewCount][]*Rule
-	pre   [viewCount]*prefilter
-	raw   *rawFilter // the literals as an event's JSON text holds them, nil when that cannot tell (rawtext.go)
+	parts [viewCount][]*part // views' rules, part after part
+	raw   *rawFilter         // the literals as an event's JSON text holds them, nil when that cannot tell
+
+	// A view in two parts scans an event's values twice, once a part: a
+	// process start some 10% slower. Once the bucket has met mergeAfter
+	// events, and so pays for it, each such view has a prefilter of its
+	// own over all its rules (merged, nil until then).
+	split  bool // some view is in two parts
+	met    atomic.Int64
+	merge  sync.Once
+	merged atomic.Pointer[[viewCount]*prefilter]
+}
+
+// mergeAfter is how many events a bucket meets in parts: a prefilter over
+// 1,400 rules takes some 45 ms to build, some 15,000 process starts'
+// second scans. A variable, for the tests.
+var mergeAfter int64 = 16384
+
+// part is rules of a view, with the prefilter over their literals
+// (prefilter.go). Buckets share their parts: the process_creation rules
+// meet Sysmon's event 1 natively and Security's 4688 in its Sysmon view,
+// the rules of a channel every event id of it, and a prefilter over 1,400
+// rules took some 45 ms to build.
+type part struct {
+	rules []*Rule
+	pre   *prefilter
+	once  sync.Once
 }
 
 const viewCount = 2
@@ -51,7 +78,7 @@ const maxMergedBuckets = 4096
 // NewRuleSet indexes rules; the order of rules is the order of matches.
 func NewRuleSet(rules []*Rule) *RuleSet {
 	s := &RuleSet{rules: rules, byKey: map[sourceKey][]entry{}, byChan: map[string][]entry{},
-		shared: map[string]*sharedBucket{}, index: map[*Rule]int{}}
+		shared: map[string]*sharedBucket{}, parts: map[string]*part{}, index: map[*Rule]int{}}
 	for i, r := range rules {
 		s.index[r] = i
 		for _, src := range r.Sources {
@@ -80,24 +107,37 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 	if b, ok := s.merged.Load(k); ok {
 		return b.(*bucket)
 	}
-	views := [viewCount][]*Rule{}
+	// A view's rules are in two parts: those of the channel and event id,
+	// then those of the channel and of every channel. A rule met again is
+	// in the first part only. The second part is one prefilter, not two,
+	// so that an event's values are scanned once for both lists: the
+	// product-only rules are in every bucket.
+	var parts [viewCount][][]*Rule
 	seen := map[entry]bool{}
-	for _, list := range [][]entry{s.byKey[k], s.byChan[channel], s.anyChan} {
-		for _, e := range list {
-			if !seen[e] {
-				seen[e] = true
-				views[e.view] = append(views[e.view], e.rule)
+	for _, lists := range [][][]entry{{s.byKey[k]}, {s.byChan[channel], s.anyChan}} {
+		var rules [viewCount][]*Rule
+		for _, list := range lists {
+			for _, e := range list {
+				if !seen[e] {
+					seen[e] = true
+					rules[e.view] = append(rules[e.view], e.rule)
+				}
+			}
+		}
+		for v := range rules {
+			if len(rules[v]) > 0 {
+				parts[v] = append(parts[v], rules[v])
 			}
 		}
 	}
 	// Every Security event id meets the same service rules, and every key
 	// the product-only rules: the rule lists repeat, and so can the bucket.
 	var sig []byte
-	for v := range views {
+	for v := range parts {
 		sig = append(sig, byte(v), ':')
-		for _, r := range views[v] {
-			sig = strconv.AppendInt(sig, int64(s.index[r]), 10)
-			sig = append(sig, ',')
+		for _, rules := range parts[v] {
+			sig = s.appendSignature(sig, rules)
+			sig = append(sig, '|')
 		}
 	}
 	s.mu.Lock()
@@ -111,7 +151,7 @@ func (s *RuleSet) bucket(channel string, eventID int) *bucket {
 	s.mu.Unlock()
 	// Built outside the lock, so that Matchers meeting other keys go on
 	// meanwhile; those meeting the same rules wait for this build.
-	sb.once.Do(func() { sb.b = s.build(views) })
+	sb.once.Do(func() { sb.b = s.build(parts) })
 	s.mu.Lock()
 	if s.nMerged < maxMergedBuckets {
 		if _, loaded := s.merged.LoadOrStore(k, sb.b); !loaded {
@@ -128,31 +168,87 @@ type sharedBucket struct {
 	b    *bucket // nil when the list is empty
 }
 
-// build makes the bucket of the rules per view, nil for none.
-func (s *RuleSet) build(views [viewCount][]*Rule) *bucket {
-	b := &bucket{views: views}
+// build makes the bucket of the rules per view, in parts; nil for none.
+func (s *RuleSet) build(parts [viewCount][][]*Rule) *bucket {
+	b := &bucket{}
 	empty := true
-	for v := range b.views {
-		if len(b.views[v]) > 0 {
-			b.pre[v] = newPrefilter(b.views[v])
+	for v := range parts {
+		for _, rules := range parts[v] {
+			b.views[v] = append(b.views[v], rules...)
+			b.parts[v] = append(b.parts[v], s.part(rules))
 			empty = false
 		}
+		b.split = b.split || len(parts[v]) > 1
 	}
 	if empty {
 		return nil
 	}
-	b.raw = newRawFilter(b)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range b.pre {
-		if p != nil {
-			s.number(&p.gates)
-		}
-	}
-	if b.raw != nil {
+	if b.raw = newRawFilter(b); b.raw != nil {
+		s.mu.Lock()
 		s.number(&b.raw.gates)
+		s.mu.Unlock()
 	}
 	return b
+}
+
+// prefilters returns the bucket's prefilter per view once it is merged
+// (see bucket), counting the event; nil while its parts serve.
+func (b *bucket) prefilters(s *RuleSet) *[viewCount]*prefilter {
+	if !b.split {
+		return nil
+	}
+	if p := b.merged.Load(); p != nil {
+		return p
+	}
+	if b.met.Add(1) < mergeAfter {
+		return nil
+	}
+	b.merge.Do(func() {
+		var pres [viewCount]*prefilter
+		for v, pts := range b.parts {
+			switch {
+			case len(pts) == 1:
+				pres[v] = pts[0].pre
+			case len(pts) > 1:
+				pres[v] = newPrefilter(b.views[v])
+				s.mu.Lock()
+				s.number(&pres[v].gates)
+				s.mu.Unlock()
+			}
+		}
+		b.merged.Store(&pres)
+	})
+	return b.merged.Load()
+}
+
+// part returns the part of rules, its prefilter built once.
+func (s *RuleSet) part(rules []*Rule) *part {
+	sig := string(s.appendSignature(nil, rules))
+	s.mu.Lock()
+	pt := s.parts[sig]
+	if pt == nil {
+		pt = &part{rules: rules}
+		if len(s.parts) < maxMergedBuckets {
+			s.parts[sig] = pt
+		}
+	}
+	s.mu.Unlock()
+	pt.once.Do(func() {
+		pt.pre = newPrefilter(pt.rules)
+		s.mu.Lock()
+		s.number(&pt.pre.gates)
+		s.mu.Unlock()
+	})
+	return pt
+}
+
+// appendSignature appends the indexes of rules, which name the list.
+func (s *RuleSet) appendSignature(sig []byte, rules []*Rule) []byte {
+	for _, r := range rules {
+		sig = strconv.AppendInt(sig, int64(s.index[r]), 10)
+		sig = append(sig, ',')
+	}
+	return sig
 }
 
 // Wants reports whether any rule reads events of this channel and event
@@ -217,9 +313,9 @@ func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 	if b == nil {
 		return
 	}
+	merged := b.prefilters(m.set)
 	for v := View(0); v < viewCount; v++ {
-		rules := b.views[v]
-		if len(rules) == 0 {
+		if len(b.parts[v]) == 0 {
 			continue
 		}
 		vf := f
@@ -228,13 +324,20 @@ func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 		}
 		ev := &m.views[v]
 		ev.reset(vf)
-		p := b.pre[v]
-		p.candidates(m.count(&p.gates), ev, func(i int) {
-			r := rules[i]
-			if r.match(ev) {
-				hit(r, vf)
-			}
-		})
+		try := func(rules []*Rule, p *prefilter) {
+			p.candidates(m.count(&p.gates), ev, func(i int) {
+				if r := rules[i]; r.match(ev) {
+					hit(r, vf)
+				}
+			})
+		}
+		if merged != nil {
+			try(b.views[v], merged[v])
+			continue
+		}
+		for _, pt := range b.parts[v] {
+			try(pt.rules, pt.pre)
+		}
 	}
 }
 

@@ -177,6 +177,42 @@ func TestMatchersAtOnce(t *testing.T) {
 	wg.Wait()
 }
 
+// TestMergedBucketsAgree: a bucket whose views are in parts finds the
+// same rules, in the same order, before and after it merges them.
+func TestMergedBucketsAgree(t *testing.T) {
+	c := Load(windowsRulePaths(t), LoadOptions{})
+	events := regressionEvents(t)
+	hitsOf := func(rs *RuleSet, e testEvent) string {
+		var b strings.Builder
+		rs.Match(e.channel, e.id, e.f, func(r *Rule, _ Fields) { b.WriteString(r.Path + "\n") })
+		return b.String()
+	}
+	inParts := NewRuleSet(c.Rules)
+	want := make([]string, len(events))
+	for i, e := range events {
+		want[i] = hitsOf(inParts, e)
+	}
+	defer func(n int64) { mergeAfter = n }(mergeAfter)
+	mergeAfter = 0
+	merged := NewRuleSet(c.Rules)
+	splits := 0
+	for i, e := range events {
+		if got := hitsOf(merged, e); got != want[i] {
+			t.Fatalf("%s %d: merged %q, in parts %q", e.channel, e.id, got, want[i])
+		}
+		if b := merged.bucket(e.channel, e.id); b != nil && b.split {
+			if b.merged.Load() == nil {
+				t.Fatalf("%s %d: not merged", e.channel, e.id)
+			}
+			splits++
+		}
+	}
+	if splits == 0 {
+		t.Fatal("no event met a bucket in parts")
+	}
+	t.Logf("%d of %d events met merged buckets", splits, len(events))
+}
+
 func containsInt(l []int, v int) bool {
 	for _, x := range l {
 		if x == v {

@@ -42,16 +42,15 @@ var systemNames = []string{"EventID", "Channel", "Provider_Name", "Computer", "L
 // values the 4688 view computes, a group whose every literal set has a
 // literal with nothing left once cut.
 func newRawFilter(b *bucket) *rawFilter {
-	if len(b.views[View4688AsSysmon]) > 0 || b.pre[ViewNative] == nil {
+	if len(b.views[View4688AsSysmon]) > 0 || len(b.parts[ViewNative]) == 0 {
 		return nil
 	}
-	p := b.pre[ViewNative]
-	if len(p.ungated) > 0 {
+	shape, need, reqs, ok := joinParts(b.parts[ViewNative])
+	if !ok {
 		return nil
 	}
 	// A slot with a literal the text may not show is left out of its
 	// group: the group needs one fewer.
-	need := slices.Clone(p.gates.need)
 	data := map[string][]int32{}
 	sys := map[int]map[string][]int32{}
 	add := func(m map[string][]int32, n string, sl int32) {
@@ -65,7 +64,7 @@ func newRawFilter(b *bucket) *rawFilter {
 		}
 		add(sys[i], n, sl)
 	}
-	for sl, q := range p.reqs {
+	for sl, q := range reqs {
 		slot := int32(sl)
 		if i := slices.Index(systemNames, q.field); i >= 0 {
 			for _, n := range q.needles {
@@ -83,7 +82,7 @@ func newRawFilter(b *bucket) *rawFilter {
 			pieces = append(pieces, piece)
 		}
 		if pieces == nil {
-			if need[p.gates.slotGroup[sl]]--; need[p.gates.slotGroup[sl]] == 0 {
+			if need[shape.slotGroup[sl]]--; need[shape.slotGroup[sl]] == 0 {
 				return nil
 			}
 			continue
@@ -97,7 +96,7 @@ func newRawFilter(b *bucket) *rawFilter {
 			}
 		}
 	}
-	rf := &rawFilter{gates: gates{gateShape: p.gates.gateShape, need: need}}
+	rf := &rawFilter{gates: gates{gateShape: shape, need: need}}
 	needles, slots := sortedNeedles(data)
 	rf.data, rf.dataOf = newAutomaton(needles), slots
 	for i := -1; i < len(systemNames); i++ {
@@ -107,6 +106,32 @@ func newRawFilter(b *bucket) *rawFilter {
 		}
 	}
 	return rf
+}
+
+// joinParts is the slots and gates of a view's parts as one prefilter's
+// would be, numbered part after part; ok is false when a part has rules
+// tried always. need is a copy, the parts' own are left as they are.
+func joinParts(parts []*part) (shape gateShape, need []int32, reqs []slotReq, ok bool) {
+	for _, pt := range parts {
+		p := pt.pre
+		if len(p.ungated) > 0 {
+			return gateShape{}, nil, nil, false
+		}
+		groups, clauses, rules := int32(len(shape.groupClause)), int32(len(shape.clauseRule)), int32(len(shape.ruleNeed))
+		for _, g := range p.gates.slotGroup {
+			shape.slotGroup = append(shape.slotGroup, g+groups)
+		}
+		for _, c := range p.gates.groupClause {
+			shape.groupClause = append(shape.groupClause, c+clauses)
+		}
+		for _, r := range p.gates.clauseRule {
+			shape.clauseRule = append(shape.clauseRule, r+rules)
+		}
+		shape.ruleNeed = append(shape.ruleNeed, p.gates.ruleNeed...)
+		need = append(need, p.gates.need...)
+		reqs = append(reqs, p.reqs...)
+	}
+	return shape, need, reqs, true
 }
 
 // longestEscapedPiece is the longest part of a literal JSON-escaped that
