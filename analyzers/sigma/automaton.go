@@ -253,13 +253,32 @@ func (a *automaton) step(s int32, c byte) int32 {
 func (a *automaton) findFolded(text string, fn func(needle int)) { findFoldedIn(a, text, fn) }
 
 func findFoldedIn[T ~string | ~[]byte](a *automaton, text T, fn func(needle int)) {
-	for i := 0; i < len(text); i++ {
-		if text[i] >= 0x80 {
-			findIn(a, lower(text), false, fn)
-			return
-		}
+	if !isASCII(text) {
+		findIn(a, lower(text), false, fn)
+		return
 	}
 	findIn(a, text, true, fn)
+}
+
+// isASCII reports whether text is all ASCII, eight bytes at a time: the
+// check reads every value of every event a prefilter scans, and byte by
+// byte it took a third as long as the scan.
+func isASCII[T ~string | ~[]byte](text T) bool {
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		t := text[i : i+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if w&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(text); i++ {
+		if text[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func lower[T ~string | ~[]byte](text T) T {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,13 +93,18 @@ func FuzzSigmaRule(f *testing.F) {
 }
 
 // FuzzSigmaMatch: over rules of the corpus and any event, the indexed,
-// prefiltered rule set finds exactly what trying each rule finds.
+// prefiltered rule set finds exactly what trying each rule finds, with its
+// buckets in parts (the product-only rule makes every bucket two) and
+// merged.
 func FuzzSigmaMatch(f *testing.F) {
-	c := Load([]string{filepath.Join(corpusRoot, "rules/windows/process_creation"), filepath.Join(corpusRoot, "rules/windows/builtin/security")}, LoadOptions{})
+	c := Load([]string{filepath.Join(corpusRoot, "rules/windows/process_creation"), filepath.Join(corpusRoot, "rules/windows/builtin/security"),
+		filepath.Join(corpusRoot, "rules/windows/builtin/win_alert_mimikatz_keywords.yml")}, LoadOptions{})
 	if len(c.Rules) == 0 {
 		f.Skip("corpus not available")
 	}
 	rs := NewRuleSet(c.Rules)
+	merged := NewRuleSet(c.Rules)
+	defer func(n int64) { mergeAfter = n }(mergeAfter)
 	f.Add(uint8(0), `C:\Windows\System32\cmd.exe`, `cmd.exe /c whoami /priv`, `C:\Windows\explorer.exe`, "4688")
 	f.Add(uint8(1), `C:\Users\x\powershell.exe`, "powershell -enc SQBFAFgA -nop", `C:\Windows\System32\wscript.exe`, "4624")
 	f.Add(uint8(2), `c:\x\rundll32.exe`, "RUNDLL32.EXE shell32.dll,#44 \u2013x", "", "4625")
@@ -123,7 +129,14 @@ func FuzzSigmaMatch(f *testing.F) {
 		}
 		f.SystemFields(id, channel, "p", "h", 4, 1)
 		got := map[*Rule]bool{}
-		rs.Match(channel, id, f, func(r *Rule, _ Fields) { got[r] = true })
+		var order, mergedOrder []*Rule
+		rs.Match(channel, id, f, func(r *Rule, _ Fields) { got[r] = true; order = append(order, r) })
+		mergeAfter = 0
+		merged.Match(channel, id, f, func(r *Rule, _ Fields) { mergedOrder = append(mergedOrder, r) })
+		mergeAfter = 1 << 62
+		if !slices.Equal(order, mergedOrder) {
+			t.Fatalf("in parts %d matches, merged %d", len(order), len(mergedOrder))
+		}
 		for _, r := range c.Rules {
 			want := false
 			for _, src := range r.Sources {

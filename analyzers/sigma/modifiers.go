@@ -306,15 +306,6 @@ func (t *containsAnyTest) match(_ *view, _, lows []string) bool {
 	return false
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
 func (g *globTest) match(_ *view, vals, lows []string) bool {
 	in := lows
 	if g.cased {

@@ -315,3 +315,20 @@ func TestMayMatchJSONText(t *testing.T) {
 		t.Error("an event holding a keyword is ruled out")
 	}
 }
+
+// TestIsASCII: a byte past 0x7f anywhere, in the words or the tail.
+func TestIsASCII(t *testing.T) {
+	for n := 0; n <= 19; n++ {
+		text := []byte(strings.Repeat("a", n))
+		if !isASCII(text) || !isASCII(string(text)) {
+			t.Fatalf("%d ASCII bytes: not ASCII", n)
+		}
+		for i := range text {
+			text[i] = 0x80
+			if isASCII(text) || isASCII(string(text)) {
+				t.Fatalf("0x80 at %d of %d: ASCII", i, n)
+			}
+			text[i] = 'a'
+		}
+	}
+}
