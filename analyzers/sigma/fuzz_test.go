@@ -95,7 +95,7 @@ func FuzzSigmaRule(f *testing.F) {
 // FuzzSigmaMatch: over rules of the corpus and any event, the indexed,
 // prefiltered rule set finds exactly what trying each rule finds, with its
 // buckets in parts (the product-only rule makes every bucket two) and
-// merged.
+// joined.
 func FuzzSigmaMatch(f *testing.F) {
 	c := Load([]string{filepath.Join(corpusRoot, "rules/windows/process_creation"), filepath.Join(corpusRoot, "rules/windows/builtin/security"),
 		filepath.Join(corpusRoot, "rules/windows/builtin/win_alert_mimikatz_keywords.yml")}, LoadOptions{})
@@ -103,8 +103,8 @@ func FuzzSigmaMatch(f *testing.F) {
 		f.Skip("corpus not available")
 	}
 	rs := NewRuleSet(c.Rules)
-	merged := NewRuleSet(c.Rules)
-	defer func(n int64) { mergeAfter = n }(mergeAfter)
+	joined := NewRuleSet(c.Rules)
+	defer func(n int64) { joinAfter = n }(joinAfter)
 	f.Add(uint8(0), `C:\Windows\System32\cmd.exe`, `cmd.exe /c whoami /priv`, `C:\Windows\explorer.exe`, "4688")
 	f.Add(uint8(1), `C:\Users\x\powershell.exe`, "powershell -enc SQBFAFgA -nop", `C:\Windows\System32\wscript.exe`, "4624")
 	f.Add(uint8(2), `c:\x\rundll32.exe`, "RUNDLL32.EXE shell32.dll,#44 \u2013x", "", "4625")
@@ -129,13 +129,13 @@ func FuzzSigmaMatch(f *testing.F) {
 		}
 		f.SystemFields(id, channel, "p", "h", 4, 1)
 		got := map[*Rule]bool{}
-		var order, mergedOrder []*Rule
+		var order, joinedOrder []*Rule
 		rs.Match(channel, id, f, func(r *Rule, _ Fields) { got[r] = true; order = append(order, r) })
-		mergeAfter = 0
-		merged.Match(channel, id, f, func(r *Rule, _ Fields) { mergedOrder = append(mergedOrder, r) })
-		mergeAfter = 1 << 62
-		if !slices.Equal(order, mergedOrder) {
-			t.Fatalf("in parts %d matches, merged %d", len(order), len(mergedOrder))
+		joinAfter = 0
+		joined.Match(channel, id, f, func(r *Rule, _ Fields) { joinedOrder = append(joinedOrder, r) })
+		joinAfter = 1 << 62
+		if !slices.Equal(order, joinedOrder) {
+			t.Fatalf("in parts %d matches, joined %d", len(order), len(joinedOrder))
 		}
 		for _, r := range c.Rules {
 			want := false

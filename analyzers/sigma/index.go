@@ -21,7 +21,7 @@ type RuleSet struct {
 	shared  map[string]*sharedBucket // buckets by their rule lists: keys meeting the same rules share one
 	parts   map[string]*part         // parts by their rules
 	index   map[*Rule]int
-	mu      sync.Mutex // guards nMerged, shared and nGates, so that Matchers may run at once
+	mu      sync.Mutex // guards nMerged, shared, parts and nGates, so that Matchers may run at once
 	nGates  int        // the gates of the buckets built, numbered for the Matchers' counts
 	own     *Matcher   // RuleSet.Match's and MayMatchJSON's
 }
@@ -44,19 +44,19 @@ type bucket struct {
 	raw   *rawFilter         // the literals as an event's JSON text holds them, nil when that cannot tell
 
 	// A view in two parts scans an event's values twice, once a part: a
-	// process start some 10% slower. Once the bucket has met mergeAfter
+	// process start some 10% slower. Once the bucket has met joinAfter
 	// events, and so pays for it, each such view has a prefilter of its
-	// own over all its rules (merged, nil until then).
+	// own over all its rules (joined, nil until then).
 	split  bool // some view is in two parts
 	met    atomic.Int64
-	merge  sync.Once
-	merged atomic.Pointer[[viewCount]*prefilter]
+	join   sync.Once
+	joined atomic.Pointer[[viewCount]*prefilter]
 }
 
-// mergeAfter is how many events a bucket meets in parts: a prefilter over
+// joinAfter is how many events a bucket meets in parts: a prefilter over
 // 1,400 rules takes some 45 ms to build, some 15,000 process starts'
 // second scans. A variable, for the tests.
-var mergeAfter int64 = 16384
+var joinAfter int64 = 16384
 
 // part is rules of a view, with the prefilter over their literals
 // (prefilter.go). Buckets share their parts: the process_creation rules
@@ -191,19 +191,19 @@ func (s *RuleSet) build(parts [viewCount][][]*Rule) *bucket {
 	return b
 }
 
-// prefilters returns the bucket's prefilter per view once it is merged
-// (see bucket), counting the event; nil while its parts serve.
+// prefilters returns the bucket's prefilter per view once its parts are
+// joined (see bucket), counting the event; nil while its parts serve.
 func (b *bucket) prefilters(s *RuleSet) *[viewCount]*prefilter {
 	if !b.split {
 		return nil
 	}
-	if p := b.merged.Load(); p != nil {
+	if p := b.joined.Load(); p != nil {
 		return p
 	}
-	if b.met.Add(1) < mergeAfter {
+	if b.met.Add(1) < joinAfter {
 		return nil
 	}
-	b.merge.Do(func() {
+	b.join.Do(func() {
 		var pres [viewCount]*prefilter
 		for v, pts := range b.parts {
 			switch {
@@ -216,9 +216,9 @@ func (b *bucket) prefilters(s *RuleSet) *[viewCount]*prefilter {
 				s.mu.Unlock()
 			}
 		}
-		b.merged.Store(&pres)
+		b.joined.Store(&pres)
 	})
-	return b.merged.Load()
+	return b.joined.Load()
 }
 
 // part returns the part of rules, its prefilter built once.
@@ -228,7 +228,7 @@ func (s *RuleSet) part(rules []*Rule) *part {
 	pt := s.parts[sig]
 	if pt == nil {
 		pt = &part{rules: rules}
-		if len(s.parts) < maxMergedBuckets {
+		if len(s.parts) < maxMergedBuckets { // as many as buckets
 			s.parts[sig] = pt
 		}
 	}
@@ -313,7 +313,7 @@ func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 	if b == nil {
 		return
 	}
-	merged := b.prefilters(m.set)
+	joined := b.prefilters(m.set)
 	for v := View(0); v < viewCount; v++ {
 		if len(b.parts[v]) == 0 {
 			continue
@@ -331,8 +331,8 @@ func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 				}
 			})
 		}
-		if merged != nil {
-			try(b.views[v], merged[v])
+		if joined != nil {
+			try(b.views[v], joined[v])
 			continue
 		}
 		for _, pt := range b.parts[v] {

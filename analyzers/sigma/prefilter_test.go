@@ -177,9 +177,9 @@ func TestMatchersAtOnce(t *testing.T) {
 	wg.Wait()
 }
 
-// TestMergedBucketsAgree: a bucket whose views are in parts finds the
-// same rules, in the same order, before and after it merges them.
-func TestMergedBucketsAgree(t *testing.T) {
+// TestJoinedBucketsAgree: a bucket whose views are in parts finds the
+// same rules, in the same order, before and after it joins them.
+func TestJoinedBucketsAgree(t *testing.T) {
 	c := Load(windowsRulePaths(t), LoadOptions{})
 	events := regressionEvents(t)
 	hitsOf := func(rs *RuleSet, e testEvent) string {
@@ -192,17 +192,17 @@ func TestMergedBucketsAgree(t *testing.T) {
 	for i, e := range events {
 		want[i] = hitsOf(inParts, e)
 	}
-	defer func(n int64) { mergeAfter = n }(mergeAfter)
-	mergeAfter = 0
-	merged := NewRuleSet(c.Rules)
+	defer func(n int64) { joinAfter = n }(joinAfter)
+	joinAfter = 0
+	joined := NewRuleSet(c.Rules)
 	splits := 0
 	for i, e := range events {
-		if got := hitsOf(merged, e); got != want[i] {
-			t.Fatalf("%s %d: merged %q, in parts %q", e.channel, e.id, got, want[i])
+		if got := hitsOf(joined, e); got != want[i] {
+			t.Fatalf("%s %d: joined %q, in parts %q", e.channel, e.id, got, want[i])
 		}
-		if b := merged.bucket(e.channel, e.id); b != nil && b.split {
-			if b.merged.Load() == nil {
-				t.Fatalf("%s %d: not merged", e.channel, e.id)
+		if b := joined.bucket(e.channel, e.id); b != nil && b.split {
+			if b.joined.Load() == nil {
+				t.Fatalf("%s %d: not joined", e.channel, e.id)
 			}
 			splits++
 		}
@@ -210,7 +210,7 @@ func TestMergedBucketsAgree(t *testing.T) {
 	if splits == 0 {
 		t.Fatal("no event met a bucket in parts")
 	}
-	t.Logf("%d of %d events met merged buckets", splits, len(events))
+	t.Logf("%d of %d events met joined buckets", splits, len(events))
 }
 
 func containsInt(l []int, v int) bool {
