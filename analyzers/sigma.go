@@ -9,6 +9,7 @@ import (
 	"path"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"triage/analyzers/sigma"
@@ -25,6 +26,11 @@ type SigmaRules struct {
 	Selected   []*sigma.Rule
 	Dropped    []sigma.Refusal // loaded but not selected, with the reason
 	Paths      []string        // the --sigma paths as given
+
+	// records is Records' list, built once: the manifest's record and the
+	// sigma_rules table both list every document, from different goroutines.
+	records     []SigmaRuleRecord
+	recordsOnce sync.Once
 }
 
 // NewSigmaRules selects from a loaded collection and indexes the rules.
