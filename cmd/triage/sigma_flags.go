@@ -13,7 +13,6 @@ import (
 
 	"triage/analyzers"
 	"triage/analyzers/sigma"
-	"triage/ingest"
 )
 
 // sigmaFlags are the Sigma options run and hunt share.
@@ -101,7 +100,7 @@ func (s *sigmaFlags) load() error {
 		// The record is most of a manifest's bytes: marshaled here, it is
 		// not on the way from the findings to the finished run.
 		loaded.manifest = s.newManifest(loaded.rules)
-		loaded.manifestJSON, loaded.manifestErr = ingest.MarshalSigma(loaded.manifest)
+		loaded.manifestJSON = loaded.manifest.indentedJSON()
 	}()
 	return nil
 }
@@ -110,7 +109,6 @@ type loadedSigma struct {
 	rules        *analyzers.SigmaRules
 	manifest     *manifestSigma
 	manifestJSON json.RawMessage // manifest, as ingest.Manifest.Sigma holds it
-	manifestErr  error
 }
 
 // ruleSet waits for the rules load started; nil without --sigma.
@@ -173,11 +171,11 @@ func (s *sigmaFlags) manifest() *manifestSigma {
 }
 
 // manifestJSON is manifest as the run's manifest.json holds it.
-func (s *sigmaFlags) manifestJSON() (json.RawMessage, error) {
+func (s *sigmaFlags) manifestJSON() json.RawMessage {
 	if s.ruleSet() == nil {
-		return nil, nil
+		return nil
 	}
-	return s.loaded.manifestJSON, s.loaded.manifestErr
+	return s.loaded.manifestJSON
 }
 
 func (s *sigmaFlags) newManifest(rules *analyzers.SigmaRules) *manifestSigma {
