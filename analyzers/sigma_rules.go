@@ -108,6 +108,21 @@ func (s *SigmaRules) SetSHA256() string {
 	return hex.EncodeToString(h[:])
 }
 
+// sigmaRulesPerInsert rows go in one INSERT: running a statement cost as
+// much as binding a row's values. 64 rows of 13 values stay under the 999
+// variables SQLite allows at least.
+const (
+	sigmaRulesPerInsert = 64
+	sigmaRuleColumns    = 13
+)
+
+// insertSigmaRules is the INSERT of n rows into sigma_rules.
+func insertSigmaRules(n int) string {
+	const row = "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	return `INSERT INTO sigma_rules (path, doc, line, file_sha256, rule_id, title, status, level, author, refs, state, reason, detail) VALUES ` +
+		strings.Repeat(row+",", n-1) + row
+}
+
 // writeSigmaRules replaces the sigma_rules and sigma_ruleset tables.
 func writeSigmaRules(ctx context.Context, db *sql.DB, s *SigmaRules) error {
 	tx, err := db.BeginTx(ctx, nil)
@@ -123,20 +138,33 @@ func writeSigmaRules(ctx context.Context, db *sql.DB, s *SigmaRules) error {
 	if s == nil {
 		return tx.Commit()
 	}
-	ins, err := tx.Prepare(`INSERT INTO sigma_rules (path, doc, line, file_sha256, rule_id, title, status, level, author, refs, state, reason, detail)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
+	records := s.Records()
 	notLoaded := 0
-	var refs []byte
-	for _, r := range s.Records() {
-		refs = appendJSONStrings(refs[:0], r.References)
-		if r.State != SigmaLoaded {
-			notLoaded++
+	args := make([]any, 0, sigmaRuleColumns*min(len(records), sigmaRulesPerInsert))
+	var full *sql.Stmt // the statement of a whole batch, prepared once
+	for start := 0; start < len(records); start += sigmaRulesPerInsert {
+		batch := records[start:min(start+sigmaRulesPerInsert, len(records))]
+		args = args[:0]
+		var refs []byte
+		for i := range batch {
+			r := &batch[i]
+			if r.State != SigmaLoaded {
+				notLoaded++
+			}
+			refs = appendJSONStrings(refs[:0], r.References)
+			args = append(args, r.Path, r.Doc, r.Line, r.FileSHA256, r.ID, r.Title, r.Status, r.Level, r.Author, string(refs), r.State, r.Reason, r.Detail)
 		}
-		if _, err := ins.Exec(r.Path, r.Doc, r.Line, r.FileSHA256, r.ID, r.Title, r.Status, r.Level, r.Author, string(refs), r.State, r.Reason, r.Detail); err != nil {
+		ins := full
+		if ins == nil || len(batch) < sigmaRulesPerInsert {
+			if ins, err = tx.Prepare(insertSigmaRules(len(batch))); err != nil {
+				return err
+			}
+			if len(batch) == sigmaRulesPerInsert {
+				full = ins
+			}
+			defer ins.Close()
+		}
+		if _, err := ins.Exec(args...); err != nil {
 			return err
 		}
 	}
