@@ -16,164 +16,143 @@ func (m *manifestSigma) indentedJSON() json.RawMessage {
 	if m == nil {
 		return json.RawMessage("null")
 	}
+	var w jsonIndenter
 	// Some 830 bytes a rule document on the shared rules: one allocation.
-	w := jsonIndenter{b: make([]byte, 0, 1024+900*len(m.Rules))}
-	w.open('{')
+	b := w.open(make([]byte, 0, 1024+900*len(m.Rules)), '{')
 	if len(m.CommandLine) > 0 {
-		w.key("command_line")
-		w.strings(m.CommandLine)
+		b = w.strings(w.key(b, "command_line"), m.CommandLine)
 	}
-	w.key("paths")
-	w.strings(m.Paths)
-	w.key("ruleset_sha256")
-	w.string(m.RuleSetSHA256)
-	w.stringOmitEmpty("placeholders_file", m.PlaceholdersFile)
-	w.stringOmitEmpty("placeholders_sha256", m.PlaceholdersSHA256)
-	w.key("files")
-	w.int(m.Files)
-	w.key("loaded")
-	w.int(m.Loaded)
-	w.key("not_loaded")
-	w.int(m.NotLoaded)
-	w.key("not_loaded_by_reason")
-	w.counts(m.NotLoadedByReason)
-	w.key("rules")
+	b = w.strings(w.key(b, "paths"), m.Paths)
+	b = timeline.AppendJSONString(w.key(b, "ruleset_sha256"), m.RuleSetSHA256)
+	b = w.stringOmitEmpty(b, "placeholders_file", m.PlaceholdersFile)
+	b = w.stringOmitEmpty(b, "placeholders_sha256", m.PlaceholdersSHA256)
+	b = appendInt(w.key(b, "files"), m.Files)
+	b = appendInt(w.key(b, "loaded"), m.Loaded)
+	b = appendInt(w.key(b, "not_loaded"), m.NotLoaded)
+	b = w.counts(w.key(b, "not_loaded_by_reason"), m.NotLoadedByReason)
+	b = w.key(b, "rules")
 	if m.Rules == nil {
-		w.null()
+		b = append(b, "null"...)
 	} else {
-		w.open('[')
+		b = w.open(b, '[')
 		for i := range m.Rules {
-			w.next()
-			w.rule(&m.Rules[i])
+			b = w.rule(w.next(b), &m.Rules[i])
 		}
-		w.close(']')
+		b = w.close(b, ']')
 	}
-	w.close('}')
-	return w.b
+	return w.close(b, '}')
 }
 
 // rule appends r with the fields, names and omissions of its JSON tags.
-func (w *jsonIndenter) rule(r *analyzers.SigmaRuleRecord) {
-	w.open('{')
-	w.key("path")
-	w.string(r.Path)
-	w.key("doc")
-	w.int(r.Doc)
-	w.key("kind")
-	w.string(r.Kind)
+func (w *jsonIndenter) rule(b []byte, r *analyzers.SigmaRuleRecord) []byte {
+	b = w.open(b, '{')
+	b = timeline.AppendJSONString(w.key(b, "path"), r.Path)
+	b = appendInt(w.key(b, "doc"), r.Doc)
+	b = timeline.AppendJSONString(w.key(b, "kind"), r.Kind)
 	if r.Line != 0 {
-		w.key("line")
-		w.int(r.Line)
+		b = appendInt(w.key(b, "line"), r.Line)
 	}
-	w.key("sha256")
-	w.string(r.FileSHA256)
-	w.key("id")
-	w.string(r.ID)
-	w.key("title")
-	w.string(r.Title)
-	w.key("status")
-	w.string(r.Status)
-	w.stringOmitEmpty("level", r.Level)
-	w.stringOmitEmpty("author", r.Author)
+	b = timeline.AppendJSONString(w.key(b, "sha256"), r.FileSHA256)
+	b = timeline.AppendJSONString(w.key(b, "id"), r.ID)
+	b = timeline.AppendJSONString(w.key(b, "title"), r.Title)
+	b = timeline.AppendJSONString(w.key(b, "status"), r.Status)
+	b = w.stringOmitEmpty(b, "level", r.Level)
+	b = w.stringOmitEmpty(b, "author", r.Author)
 	if len(r.References) > 0 {
-		w.key("references")
-		w.strings(r.References)
+		b = w.strings(w.key(b, "references"), r.References)
 	}
-	w.key("state")
-	w.string(r.State)
-	w.stringOmitEmpty("reason", r.Reason)
-	w.stringOmitEmpty("detail", r.Detail)
-	w.close('}')
+	b = timeline.AppendJSONString(w.key(b, "state"), r.State)
+	b = w.stringOmitEmpty(b, "reason", r.Reason)
+	b = w.stringOmitEmpty(b, "detail", r.Detail)
+	return w.close(b, '}')
 }
 
-// jsonIndenter appends JSON laid out as json.MarshalIndent(v, "  ", "  ")
-// lays it out, MarshalSigma's layout: each member on a line of its own,
-// indented one step deeper than its object or array, which is two spaces
-// in already; an empty object or array stays {} or [].
+// jsonIndenter lays JSON out as json.MarshalIndent(v, "  ", "  ") lays it
+// out, MarshalSigma's layout: each member on a line of its own, indented
+// one step deeper than its object or array, which is two spaces in
+// already; an empty object or array stays {} or []. The bytes pass in and
+// out rather than living in a field: appended through a pointer, every
+// append paid a GC write barrier while a collection ran.
 type jsonIndenter struct {
-	b     []byte
 	depth int
 	empty bool // the object or array open has no member yet
 }
 
-func (w *jsonIndenter) newline() {
-	w.b = append(w.b, '\n')
-	for range w.depth + 1 {
-		w.b = append(w.b, "  "...)
+const spaces = "                                "
+
+func (w *jsonIndenter) newline(b []byte) []byte {
+	b = append(b, '\n')
+	for n := 2 * (w.depth + 1); n > 0; {
+		k := min(n, len(spaces))
+		b = append(b, spaces[:k]...)
+		n -= k
 	}
+	return b
 }
 
-func (w *jsonIndenter) open(bracket byte) {
-	w.b = append(w.b, bracket)
+func (w *jsonIndenter) open(b []byte, bracket byte) []byte {
 	w.depth++
 	w.empty = true
+	return append(b, bracket)
 }
 
-func (w *jsonIndenter) close(bracket byte) {
+func (w *jsonIndenter) close(b []byte, bracket byte) []byte {
 	w.depth--
 	if !w.empty {
-		w.newline()
+		b = w.newline(b)
 	}
-	w.b = append(w.b, bracket)
 	w.empty = false
+	return append(b, bracket)
 }
 
 // next starts a member of the object or array open.
-func (w *jsonIndenter) next() {
+func (w *jsonIndenter) next(b []byte) []byte {
 	if !w.empty {
-		w.b = append(w.b, ',')
+		b = append(b, ',')
 	}
 	w.empty = false
-	w.newline()
+	return w.newline(b)
 }
 
-func (w *jsonIndenter) key(k string) {
-	w.next()
-	w.b = timeline.AppendJSONString(w.b, k)
-	w.b = append(w.b, ':', ' ')
+func (w *jsonIndenter) key(b []byte, k string) []byte {
+	return append(timeline.AppendJSONString(w.next(b), k), ':', ' ')
 }
 
-func (w *jsonIndenter) null()           { w.b = append(w.b, "null"...) }
-func (w *jsonIndenter) string(s string) { w.b = timeline.AppendJSONString(w.b, s) }
-func (w *jsonIndenter) int(n int)       { w.b = strconv.AppendInt(w.b, int64(n), 10) }
-
-func (w *jsonIndenter) stringOmitEmpty(k, s string) {
-	if s != "" {
-		w.key(k)
-		w.string(s)
+func (w *jsonIndenter) stringOmitEmpty(b []byte, k, s string) []byte {
+	if s == "" {
+		return b
 	}
+	return timeline.AppendJSONString(w.key(b, k), s)
 }
 
 // strings appends list as an array; nil is null.
-func (w *jsonIndenter) strings(list []string) {
+func (w *jsonIndenter) strings(b []byte, list []string) []byte {
 	if list == nil {
-		w.null()
-		return
+		return append(b, "null"...)
 	}
-	w.open('[')
+	b = w.open(b, '[')
 	for _, s := range list {
-		w.next()
-		w.string(s)
+		b = timeline.AppendJSONString(w.next(b), s)
 	}
-	w.close(']')
+	return w.close(b, ']')
 }
 
 // counts appends m as an object, keys sorted as encoding/json sorts them;
 // nil is null.
-func (w *jsonIndenter) counts(m map[string]int) {
+func (w *jsonIndenter) counts(b []byte, m map[string]int) []byte {
 	if m == nil {
-		w.null()
-		return
+		return append(b, "null"...)
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	w.open('{')
+	b = w.open(b, '{')
 	for _, k := range keys {
-		w.key(k)
-		w.int(m[k])
+		b = appendInt(w.key(b, k), m[k])
 	}
-	w.close('}')
+	return w.close(b, '}')
 }
+
+func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
