@@ -27,10 +27,13 @@ type SigmaRules struct {
 	Dropped    []sigma.Refusal // loaded but not selected, with the reason
 	Paths      []string        // the --sigma paths as given
 
-	// records is Records' list, built once: the manifest's record and the
-	// sigma_rules table both list every document, from different goroutines.
-	records     []SigmaRuleRecord
-	recordsOnce sync.Once
+	// Records' list and SetSHA256's hash, computed once: the manifest's
+	// record and the sigma_rules table both give them, from different
+	// goroutines.
+	records       []SigmaRuleRecord
+	recordsOnce   sync.Once
+	setSHA256     string
+	setSHA256Once sync.Once
 }
 
 // NewSigmaRules selects from a loaded collection and indexes the rules.

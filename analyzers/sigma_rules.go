@@ -6,8 +6,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"io"
 	"slices"
-	"sort"
 	"strings"
 
 	"triage/analyzers/sigma"
@@ -97,15 +97,25 @@ func (s *SigmaRules) newRecords() []SigmaRuleRecord {
 
 // SetSHA256 is the rule set's hash: SHA-256 over the sorted SHA-256s of
 // the files read, one hex line each, so it names the rules' content
-// wherever the files lie.
+// wherever the files lie. It is computed once, as Records.
 func (s *SigmaRules) SetSHA256() string {
-	var sums []string
-	for _, f := range s.Collection.Files {
-		sums = append(sums, f.SHA256)
-	}
-	sort.Strings(sums)
-	h := sha256.Sum256([]byte(strings.Join(sums, "\n") + "\n"))
-	return hex.EncodeToString(h[:])
+	s.setSHA256Once.Do(func() {
+		sums := make([]string, 0, len(s.Collection.Files))
+		for _, f := range s.Collection.Files {
+			sums = append(sums, f.SHA256)
+		}
+		slices.Sort(sums)
+		h := sha256.New()
+		if len(sums) == 0 {
+			io.WriteString(h, "\n") // the empty list's line
+		}
+		for _, sum := range sums {
+			io.WriteString(h, sum)
+			io.WriteString(h, "\n")
+		}
+		s.setSHA256 = hex.EncodeToString(h.Sum(nil))
+	})
+	return s.setSHA256
 }
 
 // sigmaRulesPerInsert rows go in one INSERT: running a statement cost as
