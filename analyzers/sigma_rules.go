@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"io"
 	"slices"
 	"strings"
 
@@ -105,15 +104,15 @@ func (s *SigmaRules) SetSHA256() string {
 			sums = append(sums, f.SHA256)
 		}
 		slices.Sort(sums)
-		h := sha256.New()
-		if len(sums) == 0 {
-			io.WriteString(h, "\n") // the empty list's line
-		}
+		lines := make([]byte, 0, 65*len(sums)+1)
 		for _, sum := range sums {
-			io.WriteString(h, sum)
-			io.WriteString(h, "\n")
+			lines = append(append(lines, sum...), '\n')
 		}
-		s.setSHA256 = hex.EncodeToString(h.Sum(nil))
+		if len(sums) == 0 {
+			lines = append(lines, '\n') // the empty list's line
+		}
+		h := sha256.Sum256(lines)
+		s.setSHA256 = hex.EncodeToString(h[:])
 	})
 	return s.setSHA256
 }
