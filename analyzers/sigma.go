@@ -9,6 +9,7 @@ import (
 	"path"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"triage/analyzers/sigma"
@@ -25,6 +26,14 @@ type SigmaRules struct {
 	Selected   []*sigma.Rule
 	Dropped    []sigma.Refusal // loaded but not selected, with the reason
 	Paths      []string        // the --sigma paths as given
+
+	// Records' list and SetSHA256's hash, computed once: the manifest's
+	// record and the sigma_rules table both give them, from different
+	// goroutines.
+	records       []SigmaRuleRecord
+	recordsOnce   sync.Once
+	setSHA256     string
+	setSHA256Once sync.Once
 }
 
 // NewSigmaRules selects from a loaded collection and indexes the rules.

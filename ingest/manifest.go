@@ -52,8 +52,8 @@ type Manifest struct {
 	Runs []RunRecord `json:"runs"`
 	// Sigma records the Sigma rule set the analyzers ran (files, rules
 	// loaded and not, the set's hash), as the caller that loaded it wrote
-	// it with MarshalSigma: ingest runs before the analyzers and does not
-	// know their types. It is the last field (Write).
+	// it, in MarshalSigma's layout: ingest runs before the analyzers and
+	// does not know their types. It is the last field (Write).
 	Sigma json.RawMessage `json:"sigma,omitempty"`
 }
 
@@ -169,7 +169,8 @@ func (m *Manifest) Write(path string) error {
 // MarshalSigma returns v as Manifest.Sigma holds it: JSON indented for its
 // place in the manifest, which Write copies as it is. Compacting and
 // indenting the record of some 3,000 rules again on every write was most
-// of the time of writing a manifest.
+// of the time of writing a manifest. A caller may append the same bytes
+// itself, without reflection, if a test holds it to these.
 func MarshalSigma(v any) (json.RawMessage, error) { return json.MarshalIndent(v, "  ", "  ") }
 
 // ReadManifest reads a manifest written by Write.

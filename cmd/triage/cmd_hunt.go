@@ -75,9 +75,9 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	ms.CommandLine = append([]string{"triage", "hunt"}, args...)
-	record := func(m *ingest.Manifest) (err error) {
-		m.Sigma, err = ingest.MarshalSigma(ms)
-		return err
+	record := func(m *ingest.Manifest) error {
+		m.Sigma = ms.indentedJSON()
+		return nil
 	}
 	if err := refreshManifest(dir, outputs, record); err != nil {
 		fmt.Fprintf(stderr, "triage: hunt: manifest: %v\n", err)

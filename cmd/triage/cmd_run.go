@@ -357,9 +357,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	r.log.Printf("analyzers wrote %d findings in %d incidents", sum.Findings, sum.Incidents)
 	if ms := r.o.sigma.manifest(); ms != nil {
 		r.log.Printf("%s", ms.summary())
-		if r.m.Sigma, err = r.o.sigma.manifestJSON(); err != nil {
-			return exitFail, err
-		}
+		r.m.Sigma = r.o.sigma.manifestJSON()
 	}
 	if r.m.Artifacts, err = res.Verify(db, r.log.Printf); err != nil {
 		return exitFail, err

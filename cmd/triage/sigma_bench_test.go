@@ -68,12 +68,16 @@ func loadBenchEvents(b *testing.B, db *sql.DB) []benchEvent {
 	return out
 }
 
-func sigmaCorpusRules(b *testing.B) *sigma.Collection {
+func sigmaCorpusPaths() []string {
 	var paths []string
 	for _, d := range []string{"rules/windows", "rules-emerging-threats", "rules-threat-hunting/windows", "rules-placeholder/windows"} {
 		paths = append(paths, filepath.Join(sigmaCorpus, d))
 	}
-	return sigma.Load(paths, sigma.LoadOptions{})
+	return paths
+}
+
+func sigmaCorpusRules(b *testing.B) *sigma.Collection {
+	return sigma.Load(sigmaCorpusPaths(), sigma.LoadOptions{})
 }
 
 // BenchmarkSigmaMatchKAPE is the engine alone, on one goroutine: every
@@ -157,4 +161,19 @@ func BenchmarkSigmaBucketsKAPE(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(keys)), "keys")
+}
+
+// BenchmarkSigmaManifestRecord is the manifest's record of every shared
+// Windows rule document, built and encoded as a run's rules load does
+// once. Each op gets SigmaRules of its own, so nothing computed is kept.
+func BenchmarkSigmaManifestRecord(b *testing.B) {
+	loaded := analyzers.NewSigmaRules(nil, sigmaCorpusRules(b), sigma.Selection{})
+	s := &sigmaFlags{paths: sigmaCorpusPaths()}
+	b.ReportAllocs()
+	for b.Loop() {
+		rules := &analyzers.SigmaRules{Set: loaded.Set, Collection: loaded.Collection, Selected: loaded.Selected, Dropped: loaded.Dropped, Paths: loaded.Paths}
+		if len(s.newManifest(rules).indentedJSON()) == 0 {
+			b.Fatal("no record")
+		}
+	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"triage/analyzers"
 	"triage/analyzers/sigma"
-	"triage/ingest"
 	"triage/internal/gctune"
 )
 
@@ -108,7 +107,7 @@ func (s *sigmaFlags) load() error {
 		// The record is most of a manifest's bytes: marshaled here, it is
 		// not on the way from the findings to the finished run.
 		loaded.manifest = s.newManifest(loaded.rules)
-		loaded.manifestJSON, loaded.manifestErr = ingest.MarshalSigma(loaded.manifest)
+		loaded.manifestJSON = loaded.manifest.indentedJSON()
 	}()
 	return nil
 }
@@ -117,7 +116,6 @@ type loadedSigma struct {
 	rules        *analyzers.SigmaRules
 	manifest     *manifestSigma
 	manifestJSON json.RawMessage // manifest, as ingest.Manifest.Sigma holds it
-	manifestErr  error
 }
 
 // ruleSet waits for the rules load started; nil without --sigma.
@@ -180,11 +178,11 @@ func (s *sigmaFlags) manifest() *manifestSigma {
 }
 
 // manifestJSON is manifest as the run's manifest.json holds it.
-func (s *sigmaFlags) manifestJSON() (json.RawMessage, error) {
+func (s *sigmaFlags) manifestJSON() json.RawMessage {
 	if s.ruleSet() == nil {
-		return nil, nil
+		return nil
 	}
-	return s.loaded.manifestJSON, s.loaded.manifestErr
+	return s.loaded.manifestJSON
 }
 
 func (s *sigmaFlags) newManifest(rules *analyzers.SigmaRules) *manifestSigma {
