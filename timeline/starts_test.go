@@ -102,7 +102,7 @@ func TestStartSetFlood(t *testing.T) {
 			t.Fatal("a record of the same kind matched an earlier one")
 		}
 	}
-	if n := len(s.seen[startKey{"h", "cmd.exe", ts.Unix()}]); n != maxStartsPerSecond {
+	if n := s.kept("h", "cmd.exe", ts.Unix()); n != maxStartsPerSecond {
 		t.Errorf("%d records kept, want %d", n, maxStartsPerSecond)
 	}
 }
