@@ -145,7 +145,7 @@ func TestMatchersAtOnce(t *testing.T) {
 	events := regressionEvents(t)
 	hitsOf := func(m *Matcher, e testEvent) string {
 		var b strings.Builder
-		m.Match(e.channel, e.id, e.f, func(r *Rule, _ Fields) { b.WriteString(r.Path + "\n") })
+		b.WriteString(matchedPaths(m, e))
 		for _, d := range e.data {
 			fmt.Fprintf(&b, "%v", m.MayMatchJSON(e.channel, e.id, d, e.f["Provider_Name"][0], e.f["Computer"][0], 4, 1))
 		}
@@ -182,22 +182,18 @@ func TestMatchersAtOnce(t *testing.T) {
 func TestJoinedBucketsAgree(t *testing.T) {
 	c := Load(windowsRulePaths(t), LoadOptions{})
 	events := regressionEvents(t)
-	hitsOf := func(rs *RuleSet, e testEvent) string {
-		var b strings.Builder
-		rs.Match(e.channel, e.id, e.f, func(r *Rule, _ Fields) { b.WriteString(r.Path + "\n") })
-		return b.String()
-	}
-	inParts := NewRuleSet(c.Rules)
+	inParts := NewRuleSet(c.Rules).NewMatcher()
 	want := make([]string, len(events))
 	for i, e := range events {
-		want[i] = hitsOf(inParts, e)
+		want[i] = matchedPaths(inParts, e)
 	}
 	defer func(n int64) { joinAfter = n }(joinAfter)
 	joinAfter = 0
 	joined := NewRuleSet(c.Rules)
+	m := joined.NewMatcher()
 	splits := 0
 	for i, e := range events {
-		if got := hitsOf(joined, e); got != want[i] {
+		if got := matchedPaths(m, e); got != want[i] {
 			t.Fatalf("%s %d: joined %q, in parts %q", e.channel, e.id, got, want[i])
 		}
 		if b := joined.bucket(e.channel, e.id); b != nil && b.split {
@@ -211,6 +207,13 @@ func TestJoinedBucketsAgree(t *testing.T) {
 		t.Fatal("no event met a bucket in parts")
 	}
 	t.Logf("%d of %d events met joined buckets", splits, len(events))
+}
+
+// matchedPaths lists the rules m matches on e, in the order it gives them.
+func matchedPaths(m *Matcher, e testEvent) string {
+	var b strings.Builder
+	m.Match(e.channel, e.id, e.f, func(r *Rule, _ Fields) { b.WriteString(r.Path + "\n") })
+	return b.String()
 }
 
 func containsInt(l []int, v int) bool {
