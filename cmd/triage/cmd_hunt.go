@@ -43,7 +43,9 @@ func runHunt(args []string, stdout, stderr io.Writer) int {
 			return fs.fail(stderr, err)
 		}
 	}
-	if err := s.load(); err != nil {
+	err := s.load()
+	defer s.release()
+	if err != nil {
 		return fs.fail(stderr, err)
 	}
 	dir := rest[0]

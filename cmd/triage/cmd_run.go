@@ -59,7 +59,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if len(evidence) == 0 {
 		return fs.fail(stderr, &usageError{msg: "no EVIDENCE to examine"})
 	}
-	if err := o.validate(evidence); err != nil {
+	err = o.validate(evidence)
+	defer o.sigma.release()
+	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
 			return fs.fail(stderr, err)

@@ -30,6 +30,7 @@ type sigmaFlags struct {
 	loaded           *loadedSigma
 	done             chan struct{}
 	placeholdersHash string
+	restoreGC        func()
 }
 
 // listFlag is a repeatable string flag; a comma also separates values.
@@ -93,9 +94,8 @@ func (s *sigmaFlags) load() error {
 	// The rules stay live to the end of the command, some 50 MB that
 	// every collection would mark again: on the KAPE host the one the
 	// Sigma pass's end set off cost 36 ms of CPU on the way to the report.
-	// Collections are traded for the rest of the command, under the same
-	// budget.
-	gctune.Trade(gctune.Budget)
+	// Collections are traded until release, under the same budget.
+	s.restoreGC = gctune.Trade(gctune.Budget)
 	// The rules load while the evidence is ingested: the analyzers need
 	// them only after.
 	s.done = make(chan struct{})
@@ -116,6 +116,14 @@ type loadedSigma struct {
 	rules        *analyzers.SigmaRules
 	manifest     *manifestSigma
 	manifestJSON json.RawMessage // manifest, as ingest.Manifest.Sigma holds it
+}
+
+// release ends what load started for the command's lifetime, once the
+// command is over.
+func (s *sigmaFlags) release() {
+	if s.restoreGC != nil {
+		s.restoreGC()
+	}
 }
 
 // ruleSet waits for the rules load started; nil without --sigma.
