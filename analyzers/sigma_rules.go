@@ -104,14 +104,7 @@ func (s *SigmaRules) SetSHA256() string {
 			sums = append(sums, f.SHA256)
 		}
 		slices.Sort(sums)
-		lines := make([]byte, 0, 65*len(sums)+1)
-		for _, sum := range sums {
-			lines = append(append(lines, sum...), '\n')
-		}
-		if len(sums) == 0 {
-			lines = append(lines, '\n') // the empty list's line
-		}
-		h := sha256.Sum256(lines)
+		h := sha256.Sum256([]byte(strings.Join(sums, "\n") + "\n"))
 		s.setSHA256 = hex.EncodeToString(h[:])
 	})
 	return s.setSHA256
@@ -160,7 +153,7 @@ func writeSigmaRules(ctx context.Context, db *sql.DB, s *SigmaRules) error {
 			if r.State != SigmaLoaded {
 				notLoaded++
 			}
-			refs = appendJSONStrings(refs[:0], r.References)
+			refs = timeline.AppendJSONStrings(refs[:0], nonNil(r.References)) // a rule without references holds []
 			args = append(args, r.Path, r.Doc, r.Line, r.FileSHA256, r.ID, r.Title, r.Status, r.Level, r.Author, string(refs), r.State, r.Reason, r.Detail)
 		}
 		ins := full
@@ -178,21 +171,8 @@ func writeSigmaRules(ctx context.Context, db *sql.DB, s *SigmaRules) error {
 		}
 	}
 	if _, err := tx.Exec(`INSERT INTO sigma_ruleset (sha256, files, loaded, not_loaded, paths) VALUES (?,?,?,?,?)`,
-		s.SetSHA256(), len(s.Collection.Files), len(s.Selected), notLoaded, string(appendJSONStrings(nil, s.Paths))); err != nil {
+		s.SetSHA256(), len(s.Collection.Files), len(s.Selected), notLoaded, string(timeline.AppendJSONStrings(nil, nonNil(s.Paths)))); err != nil {
 		return err
 	}
 	return tx.Commit()
-}
-
-// appendJSONStrings appends list as a JSON array, as encoding/json writes
-// it; nil is [] too, as the refs column holds a rule without references.
-func appendJSONStrings(dst []byte, list []string) []byte {
-	dst = append(dst, '[')
-	for i, v := range list {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = timeline.AppendJSONString(dst, v)
-	}
-	return append(dst, ']')
 }

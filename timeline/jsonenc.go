@@ -30,17 +30,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	case map[string]any:
 		return appendJSONObject(dst, v)
 	case []string:
-		if v == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, s := range v {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = AppendJSONString(dst, s)
-		}
-		return append(dst, ']'), nil
+		return AppendJSONStrings(dst, v), nil
 	case []map[string]any:
 		if v == nil {
 			return append(dst, "null"...), nil
@@ -59,6 +49,22 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	}
 	b, err := json.Marshal(v)
 	return append(dst, b...), err
+}
+
+// AppendJSONStrings appends list as encoding/json would marshal it: an
+// array of strings, null when list is nil.
+func AppendJSONStrings(dst []byte, list []string) []byte {
+	if list == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendJSONString(dst, s)
+	}
+	return append(dst, ']')
 }
 
 func appendJSONObject(dst []byte, m map[string]any) ([]byte, error) {
