@@ -106,3 +106,12 @@ func TestStartSetFlood(t *testing.T) {
 		t.Errorf("%d records kept, want %d", n, maxStartsPerSecond)
 	}
 }
+
+// kept is how many records of a program in a second the set keeps.
+func (s *StartSet) kept(host, image string, second int64) int {
+	rs, ok := s.seen[startKey{s.programs[program{host, image}], second}]
+	if !ok {
+		return 0
+	}
+	return 1 + len(rs.more)
+}

@@ -26,7 +26,7 @@ func Trade(limit int64) (restore func()) {
 	defer mu.Unlock()
 	if len(inForce) == 0 {
 		savedPercent = debug.SetGCPercent(400)
-		savedLimit = debug.SetMemoryLimit(limit)
+		savedLimit = debug.SetMemoryLimit(-1) // -1 reads it
 	}
 	inForce = append(inForce, limit)
 	debug.SetMemoryLimit(slices.Max(inForce))
