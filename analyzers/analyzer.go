@@ -151,10 +151,9 @@ type Input struct {
 	// and keep their first error in err for Run to return.
 	ctx context.Context
 	err error
-	// distinct are the distinct image paths of the streamed sets and ids
-	// their event ids, read once (see stream.go).
-	distinct map[string]distinctPaths
-	ids      map[string][]int
+	// reads are the distinct image paths and event ids of the streamed
+	// sets, read once for every analyzer (see stream.go).
+	reads *sharedReads
 }
 
 // Events returns the events matching a SQL condition, in id order.

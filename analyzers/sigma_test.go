@@ -1,6 +1,7 @@
 package analyzers
 
 import (
+	"database/sql"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -160,28 +161,7 @@ func TestSigmaAsideIsInTurn(t *testing.T) {
 		if _, err := Run(context.Background(), db, opts); err != nil {
 			t.Fatal(err)
 		}
-		var b strings.Builder
-		for _, q := range []string{`SELECT * FROM findings ORDER BY id`, `SELECT * FROM finding_evidence ORDER BY 1, 2`,
-			`SELECT * FROM incidents ORDER BY id`, `SELECT * FROM sigma_rules ORDER BY id`} {
-			rows, err := db.Query(q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cols, _ := rows.Columns()
-			vals := make([]any, len(cols))
-			for i := range vals {
-				vals[i] = new(any)
-			}
-			for rows.Next() {
-				rows.Scan(vals...)
-				for _, v := range vals {
-					fmt.Fprintf(&b, "%v|", *v.(*any))
-				}
-				b.WriteByte('\n')
-			}
-			rows.Close()
-		}
-		return b.String()
+		return findingTables(t, db)
 	}
 	inTurn, aside := tables(false), tables(true)
 	if !strings.Contains(inTurn, "Encoded PowerShell") {
@@ -190,4 +170,31 @@ func TestSigmaAsideIsInTurn(t *testing.T) {
 	if inTurn != aside {
 		t.Errorf("beside the others:\n%s\nin turn:\n%s", aside, inTurn)
 	}
+}
+
+// findingTables is the rows the analyzers wrote, as text to compare.
+func findingTables(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{`SELECT * FROM findings ORDER BY id`, `SELECT * FROM finding_evidence ORDER BY 1, 2`,
+		`SELECT * FROM incidents ORDER BY id`, `SELECT * FROM sigma_rules ORDER BY id`} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		for rows.Next() {
+			rows.Scan(vals...)
+			for _, v := range vals {
+				fmt.Fprintf(&b, "%v|", *v.(*any))
+			}
+			b.WriteByte('\n')
+		}
+		rows.Close()
+	}
+	return b.String()
 }

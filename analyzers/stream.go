@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"sync"
 
 	"triage/timeline"
 )
@@ -200,39 +201,32 @@ func (in *Input) fail(err error) {
 // of the events of set, read once; ok is false when there are more than
 // maxPaths.
 func (in *Input) paths(set *eventSet, column string) (paths []string, ok bool) {
-	key := set.name + "." + column
-	if d, read := in.distinct[key]; read {
-		return d.list, d.ok
-	}
-	if in.distinct == nil {
-		in.distinct = map[string]distinctPaths{}
-	}
-	var d distinctPaths
-	defer func() { in.distinct[key] = d }()
-	rows, err := in.db.QueryContext(in.ctx, `SELECT DISTINCT `+column+` FROM events WHERE `+set.where)
-	if err != nil {
-		in.fail(err)
-		return nil, false
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
+	d := in.shared().distinct.get(set.name+"."+column, func() (d distinctPaths) {
+		rows, err := in.db.QueryContext(in.ctx, `SELECT DISTINCT `+column+` FROM events WHERE `+set.where)
+		if err != nil {
 			in.fail(err)
-			return nil, false
+			return d
 		}
-		if len(d.list) == maxPaths {
-			d.list = nil
-			return nil, false
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				in.fail(err)
+				return distinctPaths{}
+			}
+			if len(d.list) == maxPaths {
+				return distinctPaths{}
+			}
+			d.list = append(d.list, p)
 		}
-		d.list = append(d.list, p)
-	}
-	if err := rows.Err(); err != nil {
-		in.fail(err)
-		return nil, false
-	}
-	d.ok = true
-	return d.list, true
+		if err := rows.Err(); err != nil {
+			in.fail(err)
+			return distinctPaths{}
+		}
+		d.ok = true
+		return d
+	})
+	return d.list, d.ok
 }
 
 // distinctPaths is what paths read of one column.
@@ -259,33 +253,68 @@ func (in *Input) pick(set *eventSet, column string, keep func(name string) bool)
 // eventIDs are the distinct event ids of the events matching where, read
 // once.
 func (in *Input) eventIDs(where string) []int {
-	if ids, read := in.ids[where]; read {
-		return ids
-	}
-	if in.ids == nil {
-		in.ids = map[string][]int{}
-	}
-	var ids []int
-	rows, err := in.db.QueryContext(in.ctx, `SELECT DISTINCT event_id FROM events WHERE `+where)
-	if err != nil {
-		in.fail(err)
-		return nil
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
+	return in.shared().ids.get(where, func() []int {
+		rows, err := in.db.QueryContext(in.ctx, `SELECT DISTINCT event_id FROM events WHERE `+where)
+		if err != nil {
 			in.fail(err)
 			return nil
 		}
-		ids = append(ids, id)
+		defer rows.Close()
+		var ids []int
+		for rows.Next() {
+			var id int
+			if err := rows.Scan(&id); err != nil {
+				in.fail(err)
+				return nil
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			in.fail(err)
+			return nil
+		}
+		return ids
+	})
+}
+
+// sharedReads are what the analyzers read once and every lane shares.
+type sharedReads struct {
+	distinct onceMap[distinctPaths] // by event set and column
+	ids      onceMap[[]int]         // by condition
+}
+
+func (in *Input) shared() *sharedReads {
+	if in.reads == nil {
+		in.reads = &sharedReads{}
 	}
-	if err := rows.Err(); err != nil {
-		in.fail(err)
-		return nil
+	return in.reads
+}
+
+// onceMap holds a value per key, read once: a lane that asks for a key
+// another is reading waits for that read.
+type onceMap[T any] struct {
+	mu sync.Mutex
+	m  map[string]*onceValue[T]
+}
+
+type onceValue[T any] struct {
+	once sync.Once
+	v    T
+}
+
+func (o *onceMap[T]) get(key string, read func() T) T {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = map[string]*onceValue[T]{}
 	}
-	in.ids[where] = ids
-	return ids
+	e := o.m[key]
+	if e == nil {
+		e = &onceValue[T]{}
+		o.m[key] = e
+	}
+	o.mu.Unlock()
+	e.once.Do(func() { e.v = read() })
+	return e.v
 }
 
 // cursors are the cursors that read the events of set whose image name

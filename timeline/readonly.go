@@ -43,6 +43,25 @@ func readOnlyURI(path, more string) (string, error) {
 	return u.String(), nil
 }
 
+// OpenLane opens an existing timeline read-only for an analyzer run beside
+// those on the run's own connection. Its one connection is used by one
+// goroutine at a time (_mutex=no, as in Create); its cache is a quarter of
+// the run's, since each lane adds its own to the run's peak.
+func OpenLane(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	uri, err := readOnlyURI(path, "&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-16384")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", uri)
+	if err != nil {
+		return nil, err
+	}
+	return checkVersion(db)
+}
+
 // OpenPass opens an existing timeline read-only for a pass that streams
 // its events once, in id order, on one connection, and reads a few rows by
 // id on a second: each connection's cache is small, since the stream
