@@ -1,8 +1,8 @@
 package analyzers
 
 import (
-	"database/sql"
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"runtime"
