@@ -2,7 +2,6 @@ package analyzers
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -147,23 +146,7 @@ func TestSigmaAsideIsInTurn(t *testing.T) {
 	c := &sigma.Collection{}
 	c.Add("enc.yml", []byte(encodedPowerShellRule), sigma.LoadOptions{})
 	rules := NewSigmaRules([]string{"enc.yml"}, c, sigma.Selection{})
-	tables := func(aside bool) string {
-		path := filepath.Join(t.TempDir(), "timeline.db")
-		db := syntheticTimelineAt(t, path, 3000, fill)
-		defer db.Close()
-		opts := Options{Sigma: rules}
-		if aside {
-			if err := timeline.Share(db); err != nil {
-				t.Fatal(err)
-			}
-			opts.TimelinePath = path
-		}
-		if _, err := Run(context.Background(), db, opts); err != nil {
-			t.Fatal(err)
-		}
-		return findingTables(t, db)
-	}
-	inTurn, aside := tables(false), tables(true)
+	inTurn, aside := runTables(t, 3000, fill, Options{Sigma: rules}, false), runTables(t, 3000, fill, Options{Sigma: rules}, true)
 	if !strings.Contains(inTurn, "Encoded PowerShell") {
 		t.Fatal("no Sigma finding")
 	}
@@ -172,9 +155,24 @@ func TestSigmaAsideIsInTurn(t *testing.T) {
 	}
 }
 
-// findingTables is the rows the analyzers wrote, as text to compare.
-func findingTables(t *testing.T, db *sql.DB) string {
+// runTables runs the analyzers with opts over a synthetic timeline of n
+// events set by fill, shared and on its path when shared is true (as
+// triage run gives it), and returns the rows they wrote, as text to
+// compare.
+func runTables(t *testing.T, n int, fill func(i int, e *timeline.Event), opts Options, shared bool) string {
 	t.Helper()
+	path := filepath.Join(t.TempDir(), "timeline.db")
+	db := syntheticTimelineAt(t, path, n, fill)
+	defer db.Close()
+	if shared {
+		if err := timeline.Share(db); err != nil {
+			t.Fatal(err)
+		}
+		opts.TimelinePath = path
+	}
+	if _, err := Run(context.Background(), db, opts); err != nil {
+		t.Fatal(err)
+	}
 	var b strings.Builder
 	for _, q := range []string{`SELECT * FROM findings ORDER BY id`, `SELECT * FROM finding_evidence ORDER BY 1, 2`,
 		`SELECT * FROM incidents ORDER BY id`, `SELECT * FROM sigma_rules ORDER BY id`} {

@@ -12,15 +12,21 @@ import (
 // the stages that hand a finished case on (export) do: SQLite refuses any
 // write through it, so a reader cannot change the case it reads.
 func OpenReadOnly(path string) (*sql.DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
-	}
 	// As in Create, the one connection is used by one goroutine at a
 	// time, so SQLite's own mutex (_mutex=no) only cost a lock and an
 	// unlock on every column read: a tenth of an export. A time-ordered
 	// read visits every host's pages in turn, which a 64 MiB cache keeps
 	// rather than reading them again.
-	uri, err := readOnlyURI(path, "&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-65536")
+	return openReadOnly(path, 65536)
+}
+
+// openReadOnly opens the timeline at path read-only, without SQLite's
+// per-connection mutex, with a page cache of cacheKiB, on one connection.
+func openReadOnly(path string, cacheKiB int) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	uri, err := readOnlyURI(path, fmt.Sprintf("&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-%d", cacheKiB))
 	if err != nil {
 		return nil, err
 	}
@@ -44,22 +50,10 @@ func readOnlyURI(path, more string) (string, error) {
 }
 
 // OpenLane opens an existing timeline read-only for an analyzer run beside
-// those on the run's own connection. Its one connection is used by one
-// goroutine at a time (_mutex=no, as in Create); its cache is a quarter of
-// the run's, since each lane adds its own to the run's peak.
+// those on the run's own connection: its cache is a quarter of the run's,
+// since each lane adds its own to the run's peak.
 func OpenLane(path string) (*sql.DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
-	}
-	uri, err := readOnlyURI(path, "&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-16384")
-	if err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("sqlite3", uri)
-	if err != nil {
-		return nil, err
-	}
-	return checkVersion(db)
+	return openReadOnly(path, 16384)
 }
 
 // OpenPass opens an existing timeline read-only for a pass that streams
@@ -67,18 +61,8 @@ func OpenLane(path string) (*sql.DB, error) {
 // id on a second: each connection's cache is small, since the stream
 // visits each page once.
 func OpenPass(path string) (*sql.DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
-	}
-	uri, err := readOnlyURI(path, "&_foreign_keys=off&_query_only=1&_mutex=no&_cache_size=-4096")
+	db, err := openReadOnly(path, 4096)
 	if err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("sqlite3", uri)
-	if err != nil {
-		return nil, err
-	}
-	if db, err = checkVersion(db); err != nil {
 		return nil, err
 	}
 	db.SetMaxOpenConns(2)
