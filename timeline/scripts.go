@@ -58,6 +58,7 @@ func reassembleIn(tx *sql.Tx) error {
 	defer rows.Close()
 	type key struct{ host, id string }
 	var block key
+	values := make([]string, len(partFields))
 	var parts []part
 	insert := func() error {
 		if len(parts) == 0 {
@@ -86,18 +87,32 @@ func reassembleIn(tx *sql.Tx) error {
 			}
 			block = k
 		}
-		var fields map[string]any
-		json.Unmarshal([]byte(data), &fields)
-		p.number, _ = strconv.Atoi(str(fields["MessageNumber"]))
-		p.total, _ = strconv.Atoi(str(fields["MessageTotal"]))
-		p.text = str(fields["ScriptBlockText"])
-		p.path = str(fields["Path"])
+		p.setFields(data, values)
 		parts = append(parts, p)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	return insert()
+}
+
+// partFields are the fields of a 4104 event's data that a part is read
+// from, in setFields' order.
+var partFields = []string{"MessageNumber", "MessageTotal", "ScriptBlockText", "Path"}
+
+// setFields sets p's number, total, text and path from the event's data;
+// values is scratch space of len(partFields).
+func (p *part) setFields(data string, values []string) {
+	if !flatJSONStrings(data, partFields, values) {
+		var fields map[string]any
+		json.Unmarshal([]byte(data), &fields)
+		for i, name := range partFields {
+			values[i] = str(fields[name])
+		}
+	}
+	p.number, _ = strconv.Atoi(values[0])
+	p.total, _ = strconv.Atoi(values[1])
+	p.text, p.path = values[2], values[3]
 }
 
 type assembled struct {
