@@ -2,6 +2,7 @@ package analyzers
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"runtime"
 	"sync"
@@ -15,6 +16,13 @@ import (
 // and its connection's cache.
 const maxLanes = 2
 
+// maxLaneEvents is the largest timeline, by events, whose analyzers run on
+// lanes. An analyzer's findings are folded once it is done, so until then
+// they grow with the events it matches: on the 4 GiB synthetic log (6.5 M
+// events) two at once took the run to 613–628 MiB, past its 512 MiB
+// budget; on the 1.1 GiB one (1.7 M) the lanes' peak was 356–364 MiB.
+var maxLaneEvents int64 = 3_000_000
+
 // runInLanes runs every analyzer of registry but the one at skip, putting
 // what each found, finished, at its index in found. With
 // Options.TimelinePath and no Sigma pass aside, analyzers run side by side
@@ -27,7 +35,7 @@ func runInLanes(ctx context.Context, in *Input, registry []Analyzer, skip int, f
 	lanes := []*Input{{db: in.db, Opts: in.Opts, reads: in.reads}}
 	// The Sigma pass aside already reads on every core: lanes beside it
 	// only contended with it, 0.04 s later on the KAPE host.
-	if in.Opts.TimelinePath != "" && skip < 0 {
+	if in.Opts.TimelinePath != "" && skip < 0 && in.events() <= maxLaneEvents {
 		for len(lanes) < min(runtime.GOMAXPROCS(0), maxLanes) {
 			db, err := timeline.OpenLane(in.Opts.TimelinePath)
 			if err != nil {
@@ -110,4 +118,14 @@ func (in *Input) run(a Analyzer, found *[]Finding) error {
 	}
 	phases.Mark("analyzer %s", a.Meta().ID)
 	return nil
+}
+
+// events is how many events the timeline holds, near enough: ids are
+// given in insertion order, so the last is the count, read without a scan.
+func (in *Input) events() int64 {
+	var last sql.NullInt64
+	if err := in.db.QueryRowContext(in.ctx, `SELECT max(id) FROM events`).Scan(&last); err != nil {
+		return 0 // the first analyzer will say what is wrong
+	}
+	return last.Int64
 }

@@ -1,6 +1,8 @@
 package analyzers
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,5 +19,21 @@ func TestLanesAreInTurn(t *testing.T) {
 	}
 	if inTurn != lanes {
 		t.Errorf("on lanes:\n%s\nin turn:\n%s", lanes, inTurn)
+	}
+}
+
+// A timeline past maxLaneEvents runs its analyzers in turn even when they
+// could run on lanes, with the same findings.
+func TestLargeTimelineRunsInTurn(t *testing.T) {
+	saved := maxLaneEvents
+	defer func() { maxLaneEvents = saved }()
+	maxLaneEvents = 1000
+	if inTurn, shared := runTables(t, 5000, mixedEvent, Options{}, false), runTables(t, 5000, mixedEvent, Options{}, true); inTurn != shared {
+		t.Errorf("past the limit, shared:\n%s\nin turn:\n%s", shared, inTurn)
+	}
+	db := syntheticTimelineAt(t, filepath.Join(t.TempDir(), "timeline.db"), 5000, mixedEvent)
+	defer db.Close()
+	if n := (&Input{db: db, ctx: context.Background()}).events(); n != 5000 {
+		t.Errorf("events: %d, want 5000", n)
 	}
 }
