@@ -1,6 +1,8 @@
 package sigma
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -142,7 +144,7 @@ func compileMap(n *yaml.Node, opts *LoadOptions, budget *int) ([]*item, error) {
 	if len(m.keys) == 0 {
 		return nil, refuse(ReasonStructure, n, "empty selection map")
 	}
-	var out []*item
+	out := make([]*item, 0, len(m.keys))
 	for i, key := range m.keys {
 		field, mods, _ := strings.Cut(key, "|")
 		var names []string
@@ -157,7 +159,7 @@ func compileMap(n *yaml.Node, opts *LoadOptions, budget *int) ([]*item, error) {
 	}
 	// An AND-group stops at its first false item: the cheap ones go first,
 	// regexes last. The order of an AND does not change its value.
-	sort.SliceStable(out, func(i, j int) bool { return out[i].cost() < out[j].cost() })
+	slices.SortStableFunc(out, func(a, b *item) int { return cmp.Compare(a.cost(), b.cost()) })
 	return out, nil
 }
 
@@ -285,62 +287,62 @@ func needlesOf(it *item) []string {
 	if it.neq || it.null || it.exists != 0 {
 		return nil
 	}
-	var out []string
-	var add func(t test) bool
-	add = func(t test) bool {
-		switch t := t.(type) {
-		case *globTest:
-			if t.cased {
-				return false
-			}
-			lit := t.p.longestLiteral()
-			if len(lit) < 3 && !(t.kind == globEqual && lit != "") {
-				return false
-			}
-			out = append(out, lit)
-			return true
-		case regexTest:
-			if len(t.lits) == 0 {
-				return false
-			}
-			out = append(out, t.lits[0])
-			return true
-		case *containsAnyTest:
-			for _, n := range t.needles {
-				if len(n) < shortNeedle {
-					return false
-				}
-			}
-			out = append(out, t.needles...)
-			return true
-		case anyTest:
-			for _, x := range t {
-				if !add(x) {
-					return false
-				}
-			}
-			return true
-		}
-		return false
-	}
 	if it.all {
 		// Every test must match, so any one of them gates the item.
 		for _, t := range it.tests {
-			var saved = out
-			if add(t) {
-				return out[len(saved):]
+			if out, ok := appendNeedles(nil, t); ok {
+				return out
 			}
-			out = saved
 		}
 		return nil
 	}
+	var out []string
 	for _, t := range it.tests {
-		if !add(t) {
+		var ok bool
+		if out, ok = appendNeedles(out, t); !ok {
 			return nil
 		}
 	}
-	sort.Strings(out)
+	if !slices.IsSorted(out) {
+		sort.Strings(out)
+	}
 	return out
+}
+
+// appendNeedles appends the needles of one test; false when it has none.
+func appendNeedles(out []string, t test) ([]string, bool) {
+	switch t := t.(type) {
+	case *globTest:
+		if t.cased {
+			return out, false
+		}
+		lit := t.p.longestLiteral()
+		if len(lit) < 3 && !(t.kind == globEqual && lit != "") {
+			return out, false
+		}
+		return append(out, lit), true
+	case regexTest:
+		if len(t.lits) == 0 {
+			return out, false
+		}
+		return append(out, t.lits[0]), true
+	case *containsAnyTest:
+		for _, n := range t.needles {
+			if len(n) < shortNeedle {
+				return out, false
+			}
+		}
+		return append(out, t.needles...), true
+	case anyTest:
+		for _, x := range t {
+			var ok bool
+			if out, ok = appendNeedles(out, x); !ok {
+				return out, false
+			}
+		}
+		return out, true
+	}
+	return out, false
 }
 
 // reqsOf returns sets of lowered literals such that, while the item is
@@ -352,8 +354,16 @@ func needlesOf(it *item) []string {
 func reqsOf(it *item) [][]string {
 	var out [][]string
 	if it.all || len(it.tests) == 1 {
+		var lits []string
 		for _, t := range it.tests {
-			out = append(out, testReqs(t)...)
+			lits = appendReqs(lits, t)
+		}
+		if len(lits) > 0 {
+			// Sets of one literal each, in one allocation.
+			out = make([][]string, len(lits))
+			for i := range lits {
+				out[i] = lits[i : i+1 : i+1]
+			}
 		}
 	}
 	if len(out) == 0 && it.needles != nil {
@@ -362,23 +372,23 @@ func reqsOf(it *item) [][]string {
 	return out
 }
 
-// testReqs are the literal sets of one test, each needed by any match.
-func testReqs(t test) [][]string {
-	var out [][]string
+// appendReqs appends the literals of one test that every match of it
+// contains, each a set of its own.
+func appendReqs(out []string, t test) []string {
 	switch t := t.(type) {
 	case *globTest:
 		if t.cased {
-			return nil
+			return out
 		}
 		for _, e := range t.p {
 			if e.kind == litElem && len(e.text) >= shortNeedle {
-				out = append(out, []string{e.text})
+				out = append(out, e.text)
 			}
 		}
 	case regexTest:
 		for _, l := range t.lits {
 			if len(l) >= shortNeedle {
-				out = append(out, []string{l})
+				out = append(out, l)
 			}
 		}
 	}

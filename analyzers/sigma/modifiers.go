@@ -208,9 +208,10 @@ const (
 	globContains
 )
 
+// newGlob makes the test of p, which it may change.
 func newGlob(p pattern, cased bool) *globTest {
 	if !cased {
-		p = p.lower()
+		p.lower()
 	}
 	g := &globTest{p: p, cased: cased}
 	n := len(p)
@@ -268,29 +269,38 @@ const minMergedContains = 6
 // are enough of them, by one containsAnyTest; the order of OR-linked
 // tests does not change their result.
 func mergeContains(tests []test) []test {
-	var needles []string
+	n := 0
 	for _, t := range tests {
-		if g, ok := t.(*globTest); ok && g.kind == globContains && !g.cased && g.needle != "" {
-			needles = append(needles, g.needle)
+		if plainContains(t) {
+			n++
 		}
 	}
-	if len(needles) < minMergedContains {
+	if n < minMergedContains {
 		return tests
 	}
-	out := []test{}
+	needles := make([]string, 0, n)
+	out := make([]test, 0, len(tests)-n+1)
 	for _, t := range tests {
-		if g, ok := t.(*globTest); ok && g.kind == globContains && !g.cased && g.needle != "" {
+		if plainContains(t) {
+			needles = append(needles, t.(*globTest).needle)
 			continue
 		}
 		out = append(out, t)
 	}
-	sort.Strings(needles)
+	if !slices.IsSorted(needles) {
+		sort.Strings(needles)
+	}
 	needles = slices.Compact(needles)
 	beyond := true
 	for _, n := range needles {
 		beyond = beyond && !isASCII(n)
 	}
 	return append(out, &containsAnyTest{needles: needles, beyondASCII: beyond})
+}
+
+func plainContains(t test) bool {
+	g, ok := t.(*globTest)
+	return ok && g.kind == globContains && !g.cased && g.needle != ""
 }
 
 func (t *containsAnyTest) match(_ *view, _, lows []string) bool {
@@ -516,16 +526,19 @@ func compileValue(v scalar, m *modifiers, opts *LoadOptions) (test, error) {
 			return nil, err
 		}
 	}
-	var out anyTest
-	for _, p := range variants {
+	glob := func(p pattern) *globTest {
 		p = p.wrap(m.contains || m.endswith, m.contains || m.startswith)
 		if m.windash {
 			p = p.windash()
 		}
-		out = append(out, newGlob(p, m.cased))
+		return newGlob(p, m.cased)
 	}
-	if len(out) == 1 {
-		return out[0], nil
+	if len(variants) == 1 {
+		return glob(variants[0]), nil
+	}
+	var out anyTest
+	for _, p := range variants {
+		out = append(out, glob(p))
 	}
 	return out, nil
 }

@@ -31,47 +31,74 @@ const windashChars = "-/\u2013\u2014\u2015"
 // \? are literal, \\ is one backslash, a backslash before anything else
 // (or at the end) stays as written.
 func parseSigmaString(s string) pattern {
-	if !strings.ContainsAny(s, "*?") && !strings.Contains(s, `\\`) {
+	wild := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '*' || s[i] == '?' {
+			wild++
+		}
+	}
+	if wild == 0 && !strings.Contains(s, `\\`) {
 		return literal(s) // no wildcard and no escape: most values
 	}
-	var p pattern
+	// A literal and a wildcard for each wildcard, a last literal, and room
+	// for the stars wrap adds.
+	p := make(pattern, 0, 2*wild+3)
+	// A piece is a substring of s until an escape in it makes it differ;
+	// from there on it is written out.
 	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			p = append(p, elem{kind: litElem, text: lit.String()})
+	start, escaped := 0, false
+	flush := func(end int) {
+		text := s[start:end]
+		if escaped {
+			text = lit.String()
 			lit.Reset()
+		}
+		if text != "" {
+			p = append(p, elem{kind: litElem, text: text})
 		}
 	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
 			if i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '?' || s[i+1] == '\\') {
+				if !escaped {
+					lit.WriteString(s[start:i])
+					escaped = true
+				}
 				lit.WriteByte(s[i+1])
 				i++
-			} else {
+			} else if escaped {
 				lit.WriteByte('\\')
 			}
 		case '*':
-			flush()
+			flush(i)
+			start, escaped = i+1, false
 			if len(p) == 0 || p[len(p)-1].kind != starElem {
 				p = append(p, elem{kind: starElem})
 			}
 		case '?':
-			flush()
+			flush(i)
+			start, escaped = i+1, false
 			p = append(p, elem{kind: oneElem})
 		default:
-			lit.WriteByte(c)
+			if escaped {
+				lit.WriteByte(c)
+			}
 		}
 	}
-	flush()
+	flush(len(s))
 	return p
 }
 
+// literal is the pattern of a plain text, with room for the stars wrap
+// adds.
 func literal(s string) pattern {
 	if s == "" {
 		return pattern{}
 	}
-	return pattern{{kind: litElem, text: s}}
+	p := make(pattern, 1, 3)
+	p[0] = elem{kind: litElem, text: s}
+	return p
 }
 
 // plain returns the text of a pattern without wildcards.
@@ -86,27 +113,28 @@ func (p pattern) plain() (string, bool) {
 	return b.String(), true
 }
 
+// wrap adds a star before and after where asked. It writes in p's
+// storage: patterns are built for one test, and parseSigmaString and
+// literal leave the room, so that wrapping does not copy them.
 func (p pattern) wrap(before, after bool) pattern {
-	out := make(pattern, 0, len(p)+2)
 	if before && (len(p) == 0 || p[0].kind != starElem) {
-		out = append(out, elem{kind: starElem})
+		p = append(p, elem{})
+		copy(p[1:], p)
+		p[0] = elem{kind: starElem}
 	}
-	out = append(out, p...)
-	if after && (len(out) == 0 || out[len(out)-1].kind != starElem) {
-		out = append(out, elem{kind: starElem})
+	if after && (len(p) == 0 || p[len(p)-1].kind != starElem) {
+		p = append(p, elem{kind: starElem})
 	}
-	return out
+	return p
 }
 
-func (p pattern) lower() pattern {
-	out := make(pattern, len(p))
-	for i, e := range p {
-		if e.kind == litElem {
-			e.text = lowerASCIIFirst(e.text)
+// lower lowers p's literals in place.
+func (p pattern) lower() {
+	for i := range p {
+		if p[i].kind == litElem {
+			p[i].text = lowerASCIIFirst(p[i].text)
 		}
-		out[i] = e
 	}
-	return out
 }
 
 // windash splits out every - or / that the regular expression \B[-/]\b
@@ -115,6 +143,14 @@ func (p pattern) lower() pattern {
 // five characters, which is the OR of all 5ⁿ variants pySigma builds.
 func (p pattern) windash() pattern {
 	var out pattern
+	if len(p) > 0 {
+		// A dash splits a literal in two around it.
+		n := len(p)
+		for _, e := range p {
+			n += 2 * (strings.Count(e.text, "-") + strings.Count(e.text, "/"))
+		}
+		out = make(pattern, 0, n)
+	}
 	for _, e := range p {
 		if e.kind != litElem {
 			out = append(out, e)
