@@ -42,12 +42,14 @@ func isIdent(s string) bool {
 	return s != ""
 }
 
-func compileDetection(n *yaml.Node, opts *LoadOptions) (map[string]*selection, []string, error) {
+// compileDetection returns the selections sorted by name, and the
+// conditions.
+func compileDetection(n *yaml.Node, opts *LoadOptions) ([]*selection, []string, error) {
 	m, err := mapping(n)
 	if err != nil {
 		return nil, nil, err
 	}
-	sels := map[string]*selection{}
+	sels := make([]*selection, 0, len(m.keys))
 	var conds []string
 	budget := maxItems
 	for i, name := range m.keys {
@@ -78,12 +80,26 @@ func compileDetection(n *yaml.Node, opts *LoadOptions) (map[string]*selection, [
 		if err != nil {
 			return nil, nil, err
 		}
-		sels[name] = sel
+		sels = append(sels, sel)
 	}
 	if len(conds) == 0 {
 		return nil, nil, refuse(ReasonCondition, n, "detection has no condition")
 	}
+	// The keys of a mapping are unique: no two selections share a name.
+	slices.SortFunc(sels, func(a, b *selection) int { return strings.Compare(a.name, b.name) })
 	return sels, conds, nil
+}
+
+// selectionNames lists the names of sels; nil when there are none.
+func selectionNames(sels []*selection) []string {
+	if len(sels) == 0 {
+		return nil
+	}
+	names := make([]string, len(sels))
+	for i, s := range sels {
+		names[i] = s.name
+	}
+	return names
 }
 
 func compileSelection(name string, n *yaml.Node, opts *LoadOptions, budget *int) (*selection, error) {

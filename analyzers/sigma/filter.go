@@ -1,10 +1,6 @@
 package sigma
 
-import (
-	"sort"
-
-	yaml "go.yaml.in/yaml/v3"
-)
+import yaml "go.yaml.in/yaml/v3"
 
 // Filter is a Sigma filter document: a condition ANDed to the condition
 // of each rule it names whose logsource it contains (pySigma's
@@ -49,12 +45,8 @@ func compileFilter(m *ymap, meta *Meta, opts LoadOptions) (*Filter, error) {
 	if len(conds) != 1 {
 		return nil, refuse(ReasonFilter, fm.node, "a filter has one condition, found %d", len(conds))
 	}
-	for name := range sels {
-		f.names = append(f.names, name)
-	}
-	sort.Strings(f.names)
-	for _, name := range f.names {
-		f.sels = append(f.sels, sels[name])
+	if len(sels) > 0 {
+		f.names, f.sels = selectionNames(sels), sels
 	}
 	if f.cond, err = parseCondition(conds[0], f.names); err != nil {
 		return nil, refuse(ReasonFilter, fm.node, "%q: %v", clip(conds[0]), err)

@@ -184,7 +184,9 @@ func (c *Collection) Add(path string, data []byte, opts LoadOptions) {
 // add is Add with the text of data, which the rules may keep.
 func (c *Collection) add(path string, data []byte, text string, opts LoadOptions) {
 	sum := sha256.Sum256(data)
-	c.Files = append(c.Files, RuleFile{Path: path, SHA256: hex.EncodeToString(sum[:])})
+	var digest [2 * sha256.Size]byte
+	hex.Encode(digest[:], sum[:])
+	c.Files = append(c.Files, RuleFile{Path: path, SHA256: string(digest[:])})
 	// Nearly every rule file is in the subset of YAML decodeSubset reads,
 	// at a fraction of yaml.v3's cost; the rest, and every error, go to
 	// yaml.v3. The rules keep no node, so the parser's memory serves the
@@ -283,7 +285,13 @@ type ymap struct {
 	keys []string
 	vals []*yaml.Node
 	keyN []*yaml.Node
+	// The lists of a small mapping, as most of a rule's are, so that
+	// reading one is one allocation, not four.
+	keyBuf  [smallMap]string
+	nodeBuf [2 * smallMap]*yaml.Node
 }
+
+const smallMap = 4
 
 func (m *ymap) get(k string) *yaml.Node {
 	for i, key := range m.keys {
@@ -309,7 +317,13 @@ func mapping(n *yaml.Node) (*ymap, error) {
 		return nil, refuse(ReasonStructure, n, "want a mapping, found %s", kindName(n))
 	}
 	pairs := len(n.Content) / 2
-	m := &ymap{node: n, keys: make([]string, 0, pairs), vals: make([]*yaml.Node, 0, pairs), keyN: make([]*yaml.Node, 0, pairs)}
+	m := &ymap{node: n}
+	if pairs <= smallMap {
+		m.keys, m.vals, m.keyN = m.keyBuf[:0:pairs], m.nodeBuf[:0:pairs], m.nodeBuf[smallMap:smallMap:smallMap+pairs]
+	} else {
+		nodes := make([]*yaml.Node, 2*pairs)
+		m.keys, m.vals, m.keyN = make([]string, 0, pairs), nodes[:0:pairs], nodes[pairs:pairs]
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {

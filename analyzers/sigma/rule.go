@@ -60,13 +60,10 @@ func compileRule(m *ymap, meta *Meta, opts LoadOptions) (*Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	for name := range sels {
-		r.names = append(r.names, name)
+	if len(sels) > 0 {
+		r.names, r.sels = selectionNames(sels), sels
 	}
-	sort.Strings(r.names)
-	for _, name := range r.names {
-		r.sels = append(r.sels, sels[name])
-	}
+	r.conds = make([]*cond, 0, len(conds))
 	for _, c := range conds {
 		pc, err := parseCondition(c, r.names)
 		if err != nil {
