@@ -1,18 +1,20 @@
 package timeline
 
-import "unicode/utf8"
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
-// flatJSONStrings reads a JSON object whose values are all strings, as
-// Encode writes an event's data, and puts the value of each key in keys at
-// the same index in values (the last one, for a key given twice; "" for a
-// key not there). It reports false for anything else (a value other than a
-// string, a surrogate escape, bad UTF-8, bad JSON), which the caller
-// decodes with encoding/json instead: this is the fast way to the same
-// strings, not another reading of them. The 4104 reassembly decoded every
-// fragment's data into a map, two fifths of its time on a log of 350k
-// script blocks.
-func flatJSONStrings(d string, keys []string, values []string) bool {
-	clear(values)
+// ReadFlatJSON reads d as a JSON object of string values, the shape Encode
+// writes an event's data in, calling add with each key and value in
+// order. It reports false for anything else (a value other than a string,
+// bad JSON), when add may have been called for some of the keys and the
+// caller decodes d with encoding/json instead; the strings are those
+// encoding/json gives. Reading that shape by hand is several times faster
+// than encoding/json into a map, which matters at a million events.
+func ReadFlatJSON(d string, add func(key, value string)) bool {
 	i := skipSpace(d, 0)
 	if i >= len(d) || d[i] != '{' {
 		return false
@@ -21,29 +23,20 @@ func flatJSONStrings(d string, keys []string, values []string) bool {
 	if i < len(d) && d[i] == '}' {
 		return skipSpace(d, i+1) == len(d)
 	}
-	var buf []byte
 	for {
-		key, next, ok := jsonString(d, i, &buf)
+		k, n, ok := jsonString(d, i)
 		if !ok {
 			return false
 		}
-		if i = skipSpace(d, next); i >= len(d) || d[i] != ':' {
+		if i = skipSpace(d, n); i >= len(d) || d[i] != ':' {
 			return false
 		}
-		want := -1
-		for k, name := range keys {
-			if name == key {
-				want = k
-			}
-		}
-		value, next, ok := jsonString(d, skipSpace(d, i+1), &buf)
+		v, n, ok := jsonString(d, skipSpace(d, i+1))
 		if !ok {
 			return false
 		}
-		if want >= 0 {
-			values[want] = value
-		}
-		if i = skipSpace(d, next); i >= len(d) {
+		add(k, v)
+		if i = skipSpace(d, n); i >= len(d) {
 			return false
 		}
 		switch d[i] {
@@ -58,74 +51,74 @@ func flatJSONStrings(d string, keys []string, values []string) bool {
 }
 
 func skipSpace(d string, i int) int {
-	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
+	for i < len(d) && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r') {
 		i++
 	}
 	return i
 }
 
-// jsonString decodes the JSON string at d[i:], returning it (a piece of d
-// when it has no escapes) and the index after its closing quote; buf is
-// scratch space for the escaped.
-func jsonString(d string, i int, buf *[]byte) (string, int, bool) {
+// jsonString reads the JSON string at d[i], returning it and the index
+// after its closing quote. A string without escapes is a piece of d, not
+// a copy.
+func jsonString(d string, i int) (string, int, bool) {
 	if i >= len(d) || d[i] != '"' {
 		return "", 0, false
 	}
-	start := i + 1
-	plain := true
-	b := (*buf)[:0]
-	for i = start; i < len(d); {
-		c := d[i]
+	j := i + 1
+	for j < len(d) && d[j] != '"' && d[j] != '\\' && d[j] >= 0x20 {
+		j++
+	}
+	if j < len(d) && d[j] == '"' {
+		if s := d[i+1 : j]; utf8.ValidString(s) {
+			return s, j + 1, true
+		}
+		return jsonStringSlow(d, i) // which replaces bad bytes
+	}
+	// Escapes: Windows paths are full of \\, so the usual ones are read
+	// here; anything else (a bad escape, a control character, a lone
+	// surrogate) is left to encoding/json, which knows every rule.
+	b := make([]byte, 0, len(d)-i)
+	b = append(b, d[i+1:j]...)
+	for k := j; k < len(d); k++ {
+		c := d[k]
 		switch {
 		case c == '"':
-			s := d[start:i]
-			if !plain {
-				*buf = b
-				s = string(b)
+			if !utf8.Valid(b) {
+				return jsonStringSlow(d, i)
 			}
-			if !utf8.ValidString(s) {
-				return "", 0, false
-			}
-			return s, i + 1, true
+			return string(b), k + 1, true
 		case c < 0x20:
+			return jsonStringSlow(d, i)
+		case c != '\\':
+			b = append(b, c)
+			continue
+		}
+		if k+1 >= len(d) {
 			return "", 0, false
-		case c == '\\':
-			if plain {
-				b = append(b, d[start:i]...)
-				plain = false
+		}
+		k++
+		switch d[k] {
+		case '"', '\\', '/':
+			b = append(b, d[k])
+		case 'n':
+			b = append(b, '\n')
+		case 't':
+			b = append(b, '\t')
+		case 'r':
+			b = append(b, '\r')
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'u':
+			r, ok := hex4(d, k+1)
+			if !ok || utf16.IsSurrogate(r) {
+				return jsonStringSlow(d, i)
 			}
-			if i+1 >= len(d) {
-				return "", 0, false
-			}
-			switch e := d[i+1]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r, ok := hex4(d, i+2)
-				if !ok || 0xd800 <= r && r < 0xe000 {
-					return "", 0, false // surrogates: encoding/json pairs them
-				}
-				b = utf8.AppendRune(b, r)
-				i += 4
-			default:
-				return "", 0, false
-			}
-			i += 2
+			b = utf8.AppendRune(b, r)
+			k += 4
 		default:
-			if !plain {
-				b = append(b, c)
-			}
-			i++
+			return jsonStringSlow(d, i)
 		}
 	}
 	return "", 0, false
@@ -135,19 +128,25 @@ func hex4(d string, i int) (rune, bool) {
 	if i+4 > len(d) {
 		return 0, false
 	}
-	var r rune
-	for _, c := range []byte(d[i : i+4]) {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
+	v, err := strconv.ParseUint(d[i:i+4], 16, 16)
+	return rune(v), err == nil
+}
+
+// jsonStringSlow reads the string at d[i] with encoding/json.
+func jsonStringSlow(d string, i int) (string, int, bool) {
+	k := i + 1
+	for k < len(d) && d[k] != '"' {
+		if d[k] == '\\' {
+			k++
 		}
-		r = r<<4 | rune(c)
+		k++
 	}
-	return r, true
+	if k >= len(d) {
+		return "", 0, false
+	}
+	var s string
+	if err := json.Unmarshal([]byte(d[i:k+1]), &s); err != nil {
+		return "", 0, false
+	}
+	return s, k + 1, true
 }

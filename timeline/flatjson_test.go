@@ -2,9 +2,30 @@ package timeline
 
 import (
 	"encoding/json"
+	"math/rand"
 	"strconv"
 	"testing"
 )
+
+// TestJSONStringAgreesWithEncodingJSON checks the hand-written string
+// reader against encoding/json on strings full of escapes.
+func TestJSONStringAgreesWithEncodingJSON(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	pieces := []string{`a`, `\\`, `\"`, `\/`, `\n`, `\t`, `\r`, `\b`, `\f`, `\u0041`, `\u00e9`, `\ud83d\ude00`, `\ud800`, `\x`, "\xff", "é", "\x01", `C:\\Windows\\`}
+	for i := 0; i < 20000; i++ {
+		s := `"`
+		for j := rng.Intn(6); j >= 0; j-- {
+			s += pieces[rng.Intn(len(pieces))]
+		}
+		s += `"`
+		var want string
+		wantErr := json.Unmarshal([]byte(s), &want)
+		got, n, ok := jsonString(s, 0)
+		if ok != (wantErr == nil) || ok && (got != want || n != len(s)) {
+			t.Fatalf("jsonString(%s) = %q, %d, %v; encoding/json %q, %v", s, got, n, ok, want, wantErr)
+		}
+	}
+}
 
 // partByMap is the part decoding the whole object gives.
 func partByMap(data string) part {
@@ -26,52 +47,38 @@ var flatJSONSeeds = []string{
 	`{"path":"other case"}`, `[]`, ``, `{"Path":"\q"}`, `{"Path":"\u12"}`, `{"Path":"é ü 中"}`,
 }
 
-func TestFlatJSONStringsAgreesWithDecoding(t *testing.T) {
-	fast := 0
+// The 4104 reassembly's fields are those of decoding the whole object.
+func TestPartFieldsAgreeWithDecoding(t *testing.T) {
 	for _, d := range flatJSONSeeds {
-		values := make([]string, len(partFields))
-		if flatJSONStrings(d, partFields, values) {
-			fast++
+		var got part
+		got.setFields(d, make([]string, len(partFields)))
+		if want := partByMap(d); got != want {
+			t.Fatalf("data %q: setFields gives %+v, decoding gives %+v", d, got, want)
 		}
-		checkPartFields(t, d)
-	}
-	if fast < 8 {
-		t.Fatalf("the fast path took %d of %d inputs; want the plain ones at least", fast, len(flatJSONSeeds))
 	}
 }
 
-func checkPartFields(t *testing.T, d string) {
-	t.Helper()
-	var got part
-	got.setFields(d, make([]string, len(partFields)))
-	if want := partByMap(d); got != want {
-		t.Fatalf("data %q: setFields gives %+v, decoding gives %+v", d, got, want)
-	}
-}
-
-// FuzzFlatJSONStrings checks that the fast path reads what encoding/json
-// reads, whatever the bytes.
-func FuzzFlatJSONStrings(f *testing.F) {
+// FuzzReadFlatJSON checks that what ReadFlatJSON takes for an object of
+// strings is one, with the strings encoding/json reads, whatever the bytes.
+func FuzzReadFlatJSON(f *testing.F) {
 	for _, d := range flatJSONSeeds {
 		f.Add(d)
 	}
 	f.Fuzz(func(t *testing.T, d string) {
-		values := make([]string, len(partFields))
-		if !flatJSONStrings(d, partFields, values) {
+		got := map[string]string{}
+		if !ReadFlatJSON(d, func(k, v string) { got[k] = v }) {
 			return
 		}
-		var fields map[string]any
-		if err := json.Unmarshal([]byte(d), &fields); err != nil {
-			t.Fatalf("data %q: taken as a flat object, but encoding/json says %v", d, err)
+		var want map[string]any
+		if err := json.Unmarshal([]byte(d), &want); err != nil {
+			t.Fatalf("data %q: read as an object of strings, but encoding/json says %v", d, err)
 		}
-		for i, name := range partFields {
-			if values[i] != str(fields[name]) {
-				t.Fatalf("data %q: %s is %q, encoding/json gives %q", d, name, values[i], fields[name])
-			}
+		if len(got) != len(want) {
+			t.Fatalf("data %q: %d keys, encoding/json %d", d, len(got), len(want))
 		}
-		for k, v := range fields {
-			if _, ok := v.(string); !ok {
-				t.Fatalf("data %q: taken as all strings, but %s is %T", d, k, v)
+		for k, v := range want {
+			if s, ok := v.(string); !ok || got[k] != s {
+				t.Fatalf("data %q: %s is %q, encoding/json gives %#v", d, k, got[k], v)
 			}
 		}
 	})

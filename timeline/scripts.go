@@ -103,7 +103,14 @@ var partFields = []string{"MessageNumber", "MessageTotal", "ScriptBlockText", "P
 // setFields sets p's number, total, text and path from the event's data;
 // values is scratch space of len(partFields).
 func (p *part) setFields(data string, values []string) {
-	if !flatJSONStrings(data, partFields, values) {
+	clear(values)
+	if !ReadFlatJSON(data, func(k, v string) {
+		for i, name := range partFields {
+			if k == name {
+				values[i] = v
+			}
+		}
+	}) {
 		var fields map[string]any
 		json.Unmarshal([]byte(data), &fields)
 		for i, name := range partFields {
