@@ -51,7 +51,7 @@ var flatJSONSeeds = []string{
 func TestPartFieldsAgreeWithDecoding(t *testing.T) {
 	for _, d := range flatJSONSeeds {
 		var got part
-		got.setFields(d, make([]string, len(partFields)))
+		got.setFields(d)
 		if want := partByMap(d); got != want {
 			t.Fatalf("data %q: setFields gives %+v, decoding gives %+v", d, got, want)
 		}

@@ -58,7 +58,6 @@ func reassembleIn(tx *sql.Tx) error {
 	defer rows.Close()
 	type key struct{ host, id string }
 	var block key
-	values := make([]string, len(partFields))
 	var parts []part
 	insert := func() error {
 		if len(parts) == 0 {
@@ -87,7 +86,7 @@ func reassembleIn(tx *sql.Tx) error {
 			}
 			block = k
 		}
-		p.setFields(data, values)
+		p.setFields(data)
 		parts = append(parts, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -96,30 +95,29 @@ func reassembleIn(tx *sql.Tx) error {
 	return insert()
 }
 
-// partFields are the fields of a 4104 event's data that a part is read
-// from, in setFields' order.
-var partFields = []string{"MessageNumber", "MessageTotal", "ScriptBlockText", "Path"}
-
-// setFields sets p's number, total, text and path from the event's data;
-// values is scratch space of len(partFields).
-func (p *part) setFields(data string, values []string) {
-	clear(values)
+// setFields sets p's number, total, text and path from a 4104 event's
+// data.
+func (p *part) setFields(data string) {
+	var number, total string
 	if !ReadFlatJSON(data, func(k, v string) {
-		for i, name := range partFields {
-			if k == name {
-				values[i] = v
-			}
+		switch k {
+		case "MessageNumber":
+			number = v
+		case "MessageTotal":
+			total = v
+		case "ScriptBlockText":
+			p.text = v
+		case "Path":
+			p.path = v
 		}
 	}) {
 		var fields map[string]any
 		json.Unmarshal([]byte(data), &fields)
-		for i, name := range partFields {
-			values[i] = str(fields[name])
-		}
+		number, total = str(fields["MessageNumber"]), str(fields["MessageTotal"])
+		p.text, p.path = str(fields["ScriptBlockText"]), str(fields["Path"])
 	}
-	p.number, _ = strconv.Atoi(values[0])
-	p.total, _ = strconv.Atoi(values[1])
-	p.text, p.path = values[2], values[3]
+	p.number, _ = strconv.Atoi(number)
+	p.total, _ = strconv.Atoi(total)
 }
 
 type assembled struct {

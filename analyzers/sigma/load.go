@@ -175,6 +175,33 @@ func Load(paths []string, opts LoadOptions) *Collection {
 	return c
 }
 
+// readToEnd reads with read, until it reports io.EOF, a rule file that
+// stat says is size bytes: into one buffer of that size and one byte more,
+// to see that it did not grow, not a slice grown as it is read. A file
+// past maxRuleFile is refused however it got there.
+func readToEnd(size int64, read func([]byte) (int, error)) ([]byte, error) {
+	if size <= 0 {
+		size = 511
+	}
+	data := make([]byte, 0, min(size, maxRuleFile)+1)
+	for {
+		n, err := read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if len(data) > maxRuleFile {
+			return nil, fmt.Errorf("larger than %d bytes", maxRuleFile)
+		}
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // it grew while read
+		}
+	}
+}
+
 // Add parses one file's documents into the collection. Call Resolve (or
 // use Load) once every file is in.
 func (c *Collection) Add(path string, data []byte, opts LoadOptions) {

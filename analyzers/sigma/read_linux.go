@@ -1,7 +1,7 @@
 package sigma
 
 import (
-	"fmt"
+	"io"
 	"os"
 	"syscall"
 )
@@ -24,31 +24,23 @@ func readBounded(path string) ([]byte, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
-	// One buffer of the file's size (and one byte more, to see that it did
-	// not grow), not a slice grown as it is read.
-	size := int64(512)
+	var size int64
 	var st syscall.Stat_t
-	if syscall.Fstat(fd, &st) == nil && st.Size > 0 {
-		size = min(st.Size, maxRuleFile) + 1
+	if syscall.Fstat(fd, &st) == nil {
+		size = st.Size
 	}
-	data := make([]byte, 0, size)
-	for {
-		n, err := syscall.Read(fd, data[len(data):cap(data)])
-		if err == syscall.EINTR {
-			continue
+	return readToEnd(size, func(b []byte) (int, error) {
+		for {
+			n, err := syscall.Read(fd, b)
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err != nil:
+				return 0, &os.PathError{Op: "read", Path: path, Err: err}
+			case n == 0:
+				return 0, io.EOF
+			}
+			return n, nil
 		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == 0 {
-			return data, nil
-		}
-		data = data[:len(data)+n]
-		if len(data) > maxRuleFile {
-			return nil, fmt.Errorf("larger than %d bytes", maxRuleFile)
-		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)] // it grew while read
-		}
-	}
+	})
 }
