@@ -43,8 +43,8 @@ type Options struct {
 	// ingest. A run that adds to a case marks the case in progress there,
 	// so that evidence it refuses leaves the case as it was.
 	Admitted func() error
-	// BeforeRehash, when set, is called once every root is written and
-	// before the evidence is hashed again. Tests change the evidence there.
+	// BeforeRehash, when set, is called once the first root is written,
+	// before any evidence is hashed again. Tests change the evidence there.
 	BeforeRehash func()
 	// LeaveFullText leaves the full-text indexes of a new timeline empty,
 	// for the caller to build beside what follows (timeline.BuildFullText);
@@ -158,31 +158,41 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 	if err != nil {
 		return res, err
 	}
+	var again *rehasher
+	if !o.noRehash {
+		again = startRehash(ctx, o.BeforeRehash)
+	}
 	restoreGC := gctune.Trade(384 << 20) // the Go heap well inside the 512 MiB budget
 	for i, h := range res.opened {
 		if err := ctx.Err(); err != nil {
 			break
 		}
 		res.Hosts = append(res.Hosts, h)
-		if err := ingestRoot(ctx, w, h, o, i == len(res.opened)-1); err != nil {
+		if err := ingestRoot(ctx, w, h, o, i == len(res.opened)-1, again); err != nil {
 			restoreGC()
 			w.Abandon()
+			if again != nil {
+				again.finish()
+			}
 			return res, err
+		}
+		if again != nil {
+			again.add(h)
 		}
 	}
 	restoreGC()
 	phases.Mark("roots written")
+	var rehashed <-chan [][]rehash
+	if again != nil {
+		rehashed = again.finish()
+	}
 	if err := ctx.Err(); err != nil {
 		if aerr := w.Abandon(); aerr != nil {
 			return res, errors.Join(err, aerr)
 		}
 		return res, err
 	}
-	// The second hashing reads only the evidence, so it overlaps the index
-	// builds and the analyzers, which read only the timeline.
-	if !o.noRehash {
-		res.rehashed = rehashInBackground(ctx, res.Hosts, o.BeforeRehash)
-	}
+	res.rehashed = rehashed
 	res.Spans = w.Spans()
 	if o.LeaveFullText {
 		res.FullTextLeft, err = w.CloseLeavingFullText()
@@ -210,7 +220,7 @@ func openRoot(root string, o Options) (*Host, error) {
 
 // ingestRoot writes one opened evidence root; a write error or ctx gives
 // the error, with h.Artifacts the rows written so far.
-func ingestRoot(ctx context.Context, w *timeline.Writer, h *Host, o Options, last bool) error {
+func ingestRoot(ctx context.Context, w *timeline.Writer, h *Host, o Options, last bool, again *rehasher) error {
 	ev, root := h.evidence, h.Root
 	if h.Image != nil {
 		logImage(o.Logf, *h.Image)
@@ -249,6 +259,9 @@ func ingestRoot(ctx context.Context, w *timeline.Writer, h *Host, o Options, las
 		p.Events += events
 		o.Progress(p)
 	}}
+	if again != nil {
+		out.indexing = again.start
+	}
 	// Indexes built during an earlier root's ingest would make every
 	// later root's inserts maintain them.
 	var err error

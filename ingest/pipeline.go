@@ -98,6 +98,7 @@ type writer struct {
 	w        *timeline.Writer
 	logf     func(format string, args ...any)
 	progress func(bytes int64, events int)
+	indexing func() // called as the indexes start to build, if set
 }
 
 // pipeline parses the artifacts in parallel and writes them in the given
@@ -202,6 +203,9 @@ func pipeline(ctx context.Context, out writer, host string, artifacts []*collect
 		if i == early && i < len(artifacts)-1 {
 			indexed = make(chan error, 1)
 			go func() { indexed <- w.BuildIndexes() }()
+			if out.indexing != nil {
+				out.indexing()
+			}
 		}
 		i++
 	}

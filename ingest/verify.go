@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 
 	"triage/timeline"
 )
@@ -14,29 +15,55 @@ type rehash struct {
 	skipped bool // the run was stopped before this artifact was hashed again
 }
 
-// rehashInBackground hashes every artifact that was written again, on its
-// own goroutine, after calling before if set; the result is indexed like
-// hosts and each host's rows. It overlaps the index builds and the
-// analyzers, which read only the timeline.
-func rehashInBackground(ctx context.Context, hosts []*Host, before func()) <-chan [][]rehash {
-	done := make(chan [][]rehash, 1)
+// rehasher hashes every artifact of each host it is given again, on a
+// goroutine of its own, from the time the indexes are built: then the last
+// root's few remaining artifacts, mostly prefetch files, are all that is
+// parsed, and one core would be idle. Started earlier, beside the parsing
+// of later roots, it only slowed their ingest by what it saved beside the
+// analyzers. It reads only the evidence, never the timeline.
+type rehasher struct {
+	hosts   chan *Host
+	started chan struct{}
+	once    sync.Once
+	done    chan [][]rehash // per host given, per artifact written
+}
+
+// startRehash starts the rehasher, which waits for start; before, if set,
+// is called before the first host is hashed again.
+func startRehash(ctx context.Context, before func()) *rehasher {
+	r := &rehasher{hosts: make(chan *Host, 1<<10), started: make(chan struct{}), done: make(chan [][]rehash, 1)}
 	go func() {
+		<-r.started
 		if before != nil {
 			before()
 		}
-		out := make([][]rehash, len(hosts))
-		for i, h := range hosts {
-			out[i] = make([]rehash, min(len(h.Artifacts), len(h.files)))
-			for j := range out[i] {
-				r := &out[i][j]
-				if r.skipped = ctx.Err() != nil; !r.skipped {
-					r.digest = rehashArtifact(h.files[j])
+		var out [][]rehash
+		for h := range r.hosts {
+			got := make([]rehash, min(len(h.Artifacts), len(h.files)))
+			for j := range got {
+				if got[j].skipped = ctx.Err() != nil; !got[j].skipped {
+					got[j].digest = rehashArtifact(h.files[j])
 				}
 			}
+			out = append(out, got)
 		}
-		done <- out
+		r.done <- out
 	}()
-	return done
+	return r
+}
+
+// start lets the hashing begin; once is enough.
+func (r *rehasher) start() { r.once.Do(func() { close(r.started) }) }
+
+// add queues h, written to the end, to be hashed again.
+func (r *rehasher) add(h *Host) { r.hosts <- h }
+
+// finish says that every host is added, starts the hashing if the index
+// build has not, and returns where the hashes come.
+func (r *rehasher) finish() <-chan [][]rehash {
+	close(r.hosts)
+	r.start()
+	return r.done
 }
 
 // Verify waits for the second hashing and compares every artifact's
@@ -70,7 +97,7 @@ func (r *Result) Verify(db *sql.DB, logf func(string, ...any)) ([]Artifact, erro
 			if ma.Errors == nil {
 				ma.Errors = []string{}
 			}
-			if after != nil && j < len(after[i]) {
+			if i < len(after) && j < len(after[i]) {
 				ma.IntegrityError = integrityError(row, after[i][j])
 			}
 			if ma.IntegrityError != "" {

@@ -462,6 +462,35 @@ func TestRunEvidenceChangedDuringRun(t *testing.T) {
 	}
 }
 
+// TestRunEvidenceChangedInEarlierRoot: the first of two roots is hashed
+// again while the second is ingested, and a change to it is still found.
+func TestRunEvidenceChangedInEarlierRoot(t *testing.T) {
+	first, second := filepath.Join(t.TempDir(), "first"), filepath.Join(t.TempDir(), "second")
+	for _, d := range []string{first, second} {
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "run.bat"), []byte("whoami\r\n"), 0o644)
+	}
+	changed := filepath.Join(first, "run.bat")
+	beforeRehash = func() {
+		if err := os.WriteFile(changed, []byte("whoami /all\r\n"), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { beforeRehash = nil }()
+	out := filepath.Join(t.TempDir(), "x")
+	code, _, stderr := runCLI(t, "run", "--out", out, "--host", "one="+first, "--host", "two="+second, first, second)
+	if code != exitNotClean || !strings.Contains(stderr, "INTEGRITY") {
+		t.Fatalf("exit %d, want %d: %s", code, exitNotClean, stderr)
+	}
+	db := openDB(t, out)
+	if n := count(t, db, `SELECT count(*) FROM artifacts WHERE integrity_error LIKE '%CHANGED DURING THE RUN%' AND host='one'`); n != 1 {
+		t.Errorf("%d artifacts of the first root with an integrity error, want 1", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM artifacts WHERE integrity_error != ''`); n != 1 {
+		t.Errorf("%d artifacts with an integrity error, want 1", n)
+	}
+}
+
 // TestRunRefusesForeignOut: --out that holds anything but a previous run
 // is refused, with --force too, and left as it was.
 func TestRunRefusesForeignOut(t *testing.T) {
