@@ -134,7 +134,7 @@ func gateOf(g []*item, freq literalFreq) *item {
 		}
 		f, l := 0, 1<<30
 		for _, n := range it.needles {
-			f = max(f, freq[gateKey(it, n)])
+			f = max(f, freq[gateKey(it, n)].rules)
 			l = min(l, len(n))
 		}
 		if l < shortNeedle {
@@ -164,7 +164,11 @@ const (
 // keyword item's field is), and literalFreq counts the rules using each.
 type literalKey struct{ field, needle string }
 
-type literalFreq map[literalKey]int
+type literalFreq map[literalKey]literalUse
+
+// literalUse is how many rules use a literal, and the last to count it
+// (its index + 1).
+type literalUse struct{ rules, lastRule int }
 
 func gateKey(it *item, needle string) literalKey { return literalKey{it.field, needle} }
 
@@ -179,7 +183,7 @@ func gateCost(s *selection, freq literalFreq) (int, bool) {
 			return 0, false
 		}
 		for _, n := range it.needles {
-			cost += freq[gateKey(it, n)]
+			cost += freq[gateKey(it, n)].rules
 			if len(n) < shortNeedle {
 				cost += shortPenalty
 			}
@@ -252,17 +256,29 @@ func (r *Rule) clauses(freq literalFreq) []clause {
 
 func newPrefilter(rules []*Rule) *prefilter {
 	p := &prefilter{}
-	// How many rules use each literal in each field.
-	freq := literalFreq{}
+	// How many rules use each literal in each field. The map is sized
+	// for every literal and a rule's own are told apart by the last rule
+	// counting each: growing the map, and a map per rule, were a third of
+	// the build of the 1,420 process creation rules' prefilter.
+	literals := 0
 	for _, r := range rules {
-		seen := map[literalKey]bool{}
+		for _, s := range r.sels {
+			for _, g := range s.groups {
+				for _, it := range g {
+					literals += len(it.needles)
+				}
+			}
+		}
+	}
+	freq := make(literalFreq, literals)
+	for i, r := range rules {
 		for _, s := range r.sels {
 			for _, g := range s.groups {
 				for _, it := range g {
 					for _, n := range it.needles {
-						if k := gateKey(it, n); !seen[k] {
-							seen[k] = true
-							freq[k]++
+						k := gateKey(it, n)
+						if u := freq[k]; u.lastRule != i+1 {
+							freq[k] = literalUse{rules: u.rules + 1, lastRule: i + 1}
 						}
 					}
 				}
