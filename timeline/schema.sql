@@ -119,6 +119,9 @@ CREATE TABLE scripts (
 	event_ids       TEXT NOT NULL DEFAULT '[]', -- JSON array of events.id, by MessageNumber
 	UNIQUE(host, script_block_id)
 );
+-- The order the report lists and saves scripts in: without it every list
+-- sorted every script, text and all, to take the first.
+CREATE INDEX scripts_order ON scripts(host, first_ts, script_block_id);
 
 CREATE TABLE incidents (
 	id          INTEGER PRIMARY KEY,
