@@ -50,6 +50,11 @@ type Options struct {
 	// for the caller to build beside what follows (timeline.BuildFullText);
 	// Result.FullTextLeft says whether they were.
 	LeaveFullText bool
+	// EventsWritten, when set and the full-text indexes of a new timeline
+	// are left, is called once every event is committed, before the
+	// indexes are built and the scripts reassembled, with no transaction
+	// open (timeline.Writer.CloseLeavingFullText).
+	EventsWritten func()
 
 	// noRehash leaves the second hashing out, for the benchmark, which
 	// times what the ingest costs before the analyzers start.
@@ -195,7 +200,7 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 	res.rehashed = rehashed
 	res.Spans = w.Spans()
 	if o.LeaveFullText {
-		res.FullTextLeft, err = w.CloseLeavingFullText()
+		res.FullTextLeft, err = w.CloseLeavingFullText(o.EventsWritten)
 	} else {
 		err = w.Close()
 	}

@@ -39,8 +39,10 @@ var fullTextShadows = []string{"data", "idx", "docsize", "config"}
 // BuildFullText builds the full-text indexes of the timeline at
 // timelinePath into a new database at into, reading the timeline through a
 // read-only connection of its own. The timeline must be in WAL mode (Share)
-// if anything writes to it meanwhile.
-func BuildFullText(ctx context.Context, timelinePath, into string) error {
+// if anything writes to it meanwhile. The events' index is built first;
+// the scripts' waits for scripts, when not nil, to be closed: the scripts
+// are reassembled while the events are indexed.
+func BuildFullText(ctx context.Context, timelinePath, into string, scripts <-chan struct{}) error {
 	if _, err := os.Stat(into); err == nil {
 		return fmt.Errorf("timeline: %s already exists", into)
 	}
@@ -59,6 +61,13 @@ func BuildFullText(ctx context.Context, timelinePath, into string) error {
 		return fmt.Errorf("timeline: full-text indexes: %w", err)
 	}
 	for _, ix := range fullTextIndexes {
+		if ix.content == "scripts" && scripts != nil {
+			select {
+			case <-scripts:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		create := fmt.Sprintf(`CREATE VIRTUAL TABLE main.%s USING fts5(%s, content='')`, ix.table, ix.columns)
 		fill := fmt.Sprintf(`INSERT INTO main.%s(rowid, %s) SELECT id, %s FROM timeline.%s ORDER BY id`,
 			ix.table, ix.columns, ix.columns, ix.content)

@@ -55,7 +55,7 @@ func fullTextCase(t *testing.T, path string, n int, leave bool) *sql.DB {
 		}
 	}
 	if leave {
-		left, err := w.CloseLeavingFullText()
+		left, err := w.CloseLeavingFullText(nil)
 		if err != nil || !left {
 			t.Fatalf("CloseLeavingFullText: %v, %v", left, err)
 		}
@@ -79,7 +79,7 @@ func TestFullTextIsRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	aside := filepath.Join(dir, "fulltext.db")
-	if err := BuildFullText(ctx, path, aside); err != nil {
+	if err := BuildFullText(ctx, path, aside, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := AddFullText(ctx, got, aside); err != nil {

@@ -315,7 +315,7 @@ func (w *Writer) Abandon() error {
 // BuildIndexes did, reassembles the 4104 script blocks and builds the
 // full-text indexes.
 func (w *Writer) Close() error {
-	_, err := w.close(false)
+	_, err := w.close(false, nil)
 	return err
 }
 
@@ -323,16 +323,23 @@ func (w *Writer) Close() error {
 // timeline, which it leaves empty for BuildFullText and AddFullText, and
 // says so. A timeline added to has its indexes brought up to date here
 // all the same: its new events are indexed where they are, not all again.
-func (w *Writer) CloseLeavingFullText() (left bool, err error) {
-	return w.close(true)
+// For a new timeline, written, if set, is called once every event is
+// committed, before the indexes are built and the scripts reassembled,
+// with no transaction open: the caller may share the timeline there and
+// start reading its events beside them.
+func (w *Writer) CloseLeavingFullText(written func()) (left bool, err error) {
+	return w.close(true, written)
 }
 
-func (w *Writer) close(leaveFullText bool) (left bool, err error) {
+func (w *Writer) close(leaveFullText bool, written func()) (left bool, err error) {
 	w.closeStmts()
 	err = w.commit()
 	w.conn.Close()
 	if err != nil {
 		return false, err
+	}
+	if leaveFullText && w.lastOld == 0 && written != nil {
+		written()
 	}
 	if !w.indexed {
 		if _, err := w.db.Exec(indexesSQL); err != nil {

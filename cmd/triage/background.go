@@ -156,14 +156,14 @@ type backgroundFullText struct {
 // startFullText starts building the full-text indexes of the timeline at
 // dbPath into a new database at path; with build unset it does nothing,
 // and add and stop neither.
-func startFullText(ctx context.Context, dbPath, path string, build bool) *backgroundFullText {
+func startFullText(ctx context.Context, dbPath, path string, build bool, scripts <-chan struct{}) *backgroundFullText {
 	if !build {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	b := &backgroundFullText{backgroundTask: newBackgroundTask(cancel), path: path}
 	go func() {
-		b.done <- timeline.BuildFullText(ctx, dbPath, path)
+		b.done <- timeline.BuildFullText(ctx, dbPath, path, scripts)
 	}()
 	return b
 }

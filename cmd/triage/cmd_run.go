@@ -300,13 +300,38 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		timeline.Unshare(db) // a run that failed leaves its partial timeline one file all the same
 		db.Close()
 	}()
+	// From the time every event is in, the timeline is read on
+	// connections of their own beside the one that writes to it: the
+	// full-text indexes, which no later step reads, are built from then
+	// on, beside the index build and the script reassembly and then the
+	// analyzers; so are timeline.csv and the report's charts, beside the
+	// analyzers. On a file system without the shared memory that needs,
+	// the steps run one after another; so they do for an --add, whose open
+	// timeline was renamed (openTimeline), when the WAL files would take
+	// the name it was opened by.
+	partial := r.out.Path(ingest.PartialTimelineName)
+	shared := false
+	scriptsIn := make(chan struct{})
+	defer func() { r.fullText.stop() }()
+	eventsWritten := func() {
+		if r.prev != nil {
+			return
+		}
+		if err := timeline.Share(db); err != nil {
+			r.log.Printf("the timeline cannot be read while it is written (%v): the steps after the ingest run one after another", err)
+			return
+		}
+		shared = true
+		r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), true, scriptsIn)
+	}
 	bar := &progress{console: r.log.console}
 	res, err := ingest.Ingest(ctx, db, r.evidence, ingest.Options{
 		Host: r.o.hosts.all, Names: r.o.hosts.names, Collect: collectors.Options{TempDir: r.out.TempDir()},
 		Logf: r.log.Printf, Progress: bar.update, BeforeRehash: beforeRehash,
-		Append: r.prev != nil, ForceAdd: r.o.forceAdd, Admitted: admitted, LeaveFullText: true,
+		Append: r.prev != nil, ForceAdd: r.o.forceAdd, Admitted: admitted, LeaveFullText: true, EventsWritten: eventsWritten,
 	})
 	bar.finish()
+	close(scriptsIn)
 	phases.Mark("ingest done")
 	if res != nil {
 		defer res.Close()
@@ -317,29 +342,11 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		}
 		return exitFail, err
 	}
-	// From here on the timeline is read on connections of their own beside
-	// the one that writes to it: the full-text indexes, which no later
-	// step reads, are built beside the analyzers, and so are timeline.csv
-	// and the summary's spans. On a file system without the shared memory
-	// that needs, the steps run one after another; so they do for an
-	// --add, whose open timeline was renamed (openTimeline), when the WAL
-	// files would take the name it was opened by.
-	partial := r.out.Path(ingest.PartialTimelineName)
-	shared := false
-	if r.prev == nil {
-		if err := timeline.Share(db); err != nil {
-			r.log.Printf("the timeline cannot be read while it is written (%v): the steps after the ingest run one after another", err)
-		} else {
-			shared = true
-		}
-	}
 	if res.FullTextLeft && !shared {
 		if err := timeline.RebuildFullText(db); err != nil {
 			return exitFail, err
 		}
 	}
-	r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), res.FullTextLeft && shared)
-	defer r.fullText.stop()
 	r.prepare = startPrepare(partial, r.o.location, shared)
 	defer r.prepare.wait()
 	writeCSV := r.o.timelineCSV || (r.prev != nil && hasTimelineCSV(r.o.out))
