@@ -158,20 +158,15 @@ type Input struct {
 
 // Events returns the events matching a SQL condition, in id order.
 func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY id`, args...)
+	events, err := readEvents(ctx, in.db, `SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY id`, args, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		if err := scanEvent(rows, &e); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
+	out := make([]Event, len(events))
+	for i, e := range events {
+		out[i] = *e
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Scripts returns every reassembled script block.

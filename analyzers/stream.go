@@ -3,9 +3,12 @@ package analyzers
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
+	"strings"
 	"sync"
 
 	"triage/timeline"
@@ -86,25 +89,16 @@ type cursor struct {
 	limit int
 	buf   []*Event
 	done  bool
-	stmt  *sql.Stmt
 }
 
 // head is the cursor's next event, reading a chunk when the last is used
 // up; nil at the end.
 func (c *cursor) head(ctx context.Context, db *sql.DB) (*Event, error) {
 	if len(c.buf) == 0 && !c.done {
-		if c.stmt == nil {
-			var err error
-			if c.stmt, err = db.PrepareContext(ctx, `SELECT `+eventColumns+` FROM events WHERE (`+c.where+`) AND id > ? ORDER BY id LIMIT ?`); err != nil {
-				return nil, err
-			}
-		}
-		rows, err := c.stmt.QueryContext(ctx, append(c.args[:len(c.args):len(c.args)], c.after, c.limit)...)
-		if err != nil {
-			return nil, err
-		}
-		c.buf, err = scanEvents(rows, c.buf[:0])
-		if err != nil {
+		query := `SELECT ` + eventColumns + ` FROM events WHERE (` + c.where + `) AND id > ? ORDER BY id LIMIT ?`
+		var err error
+		args := append(c.args[:len(c.args):len(c.args)], c.after, c.limit)
+		if c.buf, err = readEvents(ctx, db, query, args, c.buf[:0]); err != nil {
 			return nil, err
 		}
 		c.done = len(c.buf) < c.limit
@@ -118,26 +112,61 @@ func (c *cursor) head(ctx context.Context, db *sql.DB) (*Event, error) {
 	return c.buf[0], nil
 }
 
-// scanEvents appends the events of rows to out and closes rows.
-func scanEvents(rows *sql.Rows, out []*Event) ([]*Event, error) {
-	defer rows.Close()
-	for rows.Next() {
-		e := new(Event)
-		if err := scanEvent(rows, e); err != nil {
+// readEvents appends the events query gives to out. The rows are read
+// below database/sql (timeline.QueryDriver): its Scan, a conversion per
+// column of every process start each analyzer reads, was a fifth of the
+// analyzers' time on the 1.1 GiB synthetic log.
+func readEvents(ctx context.Context, db *sql.DB, query string, args []any, out []*Event) ([]*Event, error) {
+	values := make([]any, len(args))
+	for i, a := range args {
+		// What database/sql would have made of them: an int is int64.
+		v, err := driver.DefaultParameterConverter.ConvertValue(a)
+		if err != nil {
 			return out, err
 		}
-		out = append(out, e)
+		values[i] = v
 	}
-	return out, rows.Err()
+	err := timeline.QueryDriver(ctx, db, query, values, func(rows driver.Rows) error {
+		dest := make([]driver.Value, len(rows.Columns()))
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			e := new(Event)
+			if err := e.fill(dest); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+	})
+	return out, err
 }
 
-// scanEvent reads the row of eventColumns rows is on into e.
-func scanEvent(rows *sql.Rows, e *Event) error {
+// eventColumnNames are eventColumns, for errors.
+var eventColumnNames = strings.Split(strings.Join(strings.Fields(eventColumns), ""), ",")
+
+// fill sets e from a driver row of eventColumns. A value of another type
+// than its column's, which only an edited database holds, is refused; a
+// NULL is 0 or empty.
+func (e *Event) fill(row []driver.Value) error {
 	var ts string
-	if err := rows.Scan(&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &e.EventID, &e.Level, &e.Process, &e.ParentProcess,
-		&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &e.data); err != nil {
-		return err
+	var eventID, level int64
+	for i, p := range []any{&e.ID, &e.ArtifactID, &ts, &e.Host, &e.Source, &eventID, &level, &e.Process, &e.ParentProcess,
+		&e.CommandLine, &e.ScriptBlockID, &e.User, &e.Channel, &e.Provider, &e.data} {
+		var err error
+		switch p := p.(type) {
+		case *int64:
+			*p, err = timeline.DriverInt(row[i], eventColumnNames[i])
+		case *string:
+			*p, err = timeline.DriverText(row[i], eventColumnNames[i])
+		}
+		if err != nil {
+			return err
+		}
 	}
+	e.EventID, e.Level = int(eventID), int(level)
 	e.TS, _ = timeline.ParseTime(ts)
 	e.Category = timeline.CategoryOf(e.Source, e.Provider, e.EventID)
 	e.imageName = base(e.Process)
@@ -154,10 +183,7 @@ func (in *Input) merged(cs []*cursor) iter.Seq[*Event] {
 		}
 		defer func() {
 			for _, c := range cs {
-				if c.stmt != nil {
-					c.stmt.Close()
-				}
-				c.stmt, c.buf, c.after, c.done = nil, nil, 0, false
+				c.buf, c.after, c.done = nil, 0, false
 			}
 		}()
 		last := int64(-1 << 63)
