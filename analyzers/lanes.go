@@ -23,6 +23,11 @@ const maxLanes = 2
 // budget; on the 1.1 GiB one (1.7 M) the lanes' peak was 356–364 MiB.
 var maxLaneEvents int64 = 3_000_000
 
+// Lanes reports whether the analyzers, without a Sigma pass beside them,
+// run side by side on a timeline of this many events, and so keep both
+// cores busy.
+func Lanes(events int64) bool { return events <= maxLaneEvents }
+
 // runInLanes runs every analyzer of registry but the one at skip, putting
 // what each found, finished, at its index in found. With
 // Options.TimelinePath and no Sigma pass aside, analyzers run side by side
@@ -35,7 +40,7 @@ func runInLanes(ctx context.Context, in *Input, registry []Analyzer, skip int, f
 	lanes := []*Input{{db: in.db, Opts: in.Opts, reads: in.reads}}
 	// The Sigma pass aside already reads on every core: lanes beside it
 	// only contended with it, 0.04 s later on the KAPE host.
-	if in.Opts.TimelinePath != "" && skip < 0 && in.events() <= maxLaneEvents {
+	if in.Opts.TimelinePath != "" && skip < 0 && Lanes(in.events()) {
 		for len(lanes) < min(runtime.GOMAXPROCS(0), maxLanes) {
 			db, err := timeline.OpenLane(in.Opts.TimelinePath)
 			if err != nil {

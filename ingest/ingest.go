@@ -51,10 +51,10 @@ type Options struct {
 	// Result.FullTextLeft says whether they were.
 	LeaveFullText bool
 	// EventsWritten, when set and the full-text indexes of a new timeline
-	// are left, is called once every event is committed, before the
-	// indexes are built and the scripts reassembled, with no transaction
-	// open (timeline.Writer.CloseLeavingFullText).
-	EventsWritten func()
+	// are left, is called with their number once every event is
+	// committed, before the indexes are built and the scripts reassembled,
+	// with no transaction open (timeline.Writer.CloseLeavingFullText).
+	EventsWritten func(events int64)
 
 	// noRehash leaves the second hashing out, for the benchmark, which
 	// times what the ingest costs before the analyzers start.

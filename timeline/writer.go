@@ -323,15 +323,15 @@ func (w *Writer) Close() error {
 // timeline, which it leaves empty for BuildFullText and AddFullText, and
 // says so. A timeline added to has its indexes brought up to date here
 // all the same: its new events are indexed where they are, not all again.
-// For a new timeline, written, if set, is called once every event is
-// committed, before the indexes are built and the scripts reassembled,
-// with no transaction open: the caller may share the timeline there and
-// start reading its events beside them.
-func (w *Writer) CloseLeavingFullText(written func()) (left bool, err error) {
+// For a new timeline, written, if set, is called with the number of
+// events once every one is committed, before the indexes are built and
+// the scripts reassembled, with no transaction open: the caller may share
+// the timeline there and start reading its events beside them.
+func (w *Writer) CloseLeavingFullText(written func(events int64)) (left bool, err error) {
 	return w.close(true, written)
 }
 
-func (w *Writer) close(leaveFullText bool, written func()) (left bool, err error) {
+func (w *Writer) close(leaveFullText bool, written func(int64)) (left bool, err error) {
 	w.closeStmts()
 	err = w.commit()
 	w.conn.Close()
@@ -339,7 +339,12 @@ func (w *Writer) close(leaveFullText bool, written func()) (left bool, err error
 		return false, err
 	}
 	if leaveFullText && w.lastOld == 0 && written != nil {
-		written()
+		// Ids count from 1 in a new timeline: the last is the count.
+		var last sql.NullInt64
+		if err := w.db.QueryRow(`SELECT max(id) FROM events`).Scan(&last); err != nil {
+			return false, err
+		}
+		written(last.Int64)
 	}
 	if !w.indexed {
 		if _, err := w.db.Exec(indexesSQL); err != nil {
