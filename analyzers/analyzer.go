@@ -51,8 +51,11 @@ type Finding struct {
 	analyzer string
 	incident int64
 	keys     map[string]bool
-	kinds    map[string]bool // recordKind of the events linked
-	started  string          // the program whose process start the finding is about, lowercase file name
+	// kinds are the record kinds (timeline.RecordKind) of the events
+	// linked, a few at most: a map each was a fifth of the memory of the
+	// findings an analyzer holds until it folds them.
+	kinds   []string
+	started string // the program whose process start the finding is about, lowercase file name
 }
 
 // Event is a timeline event as the analyzers read it.

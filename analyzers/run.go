@@ -257,9 +257,9 @@ func (f *Finding) cite(e *Event) {
 // link records what a finding can be linked by.
 func (f *Finding) link(e *Event) {
 	if f.keys == nil {
-		f.keys, f.kinds = map[string]bool{}, map[string]bool{}
+		f.keys = map[string]bool{}
 	}
-	f.kinds[timeline.RecordKind(e.Source, e.Channel, e.EventID)] = true
+	f.addKind(timeline.RecordKind(e.Source, e.Channel, e.EventID))
 	for _, p := range []string{e.Process, e.ParentProcess} {
 		if b := base(p); b != "" && b != "." {
 			f.keys["image:"+b] = true
@@ -278,6 +278,13 @@ func (f *Finding) link(e *Event) {
 	f.keys[fmt.Sprintf("event:%d", e.ID)] = true
 	if f.started == "" && isProcessStart(e) {
 		f.started = e.image()
+	}
+}
+
+// addKind adds a record kind to those the finding's records are of.
+func (f *Finding) addKind(k string) {
+	if !slices.Contains(f.kinds, k) {
+		f.kinds = append(f.kinds, k)
 	}
 }
 

@@ -55,8 +55,8 @@ func sameDetection(a, b *Finding) bool {
 		!sameCommandLine(a.Matched, b.Matched) || a.Decoded != b.Decoded {
 		return false
 	}
-	for k := range b.kinds {
-		if a.kinds[k] {
+	for _, k := range b.kinds {
+		if slices.Contains(a.kinds, k) {
 			return false
 		}
 	}
@@ -97,8 +97,8 @@ func (f *Finding) absorbCiting(b *Finding, have map[int64]bool) {
 	for k := range b.keys {
 		f.keys[k] = true
 	}
-	for k := range b.kinds {
-		f.kinds[k] = true
+	for _, k := range b.kinds {
+		f.addKind(k)
 	}
 }
 
