@@ -43,8 +43,9 @@ type Options struct {
 	// ingest. A run that adds to a case marks the case in progress there,
 	// so that evidence it refuses leaves the case as it was.
 	Admitted func() error
-	// BeforeRehash, when set, is called once the first root is written,
-	// before any evidence is hashed again. Tests change the evidence there.
+	// BeforeRehash, when set, is called before any evidence is hashed
+	// again: as the indexes start to build, or once every root is written.
+	// Tests change the evidence there.
 	BeforeRehash func()
 	// LeaveFullText leaves the full-text indexes of a new timeline empty,
 	// for the caller to build beside what follows (timeline.BuildFullText);
@@ -165,7 +166,7 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 	}
 	var again *rehasher
 	if !o.noRehash {
-		again = startRehash(ctx, o.BeforeRehash)
+		again = startRehash(ctx, len(res.opened), o.BeforeRehash)
 	}
 	restoreGC := gctune.Trade(384 << 20) // the Go heap well inside the 512 MiB budget
 	for i, h := range res.opened {
@@ -177,7 +178,7 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 			restoreGC()
 			w.Abandon()
 			if again != nil {
-				again.finish()
+				again.stop()
 			}
 			return res, err
 		}

@@ -25,13 +25,15 @@ type rehasher struct {
 	hosts   chan *Host
 	started chan struct{}
 	once    sync.Once
+	cancel  context.CancelFunc
 	done    chan [][]rehash // per host given, per artifact written
 }
 
-// startRehash starts the rehasher, which waits for start; before, if set,
-// is called before the first host is hashed again.
-func startRehash(ctx context.Context, before func()) *rehasher {
-	r := &rehasher{hosts: make(chan *Host, 1<<10), started: make(chan struct{}), done: make(chan [][]rehash, 1)}
+// startRehash starts the rehasher for up to roots hosts, which waits for
+// start; before, if set, is called before the first host is hashed again.
+func startRehash(ctx context.Context, roots int, before func()) *rehasher {
+	r := &rehasher{hosts: make(chan *Host, roots), started: make(chan struct{}), done: make(chan [][]rehash, 1)}
+	ctx, r.cancel = context.WithCancel(ctx)
 	go func() {
 		<-r.started
 		if before != nil {
@@ -64,6 +66,12 @@ func (r *rehasher) finish() <-chan [][]rehash {
 	close(r.hosts)
 	r.start()
 	return r.done
+}
+
+// stop gives the hashing up, for an ingest that failed.
+func (r *rehasher) stop() {
+	r.cancel()
+	r.finish()
 }
 
 // Verify waits for the second hashing and compares every artifact's

@@ -66,9 +66,9 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	// scripts/ first: its files are made durable by one sync of the file
 	// system, which waits on the disk (0.4 s on the 30-host case,
 	// timeline.db's pages included) while the pages are loaded and
-	// rendered. Before the case page is loaded, so that the sort of the
-	// scripts and the page's data are not held at once (95 MiB more peak
-	// on the 1.1 GiB synthetic log).
+	// rendered. Before the case page is loaded, so that the scripts read
+	// and the page's data are not held at once (95 MiB more peak on the
+	// 1.1 GiB synthetic log).
 	written, synced, err := writeScripts(db, opts.OutDir)
 	if err != nil {
 		return written, err

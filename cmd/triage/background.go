@@ -154,12 +154,9 @@ type backgroundFullText struct {
 }
 
 // startFullText starts building the full-text indexes of the timeline at
-// dbPath into a new database at path; with build unset it does nothing,
-// and add and stop neither.
-func startFullText(ctx context.Context, dbPath, path string, build bool, scripts <-chan struct{}) *backgroundFullText {
-	if !build {
-		return nil
-	}
+// dbPath into a new database at path, the scripts' once scripts, if not
+// nil, is closed. On a nil *backgroundFullText, add and stop do nothing.
+func startFullText(ctx context.Context, dbPath, path string, scripts <-chan struct{}) *backgroundFullText {
 	ctx, cancel := context.WithCancel(ctx)
 	b := &backgroundFullText{backgroundTask: newBackgroundTask(cancel), path: path}
 	go func() {

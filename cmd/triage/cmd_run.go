@@ -334,7 +334,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 			return
 		}
 		if share(); shared {
-			r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), true, scriptsIn)
+			r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), scriptsIn)
 		}
 	}
 	bar := &progress{console: r.log.console}
@@ -362,7 +362,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 				return exitFail, err
 			}
 		} else {
-			r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), true, nil)
+			r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), nil)
 		}
 	}
 	r.prepare = startPrepare(partial, r.o.location, shared)
