@@ -564,23 +564,32 @@ func (r *sigmaRow) detailColumns() []any {
 	return []any{&r.ArtifactID, &r.ts, &r.Host, &r.Source, &r.Process, &r.ParentProcess, &r.CommandLine, &r.ScriptBlockID, &r.User}
 }
 
-// fill sets the columns of r from a driver row. A value of another type
-// than its column's, which only an edited database holds, is refused; a
-// NULL is 0 or empty.
+// fill sets the columns of r from a driver row (fillColumns).
 func (r *sigmaRow) fill(dest []driver.Value, names []string, into []any) error {
+	if err := fillColumns(dest, names, into); err != nil {
+		return fmt.Errorf("event %d: %w", r.ID, err)
+	}
+	r.EventID, r.Level = int(r.eventID), int(r.level)
+	return nil
+}
+
+// fillColumns sets each of into, an *int64 or a *string, from the driver
+// row's value of the column named alike. A value of another type than
+// its column's, which only an edited database holds, is refused; a NULL
+// is 0 or empty.
+func fillColumns(row []driver.Value, names []string, into []any) error {
 	for i, p := range into {
 		var err error
 		switch p := p.(type) {
 		case *int64:
-			*p, err = timeline.DriverInt(dest[i], names[i])
+			*p, err = timeline.DriverInt(row[i], names[i])
 		case *string:
-			*p, err = timeline.DriverText(dest[i], names[i])
+			*p, err = timeline.DriverText(row[i], names[i])
 		}
 		if err != nil {
-			return fmt.Errorf("event %d: %w", r.ID, err)
+			return err
 		}
 	}
-	r.EventID, r.Level = int(r.eventID), int(r.level)
 	return nil
 }
 

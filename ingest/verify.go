@@ -35,6 +35,7 @@ func startRehash(ctx context.Context, roots int, before func()) *rehasher {
 	r := &rehasher{hosts: make(chan *Host, roots), started: make(chan struct{}), done: make(chan [][]rehash, 1)}
 	ctx, r.cancel = context.WithCancel(ctx)
 	go func() {
+		defer r.cancel()
 		<-r.started
 		if before != nil {
 			before()

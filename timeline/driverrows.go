@@ -22,7 +22,12 @@ func QueryDriver(ctx context.Context, db *sql.DB, query string, args []any, scan
 	defer conn.Close()
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		// What database/sql would make of them: an int is an int64.
+		v, err := driver.DefaultParameterConverter.ConvertValue(a)
+		if err != nil {
+			return fmt.Errorf("argument %d: %w", i+1, err)
+		}
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
 	return conn.Raw(func(dc any) error {
 		q, ok := dc.(driver.QueryerContext)
