@@ -117,6 +117,9 @@ func (c *cursor) head(ctx context.Context, db *sql.DB) (*Event, error) {
 // column of every process start each analyzer reads, was a fifth of the
 // analyzers' time on the 1.1 GiB synthetic log.
 func readEvents(ctx context.Context, db *sql.DB, query string, args []any, out []*Event) ([]*Event, error) {
+	if traceQuery != nil {
+		traceQuery(query)
+	}
 	err := timeline.QueryDriver(ctx, db, query, args, func(rows driver.Rows) error {
 		dest := make([]driver.Value, len(rows.Columns()))
 		for {
@@ -134,6 +137,10 @@ func readEvents(ctx context.Context, db *sql.DB, query string, args []any, out [
 	})
 	return out, err
 }
+
+// traceQuery, when set (by a test), is given every query the analyzers
+// read events with.
+var traceQuery func(query string)
 
 // eventColumnNames are eventColumns, for errors.
 var eventColumnNames = strings.Split(strings.Join(strings.Fields(eventColumns), ""), ",")

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"triage/timeline"
 )
 
 // TestStreamPathsAgree runs the analyzers over one timeline through each
@@ -94,4 +97,45 @@ func TestOnePass(t *testing.T) {
 		t.Errorf("passes saw %v, %v, ran %v", all, firstTwo, ran)
 	}
 	onePass(pointers(events)) // no pass: nothing to do
+}
+
+// TestEventQueriesUseTheIndexes runs the analyzers and asks SQLite how it
+// would answer each query they read events with: none may read the whole
+// events table, nor every event log record through the source alone (a
+// condition whose event ids sit only inside an OR did, and on a 1.7 M
+// event log read it all for a handful of rows).
+func TestEventQueriesUseTheIndexes(t *testing.T) {
+	db := syntheticTimeline(t, 2000, mixedEvent)
+	defer db.Close()
+	seen := map[string]bool{}
+	traceQuery = func(q string) { seen[q] = true }
+	defer func() { traceQuery = nil }()
+	if _, err := Run(context.Background(), db, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 10 {
+		t.Fatalf("only %d queries seen", len(seen))
+	}
+	sources := regexp.MustCompile(`source\s*=\s*'(\w+)'`)
+	for q := range seen {
+		evtxOnly := true
+		for _, m := range sources.FindAllStringSubmatch(q, -1) {
+			evtxOnly = evtxOnly && m[1] == timeline.SourceEVTX
+		}
+		rows, err := db.Query(`EXPLAIN QUERY PLAN `+q, make([]any, strings.Count(q, "?"))...)
+		if err != nil {
+			t.Fatalf("%v: %s", err, q)
+		}
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(detail, "SCAN events") || evtxOnly && strings.Contains(detail, "events_event_id (source=?)") {
+				t.Errorf("%s\nreads too much: %s", strings.Join(strings.Fields(q), " "), detail)
+			}
+		}
+		rows.Close()
+	}
 }

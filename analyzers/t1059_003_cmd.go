@@ -300,7 +300,10 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			out = append(out, f)
 		}
 	}
-	persisted, err := in.Events(ctx, `source='evtx' AND ((provider='Microsoft-Windows-Security-Auditing' AND event_id IN (4698, 4702))
+	// The event ids are said once outside the OR too, or SQLite reads every
+	// event log record for it (with the source alone in the index).
+	persisted, err := in.Events(ctx, `source='evtx' AND event_id IN (4698, 4702, 7045)
+		AND ((provider='Microsoft-Windows-Security-Auditing' AND event_id IN (4698, 4702))
 		OR (provider='Service Control Manager' AND event_id=7045))`)
 	if err != nil {
 		return nil, err
