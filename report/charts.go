@@ -112,6 +112,14 @@ func loadCharts(db *sql.DB, d *data) error {
 	}
 	defer rows.Close()
 	var runs runBins
+	// The case's page counts every host's runs too, for the host pages,
+	// which then need no query of their own (a third of their time on the
+	// 30-host case). Its StartSet, keyed by host, gives each host's runs
+	// as the host's own page would count them.
+	var byHost map[string]*runBins
+	if d.host == "" {
+		byHost = map[string]*runBins{}
+	}
 	starts := timeline.StartSet{InTimeOrder: true}
 	for rows.Next() {
 		var ts, host, process, source, channel string
@@ -124,12 +132,46 @@ func loadCharts(db *sql.DB, d *data) error {
 			continue
 		}
 		if starts.Add(host, process, timeline.RecordKind(source, channel, eventID), t) {
-			runs.add(t.In(d.loc))
+			local := t.In(d.loc)
+			runs.add(local)
+			if byHost != nil {
+				b := byHost[host]
+				if b == nil {
+					if len(byHost) == maxHostCharts {
+						byHost = nil // each host page reads its own
+						continue
+					}
+					b = &runBins{}
+					byHost[strings.Clone(host)] = b
+				}
+				b.add(local)
+			}
 		}
 	}
 	d.Activity = runs.activity()
 	d.Heatmap = runs.heatmap()
+	d.hostRuns = byHost
 	return rows.Err()
+}
+
+// maxHostCharts bounds the hosts whose runs the case's page counts for
+// their pages: some 8 KiB each.
+const maxHostCharts = 1024
+
+// hostCharts sets a host page's charts from the runs the case's page
+// counted, when it did.
+func hostCharts(runs map[string]*runBins) func(*sql.DB, *data) error {
+	return func(db *sql.DB, d *data) error {
+		if runs == nil {
+			return loadCharts(db, d)
+		}
+		b := runs[d.host]
+		if b == nil {
+			b = &runBins{}
+		}
+		d.Activity, d.Heatmap = b.activity(), b.heatmap()
+		return nil
+	}
 }
 
 // maxActivityDays bounds the runs chart's bars: beyond it they would be

@@ -55,6 +55,9 @@ type data struct {
 	Page      string
 	loc       *time.Location
 	host      string // the host a page is about; "" for the whole case
+	// hostRuns are each host's interpreter runs, counted for the host
+	// pages by the case's charts; nil when there were too many hosts.
+	hostRuns map[string]*runBins
 }
 
 type attackRow struct {
@@ -189,8 +192,14 @@ func loadPage(db *sql.DB, opts Options, host string, split bool) (*data, error) 
 			d.Scripts, d.ScriptsCut, d.ScriptFilesCut = p.d.Scripts, p.d.ScriptsCut, p.d.ScriptFilesCut
 			return nil
 		}
-		charts = func(_ *sql.DB, d *data) error { d.Activity, d.Heatmap = p.d.Activity, p.d.Heatmap; return nil }
+		charts = func(_ *sql.DB, d *data) error {
+			d.Activity, d.Heatmap, d.hostRuns = p.d.Activity, p.d.Heatmap, p.d.hostRuns
+			return nil
+		}
 		fleet = func(_ *sql.DB, d *data) error { d.Fleet = p.d.Fleet; return nil }
+	}
+	if host != "" {
+		charts = hostCharts(opts.hostRuns)
 	}
 	steps := []func(*sql.DB, *data) error{loadArtifacts, loadIntegrity, loadSkipped, loadFindings, loadIncidents, scripts, loadSessions, charts, fleet, loadSigma, loadCase}
 	switch {

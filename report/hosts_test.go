@@ -209,3 +209,70 @@ func TestStaleHostPagesAreRemoved(t *testing.T) {
 		t.Error("the render's own page was removed:", err)
 	}
 }
+
+// TestHostChartsFromTheCasePage wants each host page's charts, counted by
+// the case page's one read, as the host page's own read counts them.
+func TestHostChartsFromTheCasePage(t *testing.T) {
+	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, err := timeline.NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2024, 3, 1, 22, 0, 0, 0, time.UTC)
+	images := []string{`C:\Windows\System32\cmd.exe`, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `C:\Windows\System32\mshta.exe`}
+	var hosts []string
+	for h := 0; h < 6; h++ {
+		host := fmt.Sprintf("WS%02d", h)
+		hosts = append(hosts, host)
+		a := &timeline.Artifact{Host: host, EvidenceRoot: "r", Path: "Security.evtx", Kind: "evtx", SHA256: "ab", MD5: "cd", Status: "ok"}
+		if _, err := w.AddArtifact(a); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 7*(h+1); i++ {
+			// Hosts differ in count, image and span (one to several days);
+			// a Sysmon 1 a second after a 4688 is the same run.
+			ts := start.Add(time.Duration(i*(h+1)) * 37 * time.Minute)
+			e := timeline.Event{TS: ts, Host: host, ArtifactID: a.ID, RecordID: int64(2*i + 1), Source: "evtx", EventID: 4688,
+				Provider: timeline.ProviderSecurity, Summary: "s", Process: images[(i+h)%len(images)]}
+			if err := w.AddEvent(&e); err != nil {
+				t.Fatal(err)
+			}
+			if i%3 == 0 {
+				e.TS, e.RecordID, e.EventID, e.Provider, e.Channel = ts.Add(time.Second), int64(2*i+2), 1, timeline.ProviderSysmon, "Microsoft-Windows-Sysmon/Operational"
+				if err := w.AddEvent(&e); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{OutDir: t.TempDir(), ReportTime: reportTime, Location: time.FixedZone("X", 5*3600+1800)}
+	if _, err := Render(db, opts); err != nil {
+		t.Fatal(err)
+	}
+	names := hostPageNames(hosts)
+	own := t.TempDir()
+	own0 := opts
+	own0.OutDir = own
+	if err := os.MkdirAll(filepath.Join(own, "hosts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range hosts {
+		if err := writeHostPage(db, own0, host, names[host]); err != nil {
+			t.Fatal(err)
+		}
+		shared, alone := read(t, filepath.Join(opts.OutDir, names[host])), read(t, filepath.Join(own, names[host]))
+		if shared != alone {
+			t.Errorf("%s: the page from the case page's count differs from its own", host)
+		}
+		if !strings.Contains(alone, "<svg") {
+			t.Errorf("%s: no chart", host)
+		}
+	}
+}

@@ -47,6 +47,9 @@ type Options struct {
 	// Prepared, when set, is what Prepare read for the case's page from
 	// the same timeline with the same Location.
 	Prepared *Prepared
+	// hostRuns are the case page's count of each host's runs, which
+	// Render hands to the host pages' charts.
+	hostRuns map[string]*runBins
 }
 
 // Render writes the report files for the timeline in db and returns their
@@ -80,6 +83,7 @@ func Render(db *sql.DB, opts Options) ([]string, error) {
 	}
 	phases.Mark("report: case page loaded")
 	if split {
+		opts.hostRuns = d.hostRuns
 		pages, err := writeHostPages(db, opts, d.Hosts)
 		written = append(written, pages...)
 		if err != nil {
