@@ -43,13 +43,12 @@ func reassembleScripts(db *sql.DB) error {
 
 // reassembleIn reads the fragments and inserts the blocks in one
 // transaction: its single connection steps the read while it inserts.
+// The blocks go in scriptsPerInsert to a statement: one INSERT per block
+// was, by database/sql's work on each, a third of a log of 350k one-part
+// blocks' reassembly.
 func reassembleIn(tx *sql.Tx) error {
-	stmt, err := tx.Prepare(`INSERT INTO scripts (host, script_block_id, first_ts, last_ts, parts_expected,
-		parts_found, missing_parts, sha256, text, path, event_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+	ins := scriptInserts{tx: tx}
+	defer ins.close()
 	rows, err := tx.Query(`SELECT id, host, script_block_id, ts, data FROM events
 		WHERE source='evtx' AND event_id=4104 AND script_block_id != '' ORDER BY host, script_block_id, id`)
 	if err != nil {
@@ -59,7 +58,7 @@ func reassembleIn(tx *sql.Tx) error {
 	type key struct{ host, id string }
 	var block key
 	var parts []part
-	insert := func() error {
+	add := func() error {
 		if len(parts) == 0 {
 			return nil
 		}
@@ -67,11 +66,10 @@ func reassembleIn(tx *sql.Tx) error {
 		missing, _ := json.Marshal(s.missing)
 		ids, _ := json.Marshal(s.eventIDs)
 		sum := sha256.Sum256([]byte(s.text))
-		_, err := stmt.Exec(block.host, block.id, s.first, s.last, s.expected, s.found, string(missing),
-			hex.EncodeToString(sum[:]), s.text, s.path, string(ids))
 		clear(parts)
 		parts = parts[:0]
-		return err
+		return ins.add(block.host, block.id, s.first, s.last, s.expected, s.found, string(missing),
+			hex.EncodeToString(sum[:]), s.text, s.path, string(ids))
 	}
 	for rows.Next() {
 		var k key
@@ -81,7 +79,7 @@ func reassembleIn(tx *sql.Tx) error {
 			return err
 		}
 		if k != block {
-			if err := insert(); err != nil {
+			if err := add(); err != nil {
 				return err
 			}
 			block = k
@@ -92,7 +90,81 @@ func reassembleIn(tx *sql.Tx) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return insert()
+	if err := add(); err != nil {
+		return err
+	}
+	return ins.flush()
+}
+
+// scriptColumns is how many columns a scripts row inserts.
+const scriptColumns = 11
+
+// scriptsPerInsert is how many blocks one INSERT carries, and
+// maxPendingText the most text held for one before it is sent anyway (a
+// block can hold megabytes).
+const (
+	scriptsPerInsert = 64
+	maxPendingText   = 8 << 20
+)
+
+// scriptInserts gathers blocks' rows and inserts them scriptsPerInsert at
+// a time, in the order given, so that ids are as one insert each gave.
+type scriptInserts struct {
+	tx        *sql.Tx
+	many, one *sql.Stmt
+	args      []any
+	text      int
+}
+
+func (ins *scriptInserts) add(row ...any) error {
+	ins.args = append(ins.args, row...)
+	ins.text += len(row[8].(string))
+	if len(ins.args) == scriptsPerInsert*scriptColumns || ins.text > maxPendingText {
+		return ins.flush()
+	}
+	return nil
+}
+
+// flush inserts the rows gathered: a whole batch in one statement, fewer
+// one by one.
+func (ins *scriptInserts) flush() (err error) {
+	args := ins.args
+	defer func() { clear(ins.args); ins.args, ins.text = ins.args[:0], 0 }()
+	if len(args) == scriptsPerInsert*scriptColumns {
+		if ins.many == nil {
+			if ins.many, err = ins.tx.Prepare(insertScripts(scriptsPerInsert)); err != nil {
+				return err
+			}
+		}
+		_, err = ins.many.Exec(args...)
+		return err
+	}
+	for ; len(args) > 0; args = args[scriptColumns:] {
+		if ins.one == nil {
+			if ins.one, err = ins.tx.Prepare(insertScripts(1)); err != nil {
+				return err
+			}
+		}
+		if _, err = ins.one.Exec(args[:scriptColumns]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ins *scriptInserts) close() {
+	for _, s := range []*sql.Stmt{ins.many, ins.one} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// insertScripts is an INSERT of n scripts rows.
+func insertScripts(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", scriptColumns), ",") + ")"
+	return `INSERT INTO scripts (host, script_block_id, first_ts, last_ts, parts_expected, parts_found, missing_parts, sha256, text, path, event_ids) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 }
 
 // setFields sets p's number, total, text and path from a 4104 event's
