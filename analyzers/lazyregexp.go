@@ -270,13 +270,17 @@ func (g gate) may(s string) bool {
 	if g.clauses == nil {
 		return true
 	}
-	lowered := make([]byte, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf && g.asciiOnly {
-			return true
-		}
-		lowered[i] = lowerASCII(c)
+	return g.mayText(&gatedText{s: s})
+}
+
+// mayText is may for a text whose lowered copy several gates share.
+func (g gate) mayText(t *gatedText) bool {
+	if g.clauses == nil {
+		return true
+	}
+	lowered, nonASCII := t.lower()
+	if nonASCII && g.asciiOnly {
+		return true
 	}
 	for _, clause := range g.clauses {
 		if !slices.ContainsFunc(clause, func(l []byte) bool { return bytes.Contains(lowered, l) }) {
@@ -284,4 +288,36 @@ func (g gate) may(s string) bool {
 		}
 	}
 	return true
+}
+
+// gatedText is a string that several gated expressions are run over: its
+// ASCII letters are lowered once for all their gates, where each gate
+// lowered a copy of its own (sixteen copies of every script block for
+// its obfuscation score).
+type gatedText struct {
+	s        string
+	lowered  []byte
+	nonASCII bool
+	done     bool
+}
+
+func (t *gatedText) lower() ([]byte, bool) {
+	if !t.done {
+		t.lowered = make([]byte, len(t.s))
+		for i := 0; i < len(t.s); i++ {
+			c := t.s[i]
+			t.nonASCII = t.nonASCII || c >= utf8.RuneSelf
+			t.lowered[i] = lowerASCII(c)
+		}
+		t.done = true
+	}
+	return t.lowered, t.nonASCII
+}
+
+// countIn is how many matches, up to n (-1: all), t's string holds.
+func (l *lazyRegexp) countIn(t *gatedText, n int) int {
+	if !l.once().gate.mayText(t) {
+		return 0
+	}
+	return len(l.re().FindAllStringIndex(t.s, n))
 }

@@ -68,15 +68,20 @@ func TestGates(t *testing.T) {
 }
 
 // FuzzGate checks every expression's gate on hostile text: a text the
-// expression matches must never be ruled out.
+// expression matches must never be ruled out, and a text lowered once for
+// every gate must be ruled in or out as each gate alone would.
 func FuzzGate(f *testing.F) {
 	for _, s := range []string{"AmsiUtils", "Invoke-\u212Aerberoast", "'a'+'b'+'c'+'d'", "[char]73", "x\u017Fekurlsa::"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
+		shared := &gatedText{s: text} // lowered once for every gate, as signalScore does
 		for _, l := range lazyRegexps {
 			if !l.may(text) && l.re().MatchString(text) {
 				t.Fatalf("%q matches %q but its gate rules the text out", l.expr, text)
+			}
+			if got, want := l.once().gate.mayText(shared), l.may(text); got != want {
+				t.Fatalf("%q on %q: the shared lowering's gate says %v, its own %v", l.expr, text, got, want)
 			}
 		}
 	})

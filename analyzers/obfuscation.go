@@ -52,12 +52,17 @@ var dosSignals = []signal{
 }
 
 // signalScore adds up the signals text shows and names them, sorted.
-func signalScore(text string, signals []signal) (int, []string) {
+func signalScore(s string, signals []signal) (int, []string) {
+	return signalScoreOf(&gatedText{s: s}, signals)
+}
+
+// signalScoreOf is signalScore of a text other gates may share.
+func signalScoreOf(t *gatedText, signals []signal) (int, []string) {
 	points := 0
 	var names []string
 	for _, s := range signals {
-		if n := len(s.re.FindAllStringIndex(text, s.min)); n >= s.min {
-			if s.name == "reordered format string" && !reordered(text, s.re) {
+		if n := s.re.countIn(t, s.min); n >= s.min {
+			if s.name == "reordered format string" && !reordered(t.s, s.re) {
 				continue
 			}
 			points += s.points

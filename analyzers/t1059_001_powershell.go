@@ -505,9 +505,10 @@ func obfuscationScore(text string) (int, map[string]any) {
 	}
 	n := float64(len(text))
 	backticks := strings.Count(text, "`")
-	concat := len(psConcat.FindAllStringIndex(text, -1))
-	format := len(psFormat.FindAllStringIndex(text, -1))
-	charCodes := len(psCharCodes.FindAllStringIndex(text, -1))
+	gated := &gatedText{s: text}
+	concat := psConcat.countIn(gated, -1)
+	format := psFormat.countIn(gated, -1)
+	charCodes := psCharCodes.countIn(gated, -1)
 	upper, lower, flips := 0, 0, 0
 	prevUpper := false
 	for i, r := range text {
@@ -542,7 +543,7 @@ func obfuscationScore(text string) (int, map[string]any) {
 	if entropy > 5.2 {
 		score += math.Min(15, (entropy-5.2)*20)
 	}
-	bonus, signals := signalScore(text, psSignals)
+	bonus, signals := signalScoreOf(gated, psSignals)
 	score += float64(bonus)
 	features := map[string]any{
 		"backticks": backticks, "concatenations": concat, "format_operators": format, "char_codes": charCodes,
