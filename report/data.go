@@ -183,8 +183,13 @@ func loadPage(db *sql.DB, opts Options, host string, split bool) (*data, error) 
 		}
 		d.First, d.Last = span.First, span.Last
 	} else {
-		q, args := d.scoped(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`)
-		db.QueryRow(q, args...).Scan(&d.First, &d.Last)
+		// The first and last by ts_ns, through the time indexes: min(ts)
+		// read every event. Dated after 1970, an event's ts and ts_ns
+		// agree (times past 2262 are set aside), so the order is the
+		// same.
+		q, args := d.scoped(`SELECT ts FROM events WHERE ts_ns > 0`)
+		db.QueryRow(q+` ORDER BY ts_ns LIMIT 1`, args...).Scan(&d.First)
+		db.QueryRow(q+` ORDER BY ts_ns DESC LIMIT 1`, args...).Scan(&d.Last)
 	}
 	scripts, charts, fleet := loadScripts, loadCharts, loadFleet
 	if p := opts.Prepared; p != nil && host == "" {

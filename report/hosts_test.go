@@ -276,3 +276,52 @@ func TestHostChartsFromTheCasePage(t *testing.T) {
 		}
 	}
 }
+
+// TestPageTimeRangeByIndex: the first and last event a page states, read
+// through the time indexes, are min(ts) and max(ts) of its events dated
+// after 1970, for the case and for each host.
+func TestPageTimeRangeByIndex(t *testing.T) {
+	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, err := timeline.NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := map[string][]time.Time{
+		"A": {time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, 0), time.Date(2024, 1, 1, 0, 0, 0, 1099, time.UTC),
+			time.Date(2024, 1, 1, 0, 0, 0, 1001, time.UTC), time.Date(2021, 5, 1, 0, 0, 0, 0, time.UTC)},
+		"B": {time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2019, 7, 1, 0, 0, 0, 50, time.UTC), {}},
+		"C": {{}},
+	}
+	for _, host := range []string{"A", "B", "C"} {
+		a := &timeline.Artifact{Host: host, EvidenceRoot: "r", Path: "x.evtx", Kind: "evtx", SHA256: "ab", MD5: "cd", Status: "ok"}
+		if _, err := w.AddArtifact(a); err != nil {
+			t.Fatal(err)
+		}
+		for i, ts := range times[host] {
+			if err := w.AddEvent(&timeline.Event{TS: ts, Host: host, ArtifactID: a.ID, RecordID: int64(i + 1), Source: "evtx", EventID: 1, Summary: "s"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"", "A", "B", "C"} {
+		d, err := loadPage(db, Options{Location: time.UTC}, host, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, args := (&data{host: host}).scoped(`SELECT coalesce(min(ts),''), coalesce(max(ts),'') FROM events WHERE ts_ns > 0`)
+		var first, last string
+		if err := db.QueryRow(q, args...).Scan(&first, &last); err != nil {
+			t.Fatal(err)
+		}
+		if d.First != first || d.Last != last {
+			t.Errorf("host %q: %q to %q, want %q to %q", host, d.First, d.Last, first, last)
+		}
+	}
+}
