@@ -14,6 +14,8 @@ import (
 	"unicode/utf16"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"triage/internal/ahocorasick"
 )
 
 // scalarKind is how a detection value is typed. Only null, true/false and
@@ -258,7 +260,7 @@ type containsAnyTest struct {
 	// most of them, holds none.
 	beyondASCII bool
 	once        sync.Once
-	auto        *automaton
+	auto        *ahocorasick.Automaton
 }
 
 // minMergedContains is how many contains tests an item needs before they
@@ -293,7 +295,7 @@ func mergeContains(tests []test) []test {
 	needles = slices.Compact(needles)
 	beyond := true
 	for _, n := range needles {
-		beyond = beyond && !isASCII(n)
+		beyond = beyond && !ahocorasick.IsASCII(n)
 	}
 	return append(out, &containsAnyTest{needles: needles, beyondASCII: beyond})
 }
@@ -304,12 +306,12 @@ func plainContains(t test) bool {
 }
 
 func (t *containsAnyTest) match(_ *view, _, lows []string) bool {
-	t.once.Do(func() { t.auto = newAutomaton(t.needles) })
+	t.once.Do(func() { t.auto = ahocorasick.New(t.needles) })
 	for _, s := range lows {
-		if t.beyondASCII && isASCII(s) {
+		if t.beyondASCII && ahocorasick.IsASCII(s) {
 			continue
 		}
-		if t.auto.containsAny(s) {
+		if t.auto.ContainsAny(s) {
 			return true
 		}
 	}

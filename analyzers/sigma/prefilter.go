@@ -3,6 +3,8 @@ package sigma
 import (
 	"slices"
 	"sort"
+
+	"triage/internal/ahocorasick"
 )
 
 // prefilter finds, for one bucket of rules, the rules an event can
@@ -16,10 +18,10 @@ import (
 // field: one Aho–Corasick pass per field finds the literals of every rule
 // together, and a count per group says when the last one is found.
 type prefilter struct {
-	ungated []int32      // rules always evaluated
-	fields  []string     // field names with literals; "" is every value
-	autos   []*automaton // per field
-	slotsOf [][][]int32  // per field, per needle: the slots it fills
+	ungated []int32                  // rules always evaluated
+	fields  []string                 // field names with literals; "" is every value
+	autos   []*ahocorasick.Automaton // per field
+	slotsOf [][][]int32              // per field, per needle: the slots it fills
 	// With keywords, every field's automaton looks for them too, so that
 	// each value is scanned once: keyword is the index of "" in fields,
 	// for the values of the other fields, -1 without keywords.
@@ -362,7 +364,7 @@ func newPrefilter(rules []*Rule) *prefilter {
 			p.fieldIndex[f] = fi
 		}
 		needles, slots := sortedNeedles(byField[f])
-		p.autos = append(p.autos, newAutomaton(needles))
+		p.autos = append(p.autos, ahocorasick.New(needles))
 		p.slotsOf = append(p.slotsOf, slots)
 	}
 	return p
@@ -456,7 +458,7 @@ func (p *prefilter) candidates(c *gateCount, ev *view, fn func(int)) {
 
 func (p *prefilter) find(c *gateCount, fi int, s string, hits *[]int32) {
 	slotsOf := p.slotsOf[fi]
-	p.autos[fi].findFolded(s, func(needle int) {
+	p.autos[fi].FindFolded(s, func(needle int) {
 		*hits = c.fill(slotsOf[needle], *hits)
 	})
 }

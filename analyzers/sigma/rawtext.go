@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"triage/internal/ahocorasick"
 )
 
 // Most events meet only gated rules (prefilter.go) and contain none of
@@ -21,7 +23,7 @@ import (
 // holds). It counts the prefilter's slots as the prefilter does, on its
 // own counts.
 type rawFilter struct {
-	data   *automaton
+	data   *ahocorasick.Automaton
 	dataOf [][]int32 // per needle of data, the slots it fills
 	sys    []sysNeedles
 	gates  gates
@@ -29,7 +31,7 @@ type rawFilter struct {
 
 type sysNeedles struct {
 	value  int // index into the System values, -1 for every one (keywords)
-	auto   *automaton
+	auto   *ahocorasick.Automaton
 	slotOf [][]int32
 }
 
@@ -98,11 +100,11 @@ func newRawFilter(b *bucket) *rawFilter {
 	}
 	rf := &rawFilter{gates: gates{gateShape: shape, need: need}}
 	needles, slots := sortedNeedles(data)
-	rf.data, rf.dataOf = newAutomaton(needles), slots
+	rf.data, rf.dataOf = ahocorasick.New(needles), slots
 	for i := -1; i < len(systemNames); i++ {
 		if m := sys[i]; m != nil {
 			needles, slots := sortedNeedles(m)
-			rf.sys = append(rf.sys, sysNeedles{i, newAutomaton(needles), slots})
+			rf.sys = append(rf.sys, sysNeedles{i, ahocorasick.New(needles), slots})
 		}
 	}
 	return rf
@@ -184,7 +186,7 @@ func (m *Matcher) MayMatchJSON(channel string, eventID int, data, provider, comp
 	found := func(needle int) { hits = c.fill(rf.dataOf[needle], hits) }
 	// The values only: a key holds no literal a rule looks for, and keys
 	// were a quarter of the text.
-	if !plainJSONValues(data, func(v string) { rf.data.findFolded(v, found) }) {
+	if !plainJSONValues(data, func(v string) { rf.data.FindFolded(v, found) }) {
 		c.hits = hits
 		return true
 	}
@@ -193,7 +195,7 @@ func (m *Matcher) MayMatchJSON(channel string, eventID int, data, provider, comp
 		for _, sn := range rf.sys {
 			for i, v := range sys {
 				if sn.value == i || sn.value < 0 {
-					sn.auto.findFolded(v, func(needle int) {
+					sn.auto.FindFolded(v, func(needle int) {
 						hits = c.fill(sn.slotOf[needle], hits)
 					})
 				}

@@ -1,4 +1,7 @@
-package sigma
+// Package ahocorasick finds every occurrence of any of many needles in one
+// pass over a text, ASCII case folded: the Sigma prefilters and rules and
+// the analyzers' content rules look for their literals with it.
+package ahocorasick
 
 import (
 	"bytes"
@@ -8,7 +11,7 @@ import (
 	"sync/atomic"
 )
 
-// automaton is an Aho–Corasick matcher over bytes: it finds every
+// Automaton is an Aho–Corasick matcher over bytes: it finds every
 // occurrence of any of its needles in one pass over a text. Goroutines
 // may scan with one automaton at once: the trie never changes once built,
 // and the table is built once and then only read.
@@ -16,7 +19,7 @@ import (
 // The root's transitions are a dense table, the rest sorted edge lists:
 // most states below the root have a single edge, and a dense table per
 // state would cost a kilobyte each over some 100,000 states.
-type automaton struct {
+type Automaton struct {
 	root   [256]int32
 	first  []int32 // per state, index of its first edge in edgeB/edgeN
 	edgeB  []byte
@@ -43,7 +46,9 @@ type transitions struct {
 	next []int32
 }
 
-func newAutomaton(needles []string) *automaton {
+// New builds the automaton of needles, which must be lowered as the
+// texts they are looked for in will be.
+func New(needles []string) *Automaton {
 	// The trie is built from the needles in sorted order, so each state's
 	// edges arrive in byte order and a state's children follow a shared
 	// prefix: no map per state, which was most of the build time. Edges
@@ -94,7 +99,7 @@ func newAutomaton(needles []string) *automaton {
 		prev = n
 	}
 	states := len(needleAt)
-	a := &automaton{
+	a := &Automaton{
 		first: make([]int32, states+1), fail: make([]int32, states),
 		dict: make([]int32, states), needle: needleAt,
 		edgeB: make([]byte, len(on)), edgeN: make([]int32, len(on)),
@@ -138,8 +143,8 @@ func newAutomaton(needles []string) *automaton {
 	return a
 }
 
-// containsAny reports whether lowered text holds any needle.
-func (a *automaton) containsAny(text string) bool {
+// ContainsAny reports whether lowered text holds any needle.
+func (a *Automaton) ContainsAny(text string) bool {
 	found := false
 	findIn(a, text, false, func(int) { found = true })
 	return found
@@ -158,7 +163,7 @@ const maxTableEntries = 1 << 20
 // than the edge lists and costs some 7 ns an entry to build, so find
 // builds it once it has scanned as many bytes as the table has entries:
 // a few events never pay for it, a million do.
-func (a *automaton) buildTable() {
+func (a *Automaton) buildTable() {
 	a.build.Lock()
 	defer a.build.Unlock()
 	if a.table.Load() != nil || a.tableAt < 0 {
@@ -209,7 +214,7 @@ func (a *automaton) buildTable() {
 
 // tableEntries is the size buildTable would give the table, or -1 when it
 // is not to build one: too large, or needles not lowered.
-func (a *automaton) tableEntries() int64 {
+func (a *Automaton) tableEntries() int64 {
 	var seen [256]bool
 	classes := 1
 	for _, c := range a.edgeB {
@@ -228,7 +233,7 @@ func (a *automaton) tableEntries() int64 {
 }
 
 // edge returns the state s goes to on c, or -1.
-func (a *automaton) edge(s int32, c byte) int32 {
+func (a *Automaton) edge(s int32, c byte) int32 {
 	for e := a.first[s]; e < a.first[s+1]; e++ {
 		if a.edgeB[e] == c {
 			return a.edgeN[e]
@@ -237,7 +242,7 @@ func (a *automaton) edge(s int32, c byte) int32 {
 	return -1
 }
 
-func (a *automaton) step(s int32, c byte) int32 {
+func (a *Automaton) step(s int32, c byte) int32 {
 	for s != 0 {
 		if nx := a.edge(s, c); nx >= 0 {
 			return nx
@@ -247,23 +252,23 @@ func (a *automaton) step(s int32, c byte) int32 {
 	return a.root[c]
 }
 
-// findFolded is find over text lowered: ASCII letters are folded byte by
+// FindFolded calls fn with the index of every needle occurring in text lowered: ASCII letters are folded byte by
 // byte, which spares lowering (and allocating) every value of every
 // event; text with other than ASCII is lowered first, as the needles were.
-func (a *automaton) findFolded(text string, fn func(needle int)) { findFoldedIn(a, text, fn) }
+func (a *Automaton) FindFolded(text string, fn func(needle int)) { findFoldedIn(a, text, fn) }
 
-func findFoldedIn[T ~string | ~[]byte](a *automaton, text T, fn func(needle int)) {
-	if !isASCII(text) {
+func findFoldedIn[T ~string | ~[]byte](a *Automaton, text T, fn func(needle int)) {
+	if !IsASCII(text) {
 		findIn(a, lower(text), false, fn)
 		return
 	}
 	findIn(a, text, true, fn)
 }
 
-// isASCII reports whether text is all ASCII, eight bytes at a time: the
+// IsASCII reports whether text is all ASCII, eight bytes at a time: the
 // check reads every value of every event a prefilter scans, and byte by
 // byte it took a third as long as the scan.
-func isASCII[T ~string | ~[]byte](text T) bool {
+func IsASCII[T ~string | ~[]byte](text T) bool {
 	i := 0
 	for ; i+8 <= len(text); i += 8 {
 		t := text[i : i+8]
@@ -292,7 +297,7 @@ func lower[T ~string | ~[]byte](text T) T {
 }
 
 // find calls fn with the needle index of every occurrence in text.
-func findIn[T ~string | ~[]byte](a *automaton, text T, fold bool, fn func(needle int)) {
+func findIn[T ~string | ~[]byte](a *Automaton, text T, fold bool, fn func(needle int)) {
 	t := a.table.Load()
 	if t == nil && a.tableAt >= 0 && a.scanned.Add(int64(len(text))) > a.tableAt {
 		a.buildTable()
@@ -329,7 +334,7 @@ func findIn[T ~string | ~[]byte](a *automaton, text T, fold bool, fn func(needle
 	}
 }
 
-func findTableIn[T ~string | ~[]byte](a *automaton, t *transitions, text T, fn func(needle int)) {
+func findTableIn[T ~string | ~[]byte](a *Automaton, t *transitions, text T, fn func(needle int)) {
 	s := int32(0) // the state times the classes
 	classes, table, class := t.classes, t.next, &t.class
 	for i := 0; i < len(text); i++ {
