@@ -159,7 +159,10 @@ type Input struct {
 	reads *sharedReads
 }
 
-// Events returns the events matching a SQL condition, in id order.
+// Events returns the events matching a SQL condition, in id order. A
+// condition needs no lower() before a LIKE: SQLite's LIKE folds ASCII
+// case as its lower() does (ASCII alone, without ICU), and lower() copied
+// the column for every term (TestLikeFoldsAsLowerDoes).
 func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event, error) {
 	events, err := readEvents(ctx, in.db, `SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY id`, args, nil)
 	if err != nil {

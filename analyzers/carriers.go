@@ -106,7 +106,7 @@ func wmiConsumers(ctx context.Context, in *Input) ([]Finding, error) {
 // Application log: the database server running operating system commands
 // through cmd.exe.
 func xpCmdShell(ctx context.Context, in *Input) ([]Finding, error) {
-	events, err := in.Events(ctx, `source='evtx' AND event_id IN (15457, 15281, 33205) AND lower(data) LIKE '%xp_cmdshell%'`)
+	events, err := in.Events(ctx, `source='evtx' AND event_id IN (15457, 15281, 33205) AND data LIKE '%xp_cmdshell%'`)
 	if err != nil {
 		return nil, err
 	}

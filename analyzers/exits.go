@@ -49,7 +49,7 @@ func startedID(e *Event) (uint64, bool) {
 // some exit names are kept for the pairing: the others pair with nothing.
 func shellExits(ctx context.Context, in *Input, procs iter.Seq[*Event]) (map[int64]processExit, error) {
 	exits, err := in.Events(ctx, `source='`+timeline.SourceEVTX+`' AND provider='`+timeline.ProviderSecurity+`' AND event_id=4689
-		AND lower(process) LIKE '%cmd.exe'`)
+		AND process LIKE '%cmd.exe'`)
 	if err != nil || len(exits) == 0 {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func powerShellLaunchTraits(e *Event, cmd string, newFinding func() Finding) []F
 // mode, and attackers clear it to leave Constrained Language.
 func policyChanges(ctx context.Context, in *Input) ([]Finding, error) {
 	events, err := in.Events(ctx, `source='evtx' AND provider='`+timeline.ProviderSysmon+`' AND event_id IN (12, 13)
-		AND (lower(data) LIKE '%executionpolicy%' OR lower(data) LIKE '%pslockdownpolicy%')`)
+		AND (data LIKE '%executionpolicy%' OR data LIKE '%pslockdownpolicy%')`)
 	if err != nil {
 		return nil, err
 	}

@@ -32,8 +32,8 @@ func outsideBusinessHours(t time.Time, loc *time.Location, start, end int) bool 
 // naming the scripts.
 func scriptsOutsideHours(ctx context.Context, in *Input) ([]Finding, error) {
 	logged, err := in.Events(ctx, `source='evtx' AND provider='`+timeline.ProviderPowerShell+`' AND event_id IN (4103, 4104)
-		AND (lower(data) LIKE '%.ps1%' OR lower(data) LIKE '%.vbs%' OR lower(data) LIKE '%.py%' OR lower(data) LIKE '%.js%'
-		OR lower(data) LIKE '%.sh%' OR lower(data) LIKE '%.rb%')`)
+		AND (data LIKE '%.ps1%' OR data LIKE '%.vbs%' OR data LIKE '%.py%' OR data LIKE '%.js%'
+		OR data LIKE '%.sh%' OR data LIKE '%.rb%')`)
 	if err != nil {
 		return nil, err
 	}

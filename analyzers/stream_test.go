@@ -139,3 +139,25 @@ func TestEventQueriesUseTheIndexes(t *testing.T) {
 		rows.Close()
 	}
 }
+
+// TestLikeFoldsAsLowerDoes: x LIKE p, for the lower-case patterns the
+// analyzers and the report's charts use, answers as lower(x) LIKE p did,
+// on text in any case and past ASCII.
+func TestLikeFoldsAsLowerDoes(t *testing.T) {
+	db := syntheticTimeline(t, 1, mixedEvent)
+	defer db.Close()
+	texts := []string{`C:\WINDOWS\System32\CMD.EXE`, `c:\x\PowerShell.exe`, "x\u212Aerberoast.ps1", "İnvoke.PS1", "straße.Vbs",
+		`{"ImageLoaded":"C:\\Windows\\System32\\JScript9.DLL"}`, "XP_CMDSHELL", "xp-cmdshell", "System.Management.Automation.dll", ""}
+	patterns := []string{`%cmd.exe`, `%\powershell.exe`, `%.ps1%`, `%.vbs%`, `%xp_cmdshell%`, `%script%.dll%`, `%system.management.automation%`, `%kerberoast%`}
+	for _, x := range texts {
+		for _, p := range patterns {
+			var plain, lowered bool
+			if err := db.QueryRow(`SELECT ? LIKE ?, lower(?) LIKE ?`, x, p, x, p).Scan(&plain, &lowered); err != nil {
+				t.Fatal(err)
+			}
+			if plain != lowered {
+				t.Errorf("%q LIKE %q is %v, lower() of it %v", x, p, plain, lowered)
+			}
+		}
+	}
+}

@@ -219,7 +219,7 @@ func warnedBlockSeverity(path, text string) (timeline.Severity, string) {
 // which is how in-memory credential dumpers such as Invoke-Mimikatz read
 // passwords and hashes.
 func lsassAccess(ctx context.Context, in *Input) ([]Finding, error) {
-	opened, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=10 AND lower(data) LIKE '%lsass.exe%'`)
+	opened, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=10 AND data LIKE '%lsass.exe%'`)
 	if err != nil {
 		return nil, err
 	}
@@ -647,7 +647,7 @@ var powerShellEngineHosts = map[string]bool{"sdiagnhost.exe": true, "csc.exe": t
 func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
 	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
-		AND lower(data) LIKE '%system.management.automation%'`)
+		AND data LIKE '%system.management.automation%'`)
 	if err != nil {
 		return nil, err
 	}
@@ -663,7 +663,7 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 		out = append(out, f)
 	}
 	unsigned, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
-		AND (lower(process) LIKE '%\powershell.exe' OR lower(process) LIKE '%\pwsh.exe')`)
+		AND (process LIKE '%\powershell.exe' OR process LIKE '%\pwsh.exe')`)
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 	out = append(out, w.proxiedScripts(in)...)
 	out = append(out, w.prefetchRuns(in, out)...)
 	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
-		AND (lower(data) LIKE '%script%.dll%' OR lower(data) LIKE '%chakra.dll%')`)
+		AND (data LIKE '%script%.dll%' OR data LIKE '%chakra.dll%')`)
 	if err != nil {
 		return nil, err
 	}

@@ -97,10 +97,12 @@ type heatmap struct {
 // interpreterRuns selects process starts and prefetch runs of interpreters.
 // The event ids are stated apart from their providers so that the lookup
 // is on events_event_id's (source, event_id), not on every log record.
+// LIKE folds ASCII case itself, as lower() does (the analyzers'
+// TestLikeFoldsAsLowerDoes); IN compares exactly, so lower() stays there.
 const interpreterRuns = `SELECT ts, host, process, source, channel, event_id FROM events WHERE ts_ns > 0 AND (
 	(source='evtx' AND event_id IN (4688, 1) AND ((provider='Microsoft-Windows-Security-Auditing' AND event_id=4688) OR (provider='Microsoft-Windows-Sysmon' AND event_id=1)))
-	OR source='prefetch') AND (lower(process) LIKE '%\powershell.exe' OR lower(process) LIKE '%\pwsh.exe' OR lower(process) LIKE '%\cmd.exe'
-	OR lower(process) LIKE '%\wscript.exe' OR lower(process) LIKE '%\cscript.exe' OR lower(process) LIKE '%\mshta.exe'
+	OR source='prefetch') AND (process LIKE '%\powershell.exe' OR process LIKE '%\pwsh.exe' OR process LIKE '%\cmd.exe'
+	OR process LIKE '%\wscript.exe' OR process LIKE '%\cscript.exe' OR process LIKE '%\mshta.exe'
 	OR lower(process) IN ('powershell.exe','cmd.exe','wscript.exe','cscript.exe','mshta.exe','pwsh.exe'))
 `
 
