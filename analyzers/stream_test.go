@@ -40,6 +40,17 @@ func TestStreamPathsAgree(t *testing.T) {
 			ev{provider: "Microsoft-Windows-Sysmon", eventID: 1, process: cmd, parent: expl, cmd: `cmd /c C:\Temp\x.ps1`, ts: "2024-03-09T23:30:00Z"},
 		)
 	}
+	// cmd.exe's baseline of parents, which reads the starts twice:
+	// explorer over a month, then a parent rare on the host and new on its
+	// last day, and a start without a parent after it.
+	for day := 1; day <= 31; day++ {
+		e := security4688(cmd, expl, fmt.Sprintf("cmd /c echo day %d", day))
+		e.ts = fmt.Sprintf("2024-02-%02dT10:00:00Z", day%29+1)
+		events = append(events, e, e)
+	}
+	rare := security4688(cmd, `C:\Users\Public\rare.exe`, "cmd /c echo rare")
+	rare.ts = "2024-03-10T11:00:00Z"
+	events = append(events, rare, ev{provider: "Microsoft-Windows-Security-Auditing", eventID: 4688, process: cmd, cmd: "cmd /c echo orphan", ts: "2024-03-10T12:00:00Z"})
 	dump := func() string {
 		db := newTimeline(t, events)
 		if _, err := Run(context.Background(), db, Options{}); err != nil {
@@ -57,6 +68,11 @@ func TestStreamPathsAgree(t *testing.T) {
 	want := dump()
 	if strings.Count(want, "\n") < 20 {
 		t.Fatalf("too few findings to compare:\n%s", want)
+	}
+	for _, title := range []string{"a rare parent on this host", "a parent new on the host's last day"} {
+		if !strings.Contains(want, title) {
+			t.Errorf("no cmd.exe finding of %q to compare", title)
+		}
 	}
 	defer func(c, m, p, x int) { chunkRows, minChunkRows, maxPathCursors, maxPaths = c, m, p, x }(chunkRows, minChunkRows, maxPathCursors, maxPaths)
 	for _, mode := range []struct {
