@@ -26,15 +26,7 @@ func splitTimeline(t *testing.T) *sql.DB {
 // splitTimelineSpans is splitTimeline, with the spans its Writer kept.
 func splitTimelineSpans(t *testing.T) (*sql.DB, *timeline.EventSpans) {
 	t.Helper()
-	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	w, err := timeline.NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, w := newWriter(t)
 	ts := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
 	hosts := []string{"WS01", "WS02", "WS03", "WS04", hostileHost}
 	for h, host := range hosts {
@@ -210,18 +202,26 @@ func TestStaleHostPagesAreRemoved(t *testing.T) {
 	}
 }
 
-// TestHostChartsFromTheCasePage wants each host page's charts, counted by
-// the case page's one read, as the host page's own read counts them.
-func TestHostChartsFromTheCasePage(t *testing.T) {
+// newWriter is a new timeline and its Writer; the timeline is closed when
+// the test ends.
+func newWriter(t *testing.T) (*sql.DB, *timeline.Writer) {
+	t.Helper()
 	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	w, err := timeline.NewWriter(db)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, w
+}
+
+// TestHostChartsFromTheCasePage wants each host page's charts, counted by
+// the case page's one read, as the host page's own read counts them.
+func TestHostChartsFromTheCasePage(t *testing.T) {
+	db, w := newWriter(t)
 	start := time.Date(2024, 3, 1, 22, 0, 0, 0, time.UTC)
 	images := []string{`C:\Windows\System32\cmd.exe`, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `C:\Windows\System32\mshta.exe`}
 	var hosts []string
@@ -281,15 +281,7 @@ func TestHostChartsFromTheCasePage(t *testing.T) {
 // through the time indexes, are min(ts) and max(ts) of its events dated
 // after 1970, for the case and for each host.
 func TestPageTimeRangeByIndex(t *testing.T) {
-	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	w, err := timeline.NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, w := newWriter(t)
 	times := map[string][]time.Time{
 		"A": {time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, 0), time.Date(2024, 1, 1, 0, 0, 0, 1099, time.UTC),
 			time.Date(2024, 1, 1, 0, 0, 0, 1001, time.UTC), time.Date(2021, 5, 1, 0, 0, 0, 0, time.UTC)},
