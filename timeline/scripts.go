@@ -96,8 +96,12 @@ func reassembleIn(tx *sql.Tx) error {
 	return ins.flush()
 }
 
-// scriptColumns is how many columns a scripts row inserts.
-const scriptColumns = 11
+// scriptColumns is how many columns a scripts row inserts (insertScripts),
+// and scriptTextColumn which of them is the text.
+const (
+	scriptColumns    = 11
+	scriptTextColumn = 8
+)
 
 // scriptsPerInsert is how many blocks one INSERT carries, and
 // maxPendingText the most text held for one before it is sent anyway (a
@@ -118,7 +122,7 @@ type scriptInserts struct {
 
 func (ins *scriptInserts) add(row ...any) error {
 	ins.args = append(ins.args, row...)
-	ins.text += len(row[8].(string))
+	ins.text += len(row[scriptTextColumn].(string))
 	if len(ins.args) == scriptsPerInsert*scriptColumns || ins.text > maxPendingText {
 		return ins.flush()
 	}
