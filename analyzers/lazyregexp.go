@@ -266,12 +266,7 @@ func lowerASCII(c byte) byte {
 
 // may reports whether s holds a literal of every clause, its ASCII letters
 // lowered; true when the gate does not apply.
-func (g gate) may(s string) bool {
-	if g.clauses == nil {
-		return true
-	}
-	return g.mayText(&gatedText{s: s})
-}
+func (g gate) may(s string) bool { return g.mayText(&gatedText{s: s}) }
 
 // mayText is may for a text whose lowered copy several gates share.
 func (g gate) mayText(t *gatedText) bool {

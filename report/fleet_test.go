@@ -3,7 +3,6 @@ package report
 import (
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,12 +29,7 @@ func TestNormalizeCommandLine(t *testing.T) {
 // one host, odd, that also runs its own with a parent none of the others has.
 func fleetDB(t *testing.T, n int) *sql.DB {
 	t.Helper()
-	db, err := timeline.Create(filepath.Join(t.TempDir(), "timeline.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	w, _ := timeline.NewWriter(db)
+	db, w := newWriter(t)
 	base := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
 	for h := 0; h < n; h++ {
 		host := fmt.Sprintf("WS%02d", h)
