@@ -475,7 +475,7 @@ func (b *sigmaBatch) match(m *sigma.Matcher, f sigma.Fields, keepFields func(*si
 		}
 		f.SystemFields(e.EventID, e.Channel, e.Provider, row.computer, e.Level, row.recordID)
 		m.Match(e.Channel, e.EventID, f, func(r *sigma.Rule, seen sigma.Fields) {
-			h := sigmaRowHit{row: i, sigmaHit: sigmaHit{rule: r, matched: formatMatched(r.Matched(seen))}}
+			h := sigmaRowHit{row: i, sigmaHit: sigmaHit{rule: r, matched: formatMatched(m.Matched(r))}}
 			if keepFields(r) {
 				h.fields = seen.Clone()
 			}

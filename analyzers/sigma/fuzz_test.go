@@ -130,7 +130,14 @@ func FuzzSigmaMatch(f *testing.F) {
 		f.SystemFields(id, channel, "p", "h", 4, 1)
 		got := map[*Rule]bool{}
 		var order, joinedOrder []*Rule
-		rs.Match(channel, id, f, func(r *Rule, _ Fields) { got[r] = true; order = append(order, r) })
+		m := rs.matcher()
+		rs.Match(channel, id, f, func(r *Rule, seen Fields) {
+			got[r] = true
+			order = append(order, r)
+			if a, b := m.Matched(r), r.Matched(seen); !slices.Equal(a, b) {
+				t.Fatalf("%s: matched %q on the match's view, %q on a view of its own", r.Path, a, b)
+			}
+		})
 		joinAfter = 0
 		joined.Match(channel, id, f, func(r *Rule, _ Fields) { joinedOrder = append(joinedOrder, r) })
 		joinAfter = 1 << 62

@@ -270,6 +270,7 @@ func (s *RuleSet) number(g *gates) {
 type Matcher struct {
 	set    *RuleSet
 	views  [viewCount]view // reused from event to event
+	cur    *view           // the view being matched, for Matched
 	counts []*gateCount    // by gates id, made as their buckets are met
 }
 
@@ -324,6 +325,7 @@ func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 		}
 		ev := &m.views[v]
 		ev.reset(vf)
+		m.cur = ev
 		try := func(rules []*Rule, p *prefilter) {
 			p.candidates(m.count(&p.gates), ev, func(i int) {
 				if r := rules[i]; r.match(ev) {
@@ -340,6 +342,10 @@ func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 		}
 	}
 }
+
+// Matched is Rule.Matched of the event being matched, for a hit of
+// Match to call: it reads the values the match has lowered already.
+func (m *Matcher) Matched(r *Rule) []FieldValue { return r.matched(m.cur) }
 
 // SystemFields adds the System values Sigma names (EventID, Channel,
 // Provider_Name, Computer, Level, EventRecordID) to an event's fields.
