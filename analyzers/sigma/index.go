@@ -272,10 +272,15 @@ type Matcher struct {
 	views  [viewCount]view // reused from event to event
 	cur    *view           // the view being matched, for Matched
 	counts []*gateCount    // by gates id, made as their buckets are met
+	raw    rawScan         // MayMatchJSON's, reused from event to event
 }
 
 // NewMatcher returns a Matcher of s for one goroutine.
-func (s *RuleSet) NewMatcher() *Matcher { return &Matcher{set: s} }
+func (s *RuleSet) NewMatcher() *Matcher {
+	m := &Matcher{set: s}
+	m.raw.init()
+	return m
+}
 
 func (m *Matcher) count(g *gates) *gateCount {
 	if g.id >= len(m.counts) {
