@@ -27,6 +27,7 @@ type Automaton struct {
 	fail   []int32
 	dict   []int32 // nearest state on the fail chain that ends a needle, 0 if none
 	needle []int32 // needle ending at the state, -1 if none
+	starts pairSet // the byte pairs a needle may begin with
 
 	// The transition table, once it pays for itself (buildTable).
 	table   atomic.Pointer[transitions]
@@ -119,6 +120,9 @@ func New(needles []string) *Automaton {
 	}
 	for e := a.first[0]; e < a.first[1]; e++ {
 		a.root[a.edgeB[e]] = a.edgeN[e]
+	}
+	for _, n := range needles {
+		a.starts.addNeedle(n)
 	}
 	a.tableAt = a.tableEntries()
 	// Breadth-first, so every state's fail target is done before it.
@@ -311,6 +315,11 @@ func findIn[T ~string | ~[]byte](a *Automaton, text T, fold bool, fn func(needle
 	}
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
+		if s == 0 {
+			for i+1 < len(text) && !a.starts.has(text[i], text[i+1]) {
+				i++
+			}
+		}
 		c := text[i]
 		if fold && 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
@@ -338,6 +347,11 @@ func findTableIn[T ~string | ~[]byte](a *Automaton, t *transitions, text T, fn f
 	s := int32(0) // the state times the classes
 	classes, table, class := t.classes, t.next, &t.class
 	for i := 0; i < len(text); i++ {
+		if s == 0 {
+			for i+1 < len(text) && !a.starts.has(text[i], text[i+1]) {
+				i++
+			}
+		}
 		if s = table[s+int32(class[text[i]])]; s >= 0 {
 			continue
 		}
@@ -351,4 +365,52 @@ func findTableIn[T ~string | ~[]byte](a *Automaton, t *transitions, text T, fn f
 			o = a.dict[o]
 		}
 	}
+}
+
+// pairSet is a set of byte pairs. In the root state, a text position
+// whose pair (its byte and the next) begins no needle leaves the scan in
+// the root: the pair is no needle's prefix, so the state after the next
+// byte is the root's on that byte alone. Skipping such positions takes
+// none of the dependent table loads of a step; in an event's values most
+// positions are such.
+type pairSet [1 << 16 / 64]uint64
+
+func (p *pairSet) has(x, y byte) bool {
+	i := uint(x)<<8 | uint(y)
+	return p[i/64]&(1<<(i%64)) != 0
+}
+
+// addNeedle adds the pairs n begins with in either ASCII case, as a
+// folded scan may meet them; a needle of one byte begins a pair with
+// every byte.
+func (p *pairSet) addNeedle(n string) {
+	if n == "" {
+		return
+	}
+	for _, x := range caseVariants(n[0]) {
+		if len(n) == 1 {
+			for y := range 256 {
+				p.add(x, byte(y))
+			}
+			continue
+		}
+		for _, y := range caseVariants(n[1]) {
+			p.add(x, y)
+		}
+	}
+}
+
+func (p *pairSet) add(x, y byte) {
+	i := uint(x)<<8 | uint(y)
+	p[i/64] |= 1 << (i % 64)
+}
+
+func caseVariants(c byte) []byte {
+	switch {
+	case 'a' <= c && c <= 'z':
+		return []byte{c, c - 'a' + 'A'}
+	case 'A' <= c && c <= 'Z':
+		return []byte{c, c - 'A' + 'a'}
+	}
+	return []byte{c}
 }

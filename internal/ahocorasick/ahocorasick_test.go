@@ -7,14 +7,34 @@ import (
 )
 
 func TestAutomatonFindsEveryOccurrence(t *testing.T) {
-	needles := []string{"he", "she", "his", "hers", "a", "ab", "bab", "xyz", "\\x"}
-	texts := []string{"ushers", "ahishers", "babab", "HeRs", "xyzxyz", "", "émile she", "C:\\X\\x", "\xff\x00he"}
+	// With a needle of one byte every pair may begin one; without, the
+	// scan skips the positions where no needle's first two bytes are.
+	for _, needles := range [][]string{
+		{"he", "she", "his", "hers", "a", "ab", "bab", "xyz", "\\x"},
+		{"he", "she", "his", "hers", "ab", "bab", "xyz", "\\x", "a:", "zz"},
+	} {
+		checkEveryOccurrence(t, needles)
+	}
+	// The table is built once the automaton has scanned as many bytes as
+	// it has entries.
+	a := New([]string{"he", "she"})
+	for i := int64(0); a.table.Load() == nil && i <= a.tableAt; i++ {
+		a.FindFolded("x", func(int) {})
+	}
+	if a.table.Load() == nil {
+		t.Error("the table is never built")
+	}
+}
+
+func checkEveryOccurrence(t *testing.T, needles []string) {
+	t.Helper()
+	texts := []string{"ushers", "ahishers", "babab", "HeRs", "xyzxyz", "", "émile she", "C:\\X\\x", "\xff\x00he", "A:", "h", "zz"}
 	// Random texts over the needles' letters, so that near misses abound.
 	rng := rand.New(rand.NewSource(1))
 	for i := 0; i < 500; i++ {
-		b := make([]byte, rng.Intn(20))
+		b := make([]byte, rng.Intn(40))
 		for j := range b {
-			const letters = "aAbBehHirsSxyz\\"
+			const letters = "aAbBehHirsSxyzZ:\\-"
 			b[j] = letters[rng.Intn(len(letters))]
 		}
 		texts = append(texts, string(b))
@@ -33,22 +53,52 @@ func TestAutomatonFindsEveryOccurrence(t *testing.T) {
 			got := map[string]int{}
 			a.FindFolded(text, func(i int) { got[needles[i]]++ })
 			low := strings.ToLower(text)
+			any := false
 			for _, n := range needles {
 				if overlapping(low, n) != got[n] {
 					t.Errorf("table %v: %q in %q: %d, want %d", table, n, text, got[n], overlapping(low, n))
 				}
+				any = any || got[n] > 0
+			}
+			if a.ContainsAny(low) != any {
+				t.Errorf("table %v: ContainsAny(%q) = %v, want %v", table, low, !any, any)
 			}
 		}
 	}
-	// The table is built once the automaton has scanned as many bytes as
-	// it has entries.
-	a := New(needles)
-	for i := int64(0); a.table.Load() == nil && i <= a.tableAt; i++ {
-		a.FindFolded("x", func(int) {})
-	}
-	if a.table.Load() == nil {
-		t.Error("the table is never built")
-	}
+}
+
+// FuzzAutomaton: every occurrence of every needle, folded, as a naive
+// search counts them, with and without the table.
+func FuzzAutomaton(f *testing.F) {
+	f.Add("he\nshe\nhers", "uSHErs and hers")
+	f.Add("a\n::\nrpc::", "RPC::x a")
+	f.Fuzz(func(t *testing.T, list, text string) {
+		var needles []string
+		for _, n := range strings.Split(list, "\n") {
+			if n = strings.ToLower(n); n != "" && len(needles) < 64 {
+				needles = append(needles, n)
+			}
+		}
+		if len(needles) == 0 {
+			return
+		}
+		low := strings.ToLower(text)
+		for _, table := range []bool{false, true} {
+			a := New(needles)
+			if table {
+				a.buildTable()
+			} else {
+				a.tableAt = -1
+			}
+			got := map[string]int{} // a repeated needle is reported as one of its copies
+			a.FindFolded(text, func(i int) { got[needles[i]]++ })
+			for _, n := range needles {
+				if want := overlapping(low, n); got[n] != want {
+					t.Fatalf("table %v: %q in %q: %d, want %d", table, n, text, got[n], want)
+				}
+			}
+		}
+	})
 }
 
 func overlapping(s, n string) int {
