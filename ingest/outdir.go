@@ -168,8 +168,8 @@ func (o *Out) foreign(entries []os.DirEntry) error {
 	for _, name := range runFiles {
 		known[name] = true
 	}
-	if m, err := ReadManifest(filepath.Join(o.Dir, ManifestName)); err == nil && m.Tool.Name == "triage" {
-		for _, out := range m.Outputs {
+	if tool, outputs, err := readOutputs(filepath.Join(o.Dir, ManifestName)); err == nil && tool.Name == "triage" {
+		for _, out := range outputs {
 			known[strings.SplitN(out.Path, "/", 2)[0]] = true
 		}
 	}
