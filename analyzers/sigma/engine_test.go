@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"bytes"
+	"io"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -424,6 +425,39 @@ func TestReadBounded(t *testing.T) {
 		data, err := readBounded(path)
 		if (err == nil) != c.ok || c.ok && len(data) != c.size {
 			t.Errorf("%d bytes: read %d, error %v", c.size, len(data), err)
+		}
+	}
+}
+
+// TestReadToEnd: a file read whole in one read stops there; short reads
+// before the end, a file that grew and one that shrank since stat are
+// read to their end.
+func TestReadToEnd(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		stat, size int
+		chunk      int // bytes a read returns at most
+		wantReads  int
+	}{
+		{"whole", 100, 100, 1 << 20, 1},
+		{"short reads", 100, 100, 7, 15},
+		{"grew", 10, 30, 1 << 20, 4},
+		{"shrank", 30, 10, 1 << 20, 2},
+		{"unknown size", 0, 10, 1 << 20, 2},
+	} {
+		content := bytes.Repeat([]byte("a"), c.size)
+		reads, off := 0, 0
+		data, err := readToEnd(int64(c.stat), func(b []byte) (int, error) {
+			reads++
+			if off == len(content) {
+				return 0, io.EOF
+			}
+			n := copy(b[:min(len(b), c.chunk)], content[off:])
+			off += n
+			return n, nil
+		})
+		if err != nil || len(data) != c.size || reads != c.wantReads {
+			t.Errorf("%s: %d bytes in %d reads (error %v), want %d in %d", c.name, len(data), reads, err, c.size, c.wantReads)
 		}
 	}
 }

@@ -175,22 +175,26 @@ func Load(paths []string, opts LoadOptions) *Collection {
 	return c
 }
 
-// readToEnd reads with read, until it reports io.EOF, a rule file that
-// stat says is size bytes: into one buffer of that size and one byte more,
-// to see that it did not grow, not a slice grown as it is read. A file
-// past maxRuleFile is refused however it got there.
+// readToEnd reads with read a rule file that stat says is size bytes:
+// into one buffer of that size and one byte more, to see that it did not
+// grow, not a slice grown as it is read. It stops at io.EOF or, without
+// the read that would report it (a system call for each of 3,000 files),
+// at a short read that ends at the stat's size: a file that grew fills
+// the byte more. A file past maxRuleFile is refused however it got there.
 func readToEnd(size int64, read func([]byte) (int, error)) ([]byte, error) {
+	statSize := size
 	if size <= 0 {
 		size = 511
 	}
 	data := make([]byte, 0, min(size, maxRuleFile)+1)
 	for {
+		asked := cap(data) - len(data)
 		n, err := read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
 		if len(data) > maxRuleFile {
 			return nil, fmt.Errorf("larger than %d bytes", maxRuleFile)
 		}
-		if err == io.EOF {
+		if err == io.EOF || err == nil && n < asked && int64(len(data)) == statSize {
 			return data, nil
 		}
 		if err != nil {
