@@ -53,15 +53,15 @@ func checkEveryOccurrence(t *testing.T, needles []string) {
 			got := map[string]int{}
 			a.FindFolded(text, func(i int) { got[needles[i]]++ })
 			low := strings.ToLower(text)
-			any := false
+			found := false
 			for _, n := range needles {
 				if overlapping(low, n) != got[n] {
 					t.Errorf("table %v: %q in %q: %d, want %d", table, n, text, got[n], overlapping(low, n))
 				}
-				any = any || got[n] > 0
+				found = found || got[n] > 0
 			}
-			if a.ContainsAny(low) != any {
-				t.Errorf("table %v: ContainsAny(%q) = %v, want %v", table, low, !any, any)
+			if a.ContainsAny(low) != found {
+				t.Errorf("table %v: ContainsAny(%q) = %v, want %v", table, low, !found, found)
 			}
 		}
 	}
