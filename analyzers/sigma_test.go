@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,4 +196,66 @@ func runTables(t *testing.T, n int, fill func(i int, e *timeline.Event), opts Op
 		rows.Close()
 	}
 	return b.String()
+}
+
+// A pass of rules that read some logs only reads those logs' rows, and
+// finds what a pass over every row finds.
+func TestSigmaScanReadsTheRulesChannels(t *testing.T) {
+	ps := `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`
+	channels := []string{"Security", "System", "Microsoft-Windows-Store/Operational"}
+	db := syntheticTimeline(t, 3000, func(i int, e *timeline.Event) {
+		e.EventID, e.Channel, e.Provider = 4688, channels[i%3], "Microsoft-Windows-Security-Auditing"
+		cmd := "powershell -nop"
+		if i%7 == 0 {
+			cmd = "powershell -enc SQBFAFgA"
+		}
+		e.Data = map[string]any{"NewProcessName": ps, "CommandLine": cmd}
+	})
+	defer db.Close()
+	hits := func(docs ...string) []string {
+		c := &sigma.Collection{}
+		for i, d := range docs {
+			c.Add(fmt.Sprintf("r%d.yml", i), []byte(d), sigma.LoadOptions{})
+		}
+		var got []string
+		err := scanSigmaEvents(context.Background(), sigmaSource{db: db}, NewSigmaRules(nil, c, sigma.Selection{}).Set, noFields, func(e *Event, h sigmaHit) {
+			if h.rule.ID == "11111111-2222-3333-4444-555555555555" {
+				got = append(got, fmt.Sprintf("%d %s", e.ID, h.matched))
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// A rule of the product alone reads every channel: the pass reads
+	// every row.
+	everyLog := "title: any\nid: 00000000-0000-0000-0000-0000000000e2\nlogsource:\n  product: windows\ndetection:\n  k:\n    - 'no such text anywhere'\n  condition: k\n"
+	some, every := hits(encodedPowerShellRule), hits(encodedPowerShellRule, everyLog)
+	if len(some) == 0 || strings.Join(some, "\n") != strings.Join(every, "\n") {
+		t.Errorf("reading the rules' channels: %d hits, every row: %d", len(some), len(every))
+	}
+	c := &sigma.Collection{}
+	c.Add("enc.yml", []byte(encodedPowerShellRule), sigma.LoadOptions{})
+	read, all := NewSigmaRules(nil, c, sigma.Selection{}).Set.Channels()
+	if all || !slices.Contains(read, "Security") || slices.Contains(read, "System") {
+		t.Fatalf("the process creation rule reads %v (all %v)", read, all)
+	}
+	c.Add("any.yml", []byte(everyLog), sigma.LoadOptions{})
+	if read, all := NewSigmaRules(nil, c, sigma.Selection{}).Set.Channels(); !all || read != nil {
+		t.Errorf("with a rule of the product alone the rules read %v (all %v)", read, all)
+	}
+	var ids []int64
+	err := readSigmaRows(context.Background(), db, true, read, func(rows []sigmaRow) bool {
+		for _, r := range rows {
+			if r.Channel != "Security" {
+				t.Errorf("row %d of %s read", r.ID, r.Channel)
+			}
+			ids = append(ids, r.ID)
+		}
+		return true
+	})
+	if err != nil || len(ids) != 1000 || !slices.IsSorted(ids) {
+		t.Errorf("%d rows read (error %v), want the 1,000 Security rows in order", len(ids), err)
+	}
 }

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -249,6 +250,28 @@ func (s *RuleSet) appendSignature(sig []byte, rules []*Rule) []byte {
 		sig = append(sig, ',')
 	}
 	return sig
+}
+
+// Channels returns the channels the rules read, sorted; all is true when
+// some rule reads every channel (a logsource of the product alone), and
+// channels is then nil. A caller may leave the events of other channels
+// unread.
+func (s *RuleSet) Channels() (channels []string, all bool) {
+	if len(s.anyChan) > 0 {
+		return nil, true
+	}
+	seen := map[string]bool{}
+	for k := range s.byKey {
+		seen[k.channel] = true
+	}
+	for c := range s.byChan {
+		seen[c] = true
+	}
+	for c := range seen {
+		channels = append(channels, c)
+	}
+	sort.Strings(channels)
+	return channels, false
 }
 
 // Wants reports whether any rule reads events of this channel and event
