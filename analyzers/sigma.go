@@ -8,6 +8,7 @@ import (
 	"io"
 	"path"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -395,15 +396,12 @@ func scanSigmaEvents(ctx context.Context, src sigmaSource, set *sigma.RuleSet, k
 	go func() {
 		defer close(inOrder)
 		defer close(work)
-		channels, all := set.Channels()
-		switch {
-		case !all && len(channels) == 0:
+		reads := set.Reads()
+		if !reads.All && len(reads.Channels) == 0 && len(reads.EventIDs) == 0 {
 			errc <- nil // no rule reads an event log
 			return
-		case len(channels) > maxReadChannels:
-			channels = nil
 		}
-		errc <- readSigmaRows(ctx, src.db, !src.byID, channels, func(rows []sigmaRow) bool {
+		errc <- readSigmaRows(ctx, src.db, !src.byID, reads, func(rows []sigmaRow) bool {
 			b := &sigmaBatch{rows: rows, done: make(chan struct{})}
 			for _, c := range []chan<- *sigmaBatch{inOrder, work} {
 				select {
@@ -454,9 +452,9 @@ func scanSigmaEvents(ctx context.Context, src sigmaSource, set *sigma.RuleSet, k
 	return <-errc
 }
 
-// maxReadChannels bounds the channels a pass names to SQLite, one bound
-// parameter each; past it every event log row is read.
-const maxReadChannels = 1000
+// maxReadParameters bounds the channels and event ids a pass names to
+// SQLite, one bound parameter each; past it every event log row is read.
+const maxReadParameters = 1000
 
 // maxSigmaWorkers bounds the matching goroutines.
 const maxSigmaWorkers = 4
@@ -525,26 +523,19 @@ func columnNames(columns string) []string {
 
 // readSigmaRows hands the rows to send in batches, read at the driver's
 // level (timeline.QueryDriver), until send returns false; with details,
-// the rows have every column, else only the matching ones. With channels,
-// only the rows of those channels are read: SQLite passes over the others
-// without handing their text to Go, which was most of a pass of rules for
-// a few logs over a large timeline. The unary + keeps SQLite off the
-// (source, event_id) index, which made it sort every row, data and all,
-// before the first came back.
-func readSigmaRows(ctx context.Context, db *sql.DB, details bool, channels []string, send func([]sigmaRow) bool) error {
+// the rows have every column, else only the matching ones. Only the rows
+// the rules read are read: SQLite passes over the others without handing
+// their text to Go, which was most of a pass of rules for a few logs over
+// a large timeline. The unary + keeps SQLite off the (source, event_id)
+// index, which made it sort every row, data and all, before the first
+// came back.
+func readSigmaRows(ctx context.Context, db *sql.DB, details bool, reads sigma.Reads, send func([]sigmaRow) bool) error {
 	columns := sigmaMatchColumns
 	if details {
 		columns += ", " + sigmaDetailColumns
 	}
-	query := `SELECT ` + columns + ` FROM events WHERE +source='evtx'`
-	var args []any
-	if channels != nil {
-		query += ` AND channel IN (` + strings.TrimSuffix(strings.Repeat("?,", len(channels)), ",") + `)`
-		for _, c := range channels {
-			args = append(args, c)
-		}
-	}
-	query += ` ORDER BY id`
+	cond, args := readsCondition(reads)
+	query := `SELECT ` + columns + ` FROM events WHERE +source='evtx'` + cond + ` ORDER BY id`
 	return timeline.QueryDriver(ctx, db, query, args, func(rows driver.Rows) error {
 		dest := make([]driver.Value, len(rows.Columns()))
 		batch := make([]sigmaRow, 0, sigmaBatchRows)
@@ -575,6 +566,40 @@ func readSigmaRows(ctx context.Context, db *sql.DB, details bool, channels []str
 		}
 		return nil
 	})
+}
+
+// readsCondition is the condition on the rows that reads names, with its
+// parameters: none for every row.
+func readsCondition(reads sigma.Reads) (string, []any) {
+	if reads.All {
+		return "", nil
+	}
+	var terms []string
+	var args []any
+	list := func(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")" }
+	if len(reads.Channels) > 0 {
+		terms = append(terms, "channel IN "+list(len(reads.Channels)))
+		for _, c := range reads.Channels {
+			args = append(args, c)
+		}
+	}
+	channels := make([]string, 0, len(reads.EventIDs))
+	for c := range reads.EventIDs {
+		channels = append(channels, c)
+	}
+	sort.Strings(channels)
+	for _, c := range channels {
+		ids := reads.EventIDs[c]
+		terms = append(terms, "channel = ? AND event_id IN "+list(len(ids)))
+		args = append(args, c)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	if len(args) > maxReadParameters {
+		return "", nil
+	}
+	return " AND (" + strings.Join(terms, " OR ") + ")", args
 }
 
 // matchColumns and detailColumns point at where r keeps each column of

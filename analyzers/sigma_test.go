@@ -198,13 +198,13 @@ func runTables(t *testing.T, n int, fill func(i int, e *timeline.Event), opts Op
 	return b.String()
 }
 
-// A pass of rules that read some logs only reads those logs' rows, and
-// finds what a pass over every row finds.
-func TestSigmaScanReadsTheRulesChannels(t *testing.T) {
+// A pass of rules that read some logs, or some events of a log, reads
+// only those rows, and finds what a pass over every row finds.
+func TestSigmaScanReadsWhatTheRulesRead(t *testing.T) {
 	ps := `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`
 	channels := []string{"Security", "System", "Microsoft-Windows-Store/Operational"}
 	db := syntheticTimeline(t, 3000, func(i int, e *timeline.Event) {
-		e.EventID, e.Channel, e.Provider = 4688, channels[i%3], "Microsoft-Windows-Security-Auditing"
+		e.EventID, e.Channel, e.Provider = 4688-64*(i%2), channels[i%3], "Microsoft-Windows-Security-Auditing"
 		cmd := "powershell -nop"
 		if i%7 == 0 {
 			cmd = "powershell -enc SQBFAFgA"
@@ -212,50 +212,58 @@ func TestSigmaScanReadsTheRulesChannels(t *testing.T) {
 		e.Data = map[string]any{"NewProcessName": ps, "CommandLine": cmd}
 	})
 	defer db.Close()
-	hits := func(docs ...string) []string {
+	rules := func(docs ...string) *sigma.RuleSet {
 		c := &sigma.Collection{}
 		for i, d := range docs {
 			c.Add(fmt.Sprintf("r%d.yml", i), []byte(d), sigma.LoadOptions{})
 		}
+		return NewSigmaRules(nil, c, sigma.Selection{}).Set
+	}
+	hits := func(set *sigma.RuleSet) []string {
 		var got []string
-		err := scanSigmaEvents(context.Background(), sigmaSource{db: db}, NewSigmaRules(nil, c, sigma.Selection{}).Set, noFields, func(e *Event, h sigmaHit) {
-			if h.rule.ID == "11111111-2222-3333-4444-555555555555" {
-				got = append(got, fmt.Sprintf("%d %s", e.ID, h.matched))
-			}
+		err := scanSigmaEvents(context.Background(), sigmaSource{db: db}, set, noFields, func(e *Event, h sigmaHit) {
+			got = append(got, fmt.Sprintf("%d %s %s", e.ID, h.rule.ID, h.matched))
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return got
 	}
-	// A rule of the product alone reads every channel: the pass reads
-	// every row.
-	everyLog := "title: any\nid: 00000000-0000-0000-0000-0000000000e2\nlogsource:\n  product: windows\ndetection:\n  k:\n    - 'no such text anywhere'\n  condition: k\n"
-	some, every := hits(encodedPowerShellRule), hits(encodedPowerShellRule, everyLog)
-	if len(some) == 0 || strings.Join(some, "\n") != strings.Join(every, "\n") {
-		t.Errorf("reading the rules' channels: %d hits, every row: %d", len(some), len(every))
-	}
-	c := &sigma.Collection{}
-	c.Add("enc.yml", []byte(encodedPowerShellRule), sigma.LoadOptions{})
-	read, all := NewSigmaRules(nil, c, sigma.Selection{}).Set.Channels()
-	if all || !slices.Contains(read, "Security") || slices.Contains(read, "System") {
-		t.Fatalf("the process creation rule reads %v (all %v)", read, all)
-	}
-	c.Add("any.yml", []byte(everyLog), sigma.LoadOptions{})
-	if read, all := NewSigmaRules(nil, c, sigma.Selection{}).Set.Channels(); !all || read != nil {
-		t.Errorf("with a rule of the product alone the rules read %v (all %v)", read, all)
-	}
-	var ids []int64
-	err := readSigmaRows(context.Background(), db, true, read, func(rows []sigmaRow) bool {
-		for _, r := range rows {
-			if r.Channel != "Security" {
-				t.Errorf("row %d of %s read", r.ID, r.Channel)
+	rowsRead := func(reads sigma.Reads) (n int) {
+		err := readSigmaRows(context.Background(), db, true, reads, func(rows []sigmaRow) bool {
+			for _, r := range rows {
+				if !reads.All && !slices.Contains(reads.Channels, r.Channel) && !slices.Contains(reads.EventIDs[r.Channel], r.EventID) {
+					t.Errorf("row %d, %s %d, read", r.ID, r.Channel, r.EventID)
+				}
+				n++
 			}
-			ids = append(ids, r.ID)
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return true
-	})
-	if err != nil || len(ids) != 1000 || !slices.IsSorted(ids) {
-		t.Errorf("%d rows read (error %v), want the 1,000 Security rows in order", len(ids), err)
+		return n
+	}
+	// A rule of the product alone reads every row, one of a service every
+	// row of its channel, one of a category the events its ids name.
+	everyLog := "title: any\nid: 00000000-0000-0000-0000-0000000000e2\nlogsource:\n  product: windows\ndetection:\n  k:\n    - 'no such text anywhere'\n  condition: k\n"
+	system := "title: sys\nid: 00000000-0000-0000-0000-0000000000e3\nlogsource:\n  product: windows\n  service: system\ndetection:\n  s:\n    CommandLine|contains: ' -enc '\n  condition: s\n"
+	for _, c := range []struct {
+		docs []string
+		rows int
+	}{
+		{[]string{encodedPowerShellRule}, 500},          // Security 4688
+		{[]string{encodedPowerShellRule, system}, 1500}, // and all of System
+		{[]string{encodedPowerShellRule, system, everyLog}, 3000},
+	} {
+		set := rules(c.docs...)
+		reads := set.Reads()
+		if n := rowsRead(reads); n != c.rows {
+			t.Errorf("%d rules: %d rows read (%+v), want %d", len(c.docs), n, reads, c.rows)
+		}
+		got, want := hits(set), hits(rules(append(c.docs, everyLog)...))
+		if len(got) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%d rules: %d hits reading what they read, %d reading every row", len(c.docs), len(got), len(want))
+		}
 	}
 }

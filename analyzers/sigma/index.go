@@ -252,26 +252,39 @@ func (s *RuleSet) appendSignature(sig []byte, rules []*Rule) []byte {
 	return sig
 }
 
-// Channels returns the channels the rules read, sorted; all is true when
-// some rule reads every channel (a logsource of the product alone), and
-// channels is then nil. A caller may leave the events of other channels
-// unread.
-func (s *RuleSet) Channels() (channels []string, all bool) {
+// Reads is what the rules of a set read of the event logs: every event of
+// Channels, and of the channels of EventIDs the events with those ids, or
+// with All every event of every log. A caller may leave the rest unread.
+type Reads struct {
+	All      bool
+	Channels []string         // sorted
+	EventIDs map[string][]int // by channel, none of Channels; sorted
+}
+
+// Reads returns what the rules read: All when some rule reads every
+// channel (a logsource of the product alone).
+func (s *RuleSet) Reads() Reads {
 	if len(s.anyChan) > 0 {
-		return nil, true
+		return Reads{All: true}
 	}
-	seen := map[string]bool{}
-	for k := range s.byKey {
-		seen[k.channel] = true
-	}
+	var r Reads
 	for c := range s.byChan {
-		seen[c] = true
+		r.Channels = append(r.Channels, c)
 	}
-	for c := range seen {
-		channels = append(channels, c)
+	sort.Strings(r.Channels)
+	for k := range s.byKey {
+		if _, whole := s.byChan[k.channel]; whole {
+			continue
+		}
+		if r.EventIDs == nil {
+			r.EventIDs = map[string][]int{}
+		}
+		r.EventIDs[k.channel] = append(r.EventIDs[k.channel], k.eventID)
 	}
-	sort.Strings(channels)
-	return channels, false
+	for _, ids := range r.EventIDs {
+		sort.Ints(ids)
+	}
+	return r
 }
 
 // Wants reports whether any rule reads events of this channel and event
