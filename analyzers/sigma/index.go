@@ -309,6 +309,9 @@ type Matcher struct {
 	cur    *view           // the view being matched, for Matched
 	counts []*gateCount    // by gates id, made as their buckets are met
 	raw    rawScan         // MayMatchJSON's, reused from event to event
+	// view4688 is the Sysmon view of the 4688 being matched, reused
+	// from event to event.
+	view4688 Fields
 }
 
 // NewMatcher returns a Matcher of s for one goroutine.
@@ -349,7 +352,8 @@ func (s *RuleSet) matcher() *Matcher {
 }
 
 // Match calls hit for every rule that matches the event, in rule order
-// within each view, with the fields the rule saw.
+// within each view, with the fields the rule saw: the Matcher writes over
+// them at its next Match, so a hit that keeps them clones them.
 func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule, seen Fields)) {
 	b := m.set.bucket(channel, eventID)
 	if b == nil {
@@ -362,7 +366,10 @@ func (m *Matcher) Match(channel string, eventID int, f Fields, hit func(r *Rule,
 		}
 		vf := f
 		if v == View4688AsSysmon {
-			vf = sysmonView4688(f)
+			if m.view4688 == nil {
+				m.view4688 = make(Fields, len(f)+8)
+			}
+			vf = sysmonView4688Into(m.view4688, f)
 		}
 		ev := &m.views[v]
 		ev.reset(vf)

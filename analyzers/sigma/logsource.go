@@ -231,8 +231,13 @@ var wellKnownAccounts = map[string]string{
 // renames, process ids from hex to decimal, the integrity level by name
 // (and SID), and a User as Sysmon writes it, from the Target account when
 // Windows filled it, else the Subject.
-func sysmonView4688(f Fields) Fields {
-	out := make(Fields, len(f)+8)
+func sysmonView4688(f Fields) Fields { return sysmonView4688Into(make(Fields, len(f)+8), f) }
+
+// sysmonView4688Into is sysmonView4688 written into out, emptied first: a
+// Matcher keeps one for every 4688 it meets, as a map made per event was
+// a fifth of a process start's matching.
+func sysmonView4688Into(out, f Fields) Fields {
+	clear(out)
 	for k, v := range f {
 		out[k] = v
 	}
