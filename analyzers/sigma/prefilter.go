@@ -67,13 +67,21 @@ type gateCount struct {
 	ruleLeft  []int32
 	gen       uint32
 	hits      []int32 // the event's rules, reused
+
+	// The prefilter's callback for the needles its scan finds, made once
+	// with the slots of the automaton scanning: a closure made per value
+	// scanned was nearly every allocation of a process start's matching.
+	slotsOf [][]int32
+	found   func(needle int)
 }
 
 func newGateCount(g *gates) *gateCount {
-	return &gateCount{gates: g, slotGen: make([]uint32, len(g.slotGroup)),
+	c := &gateCount{gates: g, slotGen: make([]uint32, len(g.slotGroup)),
 		groupGen: make([]uint32, len(g.need)), groupLeft: make([]int32, len(g.need)),
 		clauseGen: make([]uint32, len(g.clauseRule)),
 		ruleGen:   make([]uint32, len(g.ruleNeed)), ruleLeft: make([]int32, len(g.ruleNeed))}
+	c.found = func(needle int) { c.hits = c.fill(c.slotsOf[needle], c.hits) }
+	return c
 }
 
 // next starts an event.
@@ -427,11 +435,11 @@ func groupReqs(g []*item, freq literalFreq) []slotReq {
 // in increasing order.
 func (p *prefilter) candidates(c *gateCount, ev *view, fn func(int)) {
 	c.next()
-	hits := append(c.hits[:0], p.ungated...)
+	c.hits = append(c.hits[:0], p.ungated...)
 	if p.keyword < 0 {
 		for fi, f := range p.fields {
 			for _, s := range ev.f[f] {
-				p.find(c, fi, s, &hits)
+				p.find(c, fi, s)
 			}
 		}
 	} else {
@@ -443,22 +451,20 @@ func (p *prefilter) candidates(c *gateCount, ev *view, fn func(int)) {
 				fi = p.keyword
 			}
 			for _, s := range vals {
-				p.find(c, fi, s, &hits)
+				p.find(c, fi, s)
 			}
 		}
 	}
-	if len(hits) > len(p.ungated) {
-		slices.Sort(hits)
+	if len(c.hits) > len(p.ungated) {
+		slices.Sort(c.hits)
 	}
-	c.hits = hits
-	for _, i := range hits {
+	for _, i := range c.hits {
 		fn(int(i))
 	}
 }
 
-func (p *prefilter) find(c *gateCount, fi int, s string, hits *[]int32) {
-	slotsOf := p.slotsOf[fi]
-	p.autos[fi].FindFolded(s, func(needle int) {
-		*hits = c.fill(slotsOf[needle], *hits)
-	})
+// find fills the slots of the needles of field fi that s holds.
+func (p *prefilter) find(c *gateCount, fi int, s string) {
+	c.slotsOf = p.slotsOf[fi]
+	p.autos[fi].FindFolded(s, c.found)
 }
