@@ -235,7 +235,7 @@ func sysmonView4688(f Fields) Fields { return sysmonView4688Into(make(Fields, le
 
 // sysmonView4688Into is sysmonView4688 written into out, emptied first: a
 // Matcher keeps one for every 4688 it meets, as a map made per event was
-// a fifth of a process start's matching.
+// an eighth of a 4688's matching.
 func sysmonView4688Into(out, f Fields) Fields {
 	clear(out)
 	for k, v := range f {
