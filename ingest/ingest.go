@@ -47,14 +47,10 @@ type Options struct {
 	// again: as the indexes start to build, or once every root is written.
 	// Tests change the evidence there.
 	BeforeRehash func()
-	// LeaveFullText leaves the full-text indexes of a new timeline empty,
-	// for the caller to build beside what follows (timeline.BuildFullText);
-	// Result.FullTextLeft says whether they were.
-	LeaveFullText bool
-	// EventsWritten, when set and the full-text indexes of a new timeline
-	// are left, is called with their number once every event is
-	// committed, before the indexes are built and the scripts reassembled,
-	// with no transaction open (timeline.Writer.CloseLeavingFullText).
+	// EventsWritten, when set, is called for a new timeline with the
+	// number of its events once every one is committed, before the
+	// indexes are built and the scripts reassembled, with no transaction
+	// open (timeline.Writer.CloseWith).
 	EventsWritten func(events int64)
 
 	// noRehash leaves the second hashing out, for the benchmark, which
@@ -101,9 +97,6 @@ type Result struct {
 	// EvidenceErrors are the roots that could not be opened at all.
 	EvidenceErrors []string
 
-	// FullTextLeft says that the timeline's full-text indexes are left
-	// empty, as Options.LeaveFullText asks of a new timeline.
-	FullTextLeft bool
 	// Spans are the spans of the timeline's events, kept as they were
 	// written; nil for a timeline added to, which holds events from
 	// before.
@@ -200,12 +193,7 @@ func Ingest(ctx context.Context, db *sql.DB, roots []string, o Options) (*Result
 	}
 	res.rehashed = rehashed
 	res.Spans = w.Spans()
-	if o.LeaveFullText {
-		res.FullTextLeft, err = w.CloseLeavingFullText(o.EventsWritten)
-	} else {
-		err = w.Close()
-	}
-	return res, err
+	return res, w.CloseWith(o.EventsWritten)
 }
 
 // openRoot opens one evidence root, reads the Computer field its logs give

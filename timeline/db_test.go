@@ -22,7 +22,7 @@ func TestCreateOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`INSERT INTO events_fts(events_fts) VALUES('rebuild')`); err != nil {
+	if err := RebuildFullText(db); err != nil {
 		t.Fatalf("fts5 missing (build with -tags sqlite_fts5): %v", err)
 	}
 }

@@ -8,12 +8,16 @@ import (
 )
 
 // The full-text indexes are read by no stage of a run, only by the
-// examiner's searches afterwards, yet building them took as long as the
-// analyzers on a large log, on one core while the other waited. A run
-// builds them instead into a database of their own (BuildFullText), on a
+// examiner's searches afterwards, and they cost as much as the analyzers
+// on a large log: a timeline has them only when a run asks for them
+// (events_fts and scripts_fts are made then, not by schema.sql), so that
+// a search of a timeline without them fails rather than finding nothing.
+//
+// A run builds them into a database of their own (BuildFullText), on a
 // connection of its own beside the analyzers, and copies them into the
 // timeline (AddFullText) once the analyzers have written: the timeline's
-// writes stay in one order, so a rerun gives the same bytes.
+// writes stay in one order, so a rerun gives the same bytes. A timeline
+// that has them keeps them up to date when it is added to (Writer.Close).
 //
 // Each index is built there as a contentless FTS5 table filled in id order
 // by one statement, which gives the same rows in its shadow tables as the
@@ -32,9 +36,36 @@ var fullTextIndexes = []fullTextIndex{
 	{table: "scripts_fts", columns: "text", content: "scripts"},
 }
 
+// create is the statement that makes the index in a timeline, over its
+// table's rows.
+func (ix fullTextIndex) create() string {
+	return fmt.Sprintf(`CREATE VIRTUAL TABLE %s USING fts5(%s, content='%s', content_rowid='id')`, ix.table, ix.columns, ix.content)
+}
+
 // fullTextShadows are the tables in which FTS5 keeps an external-content
 // or contentless table: what AddFullText copies.
 var fullTextShadows = []string{"data", "idx", "docsize", "config"}
+
+// HasFullText reports whether the timeline in db has its full-text
+// indexes.
+func HasFullText(db *sql.DB) (bool, error) {
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, fullTextIndexes[0].table).Scan(&n)
+	return n > 0, err
+}
+
+// RebuildFullText gives the timeline in db full-text indexes over every
+// event and script, built in place on db's connection.
+func RebuildFullText(db *sql.DB) error {
+	for _, ix := range fullTextIndexes {
+		for _, q := range []string{ix.create(), fmt.Sprintf(`INSERT INTO %s(%s) VALUES('rebuild')`, ix.table, ix.table)} {
+			if _, err := db.Exec(q); err != nil {
+				return fmt.Errorf("timeline: full-text index %s: %w", ix.table, err)
+			}
+		}
+	}
+	return nil
+}
 
 // BuildFullText builds the full-text indexes of the timeline at
 // timelinePath into a new database at into, reading the timeline through a
@@ -80,9 +111,8 @@ func BuildFullText(ctx context.Context, timelinePath, into string, scripts <-cha
 	return db.Close()
 }
 
-// AddFullText replaces the full-text indexes of the timeline in db, empty
-// as Create made them, with those BuildFullText wrote at from, in one
-// transaction.
+// AddFullText gives the timeline in db, which has none, the full-text
+// indexes BuildFullText wrote at from, in one transaction.
 func AddFullText(ctx context.Context, db *sql.DB, from string) error {
 	source, err := readOnlyURI(from, "")
 	if err != nil {
@@ -110,6 +140,9 @@ func copyFullText(ctx context.Context, conn *sql.Conn) error {
 	}
 	defer tx.Rollback()
 	for _, ix := range fullTextIndexes {
+		if _, err := tx.ExecContext(ctx, ix.create()); err != nil {
+			return fmt.Errorf("timeline: full-text index %s: %w", ix.table, err)
+		}
 		for _, shadow := range fullTextShadows {
 			t := ix.table + "_" + shadow
 			for _, q := range []string{`DELETE FROM main.` + t, `INSERT INTO main.` + t + ` SELECT * FROM fulltext.` + t} {

@@ -13,8 +13,8 @@ import (
 
 // fullTextCase writes a timeline of n events with random words, enough
 // text that FTS5 flushes its pending terms to several segments, and script
-// blocks to reassemble; with leave, its full-text indexes are left for
-// BuildFullText.
+// blocks to reassemble; with leave, without full-text indexes, for
+// BuildFullText, else with them built in place.
 func fullTextCase(t *testing.T, path string, n int, leave bool) *sql.DB {
 	t.Helper()
 	db, err := Create(path)
@@ -54,13 +54,13 @@ func fullTextCase(t *testing.T, path string, n int, leave bool) *sql.DB {
 			t.Fatal(err)
 		}
 	}
-	if leave {
-		left, err := w.CloseLeavingFullText(nil)
-		if err != nil || !left {
-			t.Fatalf("CloseLeavingFullText: %v, %v", left, err)
-		}
-	} else if err := w.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if !leave {
+		if err := RebuildFullText(db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return db
 }
@@ -147,30 +147,47 @@ func tableRows(t *testing.T, db *sql.DB, table string) []string {
 	return out
 }
 
-// TestFullTextIndexesAreSchemas: fullTextIndexes are the FTS5 tables of
-// schema.sql, with their columns.
-func TestFullTextIndexesAreSchemas(t *testing.T) {
+// TestFullTextOnlyWhenAsked: a new timeline has no FTS5 table, so that a
+// search of it fails rather than finding nothing, and building its indexes
+// makes fullTextIndexes' tables.
+func TestFullTextOnlyWhenAsked(t *testing.T) {
 	db, err := Create(filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT name, sql FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY rowid`)
-	if err != nil {
-		t.Fatal(err)
+	virtual := func() string {
+		t.Helper()
+		rows, err := db.Query(`SELECT sql FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY rowid`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var sql string
+			rows.Scan(&sql)
+			got = append(got, sql)
+		}
+		return strings.Join(got, "\n")
 	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var name, sql string
-		rows.Scan(&name, &sql)
-		got = append(got, sql)
+	if has, err := HasFullText(db); has || err != nil || virtual() != "" {
+		t.Fatalf("a new timeline has full-text indexes (%v, %v): %s", has, err, virtual())
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM events_fts WHERE events_fts MATCH 'x'`).Scan(new(int)); err == nil {
+		t.Error("a search of a timeline without full-text indexes found nothing instead of failing")
+	}
+	if err := RebuildFullText(db); err != nil {
+		t.Fatal(err)
 	}
 	var want []string
 	for _, ix := range fullTextIndexes {
 		want = append(want, fmt.Sprintf("CREATE VIRTUAL TABLE %s USING fts5(%s, content='%s', content_rowid='id')", ix.table, ix.columns, ix.content))
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("schema.sql's FTS5 tables:\n%s\nfullTextIndexes:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	if got := virtual(); got != strings.Join(want, "\n") {
+		t.Errorf("FTS5 tables:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if has, err := HasFullText(db); !has || err != nil {
+		t.Errorf("HasFullText after RebuildFullText = %v, %v", has, err)
 	}
 }

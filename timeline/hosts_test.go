@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// TestWriterAppends: a second Writer on a timeline adds events with the
-// indexes kept and only the new events put in the full-text index, which
-// then finds the text of both writes.
+// TestWriterAppends: a second Writer on a timeline with full-text indexes
+// adds events with the indexes kept and only the new events put in the
+// full-text index, which then finds the text of both writes.
 func TestWriterAppends(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "timeline.db")
 	db, err := Create(path)
@@ -35,6 +35,9 @@ func TestWriterAppends(t *testing.T) {
 		}
 	}
 	write("one", "alpha.exe")
+	if err := RebuildFullText(db); err != nil {
+		t.Fatal(err)
+	}
 	write("two", "bravo.exe")
 	for _, word := range []string{"alpha", "bravo"} {
 		var n int

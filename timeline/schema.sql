@@ -167,9 +167,9 @@ CREATE TABLE finding_evidence (
 	PRIMARY KEY (finding_id, event_id)
 );
 
--- Full-text search over what ran.
-CREATE VIRTUAL TABLE events_fts USING fts5(command_line, summary, content='events', content_rowid='id');
-CREATE VIRTUAL TABLE scripts_fts USING fts5(text, content='scripts', content_rowid='id');
+-- Full-text search over what ran: events_fts and scripts_fts, made only
+-- when asked for (fulltext.go), so that a timeline without them says so
+-- rather than finding nothing.
 
 -- The Sigma rule set of the last run or hunt (analyzers/sigma.go): one row
 -- per rule document read, loaded or not, and the set's hash.

@@ -312,76 +312,56 @@ func (w *Writer) Abandon() error {
 }
 
 // Close commits what is pending, builds the events indexes unless
-// BuildIndexes did, reassembles the 4104 script blocks and builds the
-// full-text indexes.
+// BuildIndexes did, reassembles the 4104 script blocks and brings the
+// full-text indexes of a timeline that has them up to date.
 func (w *Writer) Close() error {
-	_, err := w.close(false, nil)
-	return err
+	return w.CloseWith(nil)
 }
 
-// CloseLeavingFullText is Close but for the full-text indexes of a new
-// timeline, which it leaves empty for BuildFullText and AddFullText, and
-// says so. A timeline added to has its indexes brought up to date here
-// all the same: its new events are indexed where they are, not all again.
-// For a new timeline, written, if set, is called with the number of
-// events once every one is committed, before the indexes are built and
-// the scripts reassembled, with no transaction open: the caller may share
-// the timeline there and start reading its events beside them.
-func (w *Writer) CloseLeavingFullText(written func(events int64)) (left bool, err error) {
-	return w.close(true, written)
-}
-
-func (w *Writer) close(leaveFullText bool, written func(int64)) (left bool, err error) {
+// CloseWith is Close that, for a new timeline, calls written, if set,
+// with the number of events once every one is committed, before the
+// indexes are built and the scripts reassembled, with no transaction
+// open: the caller may share the timeline there and start reading its
+// events beside them.
+func (w *Writer) CloseWith(written func(events int64)) error {
 	w.closeStmts()
-	err = w.commit()
+	err := w.commit()
 	w.conn.Close()
 	if err != nil {
-		return false, err
+		return err
 	}
-	if leaveFullText && w.lastOld == 0 && written != nil {
+	if w.lastOld == 0 && written != nil {
 		// Ids count from 1 in a new timeline: the last is the count.
 		var last sql.NullInt64
 		if err := w.db.QueryRow(`SELECT max(id) FROM events`).Scan(&last); err != nil {
-			return false, err
+			return err
 		}
 		written(last.Int64)
 	}
 	if !w.indexed {
 		if _, err := w.db.Exec(indexesSQL); err != nil {
-			return false, fmt.Errorf("timeline: build indexes: %w", err)
+			return fmt.Errorf("timeline: build indexes: %w", err)
 		}
 		phases.Mark("indexes built")
 	}
 	if err := reassembleScripts(w.db); err != nil {
-		return false, err
+		return err
 	}
 	phases.Mark("scripts reassembled")
-	if leaveFullText && w.lastOld == 0 {
-		return true, nil
+	if has, err := HasFullText(w.db); err != nil || !has {
+		return err
 	}
-	return false, buildFullText(w.db, w.lastOld)
-}
-
-// RebuildFullText builds the full-text indexes of a new timeline in place,
-// which CloseLeavingFullText left empty, on db's connection.
-func RebuildFullText(db *sql.DB) error {
-	return buildFullText(db, 0)
-}
-
-// buildFullText builds the full-text indexes in place: all of them, or
-// for a timeline added to, the new events' after lastOld.
-func buildFullText(db *sql.DB, lastOld int64) error {
 	// A timeline added to indexes only its new events' text: rebuilding
 	// the index over every host was most of what closing cost an --add.
 	// The scripts are all reassembled, so their index is rebuilt; it is
 	// small.
 	events := `INSERT INTO events_fts(events_fts) VALUES('rebuild')`
-	if lastOld > 0 {
+	if w.lastOld > 0 {
 		events = fmt.Sprintf(`INSERT INTO events_fts(rowid, command_line, summary)
-			SELECT id, command_line, summary FROM events WHERE id > %d`, lastOld)
+			SELECT id, command_line, summary FROM events WHERE id > %d`, w.lastOld)
 	}
 	for _, q := range []string{events, `INSERT INTO scripts_fts(scripts_fts) VALUES('rebuild')`} {
-		if _, err := db.Exec(q); err != nil {
+		if _, err := w.db.Exec(q); err != nil {
 			return err
 		}
 		phases.Mark("fts %.30s", q)

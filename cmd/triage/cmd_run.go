@@ -31,7 +31,7 @@ func init() {
 
 type runOptions struct {
 	out, caseID, examiner, tz, businessHours, reportTime string
-	pdf, force, add, forceAdd, timelineCSV               bool
+	pdf, force, add, forceAdd, timelineCSV, fullText     bool
 	location                                             *time.Location
 	bizStart, bizEnd                                     int
 	fixedTime                                            time.Time
@@ -97,6 +97,7 @@ func (o *runOptions) register(fs *verbFlags) {
 	fs.StringVar(&o.reportTime, "report-time", "", "time to state as the run and report times, as `RFC3339` (2024-03-01T09:00:00Z), for byte-identical reruns")
 	fs.BoolVar(&o.pdf, "pdf", false, "also print report.pdf with headless chromium")
 	fs.BoolVar(&o.timelineCSV, "timeline-csv", false, timelineCSVUsage)
+	fs.BoolVar(&o.fullText, "fulltext", false, "also build the full-text indexes events_fts and scripts_fts in timeline.db, for searching command lines, summaries and script text; a case that has them keeps them up to date")
 	fs.BoolVar(&o.force, "force", false, "replace the previous run in --out")
 	fs.BoolVar(&o.add, "add", false, "add the EVIDENCE to the case in --out: parse it into its timeline, then run the analyzers and the report again over every host")
 	fs.BoolVar(&o.forceAdd, "force-add", false, "with --add, add evidence even when the case holds it already")
@@ -300,15 +301,15 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		timeline.Unshare(db) // a run that failed leaves its partial timeline one file all the same
 		db.Close()
 	}()
-	// From the time every event is in, the timeline is read on
-	// connections of their own beside the one that writes to it: the
-	// full-text indexes, which no later step reads, are built from then
-	// on, beside the index build and the script reassembly and then the
-	// analyzers; so are timeline.csv and the report's charts, beside the
-	// analyzers. On a file system without the shared memory that needs,
-	// the steps run one after another; so they do for an --add, whose open
-	// timeline was renamed (openTimeline), when the WAL files would take
-	// the name it was opened by.
+	// Once the ingest is done, the timeline is read on connections of
+	// their own beside the one that writes to it: by timeline.csv, the
+	// report's charts and the full-text indexes asked for, beside the
+	// analyzers. The indexes, which no later step reads, are built from
+	// the time every event is in, beside the index build and the script
+	// reassembly too. On a file system without the shared memory that
+	// needs, the steps run one after another; so they do for an --add,
+	// whose open timeline was renamed (openTimeline), when the WAL files
+	// would take the name it was opened by.
 	partial := r.out.Path(ingest.PartialTimelineName)
 	shared, shareTried := false, false
 	share := func() {
@@ -330,7 +331,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		// being folded back (on the 4 GiB synthetic log, 15 s more): the
 		// early start pays when the analyzers would keep both cores
 		// busy, and the build beside them would slow them.
-		if !analyzers.Lanes(events) {
+		if !r.o.fullText || !analyzers.Lanes(events) {
 			return
 		}
 		if share(); shared {
@@ -341,7 +342,7 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 	res, err := ingest.Ingest(ctx, db, r.evidence, ingest.Options{
 		Host: r.o.hosts.all, Names: r.o.hosts.names, Collect: collectors.Options{TempDir: r.out.TempDir()},
 		Logf: r.log.Printf, Progress: bar.update, BeforeRehash: beforeRehash,
-		Append: r.prev != nil, ForceAdd: r.o.forceAdd, Admitted: admitted, LeaveFullText: true, EventsWritten: eventsWritten,
+		Append: r.prev != nil, ForceAdd: r.o.forceAdd, Admitted: admitted, EventsWritten: eventsWritten,
 	})
 	bar.finish()
 	close(scriptsIn)
@@ -356,14 +357,8 @@ func (r *run) execute(ctx context.Context, stderr io.Writer) (int, error) {
 		return exitFail, err
 	}
 	share()
-	if res.FullTextLeft && r.fullText == nil {
-		if !shared {
-			if err := timeline.RebuildFullText(db); err != nil {
-				return exitFail, err
-			}
-		} else {
-			r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), nil)
-		}
+	if err := r.startFullText(ctx, partial, shared); err != nil {
+		return exitFail, err
 	}
 	r.prepare = startPrepare(partial, r.o.location, shared)
 	defer r.prepare.wait()
@@ -587,6 +582,24 @@ func (r *run) fail(cause error) {
 		timeline.FinishRun(r.db, r.m.Status, r.m.StatusDetail, r.m.FinishedUTC, r.m.NotClean)
 	}
 	r.writeManifest()
+}
+
+// startFullText builds the full-text indexes asked for, once the ingest is
+// done, unless the timeline has them (an --add keeps them up to date) or
+// their build started as the events came in: beside the analyzers on a
+// shared timeline, else here in place.
+func (r *run) startFullText(ctx context.Context, partial string, shared bool) error {
+	if !r.o.fullText || r.fullText != nil {
+		return nil
+	}
+	if has, err := timeline.HasFullText(r.db); err != nil || has {
+		return err
+	}
+	if !shared {
+		return timeline.RebuildFullText(r.db)
+	}
+	r.fullText = startFullText(ctx, partial, filepath.Join(r.out.TempDir(), fullTextName), nil)
+	return nil
 }
 
 // fullTextName is the database, in the run's temporary folder, that the
