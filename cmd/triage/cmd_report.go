@@ -26,6 +26,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	reportTime := fs.String("report-time", "", "time to state as the report time, as `RFC3339`")
 	pdf := fs.Bool("pdf", false, "also print report.pdf with headless chromium")
 	timelineCSV := fs.Bool("timeline-csv", false, timelineCSVUsage)
+	fullText := fs.Bool("fulltext", false, "also give timeline.db the full-text indexes events_fts and scripts_fts, when it has none (see run --fulltext)")
 	rest, code, ok := fs.parse(args, stdout, stderr)
 	if !ok {
 		return code
@@ -73,11 +74,11 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return checkedOutput(stdout, func(stdout io.Writer) int {
-		return renderReport(dir, loc, when, *pdf, *timelineCSV || hasTimelineCSV(dir), stdout, stderr)
+		return renderReport(dir, loc, when, *pdf, *timelineCSV || hasTimelineCSV(dir), *fullText, stdout, stderr)
 	}, stderr, "report")
 }
 
-func renderReport(dir string, loc *time.Location, when time.Time, pdf, timelineCSV bool, stdout, stderr io.Writer) int {
+func renderReport(dir string, loc *time.Location, when time.Time, pdf, timelineCSV, fullText bool, stdout, stderr io.Writer) int {
 	db, err := timeline.Open(filepath.Join(dir, ingest.TimelineName))
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: report: %s\n", printable.Escape(err.Error()))
@@ -99,6 +100,18 @@ func renderReport(dir string, loc *time.Location, when time.Time, pdf, timelineC
 	if err != nil {
 		fmt.Fprintf(stderr, "triage: report: %v\n", err)
 		return exitFail
+	}
+	if fullText {
+		// timeline.db is hashed into the manifest again below, with the
+		// outputs.
+		has, err := timeline.HasFullText(db)
+		if err == nil && !has {
+			err = timeline.RebuildFullText(db)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "triage: report: full-text indexes: %v\n", err)
+			return exitFail
+		}
 	}
 	outputs, err := report.Render(db, report.Options{OutDir: dir, Location: loc, ReportTime: when, PDF: pdf, TimelineCSV: timelineCSV})
 	if err != nil {

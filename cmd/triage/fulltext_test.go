@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"triage/ingest"
 	"triage/timeline"
 )
 
 // TestRunFullTextWhenAsked: a run builds the full-text indexes only with
 // --fulltext, and then over every event and script; an --add keeps a
 // case's indexes up to date unasked, and gives a case without them its
-// indexes with --fulltext.
+// indexes with --fulltext, as report --fulltext does, hashing the timeline
+// into the manifest again.
 func TestRunFullTextWhenAsked(t *testing.T) {
 	roots := demoCopies(t, 2)
 	dir := t.TempDir()
@@ -70,4 +72,24 @@ func TestRunFullTextWhenAsked(t *testing.T) {
 	without(plain)
 	run("--add", "--force-add", "--fulltext", "--out", plain, "--host", "third="+roots[1])
 	indexed(plain)
+
+	later := filepath.Join(dir, "later")
+	run("--out", later, "--host", "first="+roots[0])
+	if code, _, stderr := runCLI(t, "report", "--fulltext", later); code != exitOK && code != exitNotClean {
+		t.Fatalf("report --fulltext: exit %d: %s", code, stderr)
+	}
+	indexed(later)
+	sum, _, err := ingest.HashFile(filepath.Join(later, ingest.TimelineName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashed := ""
+	for _, o := range readManifest(t, later).Outputs {
+		if o.Path == ingest.TimelineName {
+			hashed = o.SHA256
+		}
+	}
+	if hashed != sum {
+		t.Errorf("the manifest gives timeline.db's SHA-256 as %q, the file's is %s", hashed, sum)
+	}
 }
