@@ -140,6 +140,7 @@ func copyFullText(ctx context.Context, conn *sql.Conn) error {
 	}
 	defer tx.Rollback()
 	for _, ix := range fullTextIndexes {
+		// The shadow rows CREATE writes are replaced by those built.
 		if _, err := tx.ExecContext(ctx, ix.create()); err != nil {
 			return fmt.Errorf("timeline: full-text index %s: %w", ix.table, err)
 		}
