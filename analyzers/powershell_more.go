@@ -96,14 +96,9 @@ func powerShellLaunchTraits(e *Event, cmd string, newFinding func() Finding) []F
 // Unrestricted lets any script run; __PSLockdownPolicy sets the language
 // mode, and attackers clear it to leave Constrained Language.
 func policyChanges(ctx context.Context, in *Input) ([]Finding, error) {
-	events, err := in.Events(ctx, `source='evtx' AND provider='`+timeline.ProviderSysmon+`' AND event_id IN (12, 13)
-		AND (data LIKE '%executionpolicy%' OR data LIKE '%pslockdownpolicy%')`)
-	if err != nil {
-		return nil, err
-	}
 	var out []Finding
-	for i := range events {
-		e := &events[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{12, 13}, `+provider='`+timeline.ProviderSysmon+`'
+		AND (+data LIKE '%executionpolicy%' OR +data LIKE '%pslockdownpolicy%')`) {
 		key, value := e.Field("TargetObject"), e.Field("Details")
 		lowerKey, lowerValue := strings.ToLower(key), strings.ToLower(value)
 		f := cited(e, Finding{Technique: tPowerShell, Confidence: "high", Matched: key + " = " + value, Related: []string{tRegistry.ID}})

@@ -31,12 +31,9 @@ func outsideBusinessHours(t time.Time, loc *time.Location, start, end int) bool 
 // logs (4103 script name, 4104 path), one finding per host and local day
 // naming the scripts.
 func scriptsOutsideHours(ctx context.Context, in *Input) ([]Finding, error) {
-	logged, err := in.Events(ctx, `source='evtx' AND provider='`+timeline.ProviderPowerShell+`' AND event_id IN (4103, 4104)
-		AND (data LIKE '%.ps1%' OR data LIKE '%.vbs%' OR data LIKE '%.py%' OR data LIKE '%.js%'
-		OR data LIKE '%.sh%' OR data LIKE '%.rb%')`)
-	if err != nil {
-		return nil, err
-	}
+	logged := in.eventsOf(timeline.SourceEVTX, []int{4103, 4104}, `+provider='`+timeline.ProviderPowerShell+`'
+		AND (+data LIKE '%.ps1%' OR +data LIKE '%.vbs%' OR +data LIKE '%.py%' OR +data LIKE '%.js%'
+		OR +data LIKE '%.sh%' OR +data LIKE '%.rb%')`)
 	o := in.Opts
 	type key struct{ host, day string }
 	byDay := map[key]*Finding{}
@@ -45,7 +42,7 @@ func scriptsOutsideHours(ctx context.Context, in *Input) ([]Finding, error) {
 	// SQLite's LIKE folds ASCII case as hasScriptExtension does.
 	scripted := in.merged(in.cursors(starts, nil, `(+command_line LIKE '%.ps1%' OR +command_line LIKE '%.sh%' OR +command_line LIKE '%.py%'
 		OR +command_line LIKE '%.rb%' OR +command_line LIKE '%.js%' OR +command_line LIKE '%.vbs%')`))
-	for e := range concat(scripted, pointers(logged)) {
+	for e := range concat(scripted, logged) {
 		if e.TS.IsZero() || !outsideBusinessHours(e.TS, o.Location, o.BusinessStart, o.BusinessEnd) {
 			continue
 		}

@@ -367,6 +367,35 @@ func (in *Input) cursors(set *eventSet, keep func(image string) bool, extra stri
 	return cs
 }
 
+// kindCursors read the events of source with one of ids as their event
+// id that match extra with args, one cursor per id: each is read through
+// the event id index in id order, so extra's terms must be kept off the
+// indexes with a unary + (see stream.go's top). Without ids, the event ids
+// are the source's own.
+func (in *Input) kindCursors(source string, ids []int, extra string, args ...any) []*cursor {
+	if ids == nil {
+		ids = in.eventIDs(fmt.Sprintf(`source='%s'`, source))
+	}
+	var cs []*cursor
+	for _, id := range ids {
+		c := &cursor{where: fmt.Sprintf(`source='%s' AND event_id=%d`, source, id)}
+		if extra != "" {
+			c.where += ` AND (` + extra + `)`
+			c.args = args
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// eventsOf yields the events kindCursors reads, in id order, a chunk at a
+// time: the analyzers' loads of one kind of record grow with the log
+// otherwise, as Sysmon's image loads do, a hundred for each PowerShell
+// start.
+func (in *Input) eventsOf(source string, ids []int, extra string, args ...any) iter.Seq[*Event] {
+	return in.merged(in.kindCursors(source, ids, extra, args...))
+}
+
 // startCursors read the process starts whose image passes keep.
 func (in *Input) startCursors(keep func(image string) bool) []*cursor {
 	return in.cursors(starts, keep, "")

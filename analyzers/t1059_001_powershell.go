@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -84,15 +85,13 @@ func isPowerShell(p string) bool {
 
 func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
-	logged, err := in.Events(ctx, `source='history' OR (source='evtx' AND provider='PowerShell' AND event_id IN (400, 800))
-		OR (source='evtx' AND provider='Microsoft-Windows-PowerShell' AND event_id=4103)`)
-	if err != nil {
-		return nil, err
-	}
+	logged := in.merged(slices.Concat(in.kindCursors(timeline.SourceHistory, nil, ""),
+		in.kindCursors(timeline.SourceEVTX, []int{400, 800}, `+provider='`+timeline.ProviderClassicPS+`'`),
+		in.kindCursors(timeline.SourceEVTX, []int{4103}, `+provider='`+timeline.ProviderPowerShell+`'`)))
 	starts := in.startsOf(func(image string) bool {
 		return strings.Contains(image, "powershell") || strings.Contains(image, "pwsh")
 	})
-	for e := range concat(starts, pointers(logged)) {
+	for e := range concat(starts, logged) {
 		fs := commandLineFindings(e)
 		if e.Source == timeline.SourceHistory {
 			for i := range fs {
@@ -102,15 +101,10 @@ func (a *powerShell) Analyze(ctx context.Context, in *Input) ([]Finding, error) 
 		out = append(out, fs...)
 		out = append(out, engineFindings(e)...)
 	}
-	warned, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-PowerShell' AND event_id=4104 AND level=3`)
-	if err != nil {
-		return nil, err
-	}
 	// One finding per script block: a long block is logged in many parts,
 	// each at Warning level, and is one script.
 	block := map[string]int{} // host and script block id → index in out
-	for i := range warned {
-		e := &warned[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{4104}, `+provider='`+timeline.ProviderPowerShell+`' AND +level=3`) {
 		key := e.Host + "\x00" + e.ScriptBlockID
 		if j, ok := block[key]; ok && e.ScriptBlockID != "" {
 			f := &out[j]
@@ -219,13 +213,8 @@ func warnedBlockSeverity(path, text string) (timeline.Severity, string) {
 // which is how in-memory credential dumpers such as Invoke-Mimikatz read
 // passwords and hashes.
 func lsassAccess(ctx context.Context, in *Input) ([]Finding, error) {
-	opened, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=10 AND data LIKE '%lsass.exe%'`)
-	if err != nil {
-		return nil, err
-	}
 	var out []Finding
-	for i := range opened {
-		e := &opened[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{10}, `+provider='`+timeline.ProviderSysmon+`' AND +data LIKE '%lsass.exe%'`) {
 		source := e.Field("SourceImage")
 		if !isPowerShell(source) || base(e.Field("TargetImage")) != "lsass.exe" {
 			continue
@@ -646,13 +635,7 @@ var powerShellEngineHosts = map[string]bool{"sdiagnhost.exe": true, "csc.exe": t
 // System.Management.Automation: PowerShell run from inside another program.
 func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 	var out []Finding
-	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
-		AND data LIKE '%system.management.automation%'`)
-	if err != nil {
-		return nil, err
-	}
-	for i := range loads {
-		e := &loads[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{7}, `+provider='`+timeline.ProviderSysmon+`' AND +data LIKE '%system.management.automation%'`) {
 		if isPowerShell(e.Process) || powerShellEngineHosts[e.image()] || !strings.Contains(strings.ToLower(e.Field("ImageLoaded")), "system.management.automation") {
 			continue
 		}
@@ -662,13 +645,8 @@ func unmanagedPowerShell(ctx context.Context, in *Input) ([]Finding, error) {
 			Matched: e.Field("ImageLoaded")})
 		out = append(out, f)
 	}
-	unsigned, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
-		AND (process LIKE '%\powershell.exe' OR process LIKE '%\pwsh.exe')`)
-	if err != nil {
-		return nil, err
-	}
-	for i := range unsigned {
-		e := &unsigned[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{7}, `+provider='`+timeline.ProviderSysmon+`'
+		AND (+process LIKE '%\powershell.exe' OR +process LIKE '%\pwsh.exe')`) {
 		// Native images that NGen compiles on the host carry no signature
 		// of their own, so every PowerShell start loads unsigned ones.
 		if !strings.EqualFold(e.Field("Signed"), "false") || strings.Contains(strings.ToLower(e.Field("ImageLoaded")), `\assembly\nativeimages_`) {

@@ -381,12 +381,8 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 		return nil, err
 	}
 	out = append(out, sql...)
-	batches, err := in.Events(ctx, `source='batch'`)
-	if err != nil {
-		return nil, err
-	}
-	for i := range batches {
-		out = append(out, batchFindings(&batches[i])...)
+	for e := range in.eventsOf(timeline.SourceBatch, nil, "") {
+		out = append(out, batchFindings(e)...)
 	}
 	return out, nil
 }

@@ -111,13 +111,8 @@ func (w *windowsScriptHost) Analyze(ctx context.Context, in *Input) ([]Finding, 
 	}
 	out = append(out, w.proxiedScripts(in)...)
 	out = append(out, w.prefetchRuns(in, out)...)
-	loads, err := in.Events(ctx, `source='evtx' AND provider='Microsoft-Windows-Sysmon' AND event_id=7
-		AND (data LIKE '%script%.dll%' OR data LIKE '%chakra.dll%')`)
-	if err != nil {
-		return nil, err
-	}
-	for i := range loads {
-		e := &loads[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{7}, `+provider='`+timeline.ProviderSysmon+`'
+		AND (+data LIKE '%script%.dll%' OR +data LIKE '%chakra.dll%')`) {
 		dll := base(e.Field("ImageLoaded"))
 		if !w.engine(dll) || engineHosts[e.image()] {
 			continue
