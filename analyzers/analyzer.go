@@ -175,22 +175,6 @@ func (in *Input) Events(ctx context.Context, where string, args ...any) ([]Event
 	return out, nil
 }
 
-// Scripts returns every reassembled script block.
-func (in *Input) Scripts(ctx context.Context) ([]Script, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT `+scriptColumns+` FROM scripts ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	var out []Script
-	for s, err := range scanScripts(rows) {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *s)
-	}
-	return out, nil
-}
-
 const scriptColumns = `id, host, script_block_id, path, first_ts, text, event_ids, parts_expected, parts_found`
 
 // scanScripts yields the scripts of rows, closing rows at the end.
