@@ -117,11 +117,11 @@ func shellRuns(procs iter.Seq[*Event], exits map[int64]processExit, loc *time.Lo
 				r = &runs{exits: map[int64]bool{}, shortest: x.ran, longest: x.ran}
 				ran[k] = r
 			}
-			if !r.exits[x.exit.ID] {
-				r.exits[x.exit.ID] = true
+			if !r.exits[x.exit.id] {
+				r.exits[x.exit.id] = true
 				r.shortest, r.longest = min(r.shortest, x.ran), max(r.longest, x.ran)
 				if len(f.EventIDs) < maxEvidence {
-					f.citeContext(x.exit)
+					f.citeContext(x.exit.id)
 				}
 			}
 		}

@@ -83,13 +83,25 @@ func TestPairExits(t *testing.T) {
 		exit(13, "a", cmd, "0x20", "2024-03-05T10:01:00Z"),                               // host a, not b
 		exit(14, "a", `C:\Windows\System32\conhost.exe`, "0x30", "2024-03-05T10:01:00Z"), // another program
 	}
-	got := pairExits(starts, exits, "cmd.exe")
+	var keyedStarts []keyedStart
+	for i := range starts {
+		if s, ok := keyStart(&starts[i], "cmd.exe"); ok {
+			keyedStarts = append(keyedStarts, s)
+		}
+	}
+	var keyedExits []keyedExit
+	for i := range exits {
+		if x, ok := keyExit(&exits[i], "cmd.exe"); ok {
+			keyedExits = append(keyedExits, x)
+		}
+	}
+	got := pairExits(keyedStarts, keyedExits)
 	want := map[int64]int64{1: 11, 2: 12}
 	if len(got) != len(want) {
 		t.Errorf("pairs %v, want %v", got, want)
 	}
 	for s, x := range want {
-		if got[s].exit == nil || got[s].exit.ID != x || got[s].ran != time.Minute {
+		if got[s].exit.id != x || got[s].ran != time.Minute {
 			t.Errorf("start %d: paired %+v, want exit %d a minute later", s, got[s], x)
 		}
 	}

@@ -555,7 +555,7 @@ func (a *commandShell) startFindings(procs iter.Seq[*Event], parents map[string]
 		}
 		if x, ok := exits[e.ID]; ok {
 			for j := startFindings; j < len(out); j++ {
-				out[j].citeContext(x.exit)
+				out[j].citeContext(x.exit.id)
 				out[j].Rule += exitSentence(x)
 			}
 		}

@@ -66,7 +66,7 @@ func attributeWMIStarts(ctx context.Context, in *Input, fs []Finding) error {
 			calls, callsBuilt = wmiCalls(wmic), true
 		}
 		if caller, remote := wmiCaller(calls, child); caller != nil {
-			f.citeContext(caller)
+			f.citeContext(caller.ID)
 			// Times, not spans: the 4688 and the Sysmon 1 of the child must
 			// say the same, to be merged.
 			before, line := "at "+caller.TS.UTC().Format(clock)+" UTC, just", clip(caller.CommandLine, 200)
@@ -87,7 +87,7 @@ func attributeWMIStarts(ctx context.Context, in *Input, fs []Finding) error {
 			return err
 		}
 		if l := networkLogonBefore(logons, child); l != nil {
-			f.citeContext(l)
+			f.citeContext(l.ID)
 			who := logonAccount(l.Field("TargetDomainName"), l.Field("TargetUserName"))
 			from := l.Field("IpAddress")
 			if from == "" || from == "-" {
