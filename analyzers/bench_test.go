@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +38,38 @@ func BenchmarkMillionEvents(b *testing.B) {
 		b.ReportMetric(float64(sum.Findings), "findings")
 	}
 	b.ReportMetric((cpuSeconds()-cpuBefore)/float64(b.N), "cpu-s/op")
+}
+
+// BenchmarkShellExits runs every analyzer over 200,000 cmd.exe starts
+// (Security 4688), each followed by its exit (4689), the process ids
+// reused every 5,000 starts: cmd.exe's analyzer pairs each start with its
+// exit. peak-heap-MiB is the most heap in use during a run.
+func BenchmarkShellExits(b *testing.B) {
+	db := syntheticTimeline(b, 400_000, func(i int, e *timeline.Event) {
+		pid := fmt.Sprintf("0x%x", 4*(1+(i/2)%5000))
+		e.Provider, e.Channel, e.Process = timeline.ProviderSecurity, "Security", `C:\Windows\System32\cmd.exe`
+		if i%2 == 0 {
+			e.EventID, e.ParentProcess = 4688, `C:\Windows\System32\services.exe`
+			e.CommandLine = fmt.Sprintf(`cmd.exe /c echo %d %s`, i, strings.Repeat("y", 100))
+			e.Data = map[string]any{"NewProcessId": pid, "NewProcessName": e.Process, "ParentProcessName": e.ParentProcess,
+				"CommandLine": e.CommandLine, "SubjectUserName": "svc"}
+		} else {
+			e.EventID = 4689
+			e.Data = map[string]any{"ProcessId": pid, "ProcessName": e.Process, "Status": "0x0", "SubjectUserName": "svc",
+				"SubjectDomainName": strings.Repeat("z", 300)}
+		}
+	})
+	defer db.Close()
+	b.ResetTimer()
+	var peak uint64
+	for b.Loop() {
+		var err error
+		peak = max(peak, peakHeap(func() { _, err = Run(context.Background(), db, Options{}) }))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(peak>>20), "peak-heap-MiB")
 }
 
 // cpuSeconds is the user plus system CPU time this process has used.
