@@ -61,13 +61,8 @@ var (
 // run a command or a script: a persistence that starts code on an event,
 // as the SYSTEM account, with no file in a Run key or task.
 func wmiConsumers(ctx context.Context, in *Input) ([]Finding, error) {
-	events, err := in.Events(ctx, `source='evtx' AND event_id=5861 AND provider='`+timeline.ProviderWMI+`'`)
-	if err != nil {
-		return nil, err
-	}
 	var out []Finding
-	for i := range events {
-		e := &events[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{5861}, `+provider='`+timeline.ProviderWMI+`'`) {
 		m := consumerCommand.FindStringSubmatch(e.dataText())
 		if m == nil {
 			continue
@@ -106,13 +101,8 @@ func wmiConsumers(ctx context.Context, in *Input) ([]Finding, error) {
 // Application log: the database server running operating system commands
 // through cmd.exe.
 func xpCmdShell(ctx context.Context, in *Input) ([]Finding, error) {
-	events, err := in.Events(ctx, `source='evtx' AND event_id IN (15457, 15281, 33205) AND data LIKE '%xp_cmdshell%'`)
-	if err != nil {
-		return nil, err
-	}
 	var out []Finding
-	for i := range events {
-		e := &events[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{15457, 15281, 33205}, `+data LIKE '%xp_cmdshell%'`) {
 		if e.Category != timeline.CategorySQLServer {
 			continue
 		}

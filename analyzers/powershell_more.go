@@ -122,13 +122,8 @@ func policyChanges(ctx context.Context, in *Input) ([]Finding, error) {
 // user (Microsoft-Windows-WinRM/Operational 91, 169): commands run on
 // this host from another one.
 func winRMShells(ctx context.Context, in *Input) ([]Finding, error) {
-	events, err := in.Events(ctx, `source='evtx' AND provider='`+timeline.ProviderWinRM+`' AND event_id IN (91, 169)`)
-	if err != nil {
-		return nil, err
-	}
 	var out []Finding
-	for i := range events {
-		e := &events[i]
+	for e := range in.eventsOf(timeline.SourceEVTX, []int{91, 169}, `+provider='`+timeline.ProviderWinRM+`'`) {
 		what := fmt.Sprintf("resource %s", e.Field("resourceUri"))
 		if e.EventID == 169 {
 			what = fmt.Sprintf("user %s authenticated by %s", e.Field("username"), e.Field("authenticationMechanism"))

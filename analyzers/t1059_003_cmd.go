@@ -300,14 +300,8 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 			out = append(out, f)
 		}
 	}
-	// The event ids are said once outside the OR too, or SQLite reads every
-	// event log record for it (with the source alone in the index).
-	persisted, err := in.Events(ctx, `source='evtx' AND event_id IN (4698, 4702, 7045)
-		AND ((provider='Microsoft-Windows-Security-Auditing' AND event_id IN (4698, 4702))
-		OR (provider='Service Control Manager' AND event_id=7045))`)
-	if err != nil {
-		return nil, err
-	}
+	persisted := in.merged(slices.Concat(in.kindCursors(timeline.SourceEVTX, []int{4698, 4702}, `+provider='`+timeline.ProviderSecurity+`'`),
+		in.kindCursors(timeline.SourceEVTX, []int{7045}, `+provider='`+timeline.ProviderSCM+`'`)))
 	// Tools such as Tchopper install hundreds of services, one per piece of
 	// a payload: a burst of them on one host is one finding citing each.
 	type serviceBurst struct {
@@ -317,8 +311,7 @@ func (a *commandShell) Analyze(ctx context.Context, in *Input) ([]Finding, error
 	}
 	var bursts []*serviceBurst
 	burstOf := map[string]*serviceBurst{} // host → its latest burst
-	for i := range persisted {
-		e := &persisted[i]
+	for e := range persisted {
 		f := cited(e, Finding{Technique: tCmd, Severity: timeline.SeverityHigh, Confidence: "high"})
 		if e.EventID == 7045 {
 			img := e.Field("ImagePath")
