@@ -72,13 +72,7 @@ var prefetch = &eventSet{
 	name:      "prefetch",
 	where:     `source='` + timeline.SourcePrefetch + `'`,
 	unindexed: `+source='` + timeline.SourcePrefetch + `'`,
-	kinds: func(in *Input) []string {
-		var out []string
-		for _, id := range in.eventIDs(`source='` + timeline.SourcePrefetch + `'`) {
-			out = append(out, fmt.Sprintf(`source='%s' AND event_id=%d`, timeline.SourcePrefetch, id))
-		}
-		return out
-	},
+	kinds:     func(in *Input) []string { return in.kindConditions(timeline.SourcePrefetch, nil) },
 }
 
 // cursor reads the events matching where in id order, a chunk at a time.
@@ -367,18 +361,28 @@ func (in *Input) cursors(set *eventSet, keep func(image string) bool, extra stri
 	return cs
 }
 
-// kindCursors read the events of source with one of ids as their event
-// id that match extra with args, one cursor per id: each is read through
-// the event id index in id order, so extra's terms must be kept off the
-// indexes with a unary + (see stream.go's top). Without ids, the event ids
-// are the source's own.
-func (in *Input) kindCursors(source string, ids []int, extra string, args ...any) []*cursor {
+// kindConditions are the conditions for the events of source with each
+// of ids as their event id, one an id, each answered in id order by the
+// event id index; without ids, the event ids are the source's own.
+func (in *Input) kindConditions(source string, ids []int) []string {
 	if ids == nil {
 		ids = in.eventIDs(fmt.Sprintf(`source='%s'`, source))
 	}
-	var cs []*cursor
+	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		c := &cursor{where: fmt.Sprintf(`source='%s' AND event_id=%d`, source, id)}
+		out = append(out, fmt.Sprintf(`source='%s' AND event_id=%d`, source, id))
+	}
+	return out
+}
+
+// kindCursors read the events of kindConditions(source, ids) that match
+// extra with args, one cursor per id: each is read through the event id
+// index in id order, so extra's terms must be kept off the indexes with a
+// unary + (see stream.go's top).
+func (in *Input) kindCursors(source string, ids []int, extra string, args ...any) []*cursor {
+	var cs []*cursor
+	for _, where := range in.kindConditions(source, ids) {
+		c := &cursor{where: where}
 		if extra != "" {
 			c.where += ` AND (` + extra + `)`
 			c.args = args
