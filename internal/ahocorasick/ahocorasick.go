@@ -316,9 +316,7 @@ func findIn[T ~string | ~[]byte](a *Automaton, text T, fold bool, fn func(needle
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
 		if s == 0 {
-			for i+1 < len(text) && !a.starts.has(text[i], text[i+1]) {
-				i++
-			}
+			i = skip(&a.starts, text, i)
 		}
 		c := text[i]
 		if fold && 'A' <= c && c <= 'Z' {
@@ -348,9 +346,7 @@ func findTableIn[T ~string | ~[]byte](a *Automaton, t *transitions, text T, fn f
 	classes, table, class := t.classes, t.next, &t.class
 	for i := 0; i < len(text); i++ {
 		if s == 0 {
-			for i+1 < len(text) && !a.starts.has(text[i], text[i+1]) {
-				i++
-			}
+			i = skip(&a.starts, text, i)
 		}
 		if s = table[s+int32(class[text[i]])]; s >= 0 {
 			continue
@@ -374,6 +370,15 @@ func findTableIn[T ~string | ~[]byte](a *Automaton, t *transitions, text T, fn f
 // none of the dependent table loads of a step; in an event's values most
 // positions are such.
 type pairSet [1 << 16 / 64]uint64
+
+// skip returns the first position from i on whose pair may begin a
+// needle, or the last position of text.
+func skip[T ~string | ~[]byte](p *pairSet, text T, i int) int {
+	for i+1 < len(text) && !p.has(text[i], text[i+1]) {
+		i++
+	}
+	return i
+}
 
 func (p *pairSet) has(x, y byte) bool {
 	i := uint(x)<<8 | uint(y)
